@@ -1,0 +1,157 @@
+// Every error the relay reports has a stable machine-readable code (KCR_ERR_*), an HTTP status and a
+// message, built by one coded constructor per error, as fastify does with FST_ERR_*.
+
+export interface KcrErrorJson {
+  code: string;
+  message: string;
+}
+
+export class KcrError extends Error {
+  readonly code: string;
+  readonly statusCode: number;
+  /** Undecodable-but-authenticated input: quarantined (200) or rejected (400) per INVALID_PAYLOAD. */
+  readonly quarantinable: boolean;
+
+  constructor(code: string, message: string, statusCode: number, quarantinable: boolean, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'KcrError';
+    this.code = code;
+    this.statusCode = statusCode;
+    this.quarantinable = quarantinable;
+  }
+
+  toJSON(): KcrErrorJson {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export interface KcrErrorConstructor<A extends unknown[]> {
+  new (...args: A): KcrError;
+  (...args: A): KcrError;
+  readonly code: string;
+  readonly statusCode: number;
+}
+
+interface Definition<A extends unknown[]> {
+  status: number;
+  message: (...args: A) => string;
+  /** true for decode/validation failures of an authenticated body. */
+  quarantinable?: boolean;
+}
+
+function define<A extends unknown[]>(code: string, def: Definition<A>): KcrErrorConstructor<A> {
+  const ctor = function (...args: A): KcrError {
+    return new KcrError(code, def.message(...args), def.status, def.quarantinable ?? false);
+  } as unknown as KcrErrorConstructor<A>;
+  Object.defineProperty(ctor, 'code', { value: code });
+  Object.defineProperty(ctor, 'statusCode', { value: def.status });
+  Object.defineProperty(ctor, 'name', { value: code });
+  return ctor;
+}
+
+const invalid = <A extends unknown[]>(message: (...args: A) => string): Definition<A> => ({
+  status: 400,
+  message,
+  quarantinable: true,
+});
+
+// --- request envelope -------------------------------------------------------------------------
+export const KCR_ERR_BODY_NOT_JSON = define('KCR_ERR_BODY_NOT_JSON', {
+  status: 400,
+  message: (why: string) => `Body is not a JSON object: ${why}`,
+});
+export const KCR_ERR_BODY_TOO_LARGE = define('KCR_ERR_BODY_TOO_LARGE', {
+  status: 413,
+  message: (limit: number) => `Body exceeds BODY_LIMIT (${limit} bytes)`,
+});
+
+// --- decoding (authenticated bodies: quarantined or rejected) --------------------------------
+export const KCR_ERR_EVENT_KIND = define(
+  'KCR_ERR_EVENT_KIND',
+  invalid(() => 'Body is neither a Keycloak Event (no "type") nor an AdminEvent (no "operationType"/"resourceType")'),
+);
+export const KCR_ERR_FIELD_TYPE = define(
+  'KCR_ERR_FIELD_TYPE',
+  invalid((field: string, expected: string) => `Field "${field}" must be ${expected}`),
+);
+export const KCR_ERR_UID_INVALID = define(
+  'KCR_ERR_UID_INVALID',
+  invalid((why: string) => `uid is not a signed 64-bit integer: ${why}`),
+);
+export const KCR_ERR_UID_FUTURE = define(
+  'KCR_ERR_UID_FUTURE',
+  invalid((emittedAt: string, skewMs: number) => `uid time ${emittedAt} is more than ${skewMs} ms in the future`),
+);
+export const KCR_ERR_UID_BEFORE_EPOCH = define(
+  'KCR_ERR_UID_BEFORE_EPOCH',
+  invalid(() => 'uid time is before the snowflake epoch 2015-01-01T00:00:00Z'),
+);
+export const KCR_ERR_WRAPPER_TYPE = define(
+  'KCR_ERR_WRAPPER_TYPE',
+  invalid((got: string) => `FlatBuffer wrapper "type" must be "Event" or "AdminEvent", got ${got}`),
+);
+export const KCR_ERR_BASE64 = define(
+  'KCR_ERR_BASE64',
+  invalid((why: string) => `FlatBuffer wrapper "obj" is not standard base64: ${why}`),
+);
+export const KCR_ERR_FLATBUFFER = define(
+  'KCR_ERR_FLATBUFFER',
+  invalid((why: string) => `FlatBuffer failed verification: ${why}`),
+);
+
+// --- authentication ---------------------------------------------------------------------------
+export const KCR_ERR_AUTH_MISSING = define('KCR_ERR_AUTH_MISSING', {
+  status: 401,
+  message: () => 'Basic credentials are required',
+});
+export const KCR_ERR_AUTH_INVALID = define('KCR_ERR_AUTH_INVALID', {
+  status: 401,
+  message: () => 'Credentials are not valid',
+});
+export const KCR_ERR_AUTH_THROTTLED = define('KCR_ERR_AUTH_THROTTLED', {
+  status: 429,
+  message: (retryAfterS: number) => `Too many failed authentications from this address; retry in ${retryAfterS} s`,
+});
+export const KCR_ERR_ADMIN_AUTH = define('KCR_ERR_ADMIN_AUTH', {
+  status: 401,
+  message: () => 'A valid bearer token (ADMIN_TOKEN) is required',
+});
+
+// --- store ------------------------------------------------------------------------------------
+export const KCR_ERR_STORE_UNAVAILABLE = define('KCR_ERR_STORE_UNAVAILABLE', {
+  status: 503,
+  message: (why: string) => `Event store unreachable, nothing was stored: ${why}`,
+});
+export const KCR_ERR_BUFFER_FULL = define('KCR_ERR_BUFFER_FULL', {
+  status: 503,
+  message: (capacity: number) =>
+    `Ring buffer is full (BUFFER_CAPACITY=${capacity}, BUFFER_OVERFLOW=reject) and its oldest event is not yet delivered`,
+});
+
+// --- admin / lookups --------------------------------------------------------------------------
+export const KCR_ERR_UID_PARAM = define('KCR_ERR_UID_PARAM', {
+  status: 400,
+  message: (got: string) => `"${got}" is not a decimal signed 64-bit uid`,
+});
+export const KCR_ERR_EVENT_NOT_FOUND = define('KCR_ERR_EVENT_NOT_FOUND', {
+  status: 404,
+  message: (uid: string) => `No event with uid ${uid} in the dedup window`,
+});
+export const KCR_ERR_EVENT_EVICTED = define('KCR_ERR_EVENT_EVICTED', {
+  status: 404,
+  message: (uid: string) => `Event ${uid} was accepted but has since left the ring buffer`,
+});
+export const KCR_ERR_NOT_FOUND = define('KCR_ERR_NOT_FOUND', {
+  status: 404,
+  message: (method: string, url: string) => `No route ${method} ${url}`,
+});
+export const KCR_ERR_INTERNAL = define('KCR_ERR_INTERNAL', {
+  status: 500,
+  message: () => 'Internal error',
+});
+
+// --- start-up ---------------------------------------------------------------------------------
+export const KCR_ERR_CONFIG = define('KCR_ERR_CONFIG', {
+  status: 500,
+  message: (problems: string) => `Invalid configuration:\n${problems}`,
+});
