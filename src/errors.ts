@@ -98,6 +98,10 @@ export const KCR_ERR_FLATBUFFER = define(
   'KCR_ERR_FLATBUFFER',
   invalid((why: string) => `FlatBuffer failed verification: ${why}`),
 );
+export const KCR_ERR_DECODE_FAILED = define(
+  'KCR_ERR_DECODE_FAILED',
+  invalid(() => 'Body could not be decoded (an internal decoder fault, logged by the relay)'),
+);
 
 // --- authentication ---------------------------------------------------------------------------
 export const KCR_ERR_AUTH_MISSING = define('KCR_ERR_AUTH_MISSING', {

@@ -1,0 +1,102 @@
+// Configuration comes from environment variables only, validated once at start-up; a problem is
+// reported with the name of the variable at fault, never with a secret's value.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { KCR_ERR_CONFIG } from '../errors.js';
+import { SCHEMA_PROFILES } from '../event/canonical.js';
+import { parseDuration } from './duration.js';
+
+// zod 4 applies .default() after transforms (the default is an output value), so the text default goes first.
+const duration = (name: string, fallback: string) =>
+  z.string().default(fallback).transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === null || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be a duration such as 7d, 12h, 30m, 45s or 500ms` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const positiveInt = z.coerce.number().int().positive();
+const list = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each node must be host:port');
+
+const schema = z
+  .object({
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    AUTH_SECRET: z.string().min(1, 'AUTH_SECRET must not be empty'),
+    AUTH_USERNAMES: list.optional(),
+    AUTH_MAX_FAILURES: positiveInt.default(20),
+    AUTH_FAILURE_WINDOW: duration('AUTH_FAILURE_WINDOW', '1m'),
+    ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'REDIS_URL must start with redis:// or rediss://')
+      .optional(),
+    REDIS_CLUSTER_NODES: list.pipe(z.array(hostPort).min(1)).optional(),
+    REDIS_COMMAND_TIMEOUT: duration('REDIS_COMMAND_TIMEOUT', '1s'),
+    DATA_DIR: z.string().min(1).default('./data'),
+    KEY_PREFIX: z
+      .string()
+      .regex(/^[^{}\s]*$/, 'KEY_PREFIX must not contain braces or spaces (braces are reserved for hash tags)')
+      .default('kcr:'),
+    BUFFER_CAPACITY: positiveInt.default(100_000),
+    BUFFER_OVERFLOW: z.enum(['drop-oldest', 'reject']).default('drop-oldest'),
+    DEDUP_WINDOW: duration('DEDUP_WINDOW', '7d'),
+    MAX_CLOCK_SKEW: duration('MAX_CLOCK_SKEW', '5m'),
+    FLATBUFFERS_SCHEMA: z.enum(SCHEMA_PROFILES).default('emitter-2018'),
+    INVALID_PAYLOAD: z.enum(['quarantine', 'reject']).default('quarantine'),
+    BODY_LIMIT: positiveInt.default(1_048_576),
+    RELAY_WORKER_ID: z.coerce.number().int().min(0).max(31).default(0),
+    // Behind a load balancer, the client address (auth throttling, logs) comes from X-Forwarded-For
+    // only when the proxy is trusted: `true` or a comma list of the proxies' addresses/CIDRs.
+    TRUST_PROXY: z
+      .string()
+      .default('false')
+      .transform((v): boolean | string[] => {
+        if (v === 'true' || v === 'false') return v === 'true';
+        return v.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+      }),
+    SHUTDOWN_TIMEOUT: duration('SHUTDOWN_TIMEOUT', '10s'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((c) => !(c.REDIS_URL && c.REDIS_CLUSTER_NODES), {
+    message: 'set either REDIS_URL or REDIS_CLUSTER_NODES, not both',
+    path: ['REDIS_CLUSTER_NODES'],
+  });
+
+export type Config = z.infer<typeof schema>;
+
+/** `X_FILE` wins over `X` so that secrets can come from mounted files (Docker/Kubernetes secrets). */
+function withFileSecrets(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = { ...env };
+  for (const name of names) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined || file === '') continue;
+    try {
+      out[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw KCR_ERR_CONFIG(`- ${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  // An empty variable means "unset", as in most shells' and compose files' conventions.
+  for (const [k, v] of Object.entries(out)) if (v === '') out[k] = undefined;
+  return out;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(withFileSecrets(env, ['AUTH_SECRET', 'ADMIN_TOKEN']));
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues
+    .map((issue) => {
+      const name = issue.path.join('.') || '(config)';
+      const message = issue.code === 'invalid_type' && issue.input === undefined ? `${name} is required` : issue.message;
+      return `- ${name}: ${message}`;
+    })
+    .join('\n');
+  throw KCR_ERR_CONFIG(problems);
+}

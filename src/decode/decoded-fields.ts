@@ -1,0 +1,34 @@
+// What each body decoder (JSON, FlatBuffer) returns: the kind-specific part of the canonical event,
+// before uid assignment and validation. decodeEvent (./index.ts) completes it into a CanonicalEvent.
+import type { CanonicalEvent, SchemaProfile } from '../event/canonical.js';
+
+export type DecodedFields = Pick<
+  CanonicalEvent,
+  | 'kind'
+  | 'time'
+  | 'type'
+  | 'operationType'
+  | 'resourceType'
+  | 'resourcePath'
+  | 'representation'
+  | 'realmId'
+  | 'clientId'
+  | 'userId'
+  | 'sessionId'
+  | 'ipAddress'
+  | 'error'
+  | 'details'
+  | 'authDetails'
+> & {
+  /** null when the body carries no uid: the caller assigns one. */
+  uid: bigint | null;
+  /** FlatBuffer profile used; null for JSON bodies. */
+  schema: SchemaProfile | null;
+};
+
+/** A FlatBuffer body: the JSON wrapper `{"type":"Event"|"AdminEvent","obj":"<base64>"}`, checked for shape only. */
+export interface FlatBufferWrapper {
+  type: 'Event' | 'AdminEvent';
+  /** Not yet checked to be base64: the FlatBuffer decoder owns that check. */
+  obj: string;
+}

@@ -1,0 +1,45 @@
+// HTTP Basic authentication of the emitter: username = the Keycloak node's host name, password =
+// the shared secret. Comparison is constant-time over SHA-256 digests, so neither the secret's
+// content nor its length leaks through timing.
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+export interface BasicCredentials {
+  username: string;
+  password: string;
+}
+
+/** The credentials of an `Authorization: Basic …` header, or null when absent or malformed. */
+export function parseBasicAuth(header: string | undefined): BasicCredentials | null {
+  if (!header) return null;
+  const match = /^Basic[ ]+([A-Za-z0-9+/]+={0,2})[ ]*$/i.exec(header);
+  if (!match) return null;
+  const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+export function secretsEqual(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+export class BasicAuthenticator {
+  private readonly allowed: ReadonlySet<string> | null;
+
+  constructor(
+    private readonly secret: string,
+    usernames: readonly string[] | undefined,
+  ) {
+    this.allowed = usernames && usernames.length > 0 ? new Set(usernames) : null;
+  }
+
+  /** The authenticated node name, or null. The secret is checked even for unknown users (no user probing by timing). */
+  authenticate(credentials: BasicCredentials | null): string | null {
+    if (!credentials) return null;
+    const secretOk = secretsEqual(credentials.password, this.secret);
+    const userOk = this.allowed === null || this.allowed.has(credentials.username);
+    return secretOk && userOk && credentials.username.length > 0 ? credentials.username : null;
+  }
+}

@@ -1,0 +1,37 @@
+// Operator routes behind a bearer token (ADMIN_TOKEN); registered only when the token is set.
+import type { FastifyInstance } from 'fastify';
+import { KCR_ERR_ADMIN_AUTH, KCR_ERR_EVENT_EVICTED, KCR_ERR_EVENT_NOT_FOUND, KCR_ERR_UID_PARAM } from '../../errors.js';
+import type { EventStore } from '../../store/event-store.js';
+import { secretsEqual } from '../auth/basic-auth.js';
+import { sendError } from '../error-reply.js';
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+function isInt64Decimal(text: string): boolean {
+  if (!/^-?\d{1,19}$/.test(text)) return false;
+  const v = BigInt(text);
+  return v >= INT64_MIN && v <= INT64_MAX;
+}
+
+export function adminRoutes(app: FastifyInstance, store: EventStore, token: string): void {
+  app.register(async (admin) => {
+    admin.addHook('onRequest', async (request, reply) => {
+      const header = request.headers.authorization ?? '';
+      const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+      if (!secretsEqual(given, token)) {
+        return sendError(reply, KCR_ERR_ADMIN_AUTH(), { 'www-authenticate': 'Bearer realm="kc-event-relay admin"' });
+      }
+    });
+
+    admin.get<{ Params: { uid: string } }>('/admin/events/:uid', async (request, reply) => {
+      const { uid } = request.params;
+      if (!isInt64Decimal(uid)) return sendError(reply, KCR_ERR_UID_PARAM(uid));
+      // Normalise "007" and "-0" to the canonical decimal the store keys on.
+      const canonical = BigInt(uid).toString();
+      const found = await store.lookup(canonical);
+      if (found.status === 'found') return found.event;
+      return sendError(reply, found.status === 'evicted' ? KCR_ERR_EVENT_EVICTED(canonical) : KCR_ERR_EVENT_NOT_FOUND(canonical));
+    });
+  });
+}

@@ -1,0 +1,142 @@
+// POST /events and /event/receiver: authenticate -> decode -> validate -> store, answering 200 only
+// once the event is durably stored (or is a known duplicate), since the emitter resends anything else.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../../config/env.js';
+import { decodeEvent } from '../../decode/index.js';
+import type { CanonicalEvent } from '../../event/canonical.js';
+import {
+  KCR_ERR_AUTH_INVALID,
+  KCR_ERR_AUTH_MISSING,
+  KCR_ERR_AUTH_THROTTLED,
+  KCR_ERR_BODY_NOT_JSON,
+  KCR_ERR_BUFFER_FULL,
+  KCR_ERR_DECODE_FAILED,
+  KcrError,
+} from '../../errors.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import type { EventStore } from '../../store/event-store.js';
+import { AuthThrottle } from '../auth/auth-throttle.js';
+import { BasicAuthenticator, parseBasicAuth } from '../auth/basic-auth.js';
+import { sendError } from '../error-reply.js';
+
+export const INGEST_PATHS = ['/events', '/event/receiver'] as const;
+const RETRY_AFTER = { 'retry-after': '2' };
+
+export interface IngestDeps {
+  config: Config;
+  store: EventStore;
+  metrics: Metrics;
+  assignUid: () => bigint;
+  now: () => number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated Keycloak node (Basic-auth username). */
+    node: string;
+  }
+}
+
+export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
+  const { config, store, metrics, now } = deps;
+  const authenticator = new BasicAuthenticator(config.AUTH_SECRET, config.AUTH_USERNAMES);
+  const throttle = new AuthThrottle(config.AUTH_MAX_FAILURES, config.AUTH_FAILURE_WINDOW);
+
+  const finish = (outcome: string, started: bigint): void => {
+    metrics.ingest.inc({ outcome });
+    metrics.ingestDuration.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+  };
+
+  app.register(async (scope) => {
+    scope.decorateRequest('node', '');
+
+    // Authentication runs before the body is read: an unauthenticated client never makes us buffer it.
+    scope.addHook('onRequest', async (request, reply) => {
+      const started = process.hrtime.bigint();
+      const address = request.ip;
+      const retryAfter = throttle.retryAfterSeconds(address, now());
+      if (retryAfter > 0) {
+        finish('throttled', started);
+        return sendError(reply, KCR_ERR_AUTH_THROTTLED(retryAfter), { 'retry-after': String(retryAfter) });
+      }
+      const credentials = parseBasicAuth(request.headers.authorization);
+      const node = authenticator.authenticate(credentials);
+      if (node === null) {
+        throttle.recordFailure(address, now());
+        request.log.warn({ address, username: credentials?.username }, 'ingest authentication failed');
+        finish('unauthorized', started);
+        return sendError(reply, credentials ? KCR_ERR_AUTH_INVALID() : KCR_ERR_AUTH_MISSING(), {
+          'www-authenticate': 'Basic realm="kc-event-relay", charset="UTF-8"',
+        });
+      }
+      throttle.recordSuccess(address);
+      request.node = node;
+    });
+
+    const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+      const started = process.hrtime.bigint();
+      const body = request.body;
+      const nowMs = now();
+      let event: CanonicalEvent;
+      try {
+        if (!Buffer.isBuffer(body) || body.length === 0) throw KCR_ERR_BODY_NOT_JSON('empty body');
+        event = decodeEvent(body, {
+          profile: config.FLATBUFFERS_SCHEMA,
+          node: request.node,
+          nowMs,
+          maxFutureSkewMs: config.MAX_CLOCK_SKEW,
+          assignUid: deps.assignUid,
+        });
+      } catch (thrown) {
+        const err = asDecodeError(thrown, request);
+        if (err.quarantinable && config.INVALID_PAYLOAD === 'quarantine') {
+          await store.quarantine({
+            node: request.node,
+            receivedAt: new Date(nowMs).toISOString(),
+            remoteAddress: request.ip,
+            errorCode: err.code,
+            errorMessage: err.message,
+            body: body as Buffer,
+          });
+          request.log.warn({ node: request.node, code: err.code, bytes: (body as Buffer).length }, 'body quarantined');
+          finish('quarantined', started);
+          return reply.code(200).send({ status: 'quarantined', error: err.toJSON() });
+        }
+        request.log.info({ node: request.node, code: err.code }, 'body rejected');
+        finish('rejected', started);
+        return sendError(reply, err);
+      }
+
+      const outcome = await store.append(event, nowMs);
+      switch (outcome.status) {
+        case 'duplicate':
+          finish('duplicate', started);
+          return reply.code(200).send({ status: 'duplicate', uid: event.uid });
+        case 'full':
+          request.log.warn({ oldestUid: outcome.oldestUid }, 'ring buffer full under BUFFER_OVERFLOW=reject');
+          finish('full', started);
+          return sendError(reply, KCR_ERR_BUFFER_FULL(config.BUFFER_CAPACITY), RETRY_AFTER);
+        case 'accepted':
+          if (outcome.late) metrics.late.inc();
+          if (outcome.evicted > 0) metrics.evicted.inc(outcome.evicted);
+          for (const lost of outcome.lost) {
+            metrics.lost.inc({ destination: lost.destination });
+            request.log.warn(lost, 'ring buffer bound dropped an event the destination had not received');
+          }
+          finish('accepted', started);
+          return reply.code(200).send({ status: 'accepted', uid: event.uid });
+      }
+    };
+
+    for (const url of INGEST_PATHS) {
+      scope.post(url, { bodyLimit: config.BODY_LIMIT }, handler);
+    }
+  });
+}
+
+/** Decoders throw coded errors only; anything else is a decoder bug, reported but still answered 4xx/quarantined. */
+function asDecodeError(thrown: unknown, request: FastifyRequest): KcrError {
+  if (thrown instanceof KcrError) return thrown;
+  request.log.error({ err: thrown }, 'decoder threw an uncoded error');
+  return KCR_ERR_DECODE_FAILED();
+}

@@ -1,0 +1,31 @@
+// Chooses the store from configuration: Redis (standalone or Cluster) when configured.
+import type { Config } from '../config/env.js';
+import { KCR_ERR_CONFIG } from '../errors.js';
+import type { EventStore } from './event-store.js';
+import { createRedisClient, waitReady } from './redis/connect.js';
+import { RedisEventStore } from './redis/redis-store.js';
+
+export interface CreatedStore {
+  store: EventStore;
+  /** What the start-up log says about the store. */
+  description: string;
+}
+
+export async function createStore(config: Config): Promise<CreatedStore> {
+  const policy = {
+    capacity: config.BUFFER_CAPACITY,
+    overflow: config.BUFFER_OVERFLOW,
+    dedupWindowMs: config.DEDUP_WINDOW,
+  };
+  if (config.REDIS_URL || config.REDIS_CLUSTER_NODES) {
+    const client = createRedisClient(config);
+    // Unreachable Redis at start is not fatal: ingest answers 503 and /readyz fails until it is back.
+    const ready = await waitReady(client, 5_000);
+    const where = config.REDIS_CLUSTER_NODES ? `Redis Cluster (${config.REDIS_CLUSTER_NODES.join(',')})` : 'Redis';
+    return {
+      store: new RedisEventStore(client, policy, config.KEY_PREFIX),
+      description: `${where}${ready ? '' : ', not reachable yet: ingest answers 503 until it is'}`,
+    };
+  }
+  throw KCR_ERR_CONFIG('- REDIS_URL: required (the embedded store is not available in this build)');
+}

@@ -1,0 +1,60 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/env.js';
+
+describe('loadConfig', () => {
+  it('applies the contract defaults', () => {
+    const c = loadConfig({ AUTH_SECRET: 's3cret' });
+    expect(c).toMatchObject({
+      HOST: '0.0.0.0',
+      PORT: 8080,
+      KEY_PREFIX: 'kcr:',
+      BUFFER_CAPACITY: 100_000,
+      BUFFER_OVERFLOW: 'drop-oldest',
+      DEDUP_WINDOW: 7 * 86_400_000,
+      FLATBUFFERS_SCHEMA: 'emitter-2018',
+      INVALID_PAYLOAD: 'quarantine',
+      BODY_LIMIT: 1_048_576,
+      DATA_DIR: './data',
+      LOG_LEVEL: 'info',
+    });
+    expect(c.REDIS_URL).toBeUndefined();
+    expect(c.ADMIN_TOKEN).toBeUndefined();
+  });
+
+  it('names every variable at fault, and never echoes a secret', () => {
+    let message = '';
+    try {
+      loadConfig({ PORT: 'abc', DEDUP_WINDOW: '7x', REDIS_URL: 'http://h', ADMIN_TOKEN: 'tooshort-secret' });
+    } catch (err) {
+      message = (err as Error).message;
+      expect((err as { code: string }).code).toBe('KCR_ERR_CONFIG');
+    }
+    expect(message).toMatch(/AUTH_SECRET is required/);
+    expect(message).toMatch(/PORT:/);
+    expect(message).toMatch(/DEDUP_WINDOW: DEDUP_WINDOW must be a duration/);
+    expect(message).toMatch(/REDIS_URL: REDIS_URL must start with redis:\/\//);
+    expect(message).toMatch(/ADMIN_TOKEN:/);
+    expect(message).not.toContain('tooshort-secret');
+  });
+
+  it('reads secrets from *_FILE, which wins over the variable', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kcr-cfg-'));
+    const file = join(dir, 'secret');
+    writeFileSync(file, 'from-file\n');
+    expect(loadConfig({ AUTH_SECRET: 'from-env', AUTH_SECRET_FILE: file }).AUTH_SECRET).toBe('from-file');
+    expect(() => loadConfig({ AUTH_SECRET_FILE: join(dir, 'missing') })).toThrow(/AUTH_SECRET_FILE: cannot read/);
+  });
+
+  it('parses lists and refuses both Redis modes at once', () => {
+    const c = loadConfig({ AUTH_SECRET: 's', AUTH_USERNAMES: 'kc-1, kc-2,', REDIS_CLUSTER_NODES: 'a:7000,b:7001' });
+    expect(c.AUTH_USERNAMES).toEqual(['kc-1', 'kc-2']);
+    expect(c.REDIS_CLUSTER_NODES).toEqual(['a:7000', 'b:7001']);
+    expect(() => loadConfig({ AUTH_SECRET: 's', REDIS_URL: 'redis://h', REDIS_CLUSTER_NODES: 'a:1' })).toThrow(
+      /REDIS_CLUSTER_NODES: set either/,
+    );
+    expect(() => loadConfig({ AUTH_SECRET: 's', KEY_PREFIX: 'a{b}' })).toThrow(/KEY_PREFIX/);
+  });
+});

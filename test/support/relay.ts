@@ -1,0 +1,68 @@
+// Starts a relay on a loopback port against a real store, for tests that talk HTTP to it.
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type Config } from '../../src/config/env.js';
+import { UidAssigner } from '../../src/event/snowflake.js';
+import { buildApp } from '../../src/http/server.js';
+import { Metrics } from '../../src/metrics/metrics.js';
+import { createStore } from '../../src/store/create-store.js';
+import type { EventStore } from '../../src/store/event-store.js';
+
+export const SECRET = 'test-secret-Zq81';
+export const NODE = 'kc-node-1';
+export const ADMIN_TOKEN = 'admin-token-0123456789';
+
+export interface Relay {
+  url: string;
+  config: Config;
+  store: EventStore;
+  app: FastifyInstance;
+  metrics: Metrics;
+  /** Every log line the relay wrote, raw. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export function uniquePrefix(): string {
+  return `t${randomBytes(4).toString('hex')}:`;
+}
+
+export async function startRelay(env: Record<string, string>): Promise<Relay> {
+  const config = loadConfig({
+    AUTH_SECRET: SECRET,
+    ADMIN_TOKEN,
+    KEY_PREFIX: uniquePrefix(),
+    LOG_LEVEL: 'debug',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ...env,
+  });
+  const { store } = await createStore(config);
+  const metrics = new Metrics();
+  const logs: string[] = [];
+  const uids = new UidAssigner({ workerId: 1 });
+  // Capture the logger's output to assert on what operators would see (and never see).
+  const logStream = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const app = buildApp({ config, store, metrics, assignUid: () => uids.next(), logStream });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    config,
+    store,
+    app,
+    metrics,
+    logs,
+    close: async () => {
+      await app.close();
+      await store.close();
+    },
+  };
+}
