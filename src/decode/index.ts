@@ -8,8 +8,6 @@ import { decodeFlatBuffer } from './flatbuffer/decode-flatbuffer.js';
 import { parseJsonBody } from './json-body.js';
 import { decodeJsonEvent, readFlatBufferWrapper } from './json-event.js';
 
-export type { DecodedFields, FlatBufferWrapper } from './decoded-fields.js';
-
 export interface DecodeContext {
   /** FLATBUFFERS_SCHEMA: the emitter build whose tables and enums decode FlatBuffer bodies. */
   profile: SchemaProfile;

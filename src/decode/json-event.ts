@@ -22,7 +22,9 @@ const isObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The FlatBuffer wrapper: an `obj` member and a `type` of exactly "Event" or "AdminEvent". */
-export function isFlatBufferWrapper(obj: JsonObject): obj is JsonObject & { type: 'Event' | 'AdminEvent'; obj: unknown } {
+export function isFlatBufferWrapper(
+  obj: JsonObject,
+): obj is JsonObject & { type: 'Event' | 'AdminEvent'; obj: unknown } {
   const type = member(obj, 'type');
   return Object.hasOwn(obj, 'obj') && (type === 'Event' || type === 'AdminEvent');
 }

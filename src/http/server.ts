@@ -29,7 +29,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       redact: { paths: ['req.headers.authorization', 'headers.authorization', 'password', 'secret'], censor: '[redacted]' },
     },
     requestIdHeader: 'x-request-id',
-    requestIdLogLabel: 'reqId',
     bodyLimit: config.BODY_LIMIT,
     trustProxy: config.TRUST_PROXY,
     // A keep-alive connection left idle is closed on shutdown; in-flight requests still finish.

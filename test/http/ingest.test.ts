@@ -140,8 +140,10 @@ describe('bad input', () => {
     const res = await post(body);
     expect(res).toMatchObject({ status: 200, json: { status: 'quarantined', error: { code: 'KCR_ERR_EVENT_KIND' } } });
     expect(await redis.xlen(keys.quarantine)).toBe(before + 1);
-    const [[, fields]] = (await redis.xrevrange(keys.quarantine, '+', '-', 'COUNT', 1)) as [string, string[]][];
-    const record = Object.fromEntries(fields.reduce<string[][]>((acc, v, i) => (i % 2 ? acc[acc.length - 1]!.push(v) : acc.push([v]), acc), []));
+    const [entry] = await redis.xrevrange(keys.quarantine, '+', '-', 'COUNT', 1);
+    const fields = entry![1];
+    const record: Record<string, string> = {};
+    for (let i = 0; i < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!;
     expect(record).toMatchObject({ node: NODE, errorCode: 'KCR_ERR_EVENT_KIND' });
     expect(Buffer.from(record.body!, 'base64').toString()).toBe(body);
   });
