@@ -30,13 +30,71 @@ export interface QuarantineRecord {
   body: Buffer;
 }
 
+/** One event in the ring buffer, as handed to a consumer (a forwarding destination, the logout publisher). */
+export interface StoredEntry {
+  /** Position in the ring buffer: strictly increasing, opaque outside the store. */
+  id: string;
+  event: CanonicalEvent;
+  /** Times this entry has been handed to a consumer of the group (1 on first delivery; 0 from scan). */
+  deliveries: number;
+}
+
+export interface DeadLetterInfo {
+  attempts: number;
+  /** Last HTTP status from the destination, null when none (connection error, timeout). */
+  lastStatus: number | null;
+  lastError: string;
+}
+
+export interface DeadLetter extends DeadLetterInfo {
+  /** Position in the group's dead-letter list (not in the ring buffer). */
+  id: string;
+  event: CanonicalEvent;
+  deadAt: string;
+}
+
+export interface GroupState {
+  group: string;
+  /** Handed out but not yet acknowledged. */
+  pending: number;
+  /** Entries in the buffer never yet handed to this group. */
+  lag: number;
+  /** Dead letters waiting for a redrive. */
+  deadLetters: number;
+}
+
+/**
+ * Consumer groups over the ring buffer: each destination (and the logout publisher) progresses
+ * independently; entries are handed out once per group, and stay pending until acknowledged,
+ * so a consumer that dies mid-work leaves them to be claimed by another.
+ */
+export interface ConsumerStore {
+  /** Creates the group if absent: `start` = everything still buffered, `end` = only later events. */
+  ensureGroup(group: string, from: 'start' | 'end'): Promise<void>;
+  /** Up to `count` entries never handed to this group, oldest first; waits up to `blockMs` when none. */
+  readNew(group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]>;
+  /** Takes over entries pending for more than `minIdleMs` (their consumer died or hangs), oldest first. */
+  claimStale(group: string, consumer: string, minIdleMs: number, count: number): Promise<StoredEntry[]>;
+  /** Resets the idle time of entries `consumer` still works on (long retries), so nobody claims them. */
+  touch(group: string, consumer: string, ids: string[]): Promise<void>;
+  ack(group: string, ids: string[]): Promise<void>;
+  /** Atomically: acknowledge the entry and append it to the group's dead letters. */
+  deadLetter(group: string, entry: StoredEntry, info: DeadLetterInfo, nowMs: number): Promise<void>;
+  /** Oldest dead letters first. */
+  listDeadLetters(group: string, count: number): Promise<DeadLetter[]>;
+  removeDeadLetters(group: string, ids: string[]): Promise<void>;
+  /** Walks the ring buffer oldest first (for replays): entries after `afterId` (null = from the oldest). */
+  scan(afterId: string | null, count: number): Promise<StoredEntry[]>;
+  groupState(group: string): Promise<GroupState>;
+}
+
 export interface StoreStatus {
   store: 'redis' | 'redis-cluster' | 'embedded';
   reachable: boolean;
   detail?: string;
 }
 
-export interface EventStore {
+export interface EventStore extends ConsumerStore {
   /** Atomically: dedup check on the uid, record it, append the event to the ring buffer. */
   append(event: CanonicalEvent, nowMs: number): Promise<AppendOutcome>;
   quarantine(record: QuarantineRecord): Promise<void>;

@@ -6,6 +6,8 @@ export interface PartitionKeys {
   stats: string;
   quarantine: string;
   seen(bucket: number): string;
+  /** Dead letters of one consumer group (destination). */
+  dead(group: string): string;
 }
 
 export function partitionKeys(prefix: string, partition = 0): PartitionKeys {
@@ -15,5 +17,6 @@ export function partitionKeys(prefix: string, partition = 0): PartitionKeys {
     stats: `${base}stats`,
     quarantine: `${base}quarantine`,
     seen: (bucket) => `${base}seen:${bucket}`,
+    dead: (group) => `${base}dead:${group}`,
   };
 }

@@ -3,20 +3,42 @@ import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
 import { placeUid } from '../dedup-window.js';
+import { BUCKET_MS } from '../dedup-window.js';
 import type {
   AppendOutcome,
   BufferPolicy,
+  DeadLetter,
+  DeadLetterInfo,
   EventStore,
+  GroupState,
   LookupOutcome,
   LostEvent,
   QuarantineRecord,
+  StoredEntry,
   StoreStatus,
 } from '../event-store.js';
-import { BUCKET_MS } from '../dedup-window.js';
 import type { RedisClient } from './connect.js';
 import { partitionKeys, type PartitionKeys } from './keys.js';
 
 type Reply = Array<string | number>;
+type RawEntry = [id: string, fields: string[] | null];
+
+function fieldsOf(raw: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) out[raw[i] as string] = raw[i + 1] as string;
+  return out;
+}
+
+/** Entries whose data was trimmed by the bound come back with null fields: they are skipped (already counted as lost). */
+function toEntries(raw: RawEntry[], deliveries: (id: string) => number): StoredEntry[] {
+  const out: StoredEntry[] = [];
+  for (const [id, fields] of raw) {
+    if (!fields) continue;
+    const event = fieldsOf(fields).event;
+    if (event !== undefined) out.push({ id, event: JSON.parse(event) as CanonicalEvent, deliveries: deliveries(id) });
+  }
+  return out;
+}
 
 /** The Lua commands of lua/, as defined on the client by defineLuaCommands. */
 interface LuaCommands {
@@ -27,6 +49,8 @@ interface LuaCommands {
 export class RedisEventStore implements EventStore {
   private readonly keys: PartitionKeys;
   private readonly lua: LuaCommands;
+  /** Blocking reads get a connection per group: on a shared one they would queue behind each other. */
+  private readonly blockingClients = new Map<string, RedisClient>();
 
   constructor(
     private readonly client: RedisClient,
@@ -65,7 +89,7 @@ export class RedisEventStore implements EventStore {
 
   async quarantine(record: QuarantineRecord): Promise<void> {
     await this.call(() =>
-      (this.client as Redis).xadd(
+      this.redis.xadd(
         this.keys.quarantine,
         'MAXLEN',
         '~',
@@ -105,7 +129,137 @@ export class RedisEventStore implements EventStore {
   }
 
   async close(): Promise<void> {
-    await this.client.quit().catch(() => this.client.disconnect());
+    for (const c of [...this.blockingClients.values(), this.client]) {
+      await c.quit().catch(() => c.disconnect());
+    }
+  }
+
+  async ensureGroup(group: string, from: 'start' | 'end'): Promise<void> {
+    try {
+      await this.call(() => this.redis.xgroup('CREATE', this.keys.events, group, from === 'start' ? '0' : '$', 'MKSTREAM'));
+    } catch (err) {
+      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+    }
+  }
+
+  async readNew(group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]> {
+    const client = blockMs > 0 ? this.blocking(group, blockMs) : this.redis;
+    const args = ['GROUP', group, consumer, 'COUNT', count, ...(blockMs > 0 ? ['BLOCK', blockMs] : []), 'STREAMS', this.keys.events, '>'];
+    const reply = (await this.call(() =>
+      (client.xreadgroup as (...a: Array<string | number>) => Promise<unknown>)(...args),
+    )) as Array<[string, RawEntry[]]> | null;
+    return reply ? toEntries(reply[0]?.[1] ?? [], () => 1) : [];
+  }
+
+  async claimStale(group: string, consumer: string, minIdleMs: number, count: number): Promise<StoredEntry[]> {
+    const pending = (await this.call(() =>
+      this.redis.xpending(this.keys.events, group, 'IDLE', minIdleMs, '-', '+', count),
+    )) as Array<[string, string, number, number]>;
+    if (pending.length === 0) return [];
+    const deliveries = new Map(pending.map(([id, , , n]) => [id, Number(n) + 1]));
+    // XCLAIM re-checks the idle time per entry, so two replicas racing for the same entry cannot both win.
+    const claimed = (await this.call(() =>
+      this.redis.xclaim(this.keys.events, group, consumer, minIdleMs, ...pending.map(([id]) => id)),
+    )) as RawEntry[];
+    return toEntries(claimed, (id) => deliveries.get(id) ?? 1);
+  }
+
+  async touch(group: string, consumer: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.call(() => this.redis.xclaim(this.keys.events, group, consumer, 0, ...ids, 'JUSTID'));
+  }
+
+  async ack(group: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.call(() => this.redis.xack(this.keys.events, group, ...ids));
+  }
+
+  async deadLetter(group: string, entry: StoredEntry, info: DeadLetterInfo, nowMs: number): Promise<void> {
+    // One MULTI on keys of one hash slot: the entry is acknowledged if and only if it is kept as a dead letter.
+    const results = await this.call(() =>
+      this.redis
+        .multi()
+        .xadd(
+          this.keys.dead(group),
+          '*',
+          'event',
+          JSON.stringify(entry.event),
+          'attempts',
+          String(info.attempts),
+          'lastStatus',
+          info.lastStatus === null ? '' : String(info.lastStatus),
+          'lastError',
+          info.lastError,
+          'deadAt',
+          new Date(nowMs).toISOString(),
+        )
+        .xack(this.keys.events, group, entry.id)
+        .exec(),
+    );
+    const failed = results?.find(([err]) => err);
+    if (!results || failed) throw KCR_ERR_STORE_UNAVAILABLE(failed?.[0]?.message ?? 'transaction aborted');
+  }
+
+  async listDeadLetters(group: string, count: number): Promise<DeadLetter[]> {
+    const raw = (await this.call(() => this.redis.xrange(this.keys.dead(group), '-', '+', 'COUNT', count))) as RawEntry[];
+    return raw.flatMap(([id, fields]) => {
+      if (!fields) return [];
+      const f = fieldsOf(fields);
+      return [
+        {
+          id,
+          event: JSON.parse(f.event ?? 'null') as CanonicalEvent,
+          attempts: Number(f.attempts),
+          lastStatus: f.lastStatus ? Number(f.lastStatus) : null,
+          lastError: f.lastError ?? '',
+          deadAt: f.deadAt ?? '',
+        },
+      ];
+    });
+  }
+
+  async removeDeadLetters(group: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.call(() => this.redis.xdel(this.keys.dead(group), ...ids));
+  }
+
+  async scan(afterId: string | null, count: number): Promise<StoredEntry[]> {
+    const raw = (await this.call(() =>
+      this.redis.xrange(this.keys.events, afterId === null ? '-' : `(${afterId}`, '+', 'COUNT', count),
+    )) as RawEntry[];
+    return toEntries(raw, () => 0);
+  }
+
+  async groupState(group: string): Promise<GroupState> {
+    const [groups, deadLetters] = await this.call(() =>
+      Promise.all([
+        this.redis.xinfo('GROUPS', this.keys.events) as Promise<Array<Array<string | number | null>>>,
+        this.redis.xlen(this.keys.dead(group)),
+      ]),
+    );
+    for (const raw of groups) {
+      const info = new Map<string, string | number | null>();
+      for (let i = 0; i + 1 < raw.length; i += 2) info.set(String(raw[i]), raw[i + 1] ?? null);
+      if (info.get('name') !== group) continue;
+      return { group, pending: Number(info.get('pending')), lag: Number(info.get('lag') ?? 0), deadLetters };
+    }
+    // No group yet: nothing was ever handed to it.
+    return { group, pending: 0, lag: await this.call(() => this.redis.xlen(this.keys.events)), deadLetters };
+  }
+
+  /** The client typed as a standalone one: Cluster routes the same single-slot commands. */
+  private get redis(): Redis {
+    return this.client as Redis;
+  }
+
+  private blocking(group: string, blockMs: number): Redis {
+    let client = this.blockingClients.get(group);
+    if (!client) {
+      const options = { commandTimeout: blockMs + 2_000 };
+      client = 'nodes' in this.client ? this.client.duplicate(undefined, { redisOptions: options }) : this.client.duplicate(options);
+      this.blockingClients.set(group, client);
+    }
+    return client as Redis;
   }
 
   /** Any Redis failure becomes KCR_ERR_STORE_UNAVAILABLE: the caller answers 503, never 200. */

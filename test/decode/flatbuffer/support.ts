@@ -1,12 +1,13 @@
 // Shared by the FlatBuffer decoder tests: the golden fixtures and small byte-level helpers.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ByteBuffer } from 'flatbuffers';
 import type { SchemaProfile } from '../../../src/event/canonical.js';
 import type { FlatBufferFields } from '../../../src/decode/flatbuffer/decode-flatbuffer.js';
 import { KcrError } from '../../../src/errors.js';
 
-export const ROOT = join(import.meta.dirname, '..', '..', '..');
+export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const GOLDEN_DIR = join(ROOT, 'test', 'fixtures', 'golden');
 
 export interface Golden {

@@ -16,10 +16,10 @@
 
   Output:
     {"duplicate", streamId}               uid already seen in its bucket
-    {"full", oldestUid}                   buffer full under "reject" and its oldest entry is undelivered
+    {"full", oldestUid}                   buffer full under "reject" and its oldest entry is unacknowledged by some group
     {"accepted", streamId, evicted, lostGroup1, lostUid1, lostGroup2, lostUid2, ...}
                                           evicted = entries the bound pushed out; each (group, uid)
-                                          pair is an evicted entry that group had not yet received
+                                          pair is an evicted entry that group had not acknowledged
 ]]
 local seenKey, streamKey, statsKey = KEYS[1], KEYS[2], KEYS[3]
 local uid, body = ARGV[1], ARGV[2]
@@ -27,7 +27,7 @@ local capacity, policy = tonumber(ARGV[3]), ARGV[4]
 local expireAt, now = tonumber(ARGV[5]), tonumber(ARGV[6])
 
 --- @include "includes/compareStreamIds"
---- @include "includes/undeliveredGroups"
+--- @include "includes/unacknowledgedGroups"
 
 local existing = redis.call("HGET", seenKey, uid)
 if existing then
@@ -42,7 +42,7 @@ if excess > 0 then
   for _, entry in ipairs(victims) do
     local id, fields = entry[1], entry[2]
     local victimUid = fields[2]
-    for _, group in ipairs(undeliveredGroups(streamKey, id)) do
+    for _, group in ipairs(unacknowledgedGroups(streamKey, id)) do
       if policy == "reject" then
         return {"full", victimUid}
       end
