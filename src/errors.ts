@@ -145,6 +145,18 @@ export const KCR_ERR_EVENT_EVICTED = define('KCR_ERR_EVENT_EVICTED', {
   status: 404,
   message: (uid: string) => `Event ${uid} was accepted but has since left the ring buffer`,
 });
+export const KCR_ERR_DESTINATION_UNKNOWN = define('KCR_ERR_DESTINATION_UNKNOWN', {
+  status: 404,
+  message: (name: string) => `No destination named "${name}" in DESTINATIONS`,
+});
+export const KCR_ERR_REPLAY_REQUEST = define('KCR_ERR_REPLAY_REQUEST', {
+  status: 400,
+  message: (why: string) => `Invalid replay request: ${why}`,
+});
+export const KCR_ERR_JOB_NOT_FOUND = define('KCR_ERR_JOB_NOT_FOUND', {
+  status: 404,
+  message: (id: string) => `No job ${id} (jobs are kept in the memory of the replica that runs them)`,
+});
 export const KCR_ERR_NOT_FOUND = define('KCR_ERR_NOT_FOUND', {
   status: 404,
   message: (method: string, url: string) => `No route ${method} ${url}`,

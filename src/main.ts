@@ -2,7 +2,10 @@
 import { loadConfig, type Config } from './config/env.js';
 import { KcrError } from './errors.js';
 import { UidAssigner } from './event/snowflake.js';
+import { Forwarder } from './forward/forwarder.js';
+import { ReplayJobs } from './forward/replay.js';
 import { buildApp } from './http/server.js';
+import { createLogger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
 import { createStore } from './store/create-store.js';
 
@@ -15,10 +18,20 @@ async function main(): Promise<void> {
     process.exit(78); // EX_CONFIG
   }
 
+  const logger = createLogger(config);
   const { store, description } = await createStore(config);
   const health = { shuttingDown: false };
   const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
-  const app = buildApp({ config, store, metrics: new Metrics(), assignUid: () => uids.next(), health });
+  const metrics = new Metrics();
+  const forwarder = new Forwarder({
+    destinations: config.DESTINATIONS,
+    store,
+    registry: metrics.registry,
+    log: logger,
+    claimIdleMs: config.FORWARD_CLAIM_IDLE,
+  });
+  const jobs = new ReplayJobs(store);
+  const app = buildApp({ config, store, metrics, logger, assignUid: () => uids.next(), health, forwarding: { forwarder, jobs } });
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -32,6 +45,7 @@ async function main(): Promise<void> {
     }, config.SHUTDOWN_TIMEOUT);
     timer.unref();
     await app.close();
+    await forwarder.stop();
     await store.close();
     app.log.info('stopped');
     process.exit(0);
@@ -40,6 +54,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen({ host: config.HOST, port: config.PORT });
+  await forwarder.start();
   app.log.info(
     {
       store: description,
@@ -48,6 +63,7 @@ async function main(): Promise<void> {
       bufferCapacity: config.BUFFER_CAPACITY,
       bufferOverflow: config.BUFFER_OVERFLOW,
       admin: config.ADMIN_TOKEN ? 'on' : 'off',
+      destinations: config.DESTINATIONS.map((d) => d.name),
     },
     `kc-event-relay ready on ${config.HOST}:${config.PORT} (store: ${description})`,
   );

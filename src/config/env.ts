@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { KCR_ERR_CONFIG } from '../errors.js';
 import { SCHEMA_PROFILES } from '../event/canonical.js';
+import { destinationsSchema } from './destinations.js';
 import { parseDuration } from './duration.js';
 
 // zod 4 applies .default() after transforms (the default is an output value), so the text default goes first.
@@ -62,6 +63,20 @@ const schema = z
         return v.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
       }),
     SHUTDOWN_TIMEOUT: duration('SHUTDOWN_TIMEOUT', '10s'),
+    DESTINATIONS: z
+      .string()
+      .default('[]')
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'DESTINATIONS must be a JSON array' });
+          return z.NEVER;
+        }
+      })
+      .pipe(destinationsSchema),
+    // Events pending this long on one replica are taken over by another: longer than any destination timeout.
+    FORWARD_CLAIM_IDLE: duration('FORWARD_CLAIM_IDLE', '60s'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => !(c.REDIS_URL && c.REDIS_CLUSTER_NODES), {
@@ -71,8 +86,8 @@ const schema = z
 
 export type Config = z.infer<typeof schema>;
 
-/** `X_FILE` wins over `X` so that secrets can come from mounted files (Docker/Kubernetes secrets). */
-function withFileSecrets(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string | undefined> {
+/** `X_FILE` wins over `X`, so that secrets and the destinations list can come from mounted files. */
+function withFileValues(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = { ...env };
   for (const name of names) {
     const file = env[`${name}_FILE`];
@@ -89,7 +104,7 @@ function withFileSecrets(env: NodeJS.ProcessEnv, names: readonly string[]): Reco
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(withFileSecrets(env, ['AUTH_SECRET', 'ADMIN_TOKEN']));
+  const parsed = schema.safeParse(withFileValues(env, ['AUTH_SECRET', 'ADMIN_TOKEN', 'DESTINATIONS']));
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues
     .map((issue) => {

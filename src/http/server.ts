@@ -1,6 +1,8 @@
 // Builds the fastify application: ingest, health, metrics and admin routes over one store.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/env.js';
+import type { Forwarder } from '../forward/forwarder.js';
+import type { ReplayJobs } from '../forward/replay.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { EventStore } from '../store/event-store.js';
 import { errorHandler, notFoundHandler } from './error-reply.js';
@@ -15,19 +17,14 @@ export interface AppDeps {
   assignUid: () => bigint;
   now?: () => number;
   health?: HealthState;
-  /** Where log lines go (default stdout); tests read them back. */
-  logStream?: NodeJS.WritableStream;
+  forwarding?: { forwarder: Forwarder; jobs: ReplayJobs };
+  logger: FastifyBaseLogger;
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const { config } = deps;
   const app = Fastify({
-    logger: {
-      level: config.LOG_LEVEL,
-      ...(deps.logStream ? { stream: deps.logStream } : {}),
-      // Credentials never reach the logs, whatever a serializer or a debug line includes.
-      redact: { paths: ['req.headers.authorization', 'headers.authorization', 'password', 'secret'], censor: '[redacted]' },
-    },
+    loggerInstance: deps.logger,
     requestIdHeader: 'x-request-id',
     bodyLimit: config.BODY_LIMIT,
     trustProxy: config.TRUST_PROXY,
@@ -46,6 +43,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   ingestRoutes(app, { ...deps, now: deps.now ?? Date.now });
   healthRoutes(app, deps.store, deps.metrics, deps.health ?? { shuttingDown: false });
-  if (config.ADMIN_TOKEN) adminRoutes(app, deps.store, config.ADMIN_TOKEN);
+  if (config.ADMIN_TOKEN) adminRoutes(app, { store: deps.store, token: config.ADMIN_TOKEN, forwarding: deps.forwarding });
   return app;
 }

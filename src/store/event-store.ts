@@ -80,8 +80,8 @@ export interface ConsumerStore {
   ack(group: string, ids: string[]): Promise<void>;
   /** Atomically: acknowledge the entry and append it to the group's dead letters. */
   deadLetter(group: string, entry: StoredEntry, info: DeadLetterInfo, nowMs: number): Promise<void>;
-  /** Oldest dead letters first. */
-  listDeadLetters(group: string, count: number): Promise<DeadLetter[]>;
+  /** Oldest dead letters first, after `afterId` (a dead letter's id) when given. */
+  listDeadLetters(group: string, count: number, afterId?: string | null): Promise<DeadLetter[]>;
   removeDeadLetters(group: string, ids: string[]): Promise<void>;
   /** Walks the ring buffer oldest first (for replays): entries after `afterId` (null = from the oldest). */
   scan(afterId: string | null, count: number): Promise<StoredEntry[]>;

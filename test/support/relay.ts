@@ -4,7 +4,10 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '../../src/config/env.js';
 import { UidAssigner } from '../../src/event/snowflake.js';
+import { Forwarder } from '../../src/forward/forwarder.js';
+import { ReplayJobs } from '../../src/forward/replay.js';
 import { buildApp } from '../../src/http/server.js';
+import { createLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
@@ -19,6 +22,7 @@ export interface Relay {
   store: EventStore;
   app: FastifyInstance;
   metrics: Metrics;
+  forwarder: Forwarder;
   /** Every log line the relay wrote, raw. */
   logs: string[];
   close(): Promise<void>;
@@ -28,7 +32,8 @@ export function uniquePrefix(): string {
   return `t${randomBytes(4).toString('hex')}:`;
 }
 
-export async function startRelay(env: Record<string, string>): Promise<Relay> {
+/** A relay as main.ts builds it; its forwarder runs when DESTINATIONS is given. */
+export async function startRelay(env: Record<string, string>, options: { consumer?: string } = {}): Promise<Relay> {
   const config = loadConfig({
     AUTH_SECRET: SECRET,
     ADMIN_TOKEN,
@@ -38,19 +43,39 @@ export async function startRelay(env: Record<string, string>): Promise<Relay> {
     PORT: '0',
     ...env,
   });
+  const logs: string[] = [];
+  // Capture the logger's output to assert on what operators would see (and never see).
+  const logger = createLogger(
+    config,
+    new Writable({
+      write(chunk, _enc, cb) {
+        logs.push(String(chunk));
+        cb();
+      },
+    }),
+  );
   const { store } = await createStore(config);
   const metrics = new Metrics();
-  const logs: string[] = [];
   const uids = new UidAssigner({ workerId: 1 });
-  // Capture the logger's output to assert on what operators would see (and never see).
-  const logStream = new Writable({
-    write(chunk, _enc, cb) {
-      logs.push(String(chunk));
-      cb();
-    },
+  const forwarder = new Forwarder({
+    destinations: config.DESTINATIONS,
+    store,
+    registry: metrics.registry,
+    log: logger,
+    claimIdleMs: config.FORWARD_CLAIM_IDLE,
+    blockMs: 200,
+    ...(options.consumer ? { consumer: options.consumer } : {}),
   });
-  const app = buildApp({ config, store, metrics, assignUid: () => uids.next(), logStream });
+  const app = buildApp({
+    config,
+    store,
+    metrics,
+    logger,
+    assignUid: () => uids.next(),
+    forwarding: { forwarder, jobs: new ReplayJobs(store) },
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
+  await forwarder.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
@@ -59,9 +84,11 @@ export async function startRelay(env: Record<string, string>): Promise<Relay> {
     store,
     app,
     metrics,
+    forwarder,
     logs,
     close: async () => {
       await app.close();
+      await forwarder.stop();
       await store.close();
     },
   };

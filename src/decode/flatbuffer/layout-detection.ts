@@ -4,8 +4,9 @@
 //
 // The rule: verify against both layouts; decode with the configured one unless the other layout
 // verifies AND the buffer shows a field only that layout explains, while nothing in it is explained
-// only by the configured layout. Such evidence (builders write each field once, without overlap, so
-// a 1-byte enum never has 4 bytes of room before the next field):
+// only by the configured layout. A field's size shows in its room (see FieldSpan): builders never
+// overlap fields, and the alignment padding they insert goes to the field added next, so a 1-byte
+// enum has 1 byte of room and an offset at least 4. Evidence:
 // - emitter-2020: a [Tuple] vector in slot 4, a 1-byte scalar in slot 6 (operationType, where
 //   emitter-2018 has the resourcePath offset), or any field in slot 9 (emitter-2018 has 9 slots);
 // - emitter-2018: a 1-byte scalar in slot 4 (resourceType, where emitter-2020 has the details

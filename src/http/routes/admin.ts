@@ -1,9 +1,18 @@
 // Operator routes behind a bearer token (ADMIN_TOKEN); registered only when the token is set.
 import type { FastifyInstance } from 'fastify';
 import { KCR_ERR_ADMIN_AUTH, KCR_ERR_EVENT_EVICTED, KCR_ERR_EVENT_NOT_FOUND, KCR_ERR_UID_PARAM } from '../../errors.js';
+import type { Forwarder } from '../../forward/forwarder.js';
+import type { ReplayJobs } from '../../forward/replay.js';
 import type { EventStore } from '../../store/event-store.js';
 import { secretsEqual } from '../auth/basic-auth.js';
 import { sendError } from '../error-reply.js';
+import { adminForwardingRoutes } from './admin-forwarding.js';
+
+export interface AdminDeps {
+  store: EventStore;
+  token: string;
+  forwarding?: { forwarder: Forwarder; jobs: ReplayJobs };
+}
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -14,8 +23,11 @@ function isInt64Decimal(text: string): boolean {
   return v >= INT64_MIN && v <= INT64_MAX;
 }
 
-export function adminRoutes(app: FastifyInstance, store: EventStore, token: string): void {
+export function adminRoutes(app: FastifyInstance, { store, token, forwarding }: AdminDeps): void {
   app.register(async (admin) => {
+    // Ingest reads raw bytes; admin requests are ordinary JSON.
+    admin.addContentTypeParser('application/json', { parseAs: 'string' }, admin.getDefaultJsonParser('error', 'error'));
+
     admin.addHook('onRequest', async (request, reply) => {
       const header = request.headers.authorization ?? '';
       const given = header.startsWith('Bearer ') ? header.slice(7) : '';
@@ -33,5 +45,7 @@ export function adminRoutes(app: FastifyInstance, store: EventStore, token: stri
       if (found.status === 'found') return found.event;
       return sendError(reply, found.status === 'evicted' ? KCR_ERR_EVENT_EVICTED(canonical) : KCR_ERR_EVENT_NOT_FOUND(canonical));
     });
+
+    if (forwarding) adminForwardingRoutes(admin, { store, ...forwarding });
   });
 }

@@ -200,8 +200,9 @@ export class RedisEventStore implements EventStore {
     if (!results || failed) throw KCR_ERR_STORE_UNAVAILABLE(failed?.[0]?.message ?? 'transaction aborted');
   }
 
-  async listDeadLetters(group: string, count: number): Promise<DeadLetter[]> {
-    const raw = (await this.call(() => this.redis.xrange(this.keys.dead(group), '-', '+', 'COUNT', count))) as RawEntry[];
+  async listDeadLetters(group: string, count: number, afterId: string | null = null): Promise<DeadLetter[]> {
+    const start = afterId === null ? '-' : `(${afterId}`;
+    const raw = (await this.call(() => this.redis.xrange(this.keys.dead(group), start, '+', 'COUNT', count))) as RawEntry[];
     return raw.flatMap(([id, fields]) => {
       if (!fields) return [];
       const f = fieldsOf(fields);

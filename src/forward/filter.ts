@@ -1,0 +1,33 @@
+// Which events a destination wants: pure matching on the canonical event.
+import type { DestinationFilter } from '../config/destinations.js';
+import type { CanonicalEvent } from '../event/canonical.js';
+
+/** `LOGIN*` matches LOGIN and LOGIN_ERROR; only `*` is special. */
+function globToRegExp(glob: string): RegExp {
+  const escaped = glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${escaped.join('.*')}$`);
+}
+
+export type EventPredicate = (event: CanonicalEvent) => boolean;
+
+export function compileFilter(filter: DestinationFilter): EventPredicate {
+  const types = filter.types?.map(globToRegExp);
+  const kinds = filter.kinds ? new Set<string>(filter.kinds) : null;
+  const realms = filter.realms ? new Set(filter.realms) : null;
+  const clients = filter.clients ? new Set(filter.clients) : null;
+  return (event) => {
+    if (kinds && !kinds.has(event.kind)) return false;
+    if (filter.errorsOnly && event.error === null) return false;
+    if (realms && (event.realmId === null || !realms.has(event.realmId))) return false;
+    if (clients) {
+      const client = event.clientId ?? event.authDetails?.clientId ?? null;
+      if (client === null || !clients.has(client)) return false;
+    }
+    if (types) {
+      // An admin event's "type" is its operation on a resource, e.g. USER_DELETE or CLIENT_*.
+      const type = event.kind === 'event' ? event.type : `${event.resourceType ?? ''}_${event.operationType ?? ''}`;
+      if (type === null || !types.some((re) => re.test(type))) return false;
+    }
+    return true;
+  };
+}

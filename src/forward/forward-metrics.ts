@@ -1,0 +1,33 @@
+// Per-destination delivery metrics, on the relay's registry.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { CircuitState } from './circuit-breaker.js';
+
+export const CIRCUIT_STATE_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+export class ForwardMetrics {
+  readonly delivered: Counter<'destination'>;
+  readonly failed: Counter<'destination'>;
+  readonly retried: Counter<'destination'>;
+  readonly deadLettered: Counter<'destination'>;
+  readonly filtered: Counter<'destination'>;
+  readonly latency: Histogram<'destination'>;
+  readonly circuit: Gauge<'destination'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    const labelNames = ['destination'] as const;
+    this.delivered = new Counter({ name: 'kcr_forward_delivered_total', help: 'Events acknowledged (2xx) by the destination', labelNames, registers });
+    this.failed = new Counter({ name: 'kcr_forward_failed_total', help: 'Delivery attempts that failed (non-2xx, refused, timeout)', labelNames, registers });
+    this.retried = new Counter({ name: 'kcr_forward_retried_total', help: 'Retries scheduled after a failed attempt', labelNames, registers });
+    this.deadLettered = new Counter({ name: 'kcr_forward_dead_lettered_total', help: 'Events moved to the dead letters after maxAttempts or maxAge', labelNames, registers });
+    this.filtered = new Counter({ name: 'kcr_forward_filtered_total', help: "Events skipped by the destination's filter", labelNames, registers });
+    this.latency = new Histogram({
+      name: 'kcr_forward_delivery_seconds',
+      help: 'Duration of successful deliveries (request to 2xx answer)',
+      labelNames,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.circuit = new Gauge({ name: 'kcr_forward_circuit_state', help: 'Circuit breaker: 0 closed, 1 half-open, 2 open', labelNames, registers });
+  }
+}

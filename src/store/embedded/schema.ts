@@ -1,0 +1,92 @@
+// The embedded store's tables: the SQLite counterpart of docs/key-layout.md's Redis keys.
+import type { DatabaseSync } from 'node:sqlite';
+import { KCR_ERR_CONFIG } from '../../errors.js';
+
+/** PRAGMA user_version of the layout below; a later layout adds a step, never edits this one. */
+const SCHEMA_VERSION = 1;
+
+const SCHEMA_V1 = `
+-- The ring buffer. AUTOINCREMENT: ids are never reused, even after the newest entry is gone, so
+-- a consumer's last-delivered id keeps its meaning. Entries leave only from the oldest end, so the
+-- ids in the table are always one contiguous range.
+CREATE TABLE events (
+  id    INTEGER PRIMARY KEY AUTOINCREMENT,
+  uid   TEXT NOT NULL,
+  event TEXT NOT NULL
+);
+
+-- Dedup: the uids of one hour of snowflake time (one Redis hash seen:<hour>) expire as a whole.
+-- A bucket that expired and receives a uid again starts a new generation, so that rows of the old
+-- one, not yet purged, can never be mistaken for uids seen in the new one.
+CREATE TABLE seen_buckets (
+  bucket     INTEGER NOT NULL,
+  generation INTEGER NOT NULL,
+  expire_at  INTEGER NOT NULL,
+  PRIMARY KEY (bucket, generation)
+) WITHOUT ROWID;
+CREATE INDEX seen_buckets_by_expiry ON seen_buckets (expire_at);
+
+-- uid -> its entry in the ring buffer (still present after the entry is evicted: lookups answer "evicted").
+CREATE TABLE seen (
+  uid        TEXT PRIMARY KEY,
+  bucket     INTEGER NOT NULL,
+  generation INTEGER NOT NULL,
+  entry_id   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX seen_by_bucket ON seen (bucket, generation);
+
+-- evicted and lost:<group> counters, as in the Redis stats hash.
+CREATE TABLE stats (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE consumer_groups (
+  name           TEXT PRIMARY KEY,
+  last_delivered INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Handed out, not yet acknowledged (a Redis stream's pending entries list).
+CREATE TABLE pending (
+  grp          TEXT NOT NULL,
+  entry_id     INTEGER NOT NULL,
+  consumer     TEXT NOT NULL,
+  deliveries   INTEGER NOT NULL,
+  delivered_at INTEGER NOT NULL,
+  PRIMARY KEY (grp, entry_id)
+) WITHOUT ROWID;
+CREATE INDEX pending_by_entry ON pending (entry_id);
+
+CREATE TABLE dead_letters (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  grp         TEXT NOT NULL,
+  event       TEXT NOT NULL,
+  attempts    INTEGER NOT NULL,
+  last_status INTEGER,
+  last_error  TEXT NOT NULL,
+  dead_at     TEXT NOT NULL
+);
+CREATE INDEX dead_letters_by_group ON dead_letters (grp, id);
+
+CREATE TABLE quarantine (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  node           TEXT NOT NULL,
+  received_at    TEXT NOT NULL,
+  remote_address TEXT NOT NULL,
+  error_code     TEXT NOT NULL,
+  error_message  TEXT NOT NULL,
+  body           BLOB NOT NULL
+);
+`;
+
+/** Creates the tables in a new database; refuses a database written by a newer relay. */
+export function migrate(db: DatabaseSync, dataDir: string): void {
+  const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number };
+  if (version === SCHEMA_VERSION) return;
+  if (version > SCHEMA_VERSION) {
+    throw KCR_ERR_CONFIG(
+      `- DATA_DIR: ${dataDir} holds schema version ${version}, written by a newer kc-event-relay (this one knows ${SCHEMA_VERSION})`,
+    );
+  }
+  db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V1} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT`);
+}
