@@ -1,6 +1,7 @@
-// Chooses the store from configuration: Redis (standalone or Cluster) when configured.
+// Chooses the store from configuration: Redis (standalone or Cluster) when configured, else the
+// embedded store in DATA_DIR (one process only).
 import type { Config } from '../config/env.js';
-import { KCR_ERR_CONFIG } from '../errors.js';
+import { EmbeddedEventStore } from './embedded/embedded-store.js';
 import type { EventStore } from './event-store.js';
 import { createRedisClient, waitReady } from './redis/connect.js';
 import { RedisEventStore } from './redis/redis-store.js';
@@ -27,5 +28,9 @@ export async function createStore(config: Config): Promise<CreatedStore> {
       description: `${where}${ready ? '' : ', not reachable yet: ingest answers 503 until it is'}`,
     };
   }
-  throw KCR_ERR_CONFIG('- REDIS_URL: required (the embedded store is not available in this build)');
+  const store = EmbeddedEventStore.open(config.DATA_DIR, policy);
+  return {
+    store,
+    description: `embedded (node:sqlite in ${store.dataDir}): serves ONE replica only; set REDIS_URL to run several`,
+  };
 }

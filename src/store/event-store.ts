@@ -91,6 +91,8 @@ export interface ConsumerStore {
 export interface StoreStatus {
   store: 'redis' | 'redis-cluster' | 'embedded';
   reachable: boolean;
+  /** true when only this one process may use the store (embedded): scale out with Redis instead. */
+  singleReplica?: boolean;
   detail?: string;
 }
 

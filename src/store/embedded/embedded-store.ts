@@ -41,8 +41,8 @@ const STATEMENTS = {
 
   bounds: 'SELECT min(id) AS oldest, max(id) AS newest FROM events',
   oldestEntries: 'SELECT id, uid FROM events ORDER BY id LIMIT ?',
-  groupsOwed: `SELECT name FROM consumer_groups WHERE last_delivered < :id
-    UNION SELECT grp FROM pending WHERE entry_id = :id ORDER BY 1`,
+  groupsOwed: `SELECT name FROM consumer_groups WHERE last_delivered < ?
+    UNION SELECT grp FROM pending WHERE entry_id = ? ORDER BY 1`,
   dropEntries: 'DELETE FROM events WHERE id <= ?',
   dropPendingOf: 'DELETE FROM pending WHERE entry_id <= ?',
   countStat: 'INSERT INTO stats (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value',
@@ -80,6 +80,8 @@ interface EntryRow {
   id: number;
   event: string;
 }
+
+type DeadLetterRow = EntryRow & DeadLetterInfo & { deadAt: string };
 
 type RoomOutcome = { evicted: number; lost: LostEvent[] } | { fullAt: string };
 
@@ -138,9 +140,9 @@ export class EmbeddedEventStore implements EventStore {
 
   async lookup(uid: string): Promise<LookupOutcome> {
     return this.guard(() => {
-      const seen = this.sql.seenEntry.get(uid, Date.now()) as { entryId: number } | undefined;
+      const seen = one<{ entryId: number }>(this.sql.seenEntry, uid, Date.now());
       if (!seen) return { status: 'unknown' };
-      const row = this.sql.entryEvent.get(seen.entryId) as { event: string } | undefined;
+      const row = one<{ event: string }>(this.sql.entryEvent, seen.entryId);
       return row ? { status: 'found', event: JSON.parse(row.event) as CanonicalEvent } : { status: 'evicted' };
     });
   }
@@ -185,7 +187,7 @@ export class EmbeddedEventStore implements EventStore {
   async claimStale(group: string, consumer: string, minIdleMs: number, count: number): Promise<StoredEntry[]> {
     return this.transaction(() => {
       const now = Date.now();
-      const rows = this.sql.stalePending.all(group, now - minIdleMs, count) as Array<EntryRow & { deliveries: number }>;
+      const rows = all<EntryRow & { deliveries: number }>(this.sql.stalePending, group, now - minIdleMs, count);
       for (const row of rows) this.sql.claim.run(consumer, now, group, row.id);
       return rows.map((row) => toEntry(row, row.deliveries + 1));
     });
@@ -220,9 +222,7 @@ export class EmbeddedEventStore implements EventStore {
 
   async listDeadLetters(group: string, count: number): Promise<DeadLetter[]> {
     return this.guard(() => {
-      const rows = this.sql.listDeadLetters.all(group, count) as Array<
-        EntryRow & { attempts: number; lastStatus: number | null; lastError: string; deadAt: string }
-      >;
+      const rows = all<DeadLetterRow>(this.sql.listDeadLetters, group, count);
       return rows.map((row) => ({ ...row, id: String(row.id), event: JSON.parse(row.event) as CanonicalEvent }));
     });
   }
@@ -235,19 +235,19 @@ export class EmbeddedEventStore implements EventStore {
 
   async scan(afterId: string | null, count: number): Promise<StoredEntry[]> {
     return this.guard(() => {
-      const rows = this.sql.entriesAfter.all(afterId === null ? 0 : positionOf(afterId), count) as EntryRow[];
+      const rows = all<EntryRow>(this.sql.entriesAfter, afterId === null ? 0 : positionOf(afterId), count);
       return rows.map((row) => toEntry(row, 0));
     });
   }
 
   async groupState(group: string): Promise<GroupState> {
     return this.guard(() => {
-      const found = this.sql.group.get(group) as { lastDelivered: number } | undefined;
+      const found = one<{ lastDelivered: number }>(this.sql.group, group);
       const { oldest, newest } = this.bounds();
       // A group not created yet has been handed nothing: everything buffered is its lag.
       const lag = oldest === null || newest === null ? 0 : newest - Math.max(found?.lastDelivered ?? 0, oldest - 1);
-      const pending = (this.sql.countPending.get(group) as { n: number }).n;
-      const deadLetters = (this.sql.countDeadLetters.get(group) as { n: number }).n;
+      const pending = one<{ n: number }>(this.sql.countPending, group)!.n;
+      const deadLetters = one<{ n: number }>(this.sql.countDeadLetters, group)!.n;
       return { group, pending, lag, deadLetters };
     });
   }
@@ -262,10 +262,10 @@ export class EmbeddedEventStore implements EventStore {
     const length = oldest === null || newest === null ? 0 : newest - oldest + 1;
     const excess = length - this.policy.capacity + 1;
     if (excess <= 0) return { evicted: 0, lost: [] };
-    const victims = this.sql.oldestEntries.all(excess) as Array<{ id: number; uid: string }>;
+    const victims = all<{ id: number; uid: string }>(this.sql.oldestEntries, excess);
     const lost: LostEvent[] = [];
     for (const victim of victims) {
-      for (const { name } of this.sql.groupsOwed.all({ id: victim.id }) as Array<{ name: string }>) {
+      for (const { name } of all<{ name: string }>(this.sql.groupsOwed, victim.id, victim.id)) {
         if (this.policy.overflow === 'reject') return { fullAt: victim.uid };
         lost.push({ destination: name, uid: victim.uid });
       }
@@ -281,7 +281,7 @@ export class EmbeddedEventStore implements EventStore {
 
   /** Records the uid in its hour bucket, extending the bucket's life to this uid's expiry. */
   private rememberUid(uid: string, place: DedupPlacement, entryId: number, nowMs: number): void {
-    const latest = this.sql.latestBucket.get(place.bucket) as { generation: number; expireAt: number } | undefined;
+    const latest = one<{ generation: number; expireAt: number }>(this.sql.latestBucket, place.bucket);
     let generation: number;
     if (latest && latest.expireAt > nowMs) {
       generation = latest.generation;
@@ -302,7 +302,7 @@ export class EmbeddedEventStore implements EventStore {
     if (nowMs < this.nextPurgeAtMs) return;
     let budget = PURGE_BATCH;
     for (;;) {
-      const expired = this.sql.expiredBucket.get(nowMs) as { bucket: number; generation: number } | undefined;
+      const expired = one<{ bucket: number; generation: number }>(this.sql.expiredBucket, nowMs);
       if (!expired) {
         this.nextPurgeAtMs = nowMs + PURGE_INTERVAL_MS;
         return;
@@ -316,13 +316,13 @@ export class EmbeddedEventStore implements EventStore {
 
   /** Entries leave only from the oldest end, so the ids in the table are one contiguous range. */
   private bounds(): { oldest: number | null; newest: number | null } {
-    return this.sql.bounds.get() as { oldest: number | null; newest: number | null };
+    return one<{ oldest: number | null; newest: number | null }>(this.sql.bounds)!;
   }
 
   private deliverNew(group: string, consumer: string, count: number): StoredEntry[] {
-    const found = this.sql.group.get(group) as { lastDelivered: number } | undefined;
+    const found = one<{ lastDelivered: number }>(this.sql.group, group);
     if (!found) throw new Error(`consumer group "${group}" does not exist: ensureGroup() first`);
-    const rows = this.sql.entriesAfter.all(found.lastDelivered, count) as EntryRow[];
+    const rows = all<EntryRow>(this.sql.entriesAfter, found.lastDelivered, count);
     if (rows.length === 0) return [];
     const now = Date.now();
     for (const row of rows) this.sql.addPending.run(group, row.id, consumer, now);
@@ -357,6 +357,14 @@ export class EmbeddedEventStore implements EventStore {
   }
 }
 
+function all<T>(statement: StatementSync, ...params: SQLInputValue[]): T[] {
+  return statement.all(...params) as unknown as T[];
+}
+
+function one<T>(statement: StatementSync, ...params: SQLInputValue[]): T | undefined {
+  return statement.get(...params) as unknown as T | undefined;
+}
+
 function toEntry(row: EntryRow, deliveries: number): StoredEntry {
   return { id: String(row.id), event: JSON.parse(row.event) as CanonicalEvent, deliveries };
 }
@@ -367,5 +375,3 @@ function positionOf(id: string): number {
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`"${id}" is not an id of the embedded store`);
   return n;
 }
-
-export type { SQLInputValue };

@@ -1,0 +1,93 @@
+// Child processes of the benchmark (redis-server, relay, baseline, sink): every one is registered
+// so that it is stopped at the end, on error and on Ctrl-C; none outlives the run.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const live = new Set();
+
+/** A free TCP port on loopback (the OS picks it; closed again before the child binds it). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Spawns `command args` and keeps the tail of its output (for error reports) without writing it
+ * anywhere: a benchmark must not pay for a terminal.
+ */
+export function startChild(name, command, args, { env = {}, cwd } = {}) {
+  const child = spawn(command, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let tail = '';
+  const keep = (chunk) => {
+    tail = (tail + chunk.toString()).slice(-8_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const handle = {
+    name,
+    child,
+    exited,
+    get pid() {
+      return child.pid;
+    },
+    get running() {
+      return child.exitCode === null && child.signalCode === null;
+    },
+    output: () => tail,
+    /** SIGTERM (graceful: the relay finishes in-flight work), SIGKILL after `graceMs`. */
+    async stop(graceMs = 10_000) {
+      if (handle.running) {
+        child.kill('SIGTERM');
+        const killed = await Promise.race([exited.then(() => false), sleep(graceMs).then(() => true)]);
+        if (killed && handle.running) child.kill('SIGKILL');
+      }
+      await exited;
+      live.delete(handle);
+    },
+  };
+  live.add(handle);
+  return handle;
+}
+
+/** Polls `GET url` until it answers `status` (default 200); fails early if the child exits. */
+export async function waitHttp(handle, url, { timeoutMs = 20_000, status = 200 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!handle.running) {
+      throw new Error(`${handle.name} exited before it was ready:\n${handle.output().trim()}`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      await res.arrayBuffer();
+      if (res.status === status) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(50);
+  }
+  throw new Error(`${handle.name} not ready at ${url} within ${timeoutMs} ms:\n${handle.output().trim()}`);
+}
+
+/** Stops every child still running: called at the end, on error and on signals. */
+export async function stopAll() {
+  await Promise.all([...live].map((h) => h.stop(3_000).catch(() => undefined)));
+}
+
+/** Last resort when the process exits abruptly: no waiting possible, just SIGKILL. */
+export function killAllSync() {
+  for (const h of live) {
+    if (h.running) h.child.kill('SIGKILL');
+  }
+}

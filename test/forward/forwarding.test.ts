@@ -1,0 +1,189 @@
+// Forwarding to real HTTP sinks on loopback, through a real Redis.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { request } from 'undici';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { postEvent } from '../support/http.js';
+import { freshUid, loginEventJson, adminEventJson } from '../support/payloads.js';
+import { ADMIN_TOKEN, startRelay, uniquePrefix, type Relay } from '../support/relay.js';
+import { Sink, until } from '../support/sink.js';
+
+const redisUrl = inject('redisUrl');
+const SECRET = `whsec_${Buffer.from('a-32-byte-secret-for-hmac-sha256').toString('base64')}`;
+const open: Array<{ close(): Promise<void> }> = [];
+
+afterEach(async () => {
+  while (open.length) await open.pop()!.close();
+});
+
+async function sink(): Promise<Sink> {
+  const s = new Sink();
+  await s.start();
+  open.push({ close: () => s.stop() });
+  return s;
+}
+
+async function relay(destinations: object[], env: Record<string, string> = {}, consumer?: string): Promise<Relay> {
+  const r = await startRelay({ REDIS_URL: redisUrl, DESTINATIONS: JSON.stringify(destinations), ...env }, consumer ? { consumer } : {});
+  open.unshift({ close: () => r.close() });
+  return r;
+}
+
+async function ingest(r: Relay, n: number, body: (uid: string) => string = loginEventJson): Promise<string[]> {
+  const uids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const uid = freshUid();
+    expect((await postEvent(r.url, body(uid))).json.status).toBe('accepted');
+    uids.push(uid);
+  }
+  return uids;
+}
+
+async function adminCall(r: Relay, method: 'GET' | 'POST', path: string, body?: object) {
+  const res = await request(`${r.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.statusCode, json: (await res.body.json()) as any };
+}
+
+/** An independent Standard Webhooks verifier, written from the specification. */
+function verifyStandardWebhook(secret: string, headers: Record<string, unknown>, body: string): boolean {
+  const id = String(headers['webhook-id']);
+  const ts = String(headers['webhook-timestamp']);
+  if (Math.abs(Date.now() / 1000 - Number(ts)) > 300) return false;
+  const key = Buffer.from(secret.split('_')[1]!, 'base64');
+  const expected = createHmac('sha256', key).update(`${id}.${ts}.${body}`).digest();
+  return String(headers['webhook-signature'])
+    .split(' ')
+    .some((sig) => {
+      const [version, value] = sig.split(',');
+      const given = Buffer.from(value ?? '', 'base64');
+      return version === 'v1' && given.length === expected.length && timingSafeEqual(given, expected);
+    });
+}
+
+describe('delivery', () => {
+  it('posts the canonical event with Standard Webhooks headers and a verifiable signature', async () => {
+    const s = await sink();
+    const r = await relay([{ name: 'audit', url: s.url, secret: SECRET }]);
+    const [uid] = await ingest(r, 1);
+    await until(() => s.delivered.length === 1, 5_000, 'delivery');
+    const got = s.received[0]!;
+    expect(got.headers['webhook-id']).toBe(uid);
+    expect(got.headers['idempotency-key']).toBe(uid);
+    expect(JSON.parse(got.body)).toMatchObject({ uid, kind: 'event', type: 'LOGIN' });
+    expect(verifyStandardWebhook(SECRET, got.headers, got.body)).toBe(true);
+    expect(verifyStandardWebhook(SECRET, got.headers, got.body.replace('LOGIN', 'LOGOUT'))).toBe(false);
+    await until(async () => (await r.store.groupState('audit')).pending === 0, 2_000, 'ack');
+  });
+
+  it('delivers only what the filter selects, and acknowledges the rest', async () => {
+    const s = await sink();
+    const r = await relay([{ name: 'logins', url: s.url, filter: { kinds: ['event'], types: ['LOGIN*'], realms: ['master'] } }]);
+    const wanted = await ingest(r, 2);
+    await ingest(r, 1, adminEventJson);
+    await ingest(r, 1, (uid) => loginEventJson(uid, { type: 'LOGOUT' }));
+    await ingest(r, 1, (uid) => loginEventJson(uid, { realmId: 'other' }));
+    const errorLogin = await ingest(r, 1, (uid) => loginEventJson(uid, { type: 'LOGIN_ERROR', error: 'invalid_user_credentials' }));
+    await until(async () => (await r.store.groupState('logins')).lag === 0 && (await r.store.groupState('logins')).pending === 0, 5_000, 'drain');
+    expect(s.delivered.sort()).toEqual([...wanted, ...errorLogin].sort());
+  });
+});
+
+describe('failures', () => {
+  it('retries a 500 until the sink answers 200', async () => {
+    const s = await sink();
+    s.behave = (_req, i) => ({ status: i < 2 ? 500 : 200 });
+    const r = await relay([{ name: 'flaky', url: s.url }]);
+    const [uid] = await ingest(r, 1);
+    await until(() => s.delivered.includes(uid!), 10_000, 'delivery after retries');
+    expect(s.received.length).toBe(3);
+    expect(await r.metrics.registry.getSingleMetricAsString('kcr_forward_retried_total')).toMatch(/destination="flaky"\} 2/);
+  });
+
+  it('honours Retry-After on 429', async () => {
+    const s = await sink();
+    s.behave = (_req, i) => (i === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 });
+    const r = await relay([{ name: 'limited', url: s.url }]);
+    await ingest(r, 1);
+    await until(() => s.delivered.length === 1, 10_000, 'delivery after Retry-After');
+    expect(s.received[1]!.at - s.received[0]!.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it('drains the backlog, oldest first, when a sink that was down comes back', async () => {
+    const s = await sink();
+    await s.stop();
+    const r = await relay([{ name: 'later', url: s.url, concurrency: 1 }]);
+    const uids = await ingest(r, 20);
+    await new Promise((res) => setTimeout(res, 300));
+    await s.start();
+    await until(() => new Set(s.delivered).size === 20, 20_000, 'backlog drained');
+    const firstSeen = [...new Set(s.delivered)];
+    expect(firstSeen).toEqual(uids);
+  });
+
+  it('a slow sink times out; after maxAttempts the event is a dead letter, redriven once the sink is fixed', async () => {
+    const s = await sink();
+    s.behave = () => ({ status: 200, delayMs: 1_000 });
+    const r = await relay([{ name: 'slow', url: s.url, timeoutMs: 200, maxAttempts: 2 }]);
+    const [uid] = await ingest(r, 1);
+    await until(async () => (await r.store.groupState('slow')).deadLetters === 1, 10_000, 'dead letter');
+    const letters = await adminCall(r, 'GET', '/admin/destinations/slow/dead-letters');
+    expect(letters.json).toHaveLength(1);
+    expect(letters.json[0]).toMatchObject({ attempts: 2, lastStatus: null, event: { uid } });
+    expect(letters.json[0].lastError).toMatch(/timeout/i);
+    expect((await r.store.groupState('slow')).pending).toBe(0);
+
+    s.behave = () => ({ status: 204 });
+    const job = await adminCall(r, 'POST', '/admin/destinations/slow/redrive');
+    expect(job.status).toBe(202);
+    await until(async () => (await adminCall(r, 'GET', `/admin/jobs/${job.json.id}`)).json.state === 'done', 10_000, 'redrive');
+    expect((await adminCall(r, 'GET', `/admin/jobs/${job.json.id}`)).json).toMatchObject({ delivered: 1, deadLettered: 0 });
+    expect(s.delivered).toContain(uid);
+    expect((await r.store.groupState('slow')).deadLetters).toBe(0);
+  });
+
+  it('an open circuit costs one probe at a time, not a retry storm', async () => {
+    const s = await sink();
+    s.behave = () => ({ status: 500 });
+    const r = await relay([{ name: 'down', url: s.url, concurrency: 8 }]);
+    await ingest(r, 40);
+    await new Promise((res) => setTimeout(res, 2_500));
+    // 5 failures open the circuit; then probes at 1 s, 2 s (doubling cool-down): far fewer than 40 events × retries.
+    expect(s.received.length).toBeLessThanOrEqual(16);
+    expect(await r.metrics.registry.getSingleMetricAsString('kcr_forward_circuit_state')).toMatch(/destination="down"\} [12]/);
+  });
+});
+
+describe('replicas and replay', () => {
+  it('two replicas share the work: every event delivered once', async () => {
+    const s = await sink();
+    const prefix = uniquePrefix();
+    const destinations = [{ name: 'shared', url: s.url, concurrency: 4 }];
+    const a = await relay(destinations, { KEY_PREFIX: prefix }, 'replica-a');
+    const b = await relay(destinations, { KEY_PREFIX: prefix }, 'replica-b');
+    const uids = [...(await ingest(a, 30)), ...(await ingest(b, 30))];
+    await until(() => s.delivered.length >= 60, 15_000, 'all delivered');
+    await new Promise((res) => setTimeout(res, 300));
+    expect(s.delivered.length).toBe(60);
+    expect(new Set(s.delivered)).toEqual(new Set(uids));
+  });
+
+  it('replays a uid range still in the buffer to one destination, with progress counts', async () => {
+    const s = await sink();
+    const r = await relay([{ name: 'replayed', url: s.url }]);
+    const uids = await ingest(r, 10);
+    await until(() => s.delivered.length === 10, 5_000, 'first delivery');
+    const job = await adminCall(r, 'POST', '/admin/replay', { destination: 'replayed', from: uids[3], to: uids[6] });
+    expect(job.status).toBe(202);
+    await until(async () => (await adminCall(r, 'GET', `/admin/jobs/${job.json.id}`)).json.state === 'done', 10_000, 'replay');
+    expect((await adminCall(r, 'GET', `/admin/jobs/${job.json.id}`)).json).toMatchObject({ scanned: 10, matched: 4, delivered: 4 });
+    expect(s.delivered.slice(10)).toEqual(uids.slice(3, 7));
+
+    const bad = await adminCall(r, 'POST', '/admin/replay', { destination: 'replayed', from: 'yesterday' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe('KCR_ERR_REPLAY_REQUEST');
+    expect((await adminCall(r, 'POST', '/admin/replay', { destination: 'nope' })).json.error.code).toBe('KCR_ERR_DESTINATION_UNKNOWN');
+  });
+});
