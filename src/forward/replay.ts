@@ -12,6 +12,8 @@ export interface JobStatus {
   kind: 'replay' | 'redrive';
   destination: string;
   state: 'running' | 'done' | 'stopped' | 'failed';
+  /** Entries to look at, as known when the job started (buffer length, or dead letters). */
+  total: number;
   /** Entries looked at (replay: buffer entries scanned; redrive: dead letters). */
   scanned: number;
   matched: number;
@@ -46,6 +48,7 @@ export class ReplayJobs {
   replay(worker: DestinationWorker, from: RangeBound | null, to: RangeBound | null): JobStatus {
     const job = this.create('replay', worker.name);
     void this.run(job, async () => {
+      job.total = await this.store.bufferLength();
       let cursor: string | null = null;
       for (;;) {
         const page = await this.store.scan(cursor, PAGE);
@@ -69,6 +72,7 @@ export class ReplayJobs {
   redrive(worker: DestinationWorker): JobStatus {
     const job = this.create('redrive', worker.name);
     void this.run(job, async () => {
+      job.total = (await this.store.groupState(worker.name)).deadLetters;
       // A letter delivered now is removed; one that fails again stays where it is, with its history.
       let cursor: string | null = null;
       for (;;) {
@@ -95,6 +99,7 @@ export class ReplayJobs {
       kind,
       destination,
       state: 'running',
+      total: 0,
       scanned: 0,
       matched: 0,
       delivered: 0,

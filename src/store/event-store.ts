@@ -86,6 +86,8 @@ export interface ConsumerStore {
   /** Walks the ring buffer oldest first (for replays): entries after `afterId` (null = from the oldest). */
   scan(afterId: string | null, count: number): Promise<StoredEntry[]>;
   groupState(group: string): Promise<GroupState>;
+  /** Entries in the ring buffer now. */
+  bufferLength(): Promise<number>;
 }
 
 export interface StoreStatus {

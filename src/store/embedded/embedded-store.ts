@@ -252,6 +252,13 @@ export class EmbeddedEventStore implements EventStore {
     });
   }
 
+  async bufferLength(): Promise<number> {
+    return this.guard(() => {
+      const { oldest, newest } = this.bounds();
+      return oldest === null || newest === null ? 0 : newest - oldest + 1;
+    });
+  }
+
   /**
    * Makes room for one entry. Under drop-oldest, evicts the oldest entries beyond the bound and
    * reports, per group, each one it had not yet been handed or had not acknowledged; under reject,

@@ -248,6 +248,10 @@ export class RedisEventStore implements EventStore {
     return { group, pending: 0, lag: await this.call(() => this.redis.xlen(this.keys.events)), deadLetters };
   }
 
+  async bufferLength(): Promise<number> {
+    return this.call(() => this.redis.xlen(this.keys.events));
+  }
+
   /** The client typed as a standalone one: Cluster routes the same single-slot commands. */
   private get redis(): Redis {
     return this.client as Redis;

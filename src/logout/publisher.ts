@@ -1,0 +1,163 @@
+// Publishes the logout messages of stored events: a consumer group of its own over the ring buffer,
+// so a message goes out at least once per accepted event (a crash leaves the entry pending for this
+// or another replica to claim) and never for a duplicate (duplicates never reach the buffer).
+// Store and bus outages are waited out with backoff; nothing here ends the process.
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyBaseLogger } from 'fastify';
+import { backoffDelay } from '../forward/backoff.js';
+import type { ConsumerStore, StoredEntry } from '../store/event-store.js';
+import type { LogoutBus } from './bus.js';
+import type { LogoutMetrics } from './metrics.js';
+import { translate } from './translate.js';
+import type { LogoutMessage } from './message.js';
+
+/** The publisher's consumer group; `@` keeps it apart from destination names (letters, digits, `_.-`). */
+export const LOGOUT_GROUP = '@logout';
+
+const RETRY_BACKOFF = { baseMs: 100, capMs: 5_000 };
+
+export interface LogoutPublisherOptions {
+  store: ConsumerStore;
+  bus: LogoutBus;
+  /** Snowflake generator of message ids. */
+  nextId: () => bigint;
+  metrics: LogoutMetrics;
+  log: FastifyBaseLogger;
+  /** Defaults to host name + pid, as the forwarder's: unique per replica and per restart. */
+  consumer?: string;
+  /** Entries pending this long belong to a dead replica and are taken over. */
+  claimIdleMs?: number;
+  /** Longest wait for new events per read: also the longest wait for stop(). */
+  blockMs?: number;
+  batchSize?: number;
+  now?: () => number;
+}
+
+export class LogoutPublisher {
+  private readonly stopper = new AbortController();
+  private running: Promise<void> | null = null;
+  private lastClaimAt = Number.NEGATIVE_INFINITY;
+  private readonly consumer: string;
+  private readonly claimIdleMs: number;
+  private readonly blockMs: number;
+  private readonly batchSize: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: LogoutPublisherOptions) {
+    this.consumer = options.consumer ?? `${hostname()}-${process.pid}`;
+    this.claimIdleMs = options.claimIdleMs ?? 30_000;
+    this.blockMs = options.blockMs ?? 1_000;
+    this.batchSize = options.batchSize ?? 100;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Starts the loop in the background: an unreachable store at start-up delays publishing, not the relay. */
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    await this.running;
+  }
+
+  private get stopped(): boolean {
+    return this.stopper.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    const { store } = this.options;
+    // `start`: events accepted before the group existed (first deployment) are published too.
+    if ((await this.retrying('create the consumer group', () => store.ensureGroup(LOGOUT_GROUP, 'start'))) === null) return;
+    let work: StoredEntry[] = [];
+    while (!this.stopped) {
+      if (work.length === 0) work = (await this.retrying('read the ring buffer', () => this.fetch())) ?? [];
+      work = await this.publishAll(work);
+    }
+  }
+
+  /** Stale entries of dead replicas first (checked every claimIdleMs/2), then new ones. */
+  private async fetch(): Promise<StoredEntry[]> {
+    const { store } = this.options;
+    if (this.now() - this.lastClaimAt >= this.claimIdleMs / 2) {
+      this.lastClaimAt = this.now();
+      const stale = await store.claimStale(LOGOUT_GROUP, this.consumer, this.claimIdleMs, this.batchSize);
+      if (stale.length > 0) {
+        this.options.log.info({ count: stale.length }, 'logout publisher took over events pending on another consumer');
+        return stale;
+      }
+    }
+    return store.readNew(LOGOUT_GROUP, this.consumer, this.batchSize, this.blockMs);
+  }
+
+  /**
+   * Publishes each entry's messages in order, then acknowledges what was done. On a failure the
+   * rest is returned to be tried again after a backoff, so an outage delays but never reorders.
+   */
+  private async publishAll(entries: StoredEntry[]): Promise<StoredEntry[]> {
+    const done: string[] = [];
+    let failed = 0;
+    for (let i = 0; i < entries.length && !this.stopped; i++) {
+      const entry = entries[i] as StoredEntry;
+      try {
+        await this.publishEntry(entry);
+        done.push(entry.id);
+        failed = 0;
+      } catch (err) {
+        this.options.metrics.failures.inc();
+        this.options.log.warn({ uid: entry.event.uid, err: (err as Error).message }, 'logout publish failed; retrying');
+        await this.acknowledge(done);
+        await this.pause(backoffDelay(Math.min(++failed, 7), RETRY_BACKOFF) + 50);
+        return entries.slice(i);
+      }
+    }
+    await this.acknowledge(done);
+    return [];
+  }
+
+  private async publishEntry(entry: StoredEntry): Promise<void> {
+    const messages = this.messagesOf(entry);
+    if (messages.length === 0) return;
+    await this.options.bus.publish(messages, this.now());
+    const receivedAt = Date.parse(entry.event.receivedAt);
+    for (const m of messages) {
+      this.options.metrics.published.inc({ kind: m.kind, reason: m.reason });
+      this.options.metrics.latency.observe({ kind: m.kind }, Math.max(0, this.now() - receivedAt) / 1000);
+    }
+  }
+
+  /** Ids are drawn per attempt: a retried publish goes out under a fresh id, with the same eventUid. */
+  private messagesOf(entry: StoredEntry): LogoutMessage[] {
+    try {
+      return translate(entry.event, this.options.nextId);
+    } catch (err) {
+      // Translation is pure: a throw is a bug that would throw again on every retry and wedge the
+      // group. The event is skipped, loudly.
+      this.options.log.error({ uid: entry.event.uid, err }, 'logout translation failed; event skipped');
+      return [];
+    }
+  }
+
+  /** A lost ack only means the entry is published again after a claim: retried while running, then left. */
+  private async acknowledge(ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.retrying('acknowledge', () => this.options.store.ack(LOGOUT_GROUP, ids), { once: this.stopped });
+  }
+
+  /** Runs a store operation until it succeeds; null once stopped (tried at least once). */
+  private async retrying<T>(what: string, op: () => Promise<T>, { once = false } = {}): Promise<T | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await op();
+      } catch (err) {
+        if (this.stopped || once) return null;
+        this.options.log.warn({ err: (err as Error).message }, `logout publisher could not ${what}; retrying`);
+        await this.pause(backoffDelay(Math.min(attempt, 7), RETRY_BACKOFF) + 50);
+      }
+    }
+  }
+
+  private async pause(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.stopper.signal }).catch(() => undefined);
+  }
+}

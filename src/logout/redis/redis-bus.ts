@@ -1,0 +1,54 @@
+// The Redis logout bus: revocation keys and pub/sub on `<prefix>logout` and `<prefix>logout:<realm>`.
+// Standalone Redis records and publishes in one Lua step (revokeAndPublish-1.lua); Redis Cluster
+// records with the same script, then SPUBLISHes, since the channels hash to other slots.
+import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../store/redis/connect.js';
+import type { LogoutBus } from '../bus.js';
+import { allRealmsChannel, realmChannel, type LogoutMessage } from '../message.js';
+import { revocationOf, type RevocationClaims } from '../revocation.js';
+import { revocationKey } from './keys.js';
+import { isRevokedInRedis } from './revocation-check.js';
+
+interface LuaCommands {
+  revokeAndPublish(key: string, notBefore: number, expireAtMs: number, nowMs: number, message: string, ...channels: string[]): Promise<number>;
+}
+
+export class RedisLogoutBus implements LogoutBus {
+  private readonly cluster: boolean;
+
+  /** `client` must have the Lua commands defined (createRedisClient does); the bus owns it. */
+  constructor(
+    private readonly client: RedisClient,
+    private readonly prefix: string,
+    private readonly revocationTtlMs: number,
+  ) {
+    this.cluster = 'nodes' in client;
+  }
+
+  async publish(messages: readonly LogoutMessage[], nowMs: number): Promise<void> {
+    for (const message of messages) {
+      const json = JSON.stringify(message);
+      const channels = [allRealmsChannel(this.prefix), realmChannel(this.prefix, message.realmId)];
+      const revocation = revocationOf(message);
+      await (this.client as unknown as LuaCommands).revokeAndPublish(
+        revocationKey(this.prefix, revocation),
+        revocation.notBefore,
+        revocation.notBefore * 1000 + this.revocationTtlMs,
+        nowMs,
+        json,
+        ...(this.cluster ? [] : channels),
+      );
+      if (this.cluster) {
+        for (const channel of channels) await (this.client as Redis).spublish(channel, json);
+      }
+    }
+  }
+
+  isRevoked(claims: RevocationClaims): Promise<boolean> {
+    return isRevokedInRedis(this.client, this.prefix, claims);
+  }
+
+  async close(): Promise<void> {
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}

@@ -1,0 +1,399 @@
+// The EventStore contract (src/store/event-store.ts), run unchanged against every store: the
+// embedded one in a temp DATA_DIR and Redis under a unique KEY_PREFIX. Each test opens its own
+// store through createStore, as the relay does, so only the environment differs between backends.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../src/config/env.js';
+import type { CanonicalEvent } from '../../src/event/canonical.js';
+import { createStore } from '../../src/store/create-store.js';
+import type { EventStore, StoredEntry } from '../../src/store/event-store.js';
+import { canonicalEvent } from '../support/canonical.js';
+import { uidAt } from '../support/payloads.js';
+import { uniquePrefix } from '../support/relay.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+interface Backend {
+  name: string;
+  store: 'embedded' | 'redis';
+  env(): Record<string, string>;
+}
+
+const dataDirs: string[] = [];
+const backends: Backend[] = [
+  {
+    name: 'embedded',
+    store: 'embedded',
+    env: () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kcr-contract-'));
+      dataDirs.push(dir);
+      return { DATA_DIR: dir };
+    },
+  },
+  { name: 'redis', store: 'redis', env: () => ({ REDIS_URL: inject('redisUrl'), KEY_PREFIX: uniquePrefix() }) },
+];
+
+afterAll(() => {
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The uids of stored entries or of events, in order. */
+const uidsOf = (items: Array<{ event: CanonicalEvent } | CanonicalEvent>) =>
+  items.map((item) => ('uid' in item ? item.uid : item.event.uid));
+
+describe.each(backends)('EventStore contract: $name', (backend) => {
+  const opened: EventStore[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  });
+
+  async function open(settings: Record<string, string> = {}): Promise<EventStore> {
+    const config = loadConfig({ AUTH_SECRET: 'contract', ...backend.env(), ...settings });
+    const { store } = await createStore(config);
+    opened.push(store);
+    return store;
+  }
+
+  /** Appends `n` fresh events, each accepted; returns them in order. */
+  async function fill(store: EventStore, n: number): Promise<CanonicalEvent[]> {
+    const events: CanonicalEvent[] = [];
+    for (let i = 0; i < n; i++) {
+      const event = canonicalEvent();
+      const outcome = await store.append(event, Date.now());
+      expect(outcome.status).toBe('accepted');
+      events.push(event);
+    }
+    return events;
+  }
+
+  describe('append: dedup window and late uids', () => {
+    it('accepts a new uid and stores the event as given, flagged not late', async () => {
+      const store = await open();
+      const event = canonicalEvent();
+      expect(await store.append(event, Date.now())).toEqual({ status: 'accepted', late: false, evicted: 0, lost: [] });
+      expect(await store.lookup(event.uid)).toEqual({ status: 'found', event: { ...event, late: false } });
+    });
+
+    it('answers duplicate for a uid seen within the window and keeps the first copy only', async () => {
+      const store = await open();
+      const event = canonicalEvent();
+      await store.append(event, Date.now());
+      expect(await store.append({ ...event, type: 'LOGOUT' }, Date.now())).toEqual({ status: 'duplicate' });
+      expect(uidsOf(await store.scan(null, 10))).toEqual([event.uid]);
+      expect(await store.lookup(event.uid)).toMatchObject({ status: 'found', event: { type: 'LOGIN' } });
+    });
+
+    it('stores a uid older than the window flagged late, and still collapses its resends', async () => {
+      const store = await open({ DEDUP_WINDOW: '7d' });
+      const event = canonicalEvent(Date.now() - 8 * DAY);
+      expect(await store.append(event, Date.now())).toMatchObject({ status: 'accepted', late: true });
+      expect(await store.lookup(event.uid)).toMatchObject({ status: 'found', event: { late: true } });
+      expect(await store.append(event, Date.now())).toEqual({ status: 'duplicate' });
+    });
+
+    it('forgets a uid once its window has passed: the same uid is new again, then late', async () => {
+      const store = await open({ DEDUP_WINDOW: '1h' });
+      const now = Date.now();
+      const event = canonicalEvent(now - 3 * HOUR);
+      // Appended back then, inside its window: remembered until about an hour ago.
+      expect(await store.append(event, now - 3 * HOUR + 60_000)).toMatchObject({ status: 'accepted', late: false });
+      expect(await store.lookup(event.uid)).toEqual({ status: 'unknown' });
+      expect(await store.append(event, now)).toMatchObject({ status: 'accepted', late: true });
+      expect(await store.append(event, now)).toEqual({ status: 'duplicate' });
+      expect(uidsOf(await store.scan(null, 10))).toEqual([event.uid, event.uid]);
+    });
+
+    it('accepts exactly one of 40 concurrent appends of one uid', async () => {
+      const store = await open();
+      const event = canonicalEvent();
+      const outcomes = await Promise.all(Array.from({ length: 40 }, () => store.append(event, Date.now())));
+      expect(outcomes.filter((o) => o.status === 'accepted')).toHaveLength(1);
+      expect(outcomes.filter((o) => o.status === 'duplicate')).toHaveLength(39);
+      expect(await store.scan(null, 100)).toHaveLength(1);
+    });
+
+    it('keeps apart uids that differ only in their low bits (no JS number on the way)', async () => {
+      const store = await open();
+      const now = Date.now();
+      const a = canonicalEvent(now, { uid: uidAt(now, 0) });
+      const b = canonicalEvent(now, { uid: uidAt(now, 1) });
+      expect(Number(a.uid)).toBe(Number(b.uid));
+      expect((await store.append(a, now)).status).toBe('accepted');
+      expect((await store.append(b, now)).status).toBe('accepted');
+      expect(await store.lookup(b.uid)).toMatchObject({ status: 'found', event: { uid: b.uid } });
+    });
+  });
+
+  describe('ring buffer bound', () => {
+    it('drop-oldest keeps the newest BUFFER_CAPACITY entries, counts evictions, and still knows evicted uids', async () => {
+      const store = await open({ BUFFER_CAPACITY: '3' });
+      const events = [canonicalEvent(), canonicalEvent(), canonicalEvent(), canonicalEvent(), canonicalEvent()];
+      const outcomes = [];
+      for (const event of events) outcomes.push(await store.append(event, Date.now()));
+      expect(outcomes.map((o) => (o.status === 'accepted' ? [o.evicted, o.lost.length] : o.status))).toEqual([
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [1, 0],
+        [1, 0],
+      ]);
+      expect(uidsOf(await store.scan(null, 10))).toEqual(uidsOf(events.slice(2)));
+      expect(await store.lookup(events[0]!.uid)).toEqual({ status: 'evicted' });
+      expect(await store.append(events[0]!, Date.now())).toEqual({ status: 'duplicate' });
+    });
+
+    it('reports as lost each evicted entry a group had not been handed (only entries since the group began)', async () => {
+      const store = await open({ BUFFER_CAPACITY: '3' });
+      const [before] = await fill(store, 1);
+      await store.ensureGroup('audit', 'end');
+      const [b] = await fill(store, 2);
+      const d = canonicalEvent();
+      expect(await store.append(d, Date.now())).toEqual({ status: 'accepted', late: false, evicted: 1, lost: [] });
+      expect(await store.lookup(before!.uid)).toEqual({ status: 'evicted' });
+      expect(await store.append(canonicalEvent(), Date.now())).toEqual({
+        status: 'accepted',
+        late: false,
+        evicted: 1,
+        lost: [{ destination: 'audit', uid: b!.uid }],
+      });
+    });
+
+    it('reports as lost an evicted entry handed out but never acknowledged, not an acknowledged one', async () => {
+      const store = await open({ BUFFER_CAPACITY: '2' });
+      await store.ensureGroup('audit', 'start');
+      const [a, b] = await fill(store, 2);
+      const handed = await store.readNew('audit', 'c1', 10, 0);
+      expect(uidsOf(handed)).toEqual([a!.uid, b!.uid]);
+      await store.ack('audit', [handed[0]!.id]);
+      expect(await store.append(canonicalEvent(), Date.now())).toMatchObject({ evicted: 1, lost: [] });
+      expect(await store.append(canonicalEvent(), Date.now())).toMatchObject({
+        evicted: 1,
+        lost: [{ destination: 'audit', uid: b!.uid }],
+      });
+    });
+
+    it('reject refuses while the oldest entry is owed to a group, stores nothing, and accepts once it is acknowledged', async () => {
+      const store = await open({ BUFFER_CAPACITY: '3', BUFFER_OVERFLOW: 'reject' });
+      await store.ensureGroup('audit', 'start');
+      const [oldest] = await fill(store, 3);
+      const refused = canonicalEvent();
+      expect(await store.append(refused, Date.now())).toEqual({ status: 'full', oldestUid: oldest!.uid });
+      expect(await store.lookup(refused.uid)).toEqual({ status: 'unknown' });
+      expect(await store.scan(null, 10)).toHaveLength(3);
+
+      const [handed] = await store.readNew('audit', 'c1', 1, 0);
+      expect(handed!.event.uid).toBe(oldest!.uid);
+      // Handed out but not acknowledged: still owed.
+      expect(await store.append(refused, Date.now())).toEqual({ status: 'full', oldestUid: oldest!.uid });
+      await store.ack('audit', [handed!.id]);
+      expect(await store.append(refused, Date.now())).toEqual({ status: 'accepted', late: false, evicted: 1, lost: [] });
+      expect(await store.lookup(oldest!.uid)).toEqual({ status: 'evicted' });
+    });
+
+    it('reject with no consumer group just rotates the buffer', async () => {
+      const store = await open({ BUFFER_CAPACITY: '2', BUFFER_OVERFLOW: 'reject' });
+      const events = await fill(store, 2);
+      expect(await store.append(canonicalEvent(), Date.now())).toMatchObject({ status: 'accepted', evicted: 1, lost: [] });
+      expect(await store.lookup(events[0]!.uid)).toEqual({ status: 'evicted' });
+    });
+  });
+
+  describe('quarantine and lookup', () => {
+    it('quarantines an undecodable body without touching the ring buffer or dedup', async () => {
+      const store = await open();
+      const [event] = await fill(store, 1);
+      await store.ensureGroup('audit', 'start');
+      await expect(
+        store.quarantine({
+          node: 'kc-node-1',
+          receivedAt: new Date().toISOString(),
+          remoteAddress: '10.0.0.7',
+          errorCode: 'KCR_ERR_EVENT_KIND',
+          errorMessage: 'neither an Event nor an AdminEvent',
+          body: Buffer.from([0x7b, 0x00, 0xff, 0x7d]),
+        }),
+      ).resolves.toBeUndefined();
+      expect(uidsOf(await store.scan(null, 10))).toEqual([event!.uid]);
+      expect(await store.groupState('audit')).toMatchObject({ lag: 1 });
+    });
+
+    it('tells found, evicted and unknown uids apart', async () => {
+      const store = await open({ BUFFER_CAPACITY: '1' });
+      const [gone, kept] = await fill(store, 2);
+      expect(await store.lookup(kept!.uid)).toMatchObject({ status: 'found', event: { uid: kept!.uid } });
+      expect(await store.lookup(gone!.uid)).toEqual({ status: 'evicted' });
+      expect(await store.lookup(canonicalEvent().uid)).toEqual({ status: 'unknown' });
+    });
+  });
+
+  describe('consumer groups', () => {
+    it('start sees everything buffered, end only later events; ensureGroup does not reset a group', async () => {
+      const store = await open();
+      const early = await fill(store, 2);
+      await store.ensureGroup('from-start', 'start');
+      await store.ensureGroup('from-end', 'end');
+      const late = await fill(store, 1);
+      const all = await store.readNew('from-start', 'c1', 10, 0);
+      expect(uidsOf(all)).toEqual(uidsOf([...early, ...late]));
+      expect(all.map((e) => e.deliveries)).toEqual([1, 1, 1]);
+      expect(uidsOf(await store.readNew('from-end', 'c1', 10, 0))).toEqual(uidsOf(late));
+      await store.ensureGroup('from-start', 'start');
+      expect(await store.readNew('from-start', 'c1', 10, 0)).toEqual([]);
+    });
+
+    it('hands out entries oldest first, up to count, each once per group', async () => {
+      const store = await open();
+      await store.ensureGroup('audit', 'start');
+      const events = await fill(store, 5);
+      const batches: StoredEntry[][] = [];
+      for (let i = 0; i < 3; i++) batches.push(await store.readNew('audit', i === 1 ? 'c2' : 'c1', 2, 0));
+      expect(batches.map(uidsOf)).toEqual([uidsOf(events.slice(0, 2)), uidsOf(events.slice(2, 4)), uidsOf(events.slice(4))]);
+      expect(batches.flat().map((e) => e.event)).toEqual(events);
+      expect(await store.readNew('audit', 'c1', 2, 50)).toEqual([]);
+    });
+
+    it('waits up to blockMs when there is nothing new, and returns as soon as an event is appended', async () => {
+      const store = await open();
+      await store.ensureGroup('audit', 'end');
+      let started = Date.now();
+      expect(await store.readNew('audit', 'c1', 10, 300)).toEqual([]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+
+      const event = canonicalEvent();
+      started = Date.now();
+      const reading = store.readNew('audit', 'c1', 10, 5_000);
+      await sleep(200);
+      await store.append(event, Date.now());
+      expect(uidsOf(await reading)).toEqual([event.uid]);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    });
+
+    it('keeps handed-out entries pending until acknowledged', async () => {
+      const store = await open();
+      await store.ensureGroup('audit', 'start');
+      await fill(store, 3);
+      const handed = await store.readNew('audit', 'c1', 10, 0);
+      expect(await store.groupState('audit')).toMatchObject({ pending: 3, lag: 0 });
+      await store.ack('audit', handed.slice(0, 2).map((e) => e.id));
+      expect(await store.groupState('audit')).toMatchObject({ pending: 1 });
+      // Acknowledging twice is harmless.
+      await store.ack('audit', [handed[0]!.id]);
+      expect(await store.groupState('audit')).toMatchObject({ pending: 1 });
+    });
+
+    it('lets another consumer claim entries pending longer than minIdleMs, oldest first, counting deliveries', async () => {
+      const store = await open();
+      await store.ensureGroup('audit', 'start');
+      const events = await fill(store, 3);
+      await store.readNew('audit', 'c1', 10, 0);
+      expect(await store.claimStale('audit', 'c2', 10_000, 10)).toEqual([]);
+      await sleep(250);
+      const claimed = await store.claimStale('audit', 'c2', 200, 2);
+      expect(uidsOf(claimed)).toEqual(uidsOf(events.slice(0, 2)));
+      expect(claimed.map((e) => e.deliveries)).toEqual([2, 2]);
+      expect(claimed[0]!.event).toEqual(events[0]);
+      // Claiming resets the idle time: only the third is still stale.
+      const rest = await store.claimStale('audit', 'c3', 200, 10);
+      expect(uidsOf(rest)).toEqual([events[2]!.uid]);
+      await sleep(250);
+      expect((await store.claimStale('audit', 'c1', 200, 1)).map((e) => e.deliveries)).toEqual([3]);
+      await store.ack('audit', [...claimed, ...rest].map((e) => e.id));
+      expect(await store.groupState('audit')).toMatchObject({ pending: 0 });
+    });
+
+    it('touch keeps a slow consumer\'s entries from being claimed', async () => {
+      const store = await open();
+      await store.ensureGroup('audit', 'start');
+      await fill(store, 2);
+      const [slow, stuck] = await store.readNew('audit', 'c1', 10, 0);
+      await sleep(250);
+      await store.touch('audit', 'c1', [slow!.id]);
+      expect(uidsOf(await store.claimStale('audit', 'c2', 200, 10))).toEqual([stuck!.event.uid]);
+    });
+
+    it('dead-letters atomically: the entry leaves pending and joins the group\'s dead letters', async () => {
+      const store = await open();
+      await store.ensureGroup('audit', 'start');
+      const [a, b] = await fill(store, 2);
+      const [ea, eb] = await store.readNew('audit', 'c1', 10, 0);
+      const deadAt = Date.parse('2025-01-02T03:04:05.678Z');
+      await store.deadLetter('audit', ea!, { attempts: 5, lastStatus: 500, lastError: 'HTTP 500' }, deadAt);
+      await store.deadLetter('audit', eb!, { attempts: 3, lastStatus: null, lastError: 'timeout' }, deadAt + 1);
+      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 0, deadLetters: 2 });
+      await sleep(60);
+      expect(await store.claimStale('audit', 'c2', 0, 10)).toEqual([]);
+
+      const dead = await store.listDeadLetters('audit', 10);
+      expect(dead).toEqual([
+        { id: expect.any(String), event: a, attempts: 5, lastStatus: 500, lastError: 'HTTP 500', deadAt: '2025-01-02T03:04:05.678Z' },
+        { id: expect.any(String), event: b, attempts: 3, lastStatus: null, lastError: 'timeout', deadAt: '2025-01-02T03:04:05.679Z' },
+      ]);
+      expect(uidsOf(await store.listDeadLetters('audit', 1))).toEqual([a!.uid]);
+      expect(await store.listDeadLetters('other', 10)).toEqual([]);
+
+      await store.removeDeadLetters('audit', [dead[0]!.id]);
+      expect(uidsOf(await store.listDeadLetters('audit', 10))).toEqual([b!.uid]);
+      expect(await store.groupState('audit')).toMatchObject({ deadLetters: 1 });
+    });
+
+    it('scan walks the buffer oldest first from any position, without delivering anything', async () => {
+      const store = await open();
+      await store.ensureGroup('audit', 'start');
+      const events = await fill(store, 5);
+      const first = await store.scan(null, 2);
+      expect(uidsOf(first)).toEqual(uidsOf(events.slice(0, 2)));
+      expect(first.map((e) => e.deliveries)).toEqual([0, 0]);
+      const rest = await store.scan(first[1]!.id, 10);
+      expect(rest.map((e) => e.event)).toEqual(events.slice(2));
+      expect(await store.scan(rest[2]!.id, 10)).toEqual([]);
+      expect(await store.groupState('audit')).toMatchObject({ pending: 0, lag: 5 });
+    });
+
+    it('reports pending, lag and dead letters per group (a group not created yet lags by the whole buffer)', async () => {
+      const store = await open();
+      await store.ensureGroup('audit', 'start');
+      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 0, deadLetters: 0 });
+      await fill(store, 4);
+      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 4, deadLetters: 0 });
+      const handed = await store.readNew('audit', 'c1', 3, 0);
+      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 3, lag: 1, deadLetters: 0 });
+      await store.ack('audit', [handed[0]!.id, handed[1]!.id]);
+      await store.deadLetter('audit', handed[2]!, { attempts: 1, lastStatus: 410, lastError: 'HTTP 410' }, Date.now());
+      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 1, deadLetters: 1 });
+      expect(await store.groupState('never-created')).toEqual({ group: 'never-created', pending: 0, lag: 4, deadLetters: 0 });
+    });
+
+    it('keeps two groups independent', async () => {
+      const store = await open();
+      await store.ensureGroup('audit', 'start');
+      await store.ensureGroup('logout', 'start');
+      const events = await fill(store, 3);
+      const audit = await store.readNew('audit', 'c1', 10, 0);
+      await store.ack('audit', audit.map((e) => e.id));
+      const logout = await store.readNew('logout', 'c1', 10, 0);
+      expect(logout.map((e) => [e.event, e.deliveries])).toEqual(events.map((e) => [e, 1]));
+      await store.deadLetter('logout', logout[0]!, { attempts: 2, lastStatus: 502, lastError: 'HTTP 502' }, Date.now());
+      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 0, deadLetters: 0 });
+      expect(await store.groupState('logout')).toEqual({ group: 'logout', pending: 2, lag: 0, deadLetters: 1 });
+      expect(await store.listDeadLetters('audit', 10)).toEqual([]);
+    });
+  });
+
+  describe('status and close', () => {
+    it('reports which store it is and that it is reachable', async () => {
+      const store = await open();
+      expect(await store.status()).toMatchObject({ store: backend.store, reachable: true });
+    });
+
+    it('fails every operation with KCR_ERR_STORE_UNAVAILABLE once closed, never pretending to store', async () => {
+      const store = await open();
+      await store.close();
+      await expect(store.append(canonicalEvent(), Date.now())).rejects.toMatchObject({ code: 'KCR_ERR_STORE_UNAVAILABLE' });
+      await expect(store.lookup(canonicalEvent().uid)).rejects.toMatchObject({ code: 'KCR_ERR_STORE_UNAVAILABLE' });
+    });
+  });
+});
