@@ -19,13 +19,22 @@ export function freePort() {
 }
 
 /**
+ * Children get a minimal environment plus what the bench sets explicitly: a REDIS_URL,
+ * DESTINATIONS or KEY_PREFIX exported in the caller's shell must not change what is measured.
+ */
+function baseEnv() {
+  const keep = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TZ'];
+  return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
+}
+
+/**
  * Spawns `command args` and keeps the tail of its output (for error reports) without writing it
  * anywhere: a benchmark must not pay for a terminal.
  */
 export function startChild(name, command, args, { env = {}, cwd } = {}) {
   const child = spawn(command, args, {
     cwd,
-    env: { ...process.env, ...env },
+    env: { ...baseEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';

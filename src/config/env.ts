@@ -77,6 +77,12 @@ const schema = z
       .pipe(destinationsSchema),
     // Events pending this long on one replica are taken over by another: longer than any destination timeout.
     FORWARD_CLAIM_IDLE: duration('FORWARD_CLAIM_IDLE', '60s'),
+    // Cluster logout (docs/logout.md): a revocation is kept this long after its notBefore, so it
+    // must be at least the longest lifetime of a token the applications accept.
+    REVOCATION_TTL: duration('REVOCATION_TTL', '24h'),
+    // Bearer token of GET /logouts (embedded mode); the stream is off when unset.
+    LOGOUT_STREAM_TOKEN: z.string().min(16, 'LOGOUT_STREAM_TOKEN must be at least 16 characters').optional(),
+    LOGOUT_REPLAY_SIZE: positiveInt.default(10_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => !(c.REDIS_URL && c.REDIS_CLUSTER_NODES), {
@@ -104,7 +110,7 @@ function withFileValues(env: NodeJS.ProcessEnv, names: readonly string[]): Recor
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(withFileValues(env, ['AUTH_SECRET', 'ADMIN_TOKEN', 'DESTINATIONS']));
+  const parsed = schema.safeParse(withFileValues(env, ['AUTH_SECRET', 'ADMIN_TOKEN', 'DESTINATIONS', 'LOGOUT_STREAM_TOKEN']));
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues
     .map((issue) => {

@@ -38,6 +38,8 @@ export class LogoutPublisher {
   private readonly stopper = new AbortController();
   private running: Promise<void> | null = null;
   private lastClaimAt = Number.NEGATIVE_INFINITY;
+  /** Publish failures in a row: the backoff grows with them. */
+  private failuresInARow = 0;
   private readonly consumer: string;
   private readonly claimIdleMs: number;
   private readonly blockMs: number;
@@ -97,18 +99,17 @@ export class LogoutPublisher {
    */
   private async publishAll(entries: StoredEntry[]): Promise<StoredEntry[]> {
     const done: string[] = [];
-    let failed = 0;
     for (let i = 0; i < entries.length && !this.stopped; i++) {
       const entry = entries[i] as StoredEntry;
       try {
         await this.publishEntry(entry);
         done.push(entry.id);
-        failed = 0;
+        this.failuresInARow = 0;
       } catch (err) {
         this.options.metrics.failures.inc();
         this.options.log.warn({ uid: entry.event.uid, err: (err as Error).message }, 'logout publish failed; retrying');
         await this.acknowledge(done);
-        await this.pause(backoffDelay(Math.min(++failed, 7), RETRY_BACKOFF) + 50);
+        await this.pause(backoffDelay(Math.min(++this.failuresInARow, 7), RETRY_BACKOFF) + 50);
         return entries.slice(i);
       }
     }

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { partitionKeys } from '../../src/store/redis/keys.js';
+import { golden } from '../decode/flatbuffer/support.js';
 import { adminEventJson, basic, freshUid, loginEventJson, uidAt } from '../support/payloads.js';
 import { ADMIN_TOKEN, NODE, SECRET, startRelay, type Relay } from '../support/relay.js';
 
@@ -114,6 +115,23 @@ describe('ingest of JSON events', () => {
     expect((await post(loginEventJson(uid))).json.status).toBe('accepted');
     expect((await admin(`/admin/events/${uid}`)).json.late).toBe(true);
     expect((await post(loginEventJson(uid))).json.status).toBe('duplicate');
+  });
+});
+
+describe('ingest of FlatBuffer events', () => {
+  it('stores a {type, obj} body under the configured profile, recording format and schema', async () => {
+    const g = golden('emitter-2018--admin-user-logout');
+    const res = await post(JSON.stringify({ type: g.type, obj: g.obj }));
+    expect(res.json.status).toBe('accepted');
+    const stored = await admin(`/admin/events/${res.json.uid}`);
+    expect(stored.json).toMatchObject({
+      kind: 'admin',
+      resourceType: g.expected.resourceType,
+      operationType: g.expected.operationType,
+      resourcePath: g.expected.resourcePath,
+      source: { node: NODE, format: 'flatbuffer', schema: 'emitter-2018' },
+    });
+    expect((await post(JSON.stringify({ type: g.type, obj: g.obj }))).json.status).toBe('duplicate');
   });
 });
 

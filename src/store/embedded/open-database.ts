@@ -6,7 +6,8 @@ import { KCR_ERR_CONFIG } from '../../errors.js';
 import { forgetOwner, lockDataDir } from './data-dir-lock.js';
 import { migrate } from './schema.js';
 
-const DATABASE_FILE = 'relay.sqlite';
+/** The database inside DATA_DIR (with its -wal journal beside it while open). */
+export const DATABASE_FILE = 'relay.sqlite';
 
 export interface OpenedDatabase {
   db: DatabaseSync;

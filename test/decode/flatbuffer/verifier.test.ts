@@ -129,10 +129,8 @@ describe('verifyFlatBuffer: forged vector lengths', () => {
     const unchecked = Event.getRootAsEvent(new ByteBuffer(forged));
     expect(unchecked.detailsLength()).toBe(50_000_000);
 
-    const started = performance.now();
     const reason = failure(forged);
     const decodeCode = kcrCode(() => decodeFlatBuffer({ type: 'Event', obj: base64(forged) }, 'emitter-2020'));
-    expect(performance.now() - started).toBeLessThan(50);
     expect(reason).toMatch(/Event.details: vector at byte \d+ claims 50000000 elements but only \d+ bytes follow/);
     expect(decodeCode).toBe('KCR_ERR_FLATBUFFER');
   });
@@ -191,9 +189,7 @@ describe('verifyFlatBuffer: nesting, cycles and aliasing', () => {
     b.addFieldOffset(9, vector, 0);
     b.finish(b.endObject());
     const aliased = b.asUint8Array();
-    const started = performance.now();
     expect(failure(aliased)).toMatch(/Event.details\[\d+\].key: verification work exceeds \d+ units for a \d+-byte buffer/);
-    expect(performance.now() - started).toBeLessThan(50);
   });
 
   it('lets through many distinct details, which is linear work', () => {

@@ -1,0 +1,77 @@
+// Cluster logout, assembled from configuration: the bus (Redis when configured, else the embedded
+// one in DATA_DIR) and the publisher feeding it from the ring buffer.
+import type { FastifyBaseLogger } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/env.js';
+import { UidAssigner } from '../event/snowflake.js';
+import type { ConsumerStore } from '../store/event-store.js';
+import { createRedisClient } from '../store/redis/connect.js';
+import type { LogoutBus, LogoutStream } from './bus.js';
+import { SqliteLogoutBus } from './embedded/sqlite-bus.js';
+import { LogoutMetrics } from './metrics.js';
+import { LOGOUT_GROUP, LogoutPublisher, type LogoutPublisherOptions } from './publisher.js';
+import { RedisLogoutBus } from './redis/redis-bus.js';
+
+export type LogoutConfig = Pick<
+  Config,
+  | 'REDIS_URL'
+  | 'REDIS_CLUSTER_NODES'
+  | 'REDIS_COMMAND_TIMEOUT'
+  | 'KEY_PREFIX'
+  | 'DATA_DIR'
+  | 'RELAY_WORKER_ID'
+  | 'REVOCATION_TTL'
+  | 'LOGOUT_REPLAY_SIZE'
+>;
+
+export interface LogoutServiceDeps {
+  config: LogoutConfig;
+  store: ConsumerStore;
+  registry: Registry;
+  log: FastifyBaseLogger;
+  /** `embedded` forces the in-process bus whatever the store (tests of GET /logouts). */
+  bus?: 'auto' | 'embedded';
+  /** Publisher tuning (tests): consumer name, claim idle time, block time. */
+  publisher?: Pick<LogoutPublisherOptions, 'consumer' | 'claimIdleMs' | 'blockMs'>;
+}
+
+export class LogoutService {
+  readonly bus: LogoutBus;
+  /** Set in embedded mode: what GET /logouts streams. */
+  readonly stream: LogoutStream | null;
+  readonly publisher: LogoutPublisher;
+  readonly metrics: LogoutMetrics;
+
+  constructor(deps: LogoutServiceDeps) {
+    const { config, store, log } = deps;
+    const useRedis = deps.bus !== 'embedded' && Boolean(config.REDIS_URL || config.REDIS_CLUSTER_NODES);
+    if (useRedis) {
+      // A connection of its own: publishing never queues behind ingest or blocking reads.
+      this.bus = new RedisLogoutBus(createRedisClient(config), config.KEY_PREFIX, config.REVOCATION_TTL);
+      this.stream = null;
+    } else {
+      const embedded = new SqliteLogoutBus({
+        dataDir: config.DATA_DIR,
+        revocationTtlMs: config.REVOCATION_TTL,
+        replaySize: config.LOGOUT_REPLAY_SIZE,
+        log,
+      });
+      this.bus = embedded;
+      this.stream = embedded;
+    }
+    this.metrics = new LogoutMetrics(deps.registry, async () => (await store.groupState(LOGOUT_GROUP).catch(() => null))?.lag ?? null);
+    // RELAY_WORKER_ID already tells replicas apart; message ids are a namespace apart from event uids.
+    const ids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
+    this.publisher = new LogoutPublisher({ store, bus: this.bus, nextId: () => ids.next(), metrics: this.metrics, log, ...deps.publisher });
+  }
+
+  start(): void {
+    this.publisher.start();
+  }
+
+  /** Stops publishing (entries in flight finish), then closes the bus; the store is the caller's. */
+  async stop(): Promise<void> {
+    await this.publisher.stop();
+    await this.bus.close();
+  }
+}

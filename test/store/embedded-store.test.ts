@@ -1,0 +1,115 @@
+// What only the embedded store has: its files in DATA_DIR, its lock, its purge of expired uids.
+// Everything the interface promises is in contract.test.ts, run against both stores.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EmbeddedEventStore } from '../../src/store/embedded/embedded-store.js';
+import { DATABASE_FILE } from '../../src/store/embedded/open-database.js';
+import type { BufferPolicy } from '../../src/store/event-store.js';
+import { canonicalEvent } from '../support/canonical.js';
+
+const HOUR = 3_600_000;
+const policy: BufferPolicy = { capacity: 100, overflow: 'drop-oldest', dedupWindowMs: 7 * 24 * HOUR };
+
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kcr-embedded-'));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function open(dir: string, overrides: Partial<BufferPolicy> = {}): EmbeddedEventStore {
+  const store = EmbeddedEventStore.open(dir, { ...policy, ...overrides });
+  cleanup.push(() => store.close());
+  return store;
+}
+
+/** Reads the store's tables directly; the store must be closed (it holds the database exclusively). */
+function inspect<T>(dir: string, sql: string): T[] {
+  const db = new DatabaseSync(join(dir, DATABASE_FILE), { readOnly: true });
+  try {
+    return db.prepare(sql).all() as unknown as T[];
+  } finally {
+    db.close();
+  }
+}
+
+describe('embedded store files', () => {
+  it('creates DATA_DIR and keeps everything across a close and reopen', async () => {
+    const dir = join(tempDir(), 'nested', 'data');
+    const first = open(dir);
+    const events = [canonicalEvent(), canonicalEvent(), canonicalEvent()];
+    for (const event of events) await first.append(event, Date.now());
+    await first.ensureGroup('audit', 'start');
+    const [handed, dead] = await first.readNew('audit', 'c1', 2, 0);
+    await first.deadLetter('audit', dead!, { attempts: 4, lastStatus: 503, lastError: 'HTTP 503' }, Date.now());
+    await first.close();
+
+    const again = open(dir);
+    expect(await again.append(events[0]!, Date.now())).toEqual({ status: 'duplicate' });
+    expect(await again.lookup(events[2]!.uid)).toMatchObject({ status: 'found', event: events[2] });
+    expect(await again.groupState('audit')).toEqual({ group: 'audit', pending: 1, lag: 1, deadLetters: 1 });
+    const [claimed] = await again.claimStale('audit', 'c2', 0, 10);
+    expect(claimed).toMatchObject({ id: handed!.id, deliveries: 2 });
+  });
+
+  it('refuses a second store on the same DATA_DIR in this process too, and frees it on close', async () => {
+    const dir = tempDir();
+    const first = open(dir);
+    expect(() => EmbeddedEventStore.open(dir, policy)).toThrow(expect.objectContaining({ code: 'KCR_ERR_CONFIG' }));
+    expect(() => EmbeddedEventStore.open(dir, policy)).toThrow(`DATA_DIR: ${dir} is in use by another kc-event-relay process (pid ${process.pid}`);
+    await first.close();
+    const second = open(dir);
+    expect((await second.status()).reachable).toBe(true);
+  });
+
+  it('refuses a database written by a newer relay instead of misreading it', () => {
+    const dir = tempDir();
+    const db = new DatabaseSync(join(dir, DATABASE_FILE));
+    db.exec('PRAGMA user_version = 99');
+    db.close();
+    expect(() => EmbeddedEventStore.open(dir, policy)).toThrow(/DATA_DIR: .* holds schema version 99/);
+  });
+
+  it('bounds the quarantine at BUFFER_CAPACITY, keeping the newest bodies byte for byte', async () => {
+    const dir = tempDir();
+    const store = open(dir, { capacity: 3 });
+    for (let i = 0; i < 5; i++) {
+      await store.quarantine({
+        node: 'kc-node-1',
+        receivedAt: new Date().toISOString(),
+        remoteAddress: '10.0.0.7',
+        errorCode: 'KCR_ERR_FLATBUFFER',
+        errorMessage: `bad ${i}`,
+        body: Buffer.from([i, 0x00, 0xff]),
+      });
+    }
+    await store.close();
+    const rows = inspect<{ error_message: string; body: Uint8Array }>(dir, 'SELECT error_message, body FROM quarantine ORDER BY id');
+    expect(rows.map((r) => r.error_message)).toEqual(['bad 2', 'bad 3', 'bad 4']);
+    expect(Buffer.from(rows[2]!.body)).toEqual(Buffer.from([4, 0x00, 0xff]));
+  });
+
+  it('purges the uids of expired hours on a later append, never a uid still inside its window', async () => {
+    const dir = tempDir();
+    const store = open(dir, { dedupWindowMs: HOUR });
+    const now = Date.now();
+    const old = canonicalEvent(now - 3 * HOUR);
+    await store.append(old, now - 3 * HOUR + 60_000);
+    const fresh = canonicalEvent(now);
+    await store.append(fresh, now);
+    expect(await store.append(fresh, now)).toEqual({ status: 'duplicate' });
+    await store.close();
+
+    expect(inspect<{ uid: string }>(dir, 'SELECT uid FROM seen').map((r) => r.uid)).toEqual([fresh.uid]);
+    expect(inspect<{ n: number }>(dir, `SELECT count(*) AS n FROM seen_buckets WHERE expire_at <= ${now}`)).toEqual([{ n: 0 }]);
+    // The event itself stays in the ring buffer: only its dedup memory is gone.
+    expect(inspect<{ uid: string }>(dir, 'SELECT uid FROM events ORDER BY id').map((r) => r.uid)).toEqual([old.uid, fresh.uid]);
+  });
+});
