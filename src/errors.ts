@@ -120,6 +120,14 @@ export const KCR_ERR_ADMIN_AUTH = define('KCR_ERR_ADMIN_AUTH', {
   status: 401,
   message: () => 'A valid bearer token (ADMIN_TOKEN) is required',
 });
+export const KCR_ERR_LOGOUT_AUTH = define('KCR_ERR_LOGOUT_AUTH', {
+  status: 401,
+  message: () => 'A valid bearer token (LOGOUT_STREAM_TOKEN) is required',
+});
+export const KCR_ERR_REVOCATION_QUERY = define('KCR_ERR_REVOCATION_QUERY', {
+  status: 400,
+  message: (why: string) => `Revocation check needs realmId, sub and an integer iat: ${why}`,
+});
 
 // --- store ------------------------------------------------------------------------------------
 export const KCR_ERR_STORE_UNAVAILABLE = define('KCR_ERR_STORE_UNAVAILABLE', {

@@ -6,6 +6,7 @@ import { Forwarder } from './forward/forwarder.js';
 import { ReplayJobs } from './forward/replay.js';
 import { buildApp } from './http/server.js';
 import { createLogger } from './log.js';
+import { LogoutService } from './logout/service.js';
 import { Metrics } from './metrics/metrics.js';
 import { createStore } from './store/create-store.js';
 
@@ -31,7 +32,8 @@ async function main(): Promise<void> {
     claimIdleMs: config.FORWARD_CLAIM_IDLE,
   });
   const jobs = new ReplayJobs(store);
-  const app = buildApp({ config, store, metrics, logger, assignUid: () => uids.next(), health, forwarding: { forwarder, jobs } });
+  const logout = new LogoutService({ config, store, registry: metrics.registry, log: logger });
+  const app = buildApp({ config, store, metrics, logger, assignUid: () => uids.next(), health, forwarding: { forwarder, jobs }, logout });
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
     timer.unref();
     await app.close();
     await forwarder.stop();
+    await logout.stop();
     await store.close();
     app.log.info('stopped');
     process.exit(0);
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
 
   await app.listen({ host: config.HOST, port: config.PORT });
   await forwarder.start();
+  logout.start();
   app.log.info(
     {
       store: description,

@@ -3,12 +3,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/env.js';
 import type { Forwarder } from '../forward/forwarder.js';
 import type { ReplayJobs } from '../forward/replay.js';
+import type { LogoutService } from '../logout/service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { EventStore } from '../store/event-store.js';
 import { errorHandler, notFoundHandler } from './error-reply.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes, type HealthState } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { logoutRoutes } from './routes/logouts.js';
 
 export interface AppDeps {
   config: Config;
@@ -18,6 +20,7 @@ export interface AppDeps {
   now?: () => number;
   health?: HealthState;
   forwarding?: { forwarder: Forwarder; jobs: ReplayJobs };
+  logout?: Pick<LogoutService, 'bus' | 'stream'>;
   logger: FastifyBaseLogger;
 }
 
@@ -44,5 +47,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   ingestRoutes(app, { ...deps, now: deps.now ?? Date.now });
   healthRoutes(app, deps.store, deps.metrics, deps.health ?? { shuttingDown: false });
   if (config.ADMIN_TOKEN) adminRoutes(app, { store: deps.store, token: config.ADMIN_TOKEN, forwarding: deps.forwarding });
+  if (deps.logout && config.LOGOUT_STREAM_TOKEN) logoutRoutes(app, { ...deps.logout, token: config.LOGOUT_STREAM_TOKEN });
   return app;
 }

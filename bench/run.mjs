@@ -1,0 +1,468 @@
+#!/usr/bin/env node
+// `npm run bench`: ingest and forwarding benchmarks of kc-event-relay, all in ONE run on this
+// machine, so that every ratio compares figures taken under the same conditions:
+//   1. a bare fastify route (the baseline) and the relay on Redis (and on the embedded store when
+//      this build has one), at saturation and at a fixed 1,000 req/s, JSON and FlatBuffer bodies;
+//   2. a sink's own capacity, then the relay draining a 100,000-event backlog into it, then a
+//      replay of the same 100,000 events through the admin API.
+// Everything listens on 127.0.0.1; every child process (redis-server, servers, relays) is stopped
+// at the end, on error and on Ctrl-C. BENCH_QUICK=1 shortens every phase for trying the harness
+// and writes its report to a temp file instead of docs/benchmarks.md.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, release, tmpdir, totalmem, type as osType } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { load } from './lib/load.mjs';
+import { basicAuth, canonicalEventBody, flatbufferBodies, jsonEventBody, UidSource } from './lib/payloads.mjs';
+import { freePort, killAllSync, startChild, stopAll, waitHttp } from './lib/procs.mjs';
+import { redisVersion, startRedis } from './lib/redis.mjs';
+import { fmt, printConsole, writeMarkdown } from './lib/report.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const QUICK = process.env.BENCH_QUICK === '1';
+
+const SETTINGS = {
+  connections: 16, // ingest at saturation: enough to saturate 2 cores, Keycloak-like concurrency
+  duration: QUICK ? 3 : 10,
+  warmup: QUICK ? 1 : 2,
+  rate: 1_000,
+  // autocannon paces per connection and per second (each connection sends its share of the
+  // second back to back, then waits): few connections keep those bursts close to a steady flow.
+  rateConnections: 4,
+  rateDuration: QUICK ? 3 : 10,
+  backlog: QUICK ? 10_000 : 100_000,
+  destinationConcurrency: 32, // the sink is measured with as many connections as the relay uses
+  fillConnections: 32,
+  drainTimeoutS: QUICK ? 30 : 120,
+  replayTimeoutS: QUICK ? 30 : 120,
+};
+
+const AUTH_SECRET = 'bench-secret-7f3a9c';
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const AUTHORIZATION = basicAuth('kc-node-1', AUTH_SECRET);
+const MAIN_JS = join(ROOT, 'dist/src/main.js');
+
+const uids = new UidSource();
+const notes = [];
+const failures = [];
+
+// ---------------------------------------------------------------------------------------------
+// Servers under test
+
+async function startBaseline() {
+  const port = await freePort();
+  const proc = startChild('bare fastify', process.execPath, [join(ROOT, 'bench/servers/bare-fastify.mjs')], {
+    cwd: ROOT,
+    env: { PORT: String(port), LOG_LEVEL: 'warn' },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHttp(proc, `${url}/healthz`);
+  return { url, proc };
+}
+
+async function startRelay(name, env) {
+  const port = await freePort();
+  const spawnedAt = Date.now();
+  const proc = startChild(name, process.execPath, [MAIN_JS], {
+    cwd: ROOT,
+    env: {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      AUTH_SECRET,
+      ADMIN_TOKEN,
+      LOG_LEVEL: 'warn',
+      // Large enough that no run evicts: the benchmark measures ingest, not the eviction path.
+      BUFFER_CAPACITY: '2000000',
+      ...env,
+    },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitHttp(proc, `${url}/readyz`, { timeoutMs: 30_000 });
+  } catch (err) {
+    await proc.stop(3_000);
+    throw err;
+  }
+  return { url, proc, spawnedAt, readyAt: Date.now() };
+}
+
+async function startSink() {
+  const port = await freePort();
+  const proc = startChild('sink', process.execPath, [join(ROOT, 'bench/servers/sink.mjs')], {
+    cwd: ROOT,
+    env: { PORT: String(port) },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHttp(proc, `${url}/healthz`);
+  return {
+    url,
+    proc,
+    stats: async () => (await fetch(`${url}/stats`)).json(),
+    reset: async () => void (await fetch(`${url}/reset`, { method: 'POST' })).arrayBuffer(),
+  };
+}
+
+/** The relay's own count of ingest outcomes (/metrics): "accepted" means stored, by contract. */
+async function ingestOutcomes(relayUrl) {
+  const text = await (await fetch(`${relayUrl}/metrics`)).text();
+  const out = {};
+  for (const m of text.matchAll(/^kcr_ingest_requests_total\{outcome="([^"]+)"\} (\d+(?:\.\d+)?)/gm)) {
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ingest
+
+function bodies(fb) {
+  return [
+    { name: 'JSON', body: () => jsonEventBody(uids.next()) },
+    { name: 'FlatBuffer', body: () => fb.body(uids.next()) },
+  ];
+}
+
+/** Saturation then fixed rate, for each body format, against one server. */
+async function ingestSuite(server, url, bodyKinds, { checkStored }) {
+  const saturation = [];
+  const fixedRate = [];
+  const common = { url: `${url}/events`, headers: { authorization: AUTHORIZATION } };
+  for (const kind of bodyKinds) {
+    // Warm-up (JIT, connection pools, Redis script cache): not recorded.
+    await load({ ...common, body: kind.body, connections: SETTINGS.connections, duration: SETTINGS.warmup });
+    const before = checkStored ? await ingestOutcomes(url) : null;
+    const r = await load({ ...common, body: kind.body, connections: SETTINGS.connections, duration: SETTINGS.duration });
+    const row = { server, body: kind.name, ...r };
+    if (checkStored) {
+      const after = await ingestOutcomes(url);
+      const accepted = (after.accepted ?? 0) - (before.accepted ?? 0);
+      row.stored = accepted === r.ok ? `${fmt.int(accepted)} = 2xx` : `${fmt.int(accepted)} ≠ ${fmt.int(r.ok)} 2xx`;
+      if (accepted !== r.ok) notes.push(`${server}, ${kind.name}: ${r.ok} answers 2xx but ${accepted} counted accepted (others: ${JSON.stringify(after)})`);
+    }
+    saturation.push(row);
+    console.log(`  ${server} ${kind.name}: ${fmt.int(r.rps)} req/s, p99 ${fmt.ms(r.p99)} ms, non-2xx ${r.non2xx}, errors ${r.errors}`);
+  }
+  for (const kind of bodyKinds) {
+    const r = await load({
+      ...common,
+      body: kind.body,
+      connections: SETTINGS.rateConnections,
+      overallRate: SETTINGS.rate,
+      duration: SETTINGS.rateDuration,
+    });
+    fixedRate.push({ server, body: kind.name, ...r });
+    console.log(`  ${server} ${kind.name} @${SETTINGS.rate}/s: p50 ${fmt.ms(r.p50)} ms, p99 ${fmt.ms(r.p99)} ms, max ${fmt.ms(r.max)} ms`);
+  }
+  return { saturation, fixedRate };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forwarding: sink capacity, drain of a backlog, replay
+
+async function waitFor(check, { timeoutMs, everyMs = 100, stallMs = Infinity, progress }) {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const state = await check();
+    if (state.done) return { ...state, timedOut: false };
+    const p = progress(state);
+    if (p !== last) {
+      last = p;
+      lastChange = Date.now();
+    }
+    if (Date.now() > deadline || Date.now() - lastChange > stallMs) return { ...state, timedOut: true, stalled: Date.now() - lastChange > stallMs };
+    await sleep(everyMs);
+  }
+}
+
+async function drainBench(redis) {
+  const rows = [];
+  const drain = { rows };
+  const sink = await startSink();
+  const hookUrl = `${sink.url}/hook`;
+  try {
+    // 1. The sink's own capacity, loaded like the relay loads it: one POST per event, the
+    //    canonical event as body, Standard Webhooks headers, as many connections as the
+    //    destination's concurrency.
+    const eventBody = canonicalEventBody(uids.next());
+    const headersFor = () => {
+      const id = uids.next().toString();
+      return { 'webhook-id': id, 'idempotency-key': id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)) };
+    };
+    const sinkLoad = { url: hookUrl, connections: SETTINGS.destinationConcurrency, body: () => eventBody, headersFor, headers: { 'user-agent': 'kc-event-relay' } };
+    await load({ ...sinkLoad, duration: SETTINGS.warmup });
+    const capacity = await load({ ...sinkLoad, duration: SETTINGS.duration });
+    drain.sinkCapacity = capacity.rps;
+    rows.push([`sink capacity (autocannon, ${SETTINGS.destinationConcurrency} connections, ${SETTINGS.duration} s)`, `${fmt.int(capacity.rps)} req/s (p99 ${fmt.ms(capacity.p99)} ms)`]);
+    console.log(`  sink capacity: ${fmt.int(capacity.rps)} req/s`);
+    await sink.reset();
+
+    // 2. The backlog: a relay WITHOUT destinations ingests N unique events (through its real
+    //    ingest path, so the stored format is whatever this build stores).
+    const prefix = 'bdrain:';
+    const filler = await startRelay('relay (filling)', { REDIS_URL: redis.url, KEY_PREFIX: prefix });
+    let accepted = 0;
+    for (let attempt = 0; attempt < 3 && accepted < SETTINGS.backlog; attempt++) {
+      await load({
+        url: `${filler.url}/events`,
+        headers: { authorization: AUTHORIZATION },
+        body: () => jsonEventBody(uids.next()),
+        connections: SETTINGS.fillConnections,
+        amount: SETTINGS.backlog - accepted,
+      });
+      accepted = (await ingestOutcomes(filler.url)).accepted ?? 0;
+    }
+    await filler.proc.stop();
+    if (accepted !== SETTINGS.backlog) throw new Error(`backlog: ${accepted} events accepted instead of ${SETTINGS.backlog}`);
+    rows.push(['backlog loaded (relay without destinations, ingest API)', `${fmt.int(accepted)} events`]);
+
+    // 3. Restart WITH the destination: its consumer group starts from the oldest buffered event.
+    const destinations = [{ name: 'sink', url: hookUrl, concurrency: SETTINGS.destinationConcurrency }];
+    const relay = await startRelay('relay (draining)', {
+      REDIS_URL: redis.url,
+      KEY_PREFIX: prefix,
+      DESTINATIONS: JSON.stringify(destinations),
+    });
+    try {
+      const drained = await waitFor(
+        async () => {
+          const s = await sink.stats();
+          return { ...s, done: s.distinct >= SETTINGS.backlog };
+        },
+        { timeoutMs: SETTINGS.drainTimeoutS * 1000, stallMs: 20_000, progress: (s) => s.distinct },
+      );
+      const state = await adminGet(relay.url, '/admin/destinations').catch((e) => ({ error: e.message }));
+      if (drained.distinct === 0) {
+        throw new Error(
+          `drain: the sink received nothing in ${drained.stalled ? '20 s (no progress)' : `${SETTINGS.drainTimeoutS} s`}; ` +
+            `/admin/destinations: ${JSON.stringify(state)}; relay output: ${relay.proc.output().trim().slice(-1500) || '(none)'}`,
+        );
+      }
+      const spanS = (drained.lastNewAt - drained.firstAt) / 1000;
+      drain.rate = drained.distinct / spanS;
+      drain.ratio = drain.rate / drain.sinkCapacity;
+      drain.complete = !drained.timedOut;
+      const label = drain.complete ? 'drain' : `drain (INCOMPLETE: ${fmt.int(drained.distinct)} of ${fmt.int(SETTINGS.backlog)} in the time allowed)`;
+      rows.push([`${label}: first to last delivery`, `${fmt.s(spanS)} → ${fmt.int(drain.rate)} events/s`]);
+      rows.push(['drain rate × sink capacity', fmt.ratio(drain.ratio)]);
+      rows.push(['drain incl. relay start (spawn → last delivery)', fmt.s((drained.lastNewAt - relay.spawnedAt) / 1000)]);
+      rows.push(['deliveries received / distinct webhook-ids', `${fmt.int(drained.total)} / ${fmt.int(drained.distinct)}`]);
+      rows.push(['destination state after drain', '`' + JSON.stringify(state) + '`']);
+      console.log(`  drain: ${fmt.int(drained.distinct)} in ${fmt.s(spanS)} = ${fmt.int(drain.rate)}/s (×${fmt.ratio(drain.ratio)} of sink)`);
+
+      // 4. Replay of the same events through the admin API, timed until the job says done.
+      await sink.reset();
+      const started = Date.now();
+      const res = await fetch(`${relay.url}/admin/replay`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ destination: 'sink' }),
+      });
+      const job = await res.json().catch(() => null);
+      if (res.status !== 202 && res.status !== 200) throw new Error(`replay: POST /admin/replay answered ${res.status} ${JSON.stringify(job)}`);
+      if (!job?.id) throw new Error(`replay: no job id in ${JSON.stringify(job)}`);
+      const finished = await waitFor(
+        async () => {
+          const j = await adminGet(relay.url, `/admin/jobs/${job.id}`);
+          return { ...j, done: j.state !== 'running' };
+        },
+        { timeoutMs: SETTINGS.replayTimeoutS * 1000, everyMs: 250, stallMs: 20_000, progress: (j) => j.delivered },
+      );
+      const wallS = (Date.now() - started) / 1000;
+      const sinkAfter = await sink.stats();
+      drain.replay = { ...finished, wallS };
+      if (finished.timedOut) {
+        const rate = finished.delivered / wallS;
+        rows.push([
+          `replay of ${fmt.int(SETTINGS.backlog)} events (admin API)`,
+          `NOT finished within ${SETTINGS.replayTimeoutS} s: ${fmt.int(finished.delivered)} delivered at ${fmt.int(rate)}/s → ~${fmt.s(SETTINGS.backlog / rate)} extrapolated`,
+        ]);
+        notes.push(`replay job ${job.id} still "${finished.state}" after ${SETTINGS.replayTimeoutS} s (stopped waiting; counts ${JSON.stringify({ scanned: finished.scanned, matched: finished.matched, delivered: finished.delivered })})`);
+      } else {
+        const jobS = finished.finishedAt ? (Date.parse(finished.finishedAt) - Date.parse(finished.startedAt)) / 1000 : wallS;
+        rows.push([`replay of ${fmt.int(SETTINGS.backlog)} events (admin API, job ${finished.state})`, `${fmt.s(jobS)} → ${fmt.int(finished.delivered / jobS)} events/s`]);
+        if (finished.state !== 'done') notes.push(`replay job ended "${finished.state}": ${finished.error ?? ''}`);
+      }
+      rows.push(['replay job counts (scanned / matched / delivered / dead-lettered)', `${fmt.int(finished.scanned)} / ${fmt.int(finished.matched)} / ${fmt.int(finished.delivered)} / ${fmt.int(finished.deadLettered)}`]);
+      rows.push(['replay deliveries received by the sink / distinct', `${fmt.int(sinkAfter.total)} / ${fmt.int(sinkAfter.distinct)}`]);
+      console.log(`  replay: ${finished.state}, ${fmt.int(finished.delivered)} delivered in ${fmt.s(wallS)}`);
+    } finally {
+      await relay.proc.stop();
+    }
+  } finally {
+    await sink.proc.stop();
+  }
+  return drain;
+}
+
+async function adminGet(url, path) {
+  const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(5_000) });
+  const body = await res.json().catch(() => null);
+  if (!res.ok) throw new Error(`GET ${path} answered ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const t0 = Date.now();
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major !== 24) notes.push(`run with Node ${process.version}, not the project's Node 24: use \`npm run bench\``);
+  if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} missing: run \`npm run build\` (npm run bench does)`);
+  const pkg = (name) => JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+  const cpu = cpus()[0]?.model?.trim() ?? 'unknown CPU';
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cores: availableParallelism(),
+    cpu,
+    memGiB: (totalmem() / 2 ** 30).toFixed(1),
+    os: `${osType()} ${release()}`,
+    redis: redisVersion(),
+    fastify: pkg('fastify'),
+    autocannon: pkg('autocannon'),
+    command: `${QUICK ? 'BENCH_QUICK=1 ' : ''}${process.env.npm_lifecycle_event === 'bench' ? 'npm run bench' : 'node bench/run.mjs'}`,
+    quick: QUICK,
+  };
+  console.log(`kc-event-relay benchmark: Node ${meta.node}, ${meta.cores} cores, Redis ${meta.redis}${QUICK ? ' (QUICK)' : ''}`);
+
+  const fb = await flatbufferBodies(
+    join(ROOT, 'test/fixtures/golden/emitter-2018--event-logout.json'),
+    join(ROOT, 'dist/generated/emitter2018/event.js'),
+  );
+  const sample = jsonEventBody(uids.next());
+  const bodyKinds = bodies(fb);
+
+  const results = {
+    meta,
+    settings: SETTINGS,
+    saturation: [],
+    fixedRate: [],
+    drain: { rows: [] },
+    targets: [],
+    notes,
+    method: [
+      `Every server runs as its own child process (\`${process.execPath.replace(ROOT, '')}\`), the load generator (autocannon ${meta.autocannon}, in the bench process) and redis-server share the same ${meta.cores} cores: the ratios compare like with like, the absolute figures are this machine's.`,
+      'Baseline: fastify with one POST route answering 200 (bench/servers/bare-fastify.mjs), configured as the relay where it costs per request (pino at `warn`, raw Buffer body for any content type).',
+      `Relay: \`node dist/src/main.js\` with LOG_LEVEL=warn and BUFFER_CAPACITY=2000000 (no eviction during the run), Basic auth on every request.`,
+      `Bodies: JSON = a LOGIN event as the emitter writes it (${sample.length} bytes); FlatBuffer = \`{"type":"Event","obj":"<base64>"}\` from the golden fixture ${fb.name} (${fb.bytes} bytes), emitter-2018 profile. Every request carries a unique emitter-layout snowflake uid (dc 1, keycloak 3, current time), so each one is a dedup miss and a real append.`,
+      '"stored" compares the relay\'s own count of accepted events (/metrics) with the 2xx answers of that run: every 200 was a stored event, none a duplicate or quarantined.',
+      'Latency percentiles are computed from every 2xx response time (sub-millisecond precision). autocannon\'s own p99 (whole milliseconds) is shown for the fixed-rate runs because it corrects for coordinated omission.',
+      `Fixed rate: autocannon overallRate=${SETTINGS.rate} over ${SETTINGS.rateConnections} connections; autocannon sends each connection's share of a second back to back then waits, so this is bursty rather than evenly spaced (harsher than a steady flow).`,
+      `Drain: a node:http sink (bench/servers/sink.mjs) counts distinct webhook-id headers. Its capacity is measured with autocannon using ${SETTINGS.destinationConcurrency} connections (the destination's concurrency) and the canonical event as body. The backlog (${fmt.int(SETTINGS.backlog)} events) is ingested by a relay without destinations, which is then restarted with DESTINATIONS=[{"name":"sink","concurrency":${SETTINGS.destinationConcurrency}}]; the drain rate is distinct ids / (last new id − first id) at the sink. The replay is POST /admin/replay {"destination":"sink"} over the same buffer, timed by the job's startedAt/finishedAt (polling GET /admin/jobs/:id).`,
+    ],
+  };
+
+  const redis = await startRedis();
+  try {
+    // Baseline.
+    console.log('bare fastify route:');
+    const baseline = await startBaseline();
+    try {
+      const r = await ingestSuite('bare fastify', baseline.url, bodyKinds, { checkStored: false });
+      results.saturation.push(...r.saturation);
+      results.fixedRate.push(...r.fixedRate);
+    } finally {
+      await baseline.proc.stop();
+    }
+    const bare = (body) => results.saturation.find((r) => r.server === 'bare fastify' && r.body === body);
+
+    // The relay on each store available in this build.
+    const stores = [{ server: 'relay, Redis', env: { REDIS_URL: redis.url, KEY_PREFIX: 'bingest:' } }];
+    const embeddedSource = join(ROOT, 'src/store/embedded/embedded-store.ts');
+    let dataDir = null;
+    if (existsSync(embeddedSource)) {
+      dataDir = mkdtempSync(join(tmpdir(), 'kcr-bench-data-'));
+      stores.push({ server: 'relay, embedded', env: { DATA_DIR: dataDir }, embedded: true });
+    } else {
+      notes.push('embedded store: skipped, src/store/embedded/embedded-store.ts is not in this build');
+    }
+    for (const s of stores) {
+      console.log(`${s.server}:`);
+      let relay;
+      try {
+        relay = await startRelay(s.server, s.env);
+      } catch (err) {
+        if (!s.embedded) throw err;
+        notes.push(`embedded store: skipped, the relay did not start without REDIS_URL: ${err.message.split('\n').slice(0, 3).join(' ')}`);
+        continue;
+      }
+      try {
+        const r = await ingestSuite(s.server, relay.url, bodyKinds, { checkStored: true });
+        for (const row of r.saturation) row.ratio = row.rps / bare(row.body).rps;
+        results.saturation.push(...r.saturation);
+        results.fixedRate.push(...r.fixedRate);
+      } catch (err) {
+        failures.push(`${s.server}: ${err.message}`);
+      } finally {
+        await relay.proc.stop();
+      }
+    }
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await redis.client.flushall(); // frees the ingest runs' events before the drain phase
+
+    // Forwarding.
+    console.log('forwarding:');
+    try {
+      results.drain = await drainBench(redis);
+    } catch (err) {
+      failures.push(`drain/replay: ${err.message}`);
+      notes.push(`drain/replay FAILED: ${err.message}`);
+    }
+  } finally {
+    await stopAll();
+    await redis.stop();
+  }
+
+  // Targets (issue 2: ingest; issue 3: embedded ratio reported beside Redis's; issue 4: drain).
+  for (const row of results.saturation.filter((r) => r.ratio !== undefined)) {
+    results.targets.push({
+      name: `ingest req/s, ${row.server}, ${row.body}`,
+      goal: '≥ 0.60 × bare route',
+      measured: `${fmt.ratio(row.ratio)} × (${fmt.int(row.rps)} / ${fmt.int(bare(row.body).rps)})`,
+      met: row.ratio >= 0.6 && row.non2xx === 0,
+    });
+  }
+  for (const row of results.fixedRate.filter((r) => r.server !== 'bare fastify')) {
+    results.targets.push({
+      name: `ingest p99 at ${fmt.int(SETTINGS.rate)} req/s, ${row.server}, ${row.body}`,
+      goal: '< 5 ms',
+      measured: `${fmt.ms(row.p99)} ms (autocannon CO-corrected: ${fmt.int(row.acP99)} ms)`,
+      met: row.p99 < 5 && row.non2xx === 0 && row.rps >= SETTINGS.rate * 0.95,
+    });
+  }
+  results.targets.push({
+    name: `drain of ${fmt.int(SETTINGS.backlog)} events`,
+    goal: '≥ 0.70 × sink capacity',
+    measured: results.drain.ratio === undefined ? 'failed (see notes)' : `${fmt.ratio(results.drain.ratio)} × (${fmt.int(results.drain.rate)} / ${fmt.int(results.drain.sinkCapacity)})`,
+    met: results.drain.ratio === undefined ? null : results.drain.ratio >= 0.7 && results.drain.complete,
+  });
+  for (const f of failures) if (!notes.some((n) => n.includes(f))) notes.push(`FAILED: ${f}`);
+
+  results.meta.elapsedS = (Date.now() - t0) / 1000;
+  printConsole(results);
+  const out = QUICK ? join(tmpdir(), 'kcr-benchmarks-quick.md') : join(ROOT, 'docs/benchmarks.md');
+  writeMarkdown(out, results);
+  console.log(`\nwritten: ${out} (${fmt.s(results.meta.elapsedS)})`);
+  return failures.length === 0 ? 0 : 1;
+}
+
+// A child must never outlive the run, whatever way it ends.
+process.on('exit', killAllSync);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping child processes`);
+    stopAll().finally(() => process.exit(130));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (err) => {
+    console.error(`benchmark failed: ${err.stack ?? err}`);
+    await stopAll();
+    process.exit(1);
+  },
+);
