@@ -9,7 +9,7 @@
 // at the end, on error and on Ctrl-C. BENCH_QUICK=1 shortens every phase for trying the harness
 // and writes its report to a temp file instead of docs/benchmarks.md.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, release, tmpdir, totalmem, type as osType } from 'node:os';
+import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -123,36 +123,56 @@ function bodies(fb) {
   ];
 }
 
-/** Saturation then fixed rate, for each body format, against one server. */
-async function ingestSuite(server, url, bodyKinds, { checkStored }) {
+/**
+ * Saturation, then fixed rate, for each body format. The servers take turns within each round
+ * (bare route, then relay on each store, same body) so that a change in the machine's background
+ * load hits the baseline and the relay alike instead of one of them; idle ones cost nothing.
+ */
+async function ingestRounds(servers, bodyKinds) {
   const saturation = [];
   const fixedRate = [];
-  const common = { url: `${url}/events`, headers: { authorization: AUTHORIZATION } };
   for (const kind of bodyKinds) {
-    // Warm-up (JIT, connection pools, Redis script cache): not recorded.
-    await load({ ...common, body: kind.body, connections: SETTINGS.connections, duration: SETTINGS.warmup });
-    const before = checkStored ? await ingestOutcomes(url) : null;
-    const r = await load({ ...common, body: kind.body, connections: SETTINGS.connections, duration: SETTINGS.duration });
-    const row = { server, body: kind.name, ...r };
-    if (checkStored) {
-      const after = await ingestOutcomes(url);
-      const accepted = (after.accepted ?? 0) - (before.accepted ?? 0);
-      row.stored = accepted === r.ok ? `${fmt.int(accepted)} = 2xx` : `${fmt.int(accepted)} ≠ ${fmt.int(r.ok)} 2xx`;
-      if (accepted !== r.ok) notes.push(`${server}, ${kind.name}: ${r.ok} answers 2xx but ${accepted} counted accepted (others: ${JSON.stringify(after)})`);
+    let baseline = null;
+    for (const s of servers) {
+      const common = { url: `${s.url}/events`, headers: { authorization: AUTHORIZATION }, body: kind.body };
+      try {
+        // Warm-up (JIT, keep-alive connections, Redis script cache): not recorded.
+        await load({ ...common, connections: SETTINGS.connections, duration: SETTINGS.warmup });
+        const before = s.checkStored ? await ingestOutcomes(s.url) : null;
+        const r = await load({ ...common, connections: SETTINGS.connections, duration: SETTINGS.duration });
+        const row = { server: s.server, body: kind.name, mode: 'saturation', ...r };
+        if (s.checkStored) {
+          const after = await ingestOutcomes(s.url);
+          const accepted = (after.accepted ?? 0) - (before.accepted ?? 0);
+          row.stored = accepted === r.ok ? `${fmt.int(accepted)} = 2xx` : `${fmt.int(accepted)} ≠ ${fmt.int(r.ok)} 2xx`;
+          if (accepted !== r.ok) notes.push(`${s.server}, ${kind.name}: ${r.ok} answers 2xx but ${accepted} counted accepted (outcomes: ${JSON.stringify(after)})`);
+        }
+        if (s.baseline) baseline = row;
+        else if (baseline) row.ratio = row.rps / baseline.rps;
+        saturation.push(row);
+        console.log(`  ${s.server}, ${kind.name}: ${fmt.int(r.rps)} req/s, p99 ${fmt.ms(r.p99)} ms, non-2xx ${r.non2xx}, errors ${r.errors}, other CPU ${fmt.ratio(r.foreignCores)}`);
+      } catch (err) {
+        failures.push(`${s.server}, ${kind.name}, saturation: ${err.message}`);
+      }
     }
-    saturation.push(row);
-    console.log(`  ${server} ${kind.name}: ${fmt.int(r.rps)} req/s, p99 ${fmt.ms(r.p99)} ms, non-2xx ${r.non2xx}, errors ${r.errors}`);
   }
   for (const kind of bodyKinds) {
-    const r = await load({
-      ...common,
-      body: kind.body,
-      connections: SETTINGS.rateConnections,
-      overallRate: SETTINGS.rate,
-      duration: SETTINGS.rateDuration,
-    });
-    fixedRate.push({ server, body: kind.name, ...r });
-    console.log(`  ${server} ${kind.name} @${SETTINGS.rate}/s: p50 ${fmt.ms(r.p50)} ms, p99 ${fmt.ms(r.p99)} ms, max ${fmt.ms(r.max)} ms`);
+    for (const s of servers) {
+      try {
+        const r = await load({
+          url: `${s.url}/events`,
+          headers: { authorization: AUTHORIZATION },
+          body: kind.body,
+          connections: SETTINGS.rateConnections,
+          overallRate: SETTINGS.rate,
+          duration: SETTINGS.rateDuration,
+        });
+        fixedRate.push({ server: s.server, body: kind.name, mode: `at ${SETTINGS.rate}/s`, ...r });
+        console.log(`  ${s.server}, ${kind.name} @${SETTINGS.rate}/s: p50 ${fmt.ms(r.p50)} ms, p99 ${fmt.ms(r.p99)} ms, max ${fmt.ms(r.max)} ms, other CPU ${fmt.ratio(r.foreignCores)}`);
+      } catch (err) {
+        failures.push(`${s.server}, ${kind.name}, fixed rate: ${err.message}`);
+      }
+    }
   }
   return { saturation, fixedRate };
 }
@@ -323,6 +343,7 @@ async function main() {
     redis: redisVersion(),
     fastify: pkg('fastify'),
     autocannon: pkg('autocannon'),
+    loadStart: loadavg()[0].toFixed(2),
     command: `${QUICK ? 'BENCH_QUICK=1 ' : ''}${process.env.npm_lifecycle_event === 'bench' ? 'npm run bench' : 'node bench/run.mjs'}`,
     quick: QUICK,
   };
@@ -357,49 +378,30 @@ async function main() {
 
   const redis = await startRedis();
   try {
-    // Baseline.
-    console.log('bare fastify route:');
+    // Ingest: the bare route and the relay on each store available in this build, all started
+    // up front and measured in turns.
+    console.log('ingest:');
+    const servers = [];
     const baseline = await startBaseline();
-    try {
-      const r = await ingestSuite('bare fastify', baseline.url, bodyKinds, { checkStored: false });
-      results.saturation.push(...r.saturation);
-      results.fixedRate.push(...r.fixedRate);
-    } finally {
-      await baseline.proc.stop();
-    }
-    const bare = (body) => results.saturation.find((r) => r.server === 'bare fastify' && r.body === body);
-
-    // The relay on each store available in this build.
-    const stores = [{ server: 'relay, Redis', env: { REDIS_URL: redis.url, KEY_PREFIX: 'bingest:' } }];
-    const embeddedSource = join(ROOT, 'src/store/embedded/embedded-store.ts');
+    servers.push({ server: 'bare fastify', url: baseline.url, baseline: true });
+    const redisRelay = await startRelay('relay, Redis', { REDIS_URL: redis.url, KEY_PREFIX: 'bingest:' });
+    servers.push({ server: 'relay, Redis', url: redisRelay.url, checkStored: true });
     let dataDir = null;
-    if (existsSync(embeddedSource)) {
+    if (existsSync(join(ROOT, 'src/store/embedded/embedded-store.ts'))) {
       dataDir = mkdtempSync(join(tmpdir(), 'kcr-bench-data-'));
-      stores.push({ server: 'relay, embedded', env: { DATA_DIR: dataDir }, embedded: true });
+      try {
+        const embedded = await startRelay('relay, embedded', { DATA_DIR: dataDir });
+        servers.push({ server: 'relay, embedded', url: embedded.url, checkStored: true });
+      } catch (err) {
+        notes.push(`embedded store: skipped, the relay did not start without REDIS_URL: ${err.message.split('\n').slice(0, 3).join(' ')}`);
+      }
     } else {
       notes.push('embedded store: skipped, src/store/embedded/embedded-store.ts is not in this build');
     }
-    for (const s of stores) {
-      console.log(`${s.server}:`);
-      let relay;
-      try {
-        relay = await startRelay(s.server, s.env);
-      } catch (err) {
-        if (!s.embedded) throw err;
-        notes.push(`embedded store: skipped, the relay did not start without REDIS_URL: ${err.message.split('\n').slice(0, 3).join(' ')}`);
-        continue;
-      }
-      try {
-        const r = await ingestSuite(s.server, relay.url, bodyKinds, { checkStored: true });
-        for (const row of r.saturation) row.ratio = row.rps / bare(row.body).rps;
-        results.saturation.push(...r.saturation);
-        results.fixedRate.push(...r.fixedRate);
-      } catch (err) {
-        failures.push(`${s.server}: ${err.message}`);
-      } finally {
-        await relay.proc.stop();
-      }
-    }
+    const ingest = await ingestRounds(servers, bodyKinds);
+    results.saturation.push(...ingest.saturation);
+    results.fixedRate.push(...ingest.fixedRate);
+    await stopAll([redis.pid]);
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     await redis.client.flushall(); // frees the ingest runs' events before the drain phase
 
@@ -416,6 +418,7 @@ async function main() {
     await redis.stop();
   }
 
+  const bare = (body) => results.saturation.find((r) => r.server === 'bare fastify' && r.body === body);
   // Targets (issue 2: ingest; issue 3: embedded ratio reported beside Redis's; issue 4: drain).
   for (const row of results.saturation.filter((r) => r.ratio !== undefined)) {
     results.targets.push({
@@ -441,6 +444,14 @@ async function main() {
   });
   for (const f of failures) if (!notes.some((n) => n.includes(f))) notes.push(`FAILED: ${f}`);
 
+  const disturbed = [...results.saturation, ...results.fixedRate].filter((r) => r.foreignCores > 0.25);
+  if (disturbed.length > 0) {
+    notes.push(
+      `other processes on the machine used more than 0.25 core during ${disturbed.length} measurement(s) ` +
+        `(${disturbed.map((r) => `${r.server} ${r.body} ${r.mode}: ${fmt.ratio(r.foreignCores)}`).join('; ')}): those figures are pessimistic`,
+    );
+  }
+  results.meta.loadEnd = loadavg()[0].toFixed(2);
   results.meta.elapsedS = (Date.now() - t0) / 1000;
   printConsole(results);
   const out = QUICK ? join(tmpdir(), 'kcr-benchmarks-quick.md') : join(ROOT, 'docs/benchmarks.md');

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger(config);
-  const { store, description } = await createStore(config);
+  const { store, description } = await createStore(config, logger);
   const health = { shuttingDown: false };
   const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
   const metrics = new Metrics();

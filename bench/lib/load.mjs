@@ -2,6 +2,8 @@
 // Latencies are recorded here from autocannon's per-response callback, in sub-millisecond
 // precision: autocannon's own histogram keeps whole milliseconds, too coarse for a 5 ms target.
 import autocannon from 'autocannon';
+import { cpuMeter } from './cpu.mjs';
+import { livePids } from './procs.mjs';
 
 const MAX_SAMPLES = 4_000_000; // bounds memory (32 MB) whatever the rate
 
@@ -41,9 +43,11 @@ export function load({ url, connections, duration, amount, overallRate, headers 
   };
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
+    const cpu = cpuMeter(livePids);
     const instance = autocannon(options, (err, result) => {
       if (err) return reject(err);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const { oursCores, foreignCores } = cpu.stop();
       const sorted = samples.subarray(0, n).sort();
       resolve({
         seconds,
@@ -59,6 +63,8 @@ export function load({ url, connections, duration, amount, overallRate, headers 
         max: sorted.length ? sorted[sorted.length - 1] : NaN,
         // autocannon's p99: whole ms, and under a fixed rate corrected for coordinated omission.
         acP99: result.latency.p99,
+        oursCores,
+        foreignCores,
       });
     });
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {

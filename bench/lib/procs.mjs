@@ -89,9 +89,14 @@ export async function waitHttp(handle, url, { timeoutMs = 20_000, status = 200 }
   throw new Error(`${handle.name} not ready at ${url} within ${timeoutMs} ms:\n${handle.output().trim()}`);
 }
 
-/** Stops every child still running: called at the end, on error and on signals. */
-export async function stopAll() {
-  await Promise.all([...live].map((h) => h.stop(3_000).catch(() => undefined)));
+/** This process and every child still running: the benchmark's own CPU use. */
+export function livePids() {
+  return [process.pid, ...[...live].filter((h) => h.running).map((h) => h.pid)];
+}
+
+/** Stops every child still running (but those whose pid is in `except`): at the end of a phase, on error, on signals. */
+export async function stopAll(except = []) {
+  await Promise.all([...live].filter((h) => !except.includes(h.pid)).map((h) => h.stop(10_000).catch(() => undefined)));
 }
 
 /** Last resort when the process exits abruptly: no waiting possible, just SIGKILL. */

@@ -28,6 +28,9 @@ export function mdTable(headers, rows) {
   ].join('\n');
 }
 
+/** Cores used by the benchmark's own processes / by the rest of the machine during the run. */
+const cpu = (r) => `${fmt.ratio(r.oursCores)} / ${fmt.ratio(r.foreignCores)}`;
+
 const verdict = (met) => (met === true ? 'met' : met === false ? '**NOT met**' : 'not measured');
 
 /** The sections shared by the console and the markdown, as [title, headers, rows]. */
@@ -40,18 +43,19 @@ export function sections(results) {
   ]);
   out.push([
     `Ingest at saturation (${results.settings.connections} connections, ${results.settings.duration} s each, after a ${results.settings.warmup} s warm-up)`,
-    ['server', 'body', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'stored', '× bare route'],
+    ['server', 'body', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'stored', '× bare route', 'CPU bench/other'],
     results.saturation.map((r) => [
       r.server, r.body, fmt.int(r.rps), fmt.ms(r.p50), fmt.ms(r.p99), fmt.ms(r.max),
       fmt.int(r.non2xx), fmt.int(r.errors + r.timeouts), r.stored ?? 'n/a', r.ratio === undefined ? '1.00 (reference)' : fmt.ratio(r.ratio),
+      cpu(r),
     ]),
   ]);
   out.push([
     `Ingest at a fixed ${fmt.int(results.settings.rate)} req/s (${results.settings.rateConnections} connections, ${results.settings.rateDuration} s each)`,
-    ['server', 'body', 'achieved req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'autocannon p99 ms', 'non-2xx', 'errors'],
+    ['server', 'body', 'achieved req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'autocannon p99 ms', 'non-2xx', 'errors', 'CPU bench/other'],
     results.fixedRate.map((r) => [
       r.server, r.body, fmt.int(r.rps), fmt.ms(r.p50), fmt.ms(r.p99), fmt.ms(r.p999), fmt.ms(r.max), fmt.int(r.acP99),
-      fmt.int(r.non2xx), fmt.int(r.errors + r.timeouts),
+      fmt.int(r.non2xx), fmt.int(r.errors + r.timeouts), cpu(r),
     ]),
   ]);
   if (results.drain.rows.length > 0) {
@@ -80,6 +84,7 @@ export function writeMarkdown(path, results) {
     `- Redis: ${m.redis} (private redis-server started by the run, no persistence: \`--save '' --appendonly no\`)`,
     `- fastify ${m.fastify}, autocannon ${m.autocannon}`,
     `- Command: \`${m.command}\`${m.quick ? ' (**BENCH_QUICK=1: shortened run, figures indicative only**)' : ''}`,
+    `- Load average (1 min) at start / end: ${m.loadStart} / ${m.loadEnd}; "CPU bench/other" columns: cores used by the benchmark's processes / by the rest of the machine during each measurement`,
     `- Total run time: ${fmt.s(m.elapsedS)}`,
     '',
   ];

@@ -39,6 +39,10 @@ const schema = z
       .regex(/^rediss?:\/\//, 'REDIS_URL must start with redis:// or rediss://')
       .optional(),
     REDIS_CLUSTER_NODES: list.pipe(z.array(hostPort).min(1)).optional(),
+    // Cluster seeds have no URL scheme to say `rediss`: TLS to the cluster is asked for here.
+    REDIS_CLUSTER_TLS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+    // CA bundle for rediss:// servers whose certificate is not signed by a public CA (self-hosted TLS).
+    REDIS_TLS_CA_FILE: z.string().min(1).optional(),
     REDIS_COMMAND_TIMEOUT: duration('REDIS_COMMAND_TIMEOUT', '1s'),
     DATA_DIR: z.string().min(1).default('./data'),
     KEY_PREFIX: z

@@ -12,25 +12,11 @@ import { LogoutMetrics } from './metrics.js';
 import { LOGOUT_GROUP, LogoutPublisher, type LogoutPublisherOptions } from './publisher.js';
 import { RedisLogoutBus } from './redis/redis-bus.js';
 
-export type LogoutConfig = Pick<
-  Config,
-  | 'REDIS_URL'
-  | 'REDIS_CLUSTER_NODES'
-  | 'REDIS_COMMAND_TIMEOUT'
-  | 'KEY_PREFIX'
-  | 'DATA_DIR'
-  | 'RELAY_WORKER_ID'
-  | 'REVOCATION_TTL'
-  | 'LOGOUT_REPLAY_SIZE'
->;
-
 export interface LogoutServiceDeps {
-  config: LogoutConfig;
+  config: Config;
   store: ConsumerStore;
   registry: Registry;
   log: FastifyBaseLogger;
-  /** `embedded` forces the in-process bus whatever the store (tests of GET /logouts). */
-  bus?: 'auto' | 'embedded';
   /** Publisher tuning (tests): consumer name, claim idle time, block time. */
   publisher?: Pick<LogoutPublisherOptions, 'consumer' | 'claimIdleMs' | 'blockMs'>;
 }
@@ -44,8 +30,7 @@ export class LogoutService {
 
   constructor(deps: LogoutServiceDeps) {
     const { config, store, log } = deps;
-    const useRedis = deps.bus !== 'embedded' && Boolean(config.REDIS_URL || config.REDIS_CLUSTER_NODES);
-    if (useRedis) {
+    if (config.REDIS_URL || config.REDIS_CLUSTER_NODES) {
       // A connection of its own: publishing never queues behind ingest or blocking reads.
       this.bus = new RedisLogoutBus(createRedisClient(config), config.KEY_PREFIX, config.REVOCATION_TTL);
       this.stream = null;

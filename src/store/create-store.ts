@@ -1,5 +1,6 @@
 // Chooses the store from configuration: Redis (standalone or Cluster) when configured, else the
 // embedded store in DATA_DIR (one process only).
+import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/env.js';
 import { EmbeddedEventStore } from './embedded/embedded-store.js';
 import type { EventStore } from './event-store.js';
@@ -12,7 +13,7 @@ export interface CreatedStore {
   description: string;
 }
 
-export async function createStore(config: Config): Promise<CreatedStore> {
+export async function createStore(config: Config, log?: FastifyBaseLogger): Promise<CreatedStore> {
   const policy = {
     capacity: config.BUFFER_CAPACITY,
     overflow: config.BUFFER_OVERFLOW,
@@ -20,11 +21,12 @@ export async function createStore(config: Config): Promise<CreatedStore> {
   };
   if (config.REDIS_URL || config.REDIS_CLUSTER_NODES) {
     const client = createRedisClient(config);
+    const store = new RedisEventStore(client, policy, config.KEY_PREFIX, log);
     // Unreachable Redis at start is not fatal: ingest answers 503 and /readyz fails until it is back.
     const ready = await waitReady(client, 5_000);
     const where = config.REDIS_CLUSTER_NODES ? `Redis Cluster (${config.REDIS_CLUSTER_NODES.join(',')})` : 'Redis';
     return {
-      store: new RedisEventStore(client, policy, config.KEY_PREFIX),
+      store,
       description: `${where}${ready ? '' : ', not reachable yet: ingest answers 503 until it is'}`,
     };
   }

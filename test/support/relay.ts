@@ -8,6 +8,7 @@ import { Forwarder } from '../../src/forward/forwarder.js';
 import { ReplayJobs } from '../../src/forward/replay.js';
 import { buildApp } from '../../src/http/server.js';
 import { createLogger } from '../../src/log.js';
+import { LogoutService } from '../../src/logout/service.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
@@ -23,6 +24,8 @@ export interface Relay {
   app: FastifyInstance;
   metrics: Metrics;
   forwarder: Forwarder;
+  /** Running when started with `logout: true`. */
+  logout: LogoutService | null;
   /** Every log line the relay wrote, raw. */
   logs: string[];
   close(): Promise<void>;
@@ -33,7 +36,7 @@ export function uniquePrefix(): string {
 }
 
 /** A relay as main.ts builds it; its forwarder runs when DESTINATIONS is given. */
-export async function startRelay(env: Record<string, string>, options: { consumer?: string } = {}): Promise<Relay> {
+export async function startRelay(env: Record<string, string>, options: { consumer?: string; logout?: boolean } = {}): Promise<Relay> {
   const config = loadConfig({
     AUTH_SECRET: SECRET,
     ADMIN_TOKEN,
@@ -54,7 +57,7 @@ export async function startRelay(env: Record<string, string>, options: { consume
       },
     }),
   );
-  const { store } = await createStore(config);
+  const { store } = await createStore(config, logger);
   const metrics = new Metrics();
   const uids = new UidAssigner({ workerId: 1 });
   const forwarder = new Forwarder({
@@ -66,6 +69,15 @@ export async function startRelay(env: Record<string, string>, options: { consume
     blockMs: 200,
     ...(options.consumer ? { consumer: options.consumer } : {}),
   });
+  const logout = options.logout
+    ? new LogoutService({
+        config,
+        store,
+        registry: metrics.registry,
+        log: logger,
+        publisher: { blockMs: 200, ...(options.consumer ? { consumer: options.consumer } : {}) },
+      })
+    : null;
   const app = buildApp({
     config,
     store,
@@ -73,9 +85,11 @@ export async function startRelay(env: Record<string, string>, options: { consume
     logger,
     assignUid: () => uids.next(),
     forwarding: { forwarder, jobs: new ReplayJobs(store) },
+    ...(logout ? { logout } : {}),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   await forwarder.start();
+  logout?.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
@@ -85,10 +99,12 @@ export async function startRelay(env: Record<string, string>, options: { consume
     app,
     metrics,
     forwarder,
+    logout,
     logs,
     close: async () => {
       await app.close();
       await forwarder.stop();
+      await logout?.stop();
       await store.close();
     },
   };

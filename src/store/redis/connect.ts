@@ -1,14 +1,24 @@
 // Builds the ioredis client from configuration: standalone (redis:// or rediss:// with user:password,
 // as for ElastiCache TLS + ACL) or Redis Cluster. Settings favour failing fast: an ingest request
 // must answer 503 within a bounded time rather than hold Keycloak's login thread while Redis is away.
+import { readFileSync } from 'node:fs';
+import type { FastifyBaseLogger } from 'fastify';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../../config/env.js';
 import { defineLuaCommands } from './scripts.js';
 
 export type RedisClient = Redis | Cluster;
 
-export function createRedisClient(config: Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'REDIS_COMMAND_TIMEOUT'>): RedisClient {
+/** The settings that say how to reach Redis. */
+export type RedisConnectionConfig = Pick<
+  Config,
+  'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'REDIS_CLUSTER_TLS' | 'REDIS_COMMAND_TIMEOUT' | 'REDIS_TLS_CA_FILE'
+>;
+
+export function createRedisClient(config: RedisConnectionConfig): RedisClient {
+  const ca = config.REDIS_TLS_CA_FILE ? readFileSync(config.REDIS_TLS_CA_FILE) : undefined;
   const common: RedisOptions = {
+    ...(ca ? { tls: { ca } } : {}),
     // Commands issued while disconnected fail at once (-> 503) instead of queueing behind a reconnect.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -22,7 +32,13 @@ export function createRedisClient(config: Pick<Config, 'REDIS_URL' | 'REDIS_CLUS
       const i = hp.lastIndexOf(':');
       return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
     });
-    client = new Cluster(nodes, { enableOfflineQueue: false, redisOptions: common });
+    const tls = config.REDIS_CLUSTER_TLS;
+    client = new Cluster(nodes, {
+      enableOfflineQueue: false,
+      redisOptions: tls ? { ...common, tls: { ...(ca ? { ca } : {}) } } : common,
+      // TLS cluster endpoints (ElastiCache) must be addressed by the host names their certificates name.
+      ...(tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
+    });
   } else if (config.REDIS_URL) {
     client = new Redis(config.REDIS_URL, common);
   } else {
@@ -45,5 +61,24 @@ export async function waitReady(client: RedisClient, timeoutMs: number): Promise
       resolve(true);
     };
     client.once('ready', onReady);
+  });
+}
+
+/**
+ * Logs connection errors (at most one line per interval, since a down Redis errors on every
+ * reconnect attempt) instead of ioredis's "Unhandled error event" on stderr.
+ */
+export function logConnectionErrors(client: RedisClient, log: FastifyBaseLogger, intervalMs = 10_000): void {
+  let last = 0;
+  let suppressed = 0;
+  client.on('error', (err: Error) => {
+    const now = Date.now();
+    if (now - last < intervalMs) {
+      suppressed += 1;
+      return;
+    }
+    log.warn({ err: err.message, suppressed }, 'Redis connection error');
+    last = now;
+    suppressed = 0;
   });
 }

@@ -17,7 +17,8 @@ import type {
   StoredEntry,
   StoreStatus,
 } from '../event-store.js';
-import type { RedisClient } from './connect.js';
+import type { FastifyBaseLogger } from 'fastify';
+import { logConnectionErrors, type RedisClient } from './connect.js';
 import { partitionKeys, type PartitionKeys } from './keys.js';
 
 type Reply = Array<string | number>;
@@ -56,9 +57,11 @@ export class RedisEventStore implements EventStore {
     private readonly client: RedisClient,
     private readonly policy: BufferPolicy,
     prefix: string,
+    private readonly log?: FastifyBaseLogger,
   ) {
     this.keys = partitionKeys(prefix);
     this.lua = client as unknown as LuaCommands;
+    if (log) logConnectionErrors(client, log);
   }
 
   async append(event: CanonicalEvent, nowMs: number): Promise<AppendOutcome> {
@@ -262,6 +265,7 @@ export class RedisEventStore implements EventStore {
     if (!client) {
       const options = { commandTimeout: blockMs + 2_000 };
       client = 'nodes' in this.client ? this.client.duplicate(undefined, { redisOptions: options }) : this.client.duplicate(options);
+      if (this.log) logConnectionErrors(client, this.log);
       this.blockingClients.set(group, client);
     }
     return client as Redis;
