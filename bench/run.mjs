@@ -15,7 +15,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { load } from './lib/load.mjs';
 import { basicAuth, canonicalEventBody, flatbufferBodies, jsonEventBody, UidSource } from './lib/payloads.mjs';
-import { freePort, killAllSync, startChild, stopAll, waitHttp } from './lib/procs.mjs';
+import { cpuMeter } from './lib/cpu.mjs';
+import { freePort, killAllSync, livePids, startChild, stopAll, waitHttp } from './lib/procs.mjs';
 import { redisVersion, startRedis } from './lib/redis.mjs';
 import { fmt, printConsole, writeMarkdown } from './lib/report.mjs';
 
@@ -215,7 +216,7 @@ async function drainBench(redis) {
     await load({ ...sinkLoad, duration: SETTINGS.warmup });
     const capacity = await load({ ...sinkLoad, duration: SETTINGS.duration });
     drain.sinkCapacity = capacity.rps;
-    rows.push([`sink capacity (autocannon, ${SETTINGS.destinationConcurrency} connections, ${SETTINGS.duration} s)`, `${fmt.int(capacity.rps)} req/s (p99 ${fmt.ms(capacity.p99)} ms)`]);
+    rows.push([`sink capacity (autocannon, ${SETTINGS.destinationConcurrency} connections, ${SETTINGS.duration} s)`, `${fmt.int(capacity.rps)} req/s (p99 ${fmt.ms(capacity.p99)} ms; CPU bench/other ${fmt.ratio(capacity.oursCores)} / ${fmt.ratio(capacity.foreignCores)})`]);
     console.log(`  sink capacity: ${fmt.int(capacity.rps)} req/s`);
     await sink.reset();
 
@@ -246,6 +247,7 @@ async function drainBench(redis) {
       DESTINATIONS: JSON.stringify(destinations),
     });
     try {
+      const drainCpu = cpuMeter(livePids);
       const drained = await waitFor(
         async () => {
           const s = await sink.stats();
@@ -253,6 +255,7 @@ async function drainBench(redis) {
         },
         { timeoutMs: SETTINGS.drainTimeoutS * 1000, stallMs: 20_000, progress: (s) => s.distinct },
       );
+      const drainLoad = drainCpu.stop();
       const state = await adminGet(relay.url, '/admin/destinations').catch((e) => ({ error: e.message }));
       if (drained.distinct === 0) {
         throw new Error(
@@ -267,6 +270,7 @@ async function drainBench(redis) {
       const label = drain.complete ? 'drain' : `drain (INCOMPLETE: ${fmt.int(drained.distinct)} of ${fmt.int(SETTINGS.backlog)} in the time allowed)`;
       rows.push([`${label}: first to last delivery`, `${fmt.s(spanS)} → ${fmt.int(drain.rate)} events/s`]);
       rows.push(['drain rate × sink capacity', fmt.ratio(drain.ratio)]);
+      rows.push(['CPU during the drain: bench processes / other', `${fmt.ratio(drainLoad.oursCores)} / ${fmt.ratio(drainLoad.foreignCores)} cores`]);
       rows.push(['drain incl. relay start (spawn → last delivery)', fmt.s((drained.lastNewAt - relay.spawnedAt) / 1000)]);
       rows.push(['deliveries received / distinct webhook-ids', `${fmt.int(drained.total)} / ${fmt.int(drained.distinct)}`]);
       rows.push(['destination state after drain', '`' + JSON.stringify(state) + '`']);
@@ -274,6 +278,7 @@ async function drainBench(redis) {
 
       // 4. Replay of the same events through the admin API, timed until the job says done.
       await sink.reset();
+      const replayCpu = cpuMeter(livePids);
       const started = Date.now();
       const res = await fetch(`${relay.url}/admin/replay`, {
         method: 'POST',
@@ -291,6 +296,7 @@ async function drainBench(redis) {
         { timeoutMs: SETTINGS.replayTimeoutS * 1000, everyMs: 250, stallMs: 20_000, progress: (j) => j.delivered },
       );
       const wallS = (Date.now() - started) / 1000;
+      const replayLoad = replayCpu.stop();
       const sinkAfter = await sink.stats();
       drain.replay = { ...finished, wallS };
       if (finished.timedOut) {
@@ -306,6 +312,7 @@ async function drainBench(redis) {
         if (finished.state !== 'done') notes.push(`replay job ended "${finished.state}": ${finished.error ?? ''}`);
       }
       rows.push(['replay job counts (scanned / matched / delivered / dead-lettered)', `${fmt.int(finished.scanned)} / ${fmt.int(finished.matched)} / ${fmt.int(finished.delivered)} / ${fmt.int(finished.deadLettered)}`]);
+      rows.push(['CPU during the replay: bench processes / other', `${fmt.ratio(replayLoad.oursCores)} / ${fmt.ratio(replayLoad.foreignCores)} cores`]);
       rows.push(['replay deliveries received by the sink / distinct', `${fmt.int(sinkAfter.total)} / ${fmt.int(sinkAfter.distinct)}`]);
       console.log(`  replay: ${finished.state}, ${fmt.int(finished.delivered)} delivered in ${fmt.s(wallS)}`);
     } finally {

@@ -1,6 +1,7 @@
 // The embedded event store: node:sqlite in DATA_DIR, for a relay that runs as ONE process. Same
-// semantics as the Redis store: what Redis does in one Lua script or MULTI is one SQLite
-// transaction here, and dedup follows the same hour buckets (../dedup-window.ts).
+// semantics as the Redis store: what Redis does in one Lua script or MULTI is one atomic write here
+// (a savepoint of a group commit, ./group-commit.ts), and dedup follows the same hour buckets
+// (../dedup-window.ts).
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
@@ -20,6 +21,7 @@ import type {
 } from '../event-store.js';
 import { AppendSignal } from './append-signal.js';
 import { forgetOwner } from './data-dir-lock.js';
+import { GroupCommit } from './group-commit.js';
 import { openDatabase } from './open-database.js';
 
 /** Expired dedup buckets are deleted at most this often, by the append that comes due. */
@@ -87,6 +89,7 @@ type RoomOutcome = { evicted: number; lost: LostEvent[] } | { fullAt: string };
 
 export class EmbeddedEventStore implements EventStore {
   private readonly sql: Statements;
+  private readonly commits: GroupCommit;
   private readonly appended = new AppendSignal();
   private closed = false;
   private nextPurgeAtMs = 0;
@@ -100,6 +103,7 @@ export class EmbeddedEventStore implements EventStore {
     this.sql = Object.fromEntries(
       Object.entries(STATEMENTS).map(([name, text]) => [name, db.prepare(text)]),
     ) as Statements;
+    this.commits = new GroupCommit(db, asStoreError);
   }
 
   /** Opens (creating if needed) the store in `dataDir`; refuses when another process holds it. */
@@ -111,7 +115,7 @@ export class EmbeddedEventStore implements EventStore {
   async append(event: CanonicalEvent, nowMs: number): Promise<AppendOutcome> {
     const place = placeUid(Date.parse(event.emittedAt), nowMs, this.policy.dedupWindowMs);
     const body = JSON.stringify({ ...event, late: place.late } satisfies CanonicalEvent);
-    const outcome = this.transaction((): AppendOutcome => {
+    const outcome = await this.write((): AppendOutcome => {
       this.purgeExpired(nowMs);
       if (this.sql.seenEntry.get(event.uid, nowMs)) return { status: 'duplicate' };
       const room = this.makeRoom();
@@ -125,7 +129,7 @@ export class EmbeddedEventStore implements EventStore {
   }
 
   async quarantine(record: QuarantineRecord): Promise<void> {
-    this.transaction(() => {
+    await this.write(() => {
       const { lastInsertRowid } = this.sql.insertQuarantine.run(
         record.node,
         record.receivedAt,
@@ -160,6 +164,7 @@ export class EmbeddedEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.commits.flush();
     this.closed = true;
     this.appended.notify();
     forgetOwner(this.dataDir);
@@ -167,7 +172,7 @@ export class EmbeddedEventStore implements EventStore {
   }
 
   async ensureGroup(group: string, from: 'start' | 'end'): Promise<void> {
-    this.transaction(() => {
+    await this.write(() => {
       const start = from === 'start' ? 0 : (this.bounds().newest ?? 0);
       this.sql.createGroup.run(group, start);
     });
@@ -176,7 +181,7 @@ export class EmbeddedEventStore implements EventStore {
   async readNew(group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]> {
     const deadline = Date.now() + blockMs;
     for (;;) {
-      const entries = this.transaction(() => this.deliverNew(group, consumer, count));
+      const entries = await this.write(() => this.deliverNew(group, consumer, count));
       const left = deadline - Date.now();
       if (entries.length > 0 || left <= 0) return entries;
       await this.appended.wait(left);
@@ -185,7 +190,7 @@ export class EmbeddedEventStore implements EventStore {
   }
 
   async claimStale(group: string, consumer: string, minIdleMs: number, count: number): Promise<StoredEntry[]> {
-    return this.transaction(() => {
+    return this.write(() => {
       const now = Date.now();
       const rows = all<EntryRow & { deliveries: number }>(this.sql.stalePending, group, now - minIdleMs, count);
       for (const row of rows) this.sql.claim.run(consumer, now, group, row.id);
@@ -194,20 +199,20 @@ export class EmbeddedEventStore implements EventStore {
   }
 
   async touch(group: string, consumer: string, ids: string[]): Promise<void> {
-    this.transaction(() => {
+    await this.write(() => {
       const now = Date.now();
       for (const id of ids) this.sql.touch.run(consumer, now, group, positionOf(id));
     });
   }
 
   async ack(group: string, ids: string[]): Promise<void> {
-    this.transaction(() => {
+    await this.write(() => {
       for (const id of ids) this.sql.ack.run(group, positionOf(id));
     });
   }
 
   async deadLetter(group: string, entry: StoredEntry, info: DeadLetterInfo, nowMs: number): Promise<void> {
-    this.transaction(() => {
+    await this.write(() => {
       this.sql.ack.run(group, positionOf(entry.id));
       this.sql.addDeadLetter.run(
         group,
@@ -228,7 +233,7 @@ export class EmbeddedEventStore implements EventStore {
   }
 
   async removeDeadLetters(group: string, ids: string[]): Promise<void> {
-    this.transaction(() => {
+    await this.write(() => {
       for (const id of ids) this.sql.removeDeadLetter.run(group, positionOf(id));
     });
   }
@@ -337,31 +342,27 @@ export class EmbeddedEventStore implements EventStore {
     return rows.map((row) => toEntry(row, 1));
   }
 
-  /** One IMMEDIATE transaction: with the database locked to this process it never waits. */
-  private transaction<T>(work: () => T): T {
-    return this.guard(() => {
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        const result = work();
-        this.db.exec('COMMIT');
-        return result;
-      } catch (err) {
-        if (this.db.isTransaction) this.db.exec('ROLLBACK');
-        throw err;
-      }
-    });
+  /** Queues a write for the next group commit; it resolves once committed (fsynced). */
+  private write<T>(work: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(KCR_ERR_STORE_UNAVAILABLE('the embedded store is closed'));
+    return this.commits.run(work);
   }
 
-  /** A storage failure (disk full, I/O error, closed store) becomes KCR_ERR_STORE_UNAVAILABLE: 503, never 200. */
+  /** Reads run at once: with one connection and synchronous commits they only ever see committed data. */
   private guard<T>(work: () => T): T {
     if (this.closed) throw KCR_ERR_STORE_UNAVAILABLE('the embedded store is closed');
     try {
       return work();
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_SQLITE_ERROR') throw KCR_ERR_STORE_UNAVAILABLE((err as Error).message);
-      throw err;
+      throw asStoreError(err);
     }
   }
+}
+
+/** A storage failure (disk full, I/O error) becomes KCR_ERR_STORE_UNAVAILABLE: 503, never 200. */
+function asStoreError(err: unknown): unknown {
+  if ((err as { code?: string }).code !== 'ERR_SQLITE_ERROR') return err;
+  return KCR_ERR_STORE_UNAVAILABLE((err as Error).message);
 }
 
 function all<T>(statement: StatementSync, ...params: SQLInputValue[]): T[] {
