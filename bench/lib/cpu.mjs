@@ -45,3 +45,19 @@ export function cpuMeter(pids) {
     },
   };
 }
+
+/**
+ * Waits (at most `maxWaitMs`) until the rest of the machine has used less than `threshold` cores
+ * over a `windowMs` window: a measurement is then less likely to start next to someone's build.
+ * Returns the foreign load of the last window and how long it waited.
+ */
+export async function waitForQuiet(pids, { threshold = 0.2, windowMs = 500, maxWaitMs = 10_000 } = {}) {
+  const started = Date.now();
+  for (;;) {
+    const meter = cpuMeter(pids);
+    await new Promise((r) => setTimeout(r, windowMs));
+    const { foreignCores } = meter.stop();
+    const waitedMs = Date.now() - started;
+    if (!(foreignCores >= threshold) || waitedMs >= maxWaitMs) return { foreignCores, waitedMs, quiet: !(foreignCores >= threshold) };
+  }
+}

@@ -70,7 +70,7 @@ export class LogoutClient {
       sub.on('subscribersReady', () => {
         if (this.lostSubscriber) {
           this.lostSubscriber = false;
-          this.emit('resync');
+          this.resync();
         }
       });
       sub.on('error', (err: Error) => this.fail(err));
@@ -85,7 +85,7 @@ export class LogoutClient {
       sub.on('ready', () => {
         sub.subscribe(this.channel).then(
           () => {
-            if (this.subscribedOnce) this.emit('resync');
+            if (this.subscribedOnce) this.resync();
             this.subscribedOnce = true;
             confirm();
           },
@@ -121,6 +121,15 @@ export class LogoutClient {
     this.handlers.clear();
     const clients = this.ownsCommands ? [this.subscriber, this.commands] : [this.subscriber];
     await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+  }
+
+  /** Emits `resync` once checks can run too: the command connection reconnects on its own schedule. */
+  private resync(): void {
+    if (this.commands.status === 'ready') {
+      this.emit('resync');
+      return;
+    }
+    this.commands.once('ready', () => this.emit('resync'));
   }
 
   private dispatch(text: string): void {

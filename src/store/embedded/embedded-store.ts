@@ -144,6 +144,7 @@ export class EmbeddedEventStore implements EventStore {
 
   async lookup(uid: string): Promise<LookupOutcome> {
     return this.guard(() => {
+      // No caller's clock here: expiry on the wall clock, as Redis expires its seen hashes.
       const seen = one<{ entryId: number }>(this.sql.seenEntry, uid, Date.now());
       if (!seen) return { status: 'unknown' };
       const row = one<{ event: string }>(this.sql.entryEvent, seen.entryId);
@@ -258,10 +259,7 @@ export class EmbeddedEventStore implements EventStore {
   }
 
   async bufferLength(): Promise<number> {
-    return this.guard(() => {
-      const { oldest, newest } = this.bounds();
-      return oldest === null || newest === null ? 0 : newest - oldest + 1;
-    });
+    return this.guard(() => this.length());
   }
 
   /**
@@ -270,9 +268,7 @@ export class EmbeddedEventStore implements EventStore {
    * refuses instead when any group is still owed an entry the bound would push out.
    */
   private makeRoom(): RoomOutcome {
-    const { oldest, newest } = this.bounds();
-    const length = oldest === null || newest === null ? 0 : newest - oldest + 1;
-    const excess = length - this.policy.capacity + 1;
+    const excess = this.length() - this.policy.capacity + 1;
     if (excess <= 0) return { evicted: 0, lost: [] };
     const victims = all<{ id: number; uid: string }>(this.sql.oldestEntries, excess);
     const lost: LostEvent[] = [];
@@ -329,6 +325,11 @@ export class EmbeddedEventStore implements EventStore {
   /** Entries leave only from the oldest end, so the ids in the table are one contiguous range. */
   private bounds(): { oldest: number | null; newest: number | null } {
     return one<{ oldest: number | null; newest: number | null }>(this.sql.bounds)!;
+  }
+
+  private length(): number {
+    const { oldest, newest } = this.bounds();
+    return oldest === null || newest === null ? 0 : newest - oldest + 1;
   }
 
   private deliverNew(group: string, consumer: string, count: number): StoredEntry[] {

@@ -18,7 +18,7 @@ import type {
   StoreStatus,
 } from '../event-store.js';
 import type { FastifyBaseLogger } from 'fastify';
-import { logConnectionErrors, type RedisClient } from './connect.js';
+import { logConnectionErrors, waitReady, type RedisClient } from './connect.js';
 import { partitionKeys, type PartitionKeys } from './keys.js';
 
 type Reply = Array<string | number>;
@@ -146,7 +146,7 @@ export class RedisEventStore implements EventStore {
   }
 
   async readNew(group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]> {
-    const client = blockMs > 0 ? this.blocking(group, blockMs) : this.redis;
+    const client = blockMs > 0 ? await this.blocking(group, blockMs) : this.redis;
     const args = ['GROUP', group, consumer, 'COUNT', count, ...(blockMs > 0 ? ['BLOCK', blockMs] : []), 'STREAMS', this.keys.events, '>'];
     const reply = (await this.call(() =>
       (client.xreadgroup as (...a: Array<string | number>) => Promise<unknown>)(...args),
@@ -260,7 +260,7 @@ export class RedisEventStore implements EventStore {
     return this.client as Redis;
   }
 
-  private blocking(group: string, blockMs: number): Redis {
+  private async blocking(group: string, blockMs: number): Promise<Redis> {
     let client = this.blockingClients.get(group);
     if (!client) {
       const options = { commandTimeout: blockMs + 2_000 };
@@ -268,6 +268,8 @@ export class RedisEventStore implements EventStore {
       if (this.log) logConnectionErrors(client, this.log);
       this.blockingClients.set(group, client);
     }
+    // A new connection refuses commands until ready (no offline queue): give it the time to connect.
+    if (client.status !== 'ready') await waitReady(client, blockMs + 2_000);
     return client as Redis;
   }
 
