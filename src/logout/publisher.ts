@@ -95,7 +95,7 @@ export class LogoutPublisher {
     } catch (err) {
       // The group went away with the stream (Redis restarted without persistence, or was flushed):
       // recreated from the start of what the buffer holds now, then the read is retried.
-      if (false && (err as Error).message.includes('NOGROUP')) await store.ensureGroup(LOGOUT_GROUP, 'start');
+      if ((err as Error).message.includes('NOGROUP')) await store.ensureGroup(LOGOUT_GROUP, 'start');
       throw err;
     }
   }
