@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { load } from './lib/load.mjs';
 import { basicAuth, canonicalEventBody, flatbufferBodies, jsonEventBody, UidSource } from './lib/payloads.mjs';
 import { cpuMeter, waitForQuiet } from './lib/cpu.mjs';
-import { freePort, killAllSync, livePids, startChild, stopAll, waitHttp } from './lib/procs.mjs';
+import { freePort, killAllSync, livePids, onExit, startChild, stopAll, waitHttp } from './lib/procs.mjs';
 import { redisVersion, startRedis } from './lib/redis.mjs';
 import { fmt, printConsole, writeMarkdown } from './lib/report.mjs';
 
@@ -50,11 +50,11 @@ const failures = [];
 
 // The machine is shared: before each recorded measurement, wait for other processes to calm down,
 // within a budget for the whole run so that a machine that never calms down still finishes.
-let quietBudgetMs = QUICK ? 10_000 : 60_000;
+let quietBudgetMs = QUICK ? 10_000 : 40_000;
 const quietLog = { waits: 0, waitedMs: 0, noisyStarts: 0 };
 async function quiet() {
   if (quietBudgetMs <= 0) return;
-  const q = await waitForQuiet(livePids, { maxWaitMs: Math.min(10_000, quietBudgetMs) });
+  const q = await waitForQuiet(livePids, { maxWaitMs: Math.min(8_000, quietBudgetMs) });
   quietBudgetMs -= q.waitedMs;
   quietLog.waits += 1;
   quietLog.waitedMs += q.waitedMs;
@@ -236,6 +236,7 @@ async function drainBench(redis) {
     await load({ ...sinkLoad, duration: SETTINGS.warmup });
     const capacity = await load({ ...sinkLoad, duration: SETTINGS.duration });
     drain.sinkCapacity = capacity.rps;
+    drain.loads = [{ what: 'sink capacity', foreignCores: capacity.foreignCores }];
     rows.push([`sink capacity (autocannon, ${SETTINGS.destinationConcurrency} connections, ${SETTINGS.duration} s)`, `${fmt.int(capacity.rps)} req/s (p99 ${fmt.ms(capacity.p99)} ms; CPU bench/other ${fmt.ratio(capacity.oursCores)} / ${fmt.ratio(capacity.foreignCores)})`]);
     console.log(`  sink capacity: ${fmt.int(capacity.rps)} req/s`);
     await sink.reset();
@@ -277,6 +278,7 @@ async function drainBench(redis) {
         { timeoutMs: SETTINGS.drainTimeoutS * 1000, stallMs: 20_000, progress: (s) => s.distinct },
       );
       const drainLoad = drainCpu.stop();
+      drain.loads.push({ what: 'drain', foreignCores: drainLoad.foreignCores });
       const state = await adminGet(relay.url, '/admin/destinations').catch((e) => ({ error: e.message }));
       if (drained.distinct === 0) {
         throw new Error(
@@ -319,6 +321,7 @@ async function drainBench(redis) {
       );
       const wallS = (Date.now() - started) / 1000;
       const replayLoad = replayCpu.stop();
+      drain.loads.push({ what: 'replay', foreignCores: replayLoad.foreignCores });
       const sinkAfter = await sink.stats();
       drain.replay = { ...finished, wallS };
       if (finished.timedOut) {
@@ -418,6 +421,8 @@ async function main() {
     let dataDir = null;
     if (existsSync(join(ROOT, 'src/store/embedded/embedded-store.ts'))) {
       dataDir = mkdtempSync(join(tmpdir(), 'kcr-bench-data-'));
+      const dir = dataDir;
+      onExit(() => rmSync(dir, { recursive: true, force: true }));
       try {
         const embedded = await startRelay('relay, embedded', { DATA_DIR: dataDir });
         servers.push({ server: 'relay, embedded', url: embedded.url, checkStored: true });
@@ -473,15 +478,18 @@ async function main() {
   });
   for (const f of failures) if (!notes.some((n) => n.includes(f))) notes.push(`FAILED: ${f}`);
 
-  const disturbed = [...results.saturation, ...results.fixedRate].filter((r) => r.foreignCores > 0.25);
+  const disturbed = [
+    ...[...results.saturation, ...results.fixedRate].map((r) => ({ what: `${r.server} ${r.body} ${r.mode}`, foreignCores: r.foreignCores })),
+    ...(results.drain.loads ?? []),
+  ].filter((r) => r.foreignCores > 0.25);
   if (disturbed.length > 0) {
     notes.push(
       `other processes on the machine used more than 0.25 core during ${disturbed.length} measurement(s) ` +
-        `(${disturbed.map((r) => `${r.server} ${r.body} ${r.mode}: ${fmt.ratio(r.foreignCores)}`).join('; ')}): those figures are pessimistic`,
+        `(${disturbed.map((r) => `${r.what}: ${fmt.ratio(r.foreignCores)}`).join('; ')}): those figures are pessimistic`,
     );
   }
   notes.push(
-    `before each measurement the run waited for other processes to use < 0.2 core (at most 10 s each, ${QUICK ? 10 : 60} s in all): ` +
+    `before each measurement the run waited for other processes to use < 0.2 core (at most 8 s each, ${QUICK ? 10 : 40} s in all): ` +
       `${quietLog.waits} waits, ${fmt.s(quietLog.waitedMs / 1000)} in all, ${quietLog.noisyStarts} measurement(s) started without a quiet window`,
   );
   results.meta.loadEnd = loadavg()[0].toFixed(2);

@@ -99,9 +99,24 @@ export async function stopAll(except = []) {
   await Promise.all([...live].filter((h) => !except.includes(h.pid)).map((h) => h.stop(10_000).catch(() => undefined)));
 }
 
-/** Last resort when the process exits abruptly: no waiting possible, just SIGKILL. */
+const exitCleanups = new Set();
+
+/** Registers a synchronous clean-up (a temp dir to remove) run however the process exits. */
+export function onExit(fn) {
+  exitCleanups.add(fn);
+  return () => exitCleanups.delete(fn);
+}
+
+/** Last resort when the process exits abruptly: no waiting possible, just SIGKILL and clean-ups. */
 export function killAllSync() {
   for (const h of live) {
     if (h.running) h.child.kill('SIGKILL');
+  }
+  for (const fn of exitCleanups) {
+    try {
+      fn();
+    } catch {
+      // best effort
+    }
   }
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { freePort, startChild } from './procs.mjs';
+import { freePort, onExit, startChild } from './procs.mjs';
 
 export function redisVersion() {
   const out = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
@@ -17,6 +17,8 @@ export function redisVersion() {
 export async function startRedis() {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'kcr-bench-redis-'));
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  onExit(removeDir);
   const proc = startChild('redis-server', 'redis-server', [
     '--port', String(port),
     '--bind', '127.0.0.1',
@@ -50,7 +52,7 @@ export async function startRedis() {
     async stop() {
       client.disconnect();
       await proc.stop(5_000);
-      rmSync(dir, { recursive: true, force: true });
+      removeDir();
     },
   };
 }

@@ -172,9 +172,10 @@ export class DestinationWorker {
         return;
       }
     }
-    // While the circuit is open nothing new is read: entries stay unread in the group, not parked here.
+    // While the circuit is not closed nothing new is read: entries stay unread in the group, not
+    // parked here. Half-open has no wait left, so idle lanes poll at a floor instead of spinning.
     if (this.breaker.state(this.now()) !== 'closed') {
-      await this.pause(Math.min(this.breaker.waitMs(this.now()), this.options.blockMs));
+      await this.pause(Math.min(Math.max(this.breaker.waitMs(this.now()), 50), this.options.blockMs));
       return;
     }
     this.queue.push(...(await this.store.readNew(this.name, this.options.consumer, batch, this.options.blockMs)));

@@ -1,7 +1,10 @@
 // Forwarding to real HTTP sinks on loopback, through a real Redis.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'undici';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { postEvent } from '../support/http.js';
 import { freshUid, loginEventJson, adminEventJson } from '../support/payloads.js';
 import { ADMIN_TOKEN, startRelay, uniquePrefix, type Relay } from '../support/relay.js';
@@ -22,8 +25,18 @@ async function sink(): Promise<Sink> {
   return s;
 }
 
+type StoreKind = 'redis' | 'embedded';
+let storeKind: StoreKind = 'redis';
+
+/** A relay on the store under test: Redis, or the embedded store in a fresh DATA_DIR. */
 async function relay(destinations: object[], env: Record<string, string> = {}, consumer?: string): Promise<Relay> {
-  const r = await startRelay({ REDIS_URL: redisUrl, DESTINATIONS: JSON.stringify(destinations), ...env }, consumer ? { consumer } : {});
+  let storeEnv: Record<string, string> = { REDIS_URL: redisUrl };
+  if (storeKind === 'embedded') {
+    const dir = mkdtempSync(join(tmpdir(), 'kcr-fwd-'));
+    open.push({ close: async () => rmSync(dir, { recursive: true, force: true }) });
+    storeEnv = { DATA_DIR: dir };
+  }
+  const r = await startRelay({ ...storeEnv, DESTINATIONS: JSON.stringify(destinations), ...env }, consumer ? { consumer } : {});
   open.unshift({ close: () => r.close() });
   return r;
 }
@@ -62,6 +75,11 @@ function verifyStandardWebhook(secret: string, headers: Record<string, unknown>,
       return version === 'v1' && given.length === expected.length && timingSafeEqual(given, expected);
     });
 }
+
+describe.each<StoreKind>(['redis', 'embedded'])('on the %s store', (kind) => {
+beforeEach(() => {
+  storeKind = kind;
+});
 
 describe('delivery', () => {
   it('posts the canonical event with Standard Webhooks headers and a verifiable signature', async () => {
@@ -156,7 +174,13 @@ describe('failures', () => {
   });
 });
 
-describe('replicas and replay', () => {
+});
+
+describe('replicas and replay (Redis)', () => {
+  beforeEach(() => {
+    storeKind = 'redis';
+  });
+
   it('two replicas share the work: every event delivered once', async () => {
     const s = await sink();
     const prefix = uniquePrefix();

@@ -350,6 +350,9 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
         { id: expect.any(String), event: b, attempts: 3, lastStatus: null, lastError: 'timeout', deadAt: '2025-01-02T03:04:05.679Z' },
       ]);
       expect(uidsOf(await store.listDeadLetters('audit', 1))).toEqual([a!.uid]);
+      // Paging: after the first letter's id comes the second, after the last nothing.
+      expect(uidsOf(await store.listDeadLetters('audit', 10, dead[0]!.id))).toEqual([b!.uid]);
+      expect(await store.listDeadLetters('audit', 10, dead[1]!.id)).toEqual([]);
       expect(await store.listDeadLetters('other', 10)).toEqual([]);
 
       await store.removeDeadLetters('audit', [dead[0]!.id]);

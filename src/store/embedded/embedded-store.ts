@@ -69,7 +69,7 @@ const STATEMENTS = {
 
   addDeadLetter: `INSERT INTO dead_letters (grp, event, attempts, last_status, last_error, dead_at) VALUES (?, ?, ?, ?, ?, ?)`,
   listDeadLetters: `SELECT id, event, attempts, last_status AS lastStatus, last_error AS lastError, dead_at AS deadAt
-    FROM dead_letters WHERE grp = ? ORDER BY id LIMIT ?`,
+    FROM dead_letters WHERE grp = ? AND id > ? ORDER BY id LIMIT ?`,
   removeDeadLetter: 'DELETE FROM dead_letters WHERE grp = ? AND id = ?',
   countDeadLetters: 'SELECT count(*) AS n FROM dead_letters WHERE grp = ?',
 
@@ -226,9 +226,9 @@ export class EmbeddedEventStore implements EventStore {
     });
   }
 
-  async listDeadLetters(group: string, count: number): Promise<DeadLetter[]> {
+  async listDeadLetters(group: string, count: number, afterId: string | null = null): Promise<DeadLetter[]> {
     return this.guard(() => {
-      const rows = all<DeadLetterRow>(this.sql.listDeadLetters, group, count);
+      const rows = all<DeadLetterRow>(this.sql.listDeadLetters, group, afterId === null ? 0 : positionOf(afterId), count);
       return rows.map((row) => ({ ...row, id: String(row.id), event: JSON.parse(row.event) as CanonicalEvent }));
     });
   }
