@@ -57,6 +57,7 @@ async function main() {
 
   const sentAt = new Map();
   const latencies = [];
+  const answerLatencies = [];
   let measuring = false;
   const subscriber = new Redis(redis.url);
   subscriber.on('message', (_channel, text) => {
@@ -75,9 +76,11 @@ async function main() {
   let failed = 0;
   const post = async () => {
     const uid = uids.next();
-    sentAt.set(uid.toString(), { at: performance.now(), measured: measuring });
+    const sent = { at: performance.now(), measured: measuring };
+    sentAt.set(uid.toString(), sent);
     const res = await pool.request({ path: '/events', method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: logoutBody(uid) });
     const answer = await res.body.json();
+    if (sent.measured) answerLatencies.push(performance.now() - sent.at);
     if (answer.status !== 'accepted') failed += 1;
   };
 
@@ -103,6 +106,7 @@ async function main() {
   const lost = [...sentAt.values()].filter((s) => s.measured).length;
 
   latencies.sort((a, b) => a - b);
+  answerLatencies.sort((a, b) => a - b);
   const ms = (v) => `${v.toFixed(2)} ms`;
   const result = {
     sent: Math.round((DURATION_S * 1000) / TICK_MS) * perTick,
@@ -113,6 +117,8 @@ async function main() {
     p50: ms(quantile(latencies, 0.5)),
     p99: ms(quantile(latencies, 0.99)),
     max: ms(latencies[latencies.length - 1]),
+    // What Keycloak's login thread waits: the POST's own answer time, for comparison.
+    answer: { p50: ms(quantile(answerLatencies, 0.5)), p99: ms(quantile(answerLatencies, 0.99)) },
   };
   console.log(`logout latency, POST -> subscriber, ${RATE} LOGOUT events/s for ${DURATION_S} s`);
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, Node ${process.version}, Redis ${redisVersion()}`);
