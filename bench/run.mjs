@@ -127,6 +127,22 @@ async function ingestOutcomes(relayUrl) {
   return out;
 }
 
+/**
+ * The outcomes once the requests still in flight when autocannon stopped have been answered (two
+ * equal reads 100 ms apart, at most 5 s): otherwise a slow store's stragglers from the warm-up
+ * would be counted in the measured run.
+ */
+async function settledOutcomes(relayUrl) {
+  let previous = await ingestOutcomes(relayUrl);
+  for (let i = 0; i < 50; i++) {
+    await sleep(100);
+    const current = await ingestOutcomes(relayUrl);
+    if (current.accepted === previous.accepted) return current;
+    previous = current;
+  }
+  return previous;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Ingest
 
@@ -153,11 +169,11 @@ async function ingestRounds(servers, bodyKinds) {
         await quiet();
         // Warm-up (JIT, keep-alive connections, Redis script cache): not recorded.
         await load({ ...common, connections: SETTINGS.connections, duration: SETTINGS.warmup });
-        const before = s.checkStored ? await ingestOutcomes(s.url) : null;
+        const before = s.checkStored ? await settledOutcomes(s.url) : null;
         const r = await load({ ...common, connections: SETTINGS.connections, duration: SETTINGS.duration });
         const row = { server: s.server, body: kind.name, mode: 'saturation', ...r };
         if (s.checkStored) {
-          const after = await ingestOutcomes(s.url);
+          const after = await settledOutcomes(s.url);
           const accepted = (after.accepted ?? 0) - (before.accepted ?? 0);
           // autocannon stops with up to one request per connection in flight: those are stored
           // but their answers are not counted, so accepted may exceed the 2xx by that much.
@@ -217,48 +233,55 @@ async function waitFor(check, { timeoutMs, everyMs = 100, stallMs = Infinity, pr
   }
 }
 
-async function drainBench(redis) {
-  const rows = [];
-  const drain = { rows };
+/** Fills `drain` (rows, rate, ratio, loads) as it goes, so a failure still reports what was measured. */
+async function drainBench(redis, drain) {
   const sink = await startSink();
   const hookUrl = `${sink.url}/hook`;
+  // Figures gathered along the way; the table is written at the end, when all are known.
+  const f = {};
   try {
     // 1. The sink's own capacity, loaded like the relay loads it: one POST per event, the
     //    canonical event as body, Standard Webhooks headers, as many connections as the
-    //    destination's concurrency.
+    //    destination's concurrency. Measured before the drain and again after the replay: the
+    //    higher figure is used, so a momentarily slow measurement cannot flatter the ratio.
     const eventBody = canonicalEventBody(uids.next());
     const headersFor = () => {
       const id = uids.next().toString();
       return { 'webhook-id': id, 'idempotency-key': id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)) };
     };
     const sinkLoad = { url: hookUrl, connections: SETTINGS.destinationConcurrency, body: () => eventBody, headersFor, headers: { 'user-agent': 'kc-event-relay' } };
-    await quiet();
-    await load({ ...sinkLoad, duration: SETTINGS.warmup });
-    const capacity = await load({ ...sinkLoad, duration: SETTINGS.duration });
-    drain.sinkCapacity = capacity.rps;
-    drain.loads = [{ what: 'sink capacity', foreignCores: capacity.foreignCores }];
-    rows.push([`sink capacity (autocannon, ${SETTINGS.destinationConcurrency} connections, ${SETTINGS.duration} s)`, `${fmt.int(capacity.rps)} req/s (p99 ${fmt.ms(capacity.p99)} ms; CPU bench/other ${fmt.ratio(capacity.oursCores)} / ${fmt.ratio(capacity.foreignCores)})`]);
-    console.log(`  sink capacity: ${fmt.int(capacity.rps)} req/s`);
-    await sink.reset();
+    const measureSink = async (what) => {
+      await quiet();
+      await load({ ...sinkLoad, duration: SETTINGS.warmup });
+      const capacity = await load({ ...sinkLoad, duration: SETTINGS.duration });
+      drain.loads.push({ what, foreignCores: capacity.foreignCores });
+      await sink.reset();
+      console.log(`  ${what}: ${fmt.int(capacity.rps)} req/s`);
+      return capacity;
+    };
+    f.capacity1 = await measureSink('sink capacity, before the drain');
 
     // 2. The backlog: a relay WITHOUT destinations ingests N unique events (through its real
     //    ingest path, so the stored format is whatever this build stores).
     const prefix = 'bdrain:';
     const filler = await startRelay('relay (filling)', { REDIS_URL: redis.url, KEY_PREFIX: prefix });
     let accepted = 0;
-    for (let attempt = 0; attempt < 3 && accepted < SETTINGS.backlog; attempt++) {
-      await load({
-        url: `${filler.url}/events`,
-        headers: { authorization: AUTHORIZATION },
-        body: () => jsonEventBody(uids.next()),
-        connections: SETTINGS.fillConnections,
-        amount: SETTINGS.backlog - accepted,
-      });
-      accepted = (await ingestOutcomes(filler.url)).accepted ?? 0;
+    try {
+      for (let attempt = 0; attempt < 3 && accepted < SETTINGS.backlog; attempt++) {
+        await load({
+          url: `${filler.url}/events`,
+          headers: { authorization: AUTHORIZATION },
+          body: () => jsonEventBody(uids.next()),
+          connections: SETTINGS.fillConnections,
+          amount: SETTINGS.backlog - accepted,
+        });
+        accepted = (await settledOutcomes(filler.url)).accepted ?? 0;
+      }
+    } finally {
+      await filler.proc.stop();
     }
-    await filler.proc.stop();
     if (accepted !== SETTINGS.backlog) throw new Error(`backlog: ${accepted} events accepted instead of ${SETTINGS.backlog}`);
-    rows.push(['backlog loaded (relay without destinations, ingest API)', `${fmt.int(accepted)} events`]);
+    f.backlog = accepted;
 
     // 3. Restart WITH the destination: its consumer group starts from the oldest buffered event.
     await quiet();
@@ -277,27 +300,21 @@ async function drainBench(redis) {
         },
         { timeoutMs: SETTINGS.drainTimeoutS * 1000, stallMs: 20_000, progress: (s) => s.distinct },
       );
-      const drainLoad = drainCpu.stop();
-      drain.loads.push({ what: 'drain', foreignCores: drainLoad.foreignCores });
-      const state = await adminGet(relay.url, '/admin/destinations').catch((e) => ({ error: e.message }));
+      f.drainCpu = drainCpu.stop();
+      drain.loads.push({ what: 'drain', foreignCores: f.drainCpu.foreignCores });
+      f.state = await adminGet(relay.url, '/admin/destinations').catch((e) => ({ error: e.message }));
       if (drained.distinct === 0) {
         throw new Error(
           `drain: the sink received nothing in ${drained.stalled ? '20 s (no progress)' : `${SETTINGS.drainTimeoutS} s`}; ` +
-            `/admin/destinations: ${JSON.stringify(state)}; relay output: ${relay.proc.output().trim().slice(-1500) || '(none)'}`,
+            `/admin/destinations: ${JSON.stringify(f.state)}; relay output: ${relay.proc.output().trim().slice(-1500) || '(none)'}`,
         );
       }
-      const spanS = (drained.lastNewAt - drained.firstAt) / 1000;
-      drain.rate = drained.distinct / spanS;
-      drain.ratio = drain.rate / drain.sinkCapacity;
+      f.drained = drained;
+      f.drainSpanS = (drained.lastNewAt - drained.firstAt) / 1000;
+      f.drainFromSpawnS = (drained.lastNewAt - relay.spawnedAt) / 1000;
+      drain.rate = drained.distinct / f.drainSpanS;
       drain.complete = !drained.timedOut;
-      const label = drain.complete ? 'drain' : `drain (INCOMPLETE: ${fmt.int(drained.distinct)} of ${fmt.int(SETTINGS.backlog)} in the time allowed)`;
-      rows.push([`${label}: first to last delivery`, `${fmt.s(spanS)} → ${fmt.int(drain.rate)} events/s`]);
-      rows.push(['drain rate × sink capacity', fmt.ratio(drain.ratio)]);
-      rows.push(['CPU during the drain: bench processes / other', `${fmt.ratio(drainLoad.oursCores)} / ${fmt.ratio(drainLoad.foreignCores)} cores`]);
-      rows.push(['drain incl. relay start (spawn → last delivery)', fmt.s((drained.lastNewAt - relay.spawnedAt) / 1000)]);
-      rows.push(['deliveries received / distinct webhook-ids', `${fmt.int(drained.total)} / ${fmt.int(drained.distinct)}`]);
-      rows.push(['destination state after drain', '`' + JSON.stringify(state) + '`']);
-      console.log(`  drain: ${fmt.int(drained.distinct)} in ${fmt.s(spanS)} = ${fmt.int(drain.rate)}/s (×${fmt.ratio(drain.ratio)} of sink)`);
+      console.log(`  drain: ${fmt.int(drained.distinct)} in ${fmt.s(f.drainSpanS)} = ${fmt.int(drain.rate)}/s`);
 
       // 4. Replay of the same events through the admin API, timed until the job says done.
       await sink.reset();
@@ -312,41 +329,72 @@ async function drainBench(redis) {
       const job = await res.json().catch(() => null);
       if (res.status !== 202 && res.status !== 200) throw new Error(`replay: POST /admin/replay answered ${res.status} ${JSON.stringify(job)}`);
       if (!job?.id) throw new Error(`replay: no job id in ${JSON.stringify(job)}`);
-      const finished = await waitFor(
+      f.job = await waitFor(
         async () => {
           const j = await adminGet(relay.url, `/admin/jobs/${job.id}`);
           return { ...j, done: j.state !== 'running' };
         },
         { timeoutMs: SETTINGS.replayTimeoutS * 1000, everyMs: 250, stallMs: 20_000, progress: (j) => j.delivered },
       );
-      const wallS = (Date.now() - started) / 1000;
-      const replayLoad = replayCpu.stop();
-      drain.loads.push({ what: 'replay', foreignCores: replayLoad.foreignCores });
-      const sinkAfter = await sink.stats();
-      drain.replay = { ...finished, wallS };
-      if (finished.timedOut) {
-        const rate = finished.delivered / wallS;
-        rows.push([
-          `replay of ${fmt.int(SETTINGS.backlog)} events (admin API)`,
-          `NOT finished within ${SETTINGS.replayTimeoutS} s: ${fmt.int(finished.delivered)} delivered at ${fmt.int(rate)}/s → ~${fmt.s(SETTINGS.backlog / rate)} extrapolated`,
-        ]);
-        notes.push(`replay job ${job.id} still "${finished.state}" after ${SETTINGS.replayTimeoutS} s (stopped waiting; counts ${JSON.stringify({ scanned: finished.scanned, matched: finished.matched, delivered: finished.delivered })})`);
-      } else {
-        const jobS = finished.finishedAt ? (Date.parse(finished.finishedAt) - Date.parse(finished.startedAt)) / 1000 : wallS;
-        rows.push([`replay of ${fmt.int(SETTINGS.backlog)} events (admin API, job ${finished.state})`, `${fmt.s(jobS)} → ${fmt.int(finished.delivered / jobS)} events/s`]);
-        if (finished.state !== 'done') notes.push(`replay job ended "${finished.state}": ${finished.error ?? ''}`);
-      }
-      rows.push(['replay job counts (scanned / matched / delivered / dead-lettered)', `${fmt.int(finished.scanned)} / ${fmt.int(finished.matched)} / ${fmt.int(finished.delivered)} / ${fmt.int(finished.deadLettered)}`]);
-      rows.push(['CPU during the replay: bench processes / other', `${fmt.ratio(replayLoad.oursCores)} / ${fmt.ratio(replayLoad.foreignCores)} cores`]);
-      rows.push(['replay deliveries received by the sink / distinct', `${fmt.int(sinkAfter.total)} / ${fmt.int(sinkAfter.distinct)}`]);
-      console.log(`  replay: ${finished.state}, ${fmt.int(finished.delivered)} delivered in ${fmt.s(wallS)}`);
+      f.replayWallS = (Date.now() - started) / 1000;
+      f.replayCpu = replayCpu.stop();
+      drain.loads.push({ what: 'replay', foreignCores: f.replayCpu.foreignCores });
+      f.replaySink = await sink.stats();
+      await sink.reset();
+      console.log(`  replay: ${f.job.state}, ${fmt.int(f.job.delivered)} delivered in ${fmt.s(f.replayWallS)}`);
     } finally {
       await relay.proc.stop();
     }
+    f.capacity2 = await measureSink('sink capacity, after the replay');
   } finally {
     await sink.proc.stop();
+    drainRows(drain, f);
   }
-  return drain;
+}
+
+/** The drain table, from whatever was measured (a failed step leaves the rows after it out). */
+function drainRows(drain, f) {
+  const rows = drain.rows;
+  const cpu = (c) => `${fmt.ratio(c.oursCores)} / ${fmt.ratio(c.foreignCores)} cores`;
+  const cap = (c) => `${fmt.int(c.rps)} req/s (p99 ${fmt.ms(c.p99)} ms; CPU bench/other ${cpu(c)})`;
+  const how = `autocannon, ${SETTINGS.destinationConcurrency} connections, ${SETTINGS.duration} s`;
+  if (f.capacity1) rows.push([`sink capacity before the drain (${how})`, cap(f.capacity1)]);
+  if (f.capacity2) rows.push([`sink capacity after the replay (${how})`, cap(f.capacity2)]);
+  if (f.capacity1) {
+    drain.sinkCapacity = Math.max(f.capacity1.rps, f.capacity2?.rps ?? 0);
+    rows.push(['sink capacity used for the ratio (the higher)', `${fmt.int(drain.sinkCapacity)} req/s`]);
+  }
+  if (f.backlog) rows.push(['backlog loaded (relay without destinations, ingest API)', `${fmt.int(f.backlog)} events`]);
+  if (f.drained) {
+    const d = f.drained;
+    drain.ratio = drain.rate / drain.sinkCapacity;
+    const label = drain.complete ? 'drain' : `drain (INCOMPLETE: ${fmt.int(d.distinct)} of ${fmt.int(SETTINGS.backlog)} in the time allowed)`;
+    rows.push([`${label}: first to last delivery at the sink`, `${fmt.s(f.drainSpanS)} → ${fmt.int(drain.rate)} events/s`]);
+    rows.push(['drain rate ÷ sink capacity', fmt.ratio3(drain.ratio)]);
+    rows.push(['drain incl. relay start (spawn → last delivery)', fmt.s(f.drainFromSpawnS)]);
+    rows.push(['CPU during the drain: bench processes / other', cpu(f.drainCpu)]);
+    rows.push(['deliveries received / distinct webhook-ids', `${fmt.int(d.total)} / ${fmt.int(d.distinct)}`]);
+    rows.push(['destination state after drain (GET /admin/destinations)', '`' + JSON.stringify(f.state) + '`']);
+  }
+  if (f.job) {
+    const j = f.job;
+    drain.replay = j;
+    if (j.timedOut) {
+      const rate = j.delivered / f.replayWallS;
+      rows.push([
+        `replay of ${fmt.int(SETTINGS.backlog)} events (admin API)`,
+        `NOT finished within ${SETTINGS.replayTimeoutS} s: ${fmt.int(j.delivered)} delivered at ${fmt.int(rate)}/s → ~${fmt.s(SETTINGS.backlog / rate)} extrapolated`,
+      ]);
+      notes.push(`replay job ${j.id} still "${j.state}" when the run stopped waiting (counts ${JSON.stringify({ scanned: j.scanned, matched: j.matched, delivered: j.delivered })})`);
+    } else {
+      const jobS = j.finishedAt ? (Date.parse(j.finishedAt) - Date.parse(j.startedAt)) / 1000 : f.replayWallS;
+      rows.push([`replay of ${fmt.int(SETTINGS.backlog)} events (admin API, job ${j.state})`, `${fmt.s(jobS)} → ${fmt.int(j.delivered / jobS)} events/s`]);
+      if (j.state !== 'done') notes.push(`replay job ended "${j.state}": ${j.error ?? ''}`);
+    }
+    rows.push(['replay job counts (scanned / matched / delivered / dead-lettered)', `${fmt.int(j.scanned)} / ${fmt.int(j.matched)} / ${fmt.int(j.delivered)} / ${fmt.int(j.deadLettered)}`]);
+    rows.push(['CPU during the replay: bench processes / other', cpu(f.replayCpu)]);
+    rows.push(['replay deliveries received by the sink / distinct', `${fmt.int(f.replaySink.total)} / ${fmt.int(f.replaySink.distinct)}`]);
+  }
 }
 
 async function adminGet(url, path) {
@@ -393,7 +441,7 @@ async function main() {
     settings: SETTINGS,
     saturation: [],
     fixedRate: [],
-    drain: { rows: [] },
+    drain: { rows: [], loads: [] },
     targets: [],
     notes,
     method: [
@@ -404,7 +452,7 @@ async function main() {
       '"stored" is the relay\'s own count of accepted events (/metrics, outcome="accepted") during the run, checked against the 2xx answers (it may exceed them by the requests still in flight when autocannon stops, at most one per connection): every 200 was a stored event, none a duplicate or quarantined.',
       'Latency percentiles are computed from every 2xx response time (sub-millisecond precision). autocannon\'s own p99 (whole milliseconds) is shown for the fixed-rate runs because it corrects for coordinated omission.',
       `Fixed rate: autocannon overallRate=${SETTINGS.rate} over ${SETTINGS.rateConnections} connections; autocannon sends each connection's share of a second back to back then waits, so this is bursty rather than evenly spaced (harsher than a steady flow).`,
-      `Drain: a node:http sink (bench/servers/sink.mjs) counts distinct webhook-id headers. Its capacity is measured with autocannon using ${SETTINGS.destinationConcurrency} connections (the destination's concurrency) and the canonical event as body. The backlog (${fmt.int(SETTINGS.backlog)} events) is ingested by a relay without destinations, which is then restarted with DESTINATIONS=[{"name":"sink","concurrency":${SETTINGS.destinationConcurrency}}]; the drain rate is distinct ids / (last new id − first id) at the sink. The replay is POST /admin/replay {"destination":"sink"} over the same buffer, timed by the job's startedAt/finishedAt (polling GET /admin/jobs/:id).`,
+      `Drain: a node:http sink (bench/servers/sink.mjs) counts distinct webhook-id headers. Its capacity is measured with autocannon using ${SETTINGS.destinationConcurrency} connections (the destination's concurrency), the canonical event as body and the Standard Webhooks headers, once before the drain and once after the replay; the ratio uses the higher of the two. The backlog (${fmt.int(SETTINGS.backlog)} events) is ingested by a relay without destinations, which is then restarted with DESTINATIONS=[{"name":"sink","concurrency":${SETTINGS.destinationConcurrency}}]; the drain rate is distinct ids / (last new id − first id) at the sink. The replay is POST /admin/replay {"destination":"sink"} over the same buffer, timed by the job's startedAt/finishedAt (polling GET /admin/jobs/:id).`,
     ],
   };
 
@@ -442,7 +490,8 @@ async function main() {
     // Forwarding.
     console.log('forwarding:');
     try {
-      results.drain = await drainBench(redis);
+      results.drain = { rows: [], loads: [] };
+      await drainBench(redis, results.drain);
     } catch (err) {
       failures.push(`drain/replay: ${err.message}`);
       notes.push(`drain/replay FAILED: ${err.message}`);
@@ -458,7 +507,7 @@ async function main() {
     results.targets.push({
       name: `ingest req/s, ${row.server}, ${row.body}`,
       goal: '≥ 0.60 × bare route',
-      measured: `${fmt.ratio(row.ratio)} × (${fmt.int(row.rps)} / ${fmt.int(bare(row.body).rps)})`,
+      measured: `${fmt.ratio3(row.ratio)} (${fmt.int(row.rps)} / ${fmt.int(bare(row.body).rps)} req/s)`,
       met: row.ratio >= 0.6 && row.non2xx === 0,
     });
   }
@@ -473,7 +522,7 @@ async function main() {
   results.targets.push({
     name: `drain of ${fmt.int(SETTINGS.backlog)} events`,
     goal: '≥ 0.70 × sink capacity',
-    measured: results.drain.ratio === undefined ? 'failed (see notes)' : `${fmt.ratio(results.drain.ratio)} × (${fmt.int(results.drain.rate)} / ${fmt.int(results.drain.sinkCapacity)})`,
+    measured: results.drain.ratio === undefined ? 'failed (see notes)' : `${fmt.ratio3(results.drain.ratio)} (${fmt.int(results.drain.rate)} / ${fmt.int(results.drain.sinkCapacity)} events/s)`,
     met: results.drain.ratio === undefined ? null : results.drain.ratio >= 0.7 && results.drain.complete,
   });
   for (const f of failures) if (!notes.some((n) => n.includes(f))) notes.push(`FAILED: ${f}`);

@@ -6,6 +6,8 @@ export const fmt = {
   int: (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—'),
   ms: (v) => (Number.isFinite(v) ? v.toFixed(2) : '—'),
   ratio: (v) => (Number.isFinite(v) ? v.toFixed(2) : '—'),
+  /** Ratios compared with a target: 0.698 must not print as 0.70 next to "NOT met". */
+  ratio3: (v) => (Number.isFinite(v) ? v.toFixed(3) : '—'),
   s: (v) => (Number.isFinite(v) ? `${v.toFixed(1)} s` : '—'),
 };
 

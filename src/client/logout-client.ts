@@ -46,7 +46,7 @@ export class LogoutClient {
   private subscribedOnce = false;
   private lostSubscriber = false;
   private closed = false;
-  /** Settles once the first subscription is confirmed. */
+  /** Settles once the first subscription is confirmed and checks can run (waits for Redis). */
   readonly ready: Promise<void>;
 
   constructor(private readonly options: LogoutClientOptions) {
@@ -61,7 +61,8 @@ export class LogoutClient {
     this.commands.on('error', (err: Error) => this.fail(err));
 
     let confirm!: () => void;
-    this.ready = new Promise((resolve) => (confirm = resolve));
+    const subscribed = new Promise<void>((resolve) => (confirm = resolve));
+    this.ready = Promise.all([subscribed, this.commandsReady()]).then(() => undefined);
     if (this.commands instanceof Cluster) {
       // Sharded pub/sub: ioredis keeps one subscriber per shard and resubscribes when shards change.
       const sub = this.commands.duplicate(undefined, { shardedSubscribers: true });
@@ -125,11 +126,12 @@ export class LogoutClient {
 
   /** Emits `resync` once checks can run too: the command connection reconnects on its own schedule. */
   private resync(): void {
-    if (this.commands.status === 'ready') {
-      this.emit('resync');
-      return;
-    }
-    this.commands.once('ready', () => this.emit('resync'));
+    void this.commandsReady().then(() => this.emit('resync'));
+  }
+
+  private commandsReady(): Promise<void> {
+    if (this.commands.status === 'ready') return Promise.resolve();
+    return new Promise((resolve) => this.commands.once('ready', () => resolve()));
   }
 
   private dispatch(text: string): void {

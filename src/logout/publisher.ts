@@ -16,6 +16,8 @@ import type { LogoutMessage } from './message.js';
 export const LOGOUT_GROUP = '@logout';
 
 const RETRY_BACKOFF = { baseMs: 100, capMs: 5_000 };
+/** Entries per read: their messages go out in one round trip. */
+const BATCH_SIZE = 100;
 
 export interface LogoutPublisherOptions {
   store: ConsumerStore;
@@ -30,8 +32,6 @@ export interface LogoutPublisherOptions {
   claimIdleMs?: number;
   /** Longest wait for new events per read: also the longest wait for stop(). */
   blockMs?: number;
-  batchSize?: number;
-  now?: () => number;
 }
 
 export class LogoutPublisher {
@@ -43,15 +43,11 @@ export class LogoutPublisher {
   private readonly consumer: string;
   private readonly claimIdleMs: number;
   private readonly blockMs: number;
-  private readonly batchSize: number;
-  private readonly now: () => number;
 
   constructor(private readonly options: LogoutPublisherOptions) {
     this.consumer = options.consumer ?? `${hostname()}-${process.pid}`;
     this.claimIdleMs = options.claimIdleMs ?? 30_000;
     this.blockMs = options.blockMs ?? 1_000;
-    this.batchSize = options.batchSize ?? 100;
-    this.now = options.now ?? Date.now;
   }
 
   /** Starts the loop in the background: an unreachable store at start-up delays publishing, not the relay. */
@@ -83,15 +79,15 @@ export class LogoutPublisher {
   private async fetch(): Promise<StoredEntry[]> {
     const { store } = this.options;
     try {
-      if (this.now() - this.lastClaimAt >= this.claimIdleMs / 2) {
-        this.lastClaimAt = this.now();
-        const stale = await store.claimStale(LOGOUT_GROUP, this.consumer, this.claimIdleMs, this.batchSize);
+      if (Date.now() - this.lastClaimAt >= this.claimIdleMs / 2) {
+        this.lastClaimAt = Date.now();
+        const stale = await store.claimStale(LOGOUT_GROUP, this.consumer, this.claimIdleMs, BATCH_SIZE);
         if (stale.length > 0) {
           this.options.log.info({ count: stale.length }, 'logout publisher took over events pending on another consumer');
           return stale;
         }
       }
-      return await store.readNew(LOGOUT_GROUP, this.consumer, this.batchSize, this.blockMs);
+      return await store.readNew(LOGOUT_GROUP, this.consumer, BATCH_SIZE, this.blockMs);
     } catch (err) {
       // The group went away with the stream (Redis restarted without persistence, or was flushed):
       // recreated from the start of what the buffer holds now, then the read is retried.
@@ -101,38 +97,32 @@ export class LogoutPublisher {
   }
 
   /**
-   * Publishes each entry's messages in order, then acknowledges what was done. On a failure the
-   * rest is returned to be tried again after a backoff, so an outage delays but never reorders.
+   * Publishes the messages of a whole batch in one bus call (one pipelined round trip, one
+   * transaction), then acknowledges the batch. On a failure the batch is returned to be published
+   * again after a backoff: an outage delays, never reorders, and may repeat a message (at least once).
    */
   private async publishAll(entries: StoredEntry[]): Promise<StoredEntry[]> {
-    const done: string[] = [];
-    for (let i = 0; i < entries.length && !this.stopped; i++) {
-      const entry = entries[i] as StoredEntry;
-      try {
-        await this.publishEntry(entry);
-        done.push(entry.id);
-        this.failuresInARow = 0;
-      } catch (err) {
-        this.options.metrics.failures.inc();
-        this.options.log.warn({ uid: entry.event.uid, err: (err as Error).message }, 'logout publish failed; retrying');
-        await this.acknowledge(done);
-        await this.pause(backoffDelay(Math.min(++this.failuresInARow, 7), RETRY_BACKOFF) + 50);
-        return entries.slice(i);
+    if (entries.length === 0) return [];
+    const batch = entries.map((entry) => ({ receivedAt: Date.parse(entry.event.receivedAt), messages: this.messagesOf(entry) }));
+    const messages = batch.flatMap((b) => b.messages);
+    try {
+      if (messages.length > 0) await this.options.bus.publish(messages, Date.now());
+    } catch (err) {
+      this.options.metrics.failures.inc();
+      this.options.log.warn({ count: messages.length, err: (err as Error).message }, 'logout publish failed; retrying');
+      await this.pause(backoffDelay(Math.min(++this.failuresInARow, 7), RETRY_BACKOFF) + 50);
+      return entries;
+    }
+    this.failuresInARow = 0;
+    const now = Date.now();
+    for (const { receivedAt, messages: published } of batch) {
+      for (const m of published) {
+        this.options.metrics.published.inc({ kind: m.kind, reason: m.reason });
+        this.options.metrics.latency.observe({ kind: m.kind }, Math.max(0, now - receivedAt) / 1000);
       }
     }
-    await this.acknowledge(done);
+    await this.acknowledge(entries.map((e) => e.id));
     return [];
-  }
-
-  private async publishEntry(entry: StoredEntry): Promise<void> {
-    const messages = this.messagesOf(entry);
-    if (messages.length === 0) return;
-    await this.options.bus.publish(messages, this.now());
-    const receivedAt = Date.parse(entry.event.receivedAt);
-    for (const m of messages) {
-      this.options.metrics.published.inc({ kind: m.kind, reason: m.reason });
-      this.options.metrics.latency.observe({ kind: m.kind }, Math.max(0, this.now() - receivedAt) / 1000);
-    }
   }
 
   /** Ids are drawn per attempt: a retried publish goes out under a fresh id, with the same eventUid. */

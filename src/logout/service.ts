@@ -25,8 +25,7 @@ export class LogoutService {
   readonly bus: LogoutBus;
   /** Set in embedded mode: what GET /logouts streams. */
   readonly stream: LogoutStream | null;
-  readonly publisher: LogoutPublisher;
-  readonly metrics: LogoutMetrics;
+  private readonly publisher: LogoutPublisher;
 
   constructor(deps: LogoutServiceDeps) {
     const { config, store, log } = deps;
@@ -46,10 +45,10 @@ export class LogoutService {
       this.bus = embedded;
       this.stream = embedded;
     }
-    this.metrics = new LogoutMetrics(deps.registry, async () => (await store.groupState(LOGOUT_GROUP).catch(() => null))?.lag ?? null);
+    const metrics = new LogoutMetrics(deps.registry, async () => (await store.groupState(LOGOUT_GROUP).catch(() => null))?.lag ?? null);
     // RELAY_WORKER_ID already tells replicas apart; message ids are a namespace apart from event uids.
     const ids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
-    this.publisher = new LogoutPublisher({ store, bus: this.bus, nextId: () => ids.next(), metrics: this.metrics, log, ...deps.publisher });
+    this.publisher = new LogoutPublisher({ store, bus: this.bus, nextId: () => ids.next(), metrics, log, ...deps.publisher });
   }
 
   start(): void {

@@ -145,6 +145,16 @@ describe('revocation state', () => {
     expect(Number(await redis.get(key))).toBe(first.notBefore);
   });
 
+  it('publishes an event older than REVOCATION_TTL but records nothing: its tokens have expired', async () => {
+    const sub = randomUUID();
+    const old = Date.now() - 2 * 86_400_000;
+    const uid = uidAt(old);
+    const body = JSON.stringify({ time: old, realmId: 'shop', authDetails: null, resourceType: 'USER', operationType: 'DELETE', resourcePath: `users/${sub}`, representation: null, error: null });
+    expect((await postEvent(relay.url, `${body.slice(0, -1)},"uid":${uid}}`)).json.status).toBe('accepted');
+    expect(await waitFor(uid)).toMatchObject({ kind: 'user', reason: 'user-deleted', userId: sub });
+    expect(await redis.exists(revocationKey(prefix, { realmId: 'shop', scope: `user:${sub}`, notBefore: 0 }))).toBe(0);
+  });
+
   it('revokes user-, client- and realm-wide, and a consent for its client only', async () => {
     const sub = randomUUID();
     const clientUuid = randomUUID();

@@ -9,7 +9,7 @@ import type { LoggedMessage, LogoutBus, LogoutStream, Replay } from '../bus.js';
 import type { LogoutMessage } from '../message.js';
 import { isRevokedBy, revocationOf, scopesOf, type RevocationClaims } from '../revocation.js';
 
-export const LOGOUT_DATABASE_FILE = 'logout.sqlite';
+const LOGOUT_DATABASE_FILE = 'logout.sqlite';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS revocations (

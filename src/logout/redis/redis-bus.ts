@@ -25,22 +25,32 @@ export class RedisLogoutBus implements LogoutBus {
     this.cluster = 'nodes' in client;
   }
 
+  /**
+   * All of a batch's commands go out at once (pipelined on the connection, executed in order). In
+   * Cluster mode every revocation is recorded before any message goes out, so a subscriber that
+   * re-checks on receipt finds it.
+   */
   async publish(messages: readonly LogoutMessage[], nowMs: number): Promise<void> {
-    for (const message of messages) {
-      const json = JSON.stringify(message);
-      const channels = [allRealmsChannel(this.prefix), realmChannel(this.prefix, message.realmId)];
-      const revocation = revocationOf(message);
-      await (this.client as unknown as LuaCommands).revokeAndPublish(
-        revocationKey(this.prefix, revocation),
-        revocation.notBefore,
-        revocation.notBefore * 1000 + this.revocationTtlMs,
-        nowMs,
-        json,
-        ...(this.cluster ? [] : channels),
-      );
-      if (this.cluster) {
-        for (const channel of channels) await (this.client as Redis).spublish(channel, json);
-      }
+    const lua = this.client as unknown as LuaCommands;
+    const outgoing = messages.map((message) => ({
+      json: JSON.stringify(message),
+      channels: [allRealmsChannel(this.prefix), realmChannel(this.prefix, message.realmId)],
+      revocation: revocationOf(message),
+    }));
+    await Promise.all(
+      outgoing.map(({ json, channels, revocation }) =>
+        lua.revokeAndPublish(
+          revocationKey(this.prefix, revocation),
+          revocation.notBefore,
+          revocation.notBefore * 1000 + this.revocationTtlMs,
+          nowMs,
+          json,
+          ...(this.cluster ? [] : channels),
+        ),
+      ),
+    );
+    if (this.cluster) {
+      await Promise.all(outgoing.flatMap(({ json, channels }) => channels.map((channel) => (this.client as Redis).spublish(channel, json))));
     }
   }
 

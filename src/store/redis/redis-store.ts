@@ -1,6 +1,7 @@
 // The Redis event store: dedup + ring buffer in one Lua step per event (lua/appendEvent-3.lua).
 import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../event/canonical.js';
+import { uidFields } from '../../event/snowflake.js';
 import { KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
 import { placeUid } from '../dedup-window.js';
 import { BUCKET_MS } from '../dedup-window.js';
@@ -115,7 +116,7 @@ export class RedisEventStore implements EventStore {
   }
 
   async lookup(uid: string): Promise<LookupOutcome> {
-    const bucket = Math.floor(uidTimeMs(uid) / BUCKET_MS);
+    const bucket = Math.floor(uidFields(BigInt(uid)).timeMs / BUCKET_MS);
     const reply = await this.call(() => this.lua.getEvent(this.keys.seen(bucket), this.keys.events, uid));
     if (reply[0] === 'found') return { status: 'found', event: JSON.parse(String(reply[1])) as CanonicalEvent };
     return { status: reply[0] === 'evicted' ? 'evicted' : 'unknown' };
@@ -281,9 +282,4 @@ export class RedisEventStore implements EventStore {
       throw KCR_ERR_STORE_UNAVAILABLE((err as Error).message);
     }
   }
-}
-
-/** Unix ms of a uid's snowflake time (bits 63..22 count ms since 2015-01-01). */
-function uidTimeMs(uid: string): number {
-  return Number(BigInt.asIntN(64, BigInt(uid)) >> 22n) + 1_420_070_400_000;
 }
