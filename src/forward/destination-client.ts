@@ -26,8 +26,8 @@ export class DestinationClient {
     this.key = destination.secret ? secretKey(destination.secret) : null;
   }
 
-  async deliver(event: CanonicalEvent, nowMs: number): Promise<DeliveryResult> {
-    const body = JSON.stringify(event);
+  /** POSTs `body` (the stored JSON of `event`). */
+  async deliver(event: CanonicalEvent, body: string, nowMs: number): Promise<DeliveryResult> {
     const timestamp = Math.floor(nowMs / 1000);
     const headers: Record<string, string> = {
       'content-type': 'application/json',

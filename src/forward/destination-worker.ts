@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Destination } from '../config/destinations.js';
 import type { ConsumerStore, StoredEntry } from '../store/event-store.js';
+import { AckBatcher } from './ack-batcher.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { DestinationClient, type DeliveryResult } from './destination-client.js';
@@ -37,6 +38,7 @@ export class DestinationWorker {
   private lanes: Promise<void>[] = [];
   private readonly now: () => number;
   private readonly backoff: BackoffPolicy;
+  private readonly acks: AckBatcher;
 
   constructor(
     readonly destination: Destination,
@@ -52,6 +54,12 @@ export class DestinationWorker {
     this.now = options.now ?? Date.now;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     metrics.circuit.set({ destination: destination.name }, 0);
+    this.acks = new AckBatcher(async (ids, delivered) => {
+      // Counted once acknowledged: a delivery whose ack is lost will be repeated, and counted then.
+      if ((await this.untilStopped(() => this.store.ack(this.name, ids))) !== null && delivered > 0) {
+        metrics.delivered.inc({ destination: destination.name }, delivered);
+      }
+    });
   }
 
   get name(): string {
@@ -66,6 +74,7 @@ export class DestinationWorker {
   async stop(): Promise<void> {
     this.stopper.abort();
     await Promise.all(this.lanes);
+    await this.acks.flush();
     await this.client.close();
   }
 
@@ -91,7 +100,7 @@ export class DestinationWorker {
       if (this.limiter) await this.limiter.take(this.stopper.signal).catch(() => undefined);
       if (this.stopped) return 'stopped';
       const started = process.hrtime.bigint();
-      const result = await this.client.deliver(entry.event, this.now());
+      const result = await this.client.deliver(entry.event, entry.body, this.now());
       attempts += 1;
       if (result.ok) {
         this.breaker.success();
@@ -129,7 +138,7 @@ export class DestinationWorker {
       if (!entry || this.stopped) continue;
       if (!this.wants(entry)) {
         this.metrics.filtered.inc({ destination: this.name });
-        await this.untilStopped(() => this.store.ack(this.name, [entry.id]));
+        this.acks.add(entry.id, false);
         continue;
       }
       const outcome = await this.deliverWithRetries(
@@ -140,11 +149,7 @@ export class DestinationWorker {
           ).then(() => undefined),
         () => this.store.touch(this.name, this.options.consumer, [entry.id]).catch(() => undefined),
       );
-      if (outcome === 'delivered') {
-        // Counted once acknowledged: a delivery whose ack is lost will be repeated, and counted then.
-        await this.untilStopped(() => this.store.ack(this.name, [entry.id]));
-        this.metrics.delivered.inc({ destination: this.name });
-      }
+      if (outcome === 'delivered') this.acks.add(entry.id, true);
     }
   }
 

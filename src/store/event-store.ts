@@ -35,6 +35,8 @@ export interface StoredEntry {
   /** Position in the ring buffer: strictly increasing, opaque outside the store. */
   id: string;
   event: CanonicalEvent;
+  /** The event's JSON exactly as stored: forwarded as is, so it is neither re-serialized nor re-signed differently. */
+  body: string;
   /** Times this entry has been handed to a consumer of the group (1 on first delivery; 0 from scan). */
   deliveries: number;
 }

@@ -375,7 +375,7 @@ function one<T>(statement: StatementSync, ...params: SQLInputValue[]): T | undef
 }
 
 function toEntry(row: EntryRow, deliveries: number): StoredEntry {
-  return { id: String(row.id), event: JSON.parse(row.event) as CanonicalEvent, deliveries };
+  return { id: String(row.id), event: JSON.parse(row.event) as CanonicalEvent, body: row.event, deliveries };
 }
 
 /** Ids handed out by this store are decimal row ids; anything else is a caller's bug. */

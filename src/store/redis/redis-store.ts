@@ -37,7 +37,7 @@ function toEntries(raw: RawEntry[], deliveries: (id: string) => number): StoredE
   for (const [id, fields] of raw) {
     if (!fields) continue;
     const event = fieldsOf(fields).event;
-    if (event !== undefined) out.push({ id, event: JSON.parse(event) as CanonicalEvent, deliveries: deliveries(id) });
+    if (event !== undefined) out.push({ id, event: JSON.parse(event) as CanonicalEvent, body: event, deliveries: deliveries(id) });
   }
   return out;
 }
