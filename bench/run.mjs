@@ -8,6 +8,7 @@
 // Everything listens on 127.0.0.1; every child process (redis-server, servers, relays) is stopped
 // at the end, on error and on Ctrl-C. BENCH_QUICK=1 shortens every phase for trying the harness
 // and writes its report to a temp file instead of docs/benchmarks.md.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,8 @@ const AUTH_SECRET = 'bench-secret-7f3a9c';
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const AUTHORIZATION = basicAuth('kc-node-1', AUTH_SECRET);
 const MAIN_JS = join(ROOT, 'dist/src/main.js');
+// Children run on the project's own Node 24 even when this script was started with another node.
+const NODE = existsSync(join(ROOT, 'node_modules/.bin/node')) ? join(ROOT, 'node_modules/.bin/node') : process.execPath;
 
 const uids = new UidSource();
 const notes = [];
@@ -66,7 +69,7 @@ async function quiet() {
 
 async function startBaseline() {
   const port = await freePort();
-  const proc = startChild('bare fastify', process.execPath, [join(ROOT, 'bench/servers/bare-fastify.mjs')], {
+  const proc = startChild('bare fastify', NODE, [join(ROOT, 'bench/servers/bare-fastify.mjs')], {
     cwd: ROOT,
     env: { PORT: String(port), LOG_LEVEL: 'warn' },
   });
@@ -78,7 +81,7 @@ async function startBaseline() {
 async function startRelay(name, env) {
   const port = await freePort();
   const spawnedAt = Date.now();
-  const proc = startChild(name, process.execPath, [MAIN_JS], {
+  const proc = startChild(name, NODE, [MAIN_JS], {
     cwd: ROOT,
     env: {
       HOST: '127.0.0.1',
@@ -103,7 +106,7 @@ async function startRelay(name, env) {
 
 async function startSink() {
   const port = await freePort();
-  const proc = startChild('sink', process.execPath, [join(ROOT, 'bench/servers/sink.mjs')], {
+  const proc = startChild('sink', NODE, [join(ROOT, 'bench/servers/sink.mjs')], {
     cwd: ROOT,
     env: { PORT: String(port) },
   });
@@ -397,6 +400,15 @@ function drainRows(drain, f) {
   }
 }
 
+/** The commit measured, and whether the working tree differed from it (uncommitted changes). */
+function gitRevision() {
+  const git = (...args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
+  const head = git('rev-parse', '--short', 'HEAD');
+  if (head.status !== 0) return 'unknown (not a git checkout)';
+  const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'src', 'generated', 'package.json').stdout.trim() !== '';
+  return `${head.stdout.trim()}${dirty ? ' + uncommitted changes in src/' : ''}`;
+}
+
 async function adminGet(url, path) {
   const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(5_000) });
   const body = await res.json().catch(() => null);
@@ -424,6 +436,7 @@ async function main() {
     fastify: pkg('fastify'),
     autocannon: pkg('autocannon'),
     loadStart: loadavg()[0].toFixed(2),
+    revision: gitRevision(),
     command: `${QUICK ? 'BENCH_QUICK=1 ' : ''}${process.env.npm_lifecycle_event === 'bench' ? 'npm run bench' : 'node bench/run.mjs'}`,
     quick: QUICK,
   };
@@ -445,7 +458,9 @@ async function main() {
     targets: [],
     notes,
     method: [
-      `Every server runs as its own child process on the bench's own Node (${process.version}); the load generator (autocannon ${meta.autocannon}, in the bench process) and redis-server share the same ${meta.cores} cores: the ratios compare like with like, the absolute figures are this machine's.`,
+      `Every server runs as its own child process on the project's Node (\`node_modules/.bin/node\`); the load generator (autocannon ${meta.autocannon}, in the bench process) and redis-server share the same ${meta.cores} cores: the ratios compare like with like, the absolute figures are this machine's.`,
+      'Ingest: the bare route and the relay on each store run side by side and are measured in turns (same body, one after the other), so that a change in the machine\'s background load affects both sides of a ratio alike; before each measurement the run waits (within a budget) for other processes to calm down, and every row shows the CPU the benchmark\'s processes and the rest of the machine used meanwhile.',
+      `With ${meta.cores} cores the bare route is partly bounded by the load generator sharing its cores (see "CPU bench/other"): with a separate load machine it would go faster, so the relay's ratios here are, if anything, flattering.`,
       'Baseline: fastify with one POST route answering 200 (bench/servers/bare-fastify.mjs), configured as the relay where it costs per request (pino at `warn`, raw Buffer body for any content type).',
       `Relay: \`node dist/src/main.js\` with LOG_LEVEL=warn and BUFFER_CAPACITY=2000000 (no eviction during the run), Basic auth on every request.`,
       `Bodies: JSON = a LOGIN event as the emitter writes it (${sample.length} bytes); FlatBuffer = \`{"type":"Event","obj":"<base64>"}\` from the golden fixture ${fb.name} (${fb.bytes} bytes), emitter-2018 profile. Every request carries a unique emitter-layout snowflake uid (dc 1, keycloak 3, current time), so each one is a dedup miss and a real append.`,

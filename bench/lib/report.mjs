@@ -81,6 +81,7 @@ export function writeMarkdown(path, results) {
     `_Written by \`${m.command}\` (bench/run.mjs) from one run; do not edit by hand, run it again._`,
     '',
     `- Date: ${m.date}`,
+    `- Code measured: ${m.revision}`,
     `- Node: ${m.node} (the project's own toolchain, \`node_modules/.bin/node\`)`,
     `- Machine: ${m.cores} cores (${m.cpu}), ${m.memGiB} GiB RAM, ${m.os}`,
     `- Redis: ${m.redis} (private redis-server started by the run, no persistence: \`--save '' --appendonly no\`)`,
