@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Destination } from '../config/destinations.js';
+import { KCR_ERR_NO_GROUP, type KcrError } from '../errors.js';
 import type { ConsumerStore, StoredEntry } from '../store/event-store.js';
 import { AckBatcher } from './ack-batcher.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
@@ -67,7 +68,7 @@ export class DestinationWorker {
   }
 
   async start(): Promise<void> {
-    await this.untilStopped(() => this.store.ensureGroup(this.name, this.destination.startFrom === 'now' ? 'end' : 'start'));
+    await this.untilStopped(() => this.store.ensureGroup(this.name, this.startFrom));
     this.lanes = Array.from({ length: this.destination.concurrency }, () => this.lane());
   }
 
@@ -127,6 +128,10 @@ export class DestinationWorker {
     }
   }
 
+  private get startFrom(): 'start' | 'end' {
+    return this.destination.startFrom === 'now' ? 'end' : 'start';
+  }
+
   private get stopped(): boolean {
     return this.stopper.signal.aborted;
   }
@@ -167,6 +172,17 @@ export class DestinationWorker {
   }
 
   private async fill(): Promise<void> {
+    try {
+      await this.read();
+    } catch (err) {
+      // The group went away with the store's data (Redis restarted without persistence, or was
+      // flushed): recreated as configured, then the read is retried by the caller.
+      if ((err as KcrError).code === KCR_ERR_NO_GROUP.code) await this.store.ensureGroup(this.name, this.startFrom);
+      throw err;
+    }
+  }
+
+  private async read(): Promise<void> {
     const batch = this.destination.concurrency * 4;
     if (this.now() - this.lastClaimAt >= this.options.claimIdleMs / 2) {
       this.lastClaimAt = this.now();

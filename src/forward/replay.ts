@@ -54,16 +54,17 @@ export class ReplayJobs {
         const page = await this.store.scan(cursor, PAGE);
         if (page.length === 0) return;
         cursor = page[page.length - 1]!.id;
-        for (const entry of page) {
-          job.scanned += 1;
-          if (!inRange(entry, from, to) || !worker.wants(entry)) continue;
-          job.matched += 1;
+        // Up to the destination's concurrency in flight, as its worker delivers: oldest first, roughly.
+        const matching = page.filter((entry) => inRange(entry, from, to) && worker.wants(entry));
+        job.scanned += page.length;
+        job.matched += matching.length;
+        await forEachConcurrently(matching, worker.destination.concurrency, async (entry) => {
           const outcome = await worker.deliverWithRetries(entry, async (result, attempts) => {
             await this.store.deadLetter(worker.name, entry, { attempts, lastStatus: result.status, lastError: result.error }, Date.now());
           });
           if (outcome === 'stopped') throw new StoppedError();
           job[outcome === 'delivered' ? 'delivered' : 'deadLettered'] += 1;
-        }
+        });
       }
     });
     return job;
@@ -127,3 +128,21 @@ export class ReplayJobs {
 }
 
 class StoppedError extends Error {}
+
+/** Runs `work` over `items` with at most `limit` at a time; the first failure stops the rest and is thrown. */
+async function forEachConcurrently<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const lane = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}

@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
+import { KCR_ERR_NO_GROUP, type KcrError } from '../errors.js';
 import { backoffDelay } from '../forward/backoff.js';
 import type { ConsumerStore, StoredEntry } from '../store/event-store.js';
 import type { LogoutBus } from './bus.js';
@@ -91,7 +92,7 @@ export class LogoutPublisher {
     } catch (err) {
       // The group went away with the stream (Redis restarted without persistence, or was flushed):
       // recreated from the start of what the buffer holds now, then the read is retried.
-      if ((err as Error).message.includes('NOGROUP')) await store.ensureGroup(LOGOUT_GROUP, 'start');
+      if ((err as KcrError).code === KCR_ERR_NO_GROUP.code) await store.ensureGroup(LOGOUT_GROUP, 'start');
       throw err;
     }
   }

@@ -73,7 +73,10 @@ export interface GroupState {
 export interface ConsumerStore {
   /** Creates the group if absent: `start` = everything still buffered, `end` = only later events. */
   ensureGroup(group: string, from: 'start' | 'end'): Promise<void>;
-  /** Up to `count` entries never handed to this group, oldest first; waits up to `blockMs` when none. */
+  /**
+   * Up to `count` entries never handed to this group, oldest first; waits up to `blockMs` when none.
+   * Throws KCR_ERR_NO_GROUP (also from claimStale) when the group does not exist.
+   */
   readNew(group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]>;
   /** Takes over entries pending for more than `minIdleMs` (their consumer died or hangs), oldest first. */
   claimStale(group: string, consumer: string, minIdleMs: number, count: number): Promise<StoredEntry[]>;

@@ -7,6 +7,7 @@ import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { postEvent } from '../support/http.js';
 import { freshUid, loginEventJson, adminEventJson } from '../support/payloads.js';
+import { partitionKeys } from '../../src/store/redis/keys.js';
 import { ADMIN_TOKEN, startRelay, uniquePrefix, type Relay } from '../support/relay.js';
 import { Sink, until } from '../support/sink.js';
 
@@ -181,6 +182,19 @@ describe('replicas and replay (Redis)', () => {
     storeKind = 'redis';
   });
 
+  it('recreates its consumer group when Redis lost it (restart without persistence) and delivers again', async () => {
+    const s = await sink();
+    const r = await relay([{ name: 'audit', url: s.url }]);
+    await ingest(r, 1);
+    await until(() => s.delivered.length === 1, 5_000, 'first delivery');
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(redisUrl);
+    await redis.del(partitionKeys(r.config.KEY_PREFIX).events);
+    redis.disconnect();
+    const [uid] = await ingest(r, 1);
+    await until(() => s.delivered.includes(uid!), 10_000, 'delivery after the group was lost');
+  });
+
   it('two replicas share the work: every event delivered once', async () => {
     const s = await sink();
     const prefix = uniquePrefix();
@@ -203,7 +217,7 @@ describe('replicas and replay (Redis)', () => {
     expect(job.status).toBe(202);
     await until(async () => (await adminCall(r, 'GET', `/admin/jobs/${job.json.id}`)).json.state === 'done', 10_000, 'replay');
     expect((await adminCall(r, 'GET', `/admin/jobs/${job.json.id}`)).json).toMatchObject({ scanned: 10, matched: 4, delivered: 4 });
-    expect(s.delivered.slice(10)).toEqual(uids.slice(3, 7));
+    expect(s.delivered.slice(10).sort()).toEqual(uids.slice(3, 7).sort());
 
     const bad = await adminCall(r, 'POST', '/admin/replay', { destination: 'replayed', from: 'yesterday' });
     expect(bad.status).toBe(400);

@@ -247,6 +247,13 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
   });
 
   describe('consumer groups', () => {
+    it('refuses to read or claim for a group that does not exist, with KCR_ERR_NO_GROUP', async () => {
+      const store = await open();
+      await fill(store, 1);
+      await expect(store.readNew('ghost', 'c1', 10, 0)).rejects.toMatchObject({ code: 'KCR_ERR_NO_GROUP' });
+      await expect(store.claimStale('ghost', 'c1', 0, 10)).rejects.toMatchObject({ code: 'KCR_ERR_NO_GROUP' });
+    });
+
     it('start sees everything buffered, end only later events; ensureGroup does not reset a group', async () => {
       const store = await open();
       const early = await fill(store, 2);

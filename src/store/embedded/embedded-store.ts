@@ -4,7 +4,7 @@
 // (../dedup-window.ts).
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { CanonicalEvent } from '../../event/canonical.js';
-import { KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
+import { KCR_ERR_NO_GROUP, KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
 import { placeUid, type DedupPlacement } from '../dedup-window.js';
 import type {
   AppendOutcome,
@@ -192,6 +192,7 @@ export class EmbeddedEventStore implements EventStore {
 
   async claimStale(group: string, consumer: string, minIdleMs: number, count: number): Promise<StoredEntry[]> {
     return this.write(() => {
+      if (!one(this.sql.group, group)) throw KCR_ERR_NO_GROUP(group);
       const now = Date.now();
       const rows = all<EntryRow & { deliveries: number }>(this.sql.stalePending, group, now - minIdleMs, count);
       for (const row of rows) this.sql.claim.run(consumer, now, group, row.id);
@@ -334,7 +335,7 @@ export class EmbeddedEventStore implements EventStore {
 
   private deliverNew(group: string, consumer: string, count: number): StoredEntry[] {
     const found = one<{ lastDelivered: number }>(this.sql.group, group);
-    if (!found) throw new Error(`consumer group "${group}" does not exist: ensureGroup() first`);
+    if (!found) throw KCR_ERR_NO_GROUP(group);
     const rows = all<EntryRow>(this.sql.entriesAfter, found.lastDelivered, count);
     if (rows.length === 0) return [];
     const now = Date.now();

@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { uidFields } from '../../event/snowflake.js';
-import { KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
+import { KCR_ERR_NO_GROUP, KCR_ERR_STORE_UNAVAILABLE, KcrError } from '../../errors.js';
 import { placeUid } from '../dedup-window.js';
 import { BUCKET_MS } from '../dedup-window.js';
 import type {
@@ -149,15 +149,17 @@ export class RedisEventStore implements EventStore {
   async readNew(group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]> {
     const client = blockMs > 0 ? await this.blocking(group, blockMs) : this.redis;
     const args = ['GROUP', group, consumer, 'COUNT', count, ...(blockMs > 0 ? ['BLOCK', blockMs] : []), 'STREAMS', this.keys.events, '>'];
-    const reply = (await this.call(() =>
-      (client.xreadgroup as (...a: Array<string | number>) => Promise<unknown>)(...args),
+    const reply = (await this.call(
+      () => (client.xreadgroup as (...a: Array<string | number>) => Promise<unknown>)(...args),
+      group,
     )) as Array<[string, RawEntry[]]> | null;
     return reply ? toEntries(reply[0]?.[1] ?? [], () => 1) : [];
   }
 
   async claimStale(group: string, consumer: string, minIdleMs: number, count: number): Promise<StoredEntry[]> {
-    const pending = (await this.call(() =>
-      this.redis.xpending(this.keys.events, group, 'IDLE', minIdleMs, '-', '+', count),
+    const pending = (await this.call(
+      () => this.redis.xpending(this.keys.events, group, 'IDLE', minIdleMs, '-', '+', count),
+      group,
     )) as Array<[string, string, number, number]>;
     if (pending.length === 0) return [];
     const deliveries = new Map(pending.map(([id, , , n]) => [id, Number(n) + 1]));
@@ -274,12 +276,18 @@ export class RedisEventStore implements EventStore {
     return client as Redis;
   }
 
-  /** Any Redis failure becomes KCR_ERR_STORE_UNAVAILABLE: the caller answers 503, never 200. */
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Any Redis failure becomes KCR_ERR_STORE_UNAVAILABLE (the caller answers 503, never 200), but a
+   * missing consumer `group` is KCR_ERR_NO_GROUP: its consumer recreates it.
+   */
+  private async call<T>(fn: () => Promise<T>, group?: string): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      throw KCR_ERR_STORE_UNAVAILABLE((err as Error).message);
+      if (err instanceof KcrError) throw err;
+      const message = (err as Error).message;
+      if (group !== undefined && message.startsWith('NOGROUP')) throw KCR_ERR_NO_GROUP(group);
+      throw KCR_ERR_STORE_UNAVAILABLE(message);
     }
   }
 }
