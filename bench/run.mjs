@@ -516,6 +516,24 @@ async function main() {
     await redis.stop();
   }
 
+  // Cluster logout (issue 5): POST -> subscriber latency at 1,000 LOGOUT events/s, measured by
+  // bench/logout-latency.mjs in its own process with its own Redis, after everything above stopped.
+  console.log('logout latency:');
+  await quiet();
+  const logout = spawnSync(NODE, [join(ROOT, 'bench/logout-latency.mjs')], { encoding: 'utf8', env: process.env, timeout: 120_000 });
+  const logoutJson = logout.stdout?.slice(logout.stdout.indexOf('{'));
+  let logoutResult = null;
+  try {
+    logoutResult = logout.status === 0 ? JSON.parse(logoutJson) : null;
+  } catch {
+    logoutResult = null;
+  }
+  if (logoutResult) {
+    results.logout = logoutResult;
+  } else {
+    failures.push(`logout latency: exit ${logout.status}: ${(logout.stderr ?? '').slice(-300)}`);
+  }
+
   const bare = (body) => results.saturation.find((r) => r.server === 'bare fastify' && r.body === body);
   // Targets (issue 2: ingest; issue 3: embedded ratio reported beside Redis's; issue 4: drain).
   for (const row of results.saturation.filter((r) => r.ratio !== undefined)) {
@@ -539,6 +557,14 @@ async function main() {
     goal: '≥ 0.70 × sink capacity',
     measured: results.drain.ratio === undefined ? 'failed (see notes)' : `${fmt.ratio3(results.drain.ratio)} (${fmt.int(results.drain.rate)} / ${fmt.int(results.drain.sinkCapacity)} events/s)`,
     met: results.drain.ratio === undefined ? null : results.drain.ratio >= 0.7 && results.drain.complete,
+  });
+  results.targets.push({
+    name: 'logout message latency (POST -> subscriber) p99 at 1,000 LOGOUT/s',
+    goal: '< 10 ms',
+    measured: results.logout
+      ? `${results.logout.p99} (p50 ${results.logout.p50}; POST answer p99 ${results.logout.answer.p99}; ${results.logout.received} received, ${results.logout.lost} lost)`
+      : 'failed (see notes)',
+    met: results.logout ? Number.parseFloat(results.logout.p99) < 10 && results.logout.lost === 0 : null,
   });
   for (const f of failures) if (!notes.some((n) => n.includes(f))) notes.push(`FAILED: ${f}`);
 
