@@ -8,11 +8,10 @@
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { Pool } from 'undici';
+import { load } from './lib/load.mjs';
 import { basicAuth, UidSource } from './lib/payloads.mjs';
 import { freePort, killAllSync, startChild, stopAll, waitHttp } from './lib/procs.mjs';
 import { redisVersion, startRedis } from './lib/redis.mjs';
@@ -23,7 +22,6 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const RATE = 1_000;
 const WARMUP_S = QUICK ? 1 : 2;
 const DURATION_S = QUICK ? 3 : 10;
-const TICK_MS = 5; // RATE/200 events every 5 ms: a steady flow rather than one burst per second
 const PREFIX = 'blogout:';
 const SECRET = 'bench-secret-7f3a9c';
 
@@ -55,70 +53,56 @@ async function main() {
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(relay, `${url}/readyz`, { timeoutMs: 30_000 });
 
-  const sentAt = new Map();
-  const latencies = [];
-  const answerLatencies = [];
+  // Load: autocannon at a fixed rate, exactly as the ingest fixed-rate runs of bench/run.mjs, so
+  // the POST answer times here compare with theirs. Each body's uid (and `time`) is the ms it was
+  // made, just before it is sent; the message carries that `time` back: arrival - time = latency.
   let measuring = false;
+  const latencies = [];
+  /** uids sent during the measured run whose message has not arrived yet. */
+  const awaited = new Set();
   const subscriber = new Redis(redis.url);
   subscriber.on('message', (_channel, text) => {
-    const arrived = performance.now();
-    const { eventUid } = JSON.parse(text);
-    const sent = sentAt.get(eventUid);
-    if (sent === undefined) return;
-    sentAt.delete(eventUid);
-    if (sent.measured) latencies.push(arrived - sent.at);
+    const arrived = Date.now();
+    const message = JSON.parse(text);
+    if (awaited.delete(message.eventUid)) latencies.push(arrived - message.time);
   });
   await subscriber.subscribe(`${PREFIX}logout`);
 
-  const pool = new Pool(url, { connections: 16, pipelining: 1 });
   const uids = new UidSource();
-  const authorization = basicAuth('kc-node-1', SECRET);
-  let failed = 0;
-  const post = async () => {
-    const uid = uids.next();
-    const sent = { at: performance.now(), measured: measuring };
-    sentAt.set(uid.toString(), sent);
-    const res = await pool.request({ path: '/events', method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: logoutBody(uid) });
-    const answer = await res.body.json();
-    if (sent.measured) answerLatencies.push(performance.now() - sent.at);
-    if (answer.status !== 'accepted') failed += 1;
-  };
-
-  // Paced by the clock, not by sleeps: a late tick catches up, so the rate holds.
-  const perTick = (RATE * TICK_MS) / 1000;
-  const run = async (seconds) => {
-    const start = performance.now();
-    const inflight = [];
-    for (let tick = 0; tick < (seconds * 1000) / TICK_MS; tick++) {
-      const due = start + tick * TICK_MS;
-      const wait = due - performance.now();
-      if (wait > 0) await sleep(wait);
-      for (let i = 0; i < perTick; i++) inflight.push(post());
-    }
-    await Promise.all(inflight);
-    return performance.now() - start;
-  };
+  const run = (seconds) =>
+    load({
+      url: `${url}/events`,
+      connections: 4,
+      duration: seconds,
+      overallRate: RATE,
+      headers: { authorization: basicAuth('kc-node-1', SECRET) },
+      body: () => {
+        const uid = uids.next();
+        if (measuring) awaited.add(uid.toString());
+        return logoutBody(uid);
+      },
+    });
   await run(WARMUP_S);
   measuring = true;
-  const elapsed = await run(DURATION_S);
+  const measured = await run(DURATION_S);
+  measuring = false;
   const deadline = Date.now() + 10_000;
-  while ([...sentAt.values()].some((s) => s.measured) && Date.now() < deadline) await sleep(20);
-  const lost = [...sentAt.values()].filter((s) => s.measured).length;
+  while (awaited.size > 0 && Date.now() < deadline) await sleep(20);
 
   latencies.sort((a, b) => a - b);
-  answerLatencies.sort((a, b) => a - b);
-  const ms = (v) => `${v.toFixed(2)} ms`;
+  const ms = (v) => `${v.toFixed(0)} ms`;
   const result = {
-    sent: Math.round((DURATION_S * 1000) / TICK_MS) * perTick,
-    rate: `${Math.round((latencies.length + lost) / (elapsed / 1000))}/s`,
+    sent: latencies.length + awaited.size,
+    rate: `${Math.round(measured.rps)}/s`,
     received: latencies.length,
-    lost,
-    failed,
+    lost: awaited.size,
+    failed: measured.non2xx + measured.errors + measured.timeouts,
+    // Whole ms: the message's `time` is Keycloak's (here the body's) ms timestamp.
     p50: ms(quantile(latencies, 0.5)),
     p99: ms(quantile(latencies, 0.99)),
     max: ms(latencies[latencies.length - 1]),
     // What Keycloak's login thread waits: the POST's own answer time, for comparison.
-    answer: { p50: ms(quantile(answerLatencies, 0.5)), p99: ms(quantile(answerLatencies, 0.99)) },
+    answer: { p50: `${measured.p50.toFixed(2)} ms`, p99: `${measured.p99.toFixed(2)} ms` },
   };
   console.log(`logout latency, POST -> subscriber, ${RATE} LOGOUT events/s for ${DURATION_S} s`);
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, Node ${process.version}, Redis ${redisVersion()}`);
@@ -126,7 +110,6 @@ async function main() {
 
   if (process.env.BENCH_METRICS) console.log((await (await fetch(`${url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('kcr_logout') || l.startsWith('kcr_ingest_duration')).join('\n'));
   subscriber.disconnect();
-  await pool.close();
   await stopAll();
 }
 

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { KCR_ERR_NO_GROUP, type KcrError } from '../errors.js';
 import { backoffDelay } from '../forward/backoff.js';
+import { AckBatcher } from '../store/ack-batcher.js';
 import type { ConsumerStore, StoredEntry } from '../store/event-store.js';
 import type { LogoutBus } from './bus.js';
 import type { LogoutMetrics } from './metrics.js';
@@ -44,6 +45,7 @@ export class LogoutPublisher {
   private readonly consumer: string;
   private readonly claimIdleMs: number;
   private readonly blockMs: number;
+  private readonly acks = new AckBatcher((ids) => this.acknowledge(ids));
 
   constructor(private readonly options: LogoutPublisherOptions) {
     this.consumer = options.consumer ?? `${hostname()}-${process.pid}`;
@@ -59,6 +61,7 @@ export class LogoutPublisher {
   async stop(): Promise<void> {
     this.stopper.abort();
     await this.running;
+    await this.acks.flush();
   }
 
   private get stopped(): boolean {
@@ -99,8 +102,9 @@ export class LogoutPublisher {
 
   /**
    * Publishes the messages of a whole batch in one bus call (one pipelined round trip, one
-   * transaction), then acknowledges the batch. On a failure the batch is returned to be published
-   * again after a backoff: an outage delays, never reorders, and may repeat a message (at least once).
+   * transaction), then queues its acknowledgement (batched, off the loop). On a failure the batch is
+   * returned to be published again after a backoff: an outage delays, never reorders, and may
+   * repeat a message (at least once).
    */
   private async publishAll(entries: StoredEntry[]): Promise<StoredEntry[]> {
     if (entries.length === 0) return [];
@@ -122,7 +126,7 @@ export class LogoutPublisher {
         this.options.metrics.latency.observe({ kind: m.kind }, Math.max(0, now - receivedAt) / 1000);
       }
     }
-    await this.acknowledge(entries.map((e) => e.id));
+    for (const entry of entries) this.acks.add(entry.id);
     return [];
   }
 
