@@ -27,18 +27,18 @@ export function secretsEqual(given: string, expected: string): boolean {
 
 export class BasicAuthenticator {
   private readonly allowed: ReadonlySet<string> | null;
+  /** The secret's digest, computed once: every request compares against it. */
+  private readonly secretDigest: Buffer;
 
-  constructor(
-    private readonly secret: string,
-    usernames: readonly string[] | undefined,
-  ) {
+  constructor(secret: string, usernames: readonly string[] | undefined) {
     this.allowed = usernames && usernames.length > 0 ? new Set(usernames) : null;
+    this.secretDigest = digest(secret);
   }
 
   /** The authenticated node name, or null. The secret is checked even for unknown users (no user probing by timing). */
   authenticate(credentials: BasicCredentials | null): string | null {
     if (!credentials) return null;
-    const secretOk = secretsEqual(credentials.password, this.secret);
+    const secretOk = timingSafeEqual(digest(credentials.password), this.secretDigest);
     const userOk = this.allowed === null || this.allowed.has(credentials.username);
     return secretOk && userOk && credentials.username.length > 0 ? credentials.username : null;
   }
