@@ -121,6 +121,15 @@ describe('failures', () => {
     expect(await r.metrics.registry.getSingleMetricAsString('kcr_forward_retried_total')).toMatch(/destination="flaky"\} 2/);
   });
 
+  it('keeps to ratePerSecond', async () => {
+    const s = await sink();
+    const r = await relay([{ name: 'paced', url: s.url, ratePerSecond: 10, concurrency: 4 }]);
+    await ingest(r, 25);
+    await until(() => s.delivered.length === 25, 10_000, 'paced deliveries');
+    // A bucket of 10 tokens refilled at 10/s: the last 15 requests need at least 1.5 s.
+    expect(s.received[24]!.at - s.received[0]!.at).toBeGreaterThanOrEqual(1_400);
+  });
+
   it('honours Retry-After on 429', async () => {
     const s = await sink();
     s.behave = (_req, i) => (i === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 });
