@@ -158,17 +158,31 @@ export class DestinationWorker {
     }
   }
 
-  /** The next entry for a lane: stale entries of dead replicas first, then new ones; one refill at a time. */
+  /**
+   * The next entry for a lane: stale entries of dead replicas first, then new ones. One refill at a
+   * time, started while a lane's worth is still queued, so that lanes do not wait for the read.
+   */
   private async next(): Promise<StoredEntry | null> {
     const queued = this.queue.shift();
+    if (this.queue.length < this.destination.concurrency) this.startRefill();
     if (queued) return queued;
-    if (!this.refill) {
-      this.refill = this.fill().finally(() => {
-        this.refill = null;
-      });
+    try {
+      await this.refill;
+    } catch (err) {
+      // The refill that failed is retried by this lane's caller (untilStopped).
+      if (this.queue.length === 0) throw err;
     }
-    await this.refill;
     return this.queue.shift() ?? null;
+  }
+
+  private startRefill(): void {
+    if (this.refill || this.stopped) return;
+    const refill = this.fill().finally(() => {
+      if (this.refill === refill) this.refill = null;
+    });
+    // A failure is reported to the lanes awaiting it; none may be awaiting, so it must not go unhandled.
+    refill.catch(() => undefined);
+    this.refill = refill;
   }
 
   private async fill(): Promise<void> {
