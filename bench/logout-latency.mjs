@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { load } from './lib/load.mjs';
@@ -54,17 +55,20 @@ async function main() {
   await waitHttp(relay, `${url}/readyz`, { timeoutMs: 30_000 });
 
   // Load: autocannon at a fixed rate, exactly as the ingest fixed-rate runs of bench/run.mjs, so
-  // the POST answer times here compare with theirs. Each body's uid (and `time`) is the ms it was
-  // made, just before it is sent; the message carries that `time` back: arrival - time = latency.
+  // the POST answer times here compare with theirs. Each body is timed (sub-ms) when autocannon
+  // builds it, just before sending; its message, found by eventUid, is timed on arrival.
   let measuring = false;
   const latencies = [];
-  /** uids sent during the measured run whose message has not arrived yet. */
-  const awaited = new Set();
+  /** uid -> send time, for bodies of the measured run whose message has not arrived yet. */
+  const awaited = new Map();
   const subscriber = new Redis(redis.url);
   subscriber.on('message', (_channel, text) => {
-    const arrived = Date.now();
-    const message = JSON.parse(text);
-    if (awaited.delete(message.eventUid)) latencies.push(arrived - message.time);
+    const arrived = performance.now();
+    const { eventUid } = JSON.parse(text);
+    const sent = awaited.get(eventUid);
+    if (sent === undefined) return;
+    awaited.delete(eventUid);
+    latencies.push(arrived - sent);
   });
   await subscriber.subscribe(`${PREFIX}logout`);
 
@@ -78,7 +82,7 @@ async function main() {
       headers: { authorization: basicAuth('kc-node-1', SECRET) },
       body: () => {
         const uid = uids.next();
-        if (measuring) awaited.add(uid.toString());
+        if (measuring) awaited.set(uid.toString(), performance.now());
         return logoutBody(uid);
       },
     });
@@ -90,14 +94,13 @@ async function main() {
   while (awaited.size > 0 && Date.now() < deadline) await sleep(20);
 
   latencies.sort((a, b) => a - b);
-  const ms = (v) => `${v.toFixed(0)} ms`;
+  const ms = (v) => `${v.toFixed(2)} ms`;
   const result = {
     sent: latencies.length + awaited.size,
     rate: `${Math.round(measured.rps)}/s`,
     received: latencies.length,
     lost: awaited.size,
     failed: measured.non2xx + measured.errors + measured.timeouts,
-    // Whole ms: the message's `time` is Keycloak's (here the body's) ms timestamp.
     p50: ms(quantile(latencies, 0.5)),
     p99: ms(quantile(latencies, 0.99)),
     max: ms(latencies[latencies.length - 1]),
