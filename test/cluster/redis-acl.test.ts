@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { postEvent } from '../support/http.js';
 import { freshUid, loginEventJson } from '../support/payloads.js';
-import { startTestRedis, type TestRedis } from '../support/redis-server.js';
+import { relayAclArgs, startTestRedis, type TestRedis } from '../support/redis-server.js';
 import { startRelay, uniquePrefix, type Relay } from '../support/relay.js';
 import { Sink, until } from '../support/sink.js';
 
@@ -13,13 +13,7 @@ let relay: Relay;
 let sink: Sink;
 
 beforeAll(async () => {
-  redis = await startTestRedis({
-    extraArgs: [
-      '--user', 'default', 'off',
-      '--user', 'relay', 'on', '>relay-pass-8Hq2', `~${prefix}*`, `&${prefix}*`,
-      '+@read', '+@write', '+@stream', '+@scripting', '+@pubsub', '+@connection', '+info',
-    ],
-  });
+  redis = await startTestRedis({ extraArgs: relayAclArgs(prefix, 'relay-pass-8Hq2') });
   sink = new Sink();
   await sink.start();
   relay = await startRelay({

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLogoutClient, type LogoutClient, type LogoutMessage } from '../../src/client/index.js';
 import { postEvent } from '../support/http.js';
 import { freshUid } from '../support/payloads.js';
-import { startTestRedis, type TestRedis } from '../support/redis-server.js';
+import { relayAclArgs, startTestRedis, type TestRedis } from '../support/redis-server.js';
 import { startRelay, uniquePrefix, type Relay } from '../support/relay.js';
 import { until } from '../support/sink.js';
 
@@ -19,9 +19,7 @@ const heard: LogoutMessage[] = [];
 beforeAll(async () => {
   redis = await startTestRedis({
     extraArgs: [
-      '--user', 'default', 'off',
-      '--user', 'relay', 'on', '>relay-pass-8Hq2', `~${prefix}*`, `&${prefix}*`,
-      '+@read', '+@write', '+@stream', '+@scripting', '+@pubsub', '+@connection', '+info',
+      ...relayAclArgs(prefix, 'relay-pass-8Hq2'),
       '--user', 'app', 'on', '>app-pass-3Kd9', `~${prefix}{rv:*`, `&${prefix}logout*`, '+mget', '+subscribe', '+ssubscribe', '+ping', '+info',
     ],
   });

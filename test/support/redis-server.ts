@@ -88,3 +88,15 @@ export async function startTestRedis(options: { extraArgs?: string[] } = {}): Pr
     },
   };
 }
+
+/**
+ * redis-server arguments for the relay's ACL user as docs/key-layout.md documents it (confined to
+ * the key prefix and its channels), with the default user disabled as on ElastiCache with RBAC.
+ */
+export function relayAclArgs(prefix: string, password: string): string[] {
+  return [
+    '--user', 'default', 'off',
+    '--user', 'relay', 'on', `>${password}`, `~${prefix}*`, `&${prefix}*`,
+    '+@read', '+@write', '+@stream', '+@scripting', '+@pubsub', '+@connection', '+info',
+  ];
+}
