@@ -95,6 +95,11 @@ export interface ConsumerStore {
   bufferLength(): Promise<number>;
 }
 
+export interface QuarantinedBody extends QuarantineRecord {
+  /** Position in the quarantine (newest highest). */
+  id: string;
+}
+
 export interface StoreStatus {
   store: 'redis' | 'redis-cluster' | 'embedded';
   reachable: boolean;
@@ -107,6 +112,8 @@ export interface EventStore extends ConsumerStore {
   /** Atomically: dedup check on the uid, record it, append the event to the ring buffer. */
   append(event: CanonicalEvent, nowMs: number): Promise<AppendOutcome>;
   quarantine(record: QuarantineRecord): Promise<void>;
+  /** The newest quarantined bodies first, for an operator to look at. */
+  listQuarantine(count: number): Promise<QuarantinedBody[]>;
   lookup(uid: string): Promise<LookupOutcome>;
   status(): Promise<StoreStatus>;
   close(): Promise<void>;

@@ -164,6 +164,10 @@ describe('bad input', () => {
     for (let i = 0; i < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!;
     expect(record).toMatchObject({ node: NODE, errorCode: 'KCR_ERR_EVENT_KIND' });
     expect(Buffer.from(record.body!, 'base64').toString()).toBe(body);
+    const listed = await admin('/admin/quarantine?limit=1');
+    expect(listed.json).toEqual([
+      expect.objectContaining({ node: NODE, errorCode: 'KCR_ERR_EVENT_KIND', bytes: body.length, body: Buffer.from(body).toString('base64') }),
+    ]);
   });
 
   it('refuses a uid from the future with its own code', async () => {

@@ -237,6 +237,24 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       expect(await store.groupState('audit')).toMatchObject({ lag: 1 });
     });
 
+    it('lists quarantined bodies newest first, with their bytes intact', async () => {
+      const store = await open({ BUFFER_CAPACITY: '2' });
+      const record = (n: number) => ({
+        node: `kc-node-${n}`,
+        receivedAt: new Date(1_700_000_000_000 + n).toISOString(),
+        remoteAddress: '10.0.0.7',
+        errorCode: 'KCR_ERR_FLATBUFFER',
+        errorMessage: `reason ${n}`,
+        body: Buffer.from([0x7b, n, 0xe9, 0x00, 0xff, 0x7d]),
+      });
+      for (const n of [1, 2, 3]) await store.quarantine(record(n));
+      const listed = await store.listQuarantine(10);
+      // The quarantine is bounded too, but Redis trims approximately (MAXLEN ~): the newest are kept.
+      expect(listed.length).toBeGreaterThanOrEqual(2);
+      expect(listed.slice(0, 2).map(({ id: _id, ...rest }) => rest)).toEqual([record(3), record(2)]);
+      expect(await store.listQuarantine(1)).toHaveLength(1);
+    });
+
     it('tells found, evicted and unknown uids apart', async () => {
       const store = await open({ BUFFER_CAPACITY: '1' });
       const [gone, kept] = await fill(store, 2);

@@ -46,6 +46,13 @@ export function adminRoutes(app: FastifyInstance, { store, token, forwarding }: 
       return sendError(reply, found.status === 'evicted' ? KCR_ERR_EVENT_EVICTED(canonical) : KCR_ERR_EVENT_NOT_FOUND(canonical));
     });
 
+    // Quarantined bodies as an operator needs them: the error, who sent it, and the exact bytes.
+    admin.get<{ Querystring: { limit?: string } }>('/admin/quarantine', async (request) => {
+      const limit = Math.min(Math.max(Number(request.query.limit ?? 20) || 20, 1), 500);
+      const bodies = await store.listQuarantine(limit);
+      return bodies.map(({ body, ...rest }) => ({ ...rest, bytes: body.length, body: body.toString('base64') }));
+    });
+
     if (forwarding) adminForwardingRoutes(admin, { store, ...forwarding });
   });
 }

@@ -15,6 +15,7 @@ import type {
   GroupState,
   LookupOutcome,
   LostEvent,
+  QuarantinedBody,
   QuarantineRecord,
   StoredEntry,
   StoreStatus,
@@ -55,6 +56,8 @@ const STATEMENTS = {
   insertQuarantine: `INSERT INTO quarantine (node, received_at, remote_address, error_code, error_message, body)
     VALUES (?, ?, ?, ?, ?, ?)`,
   trimQuarantine: 'DELETE FROM quarantine WHERE id <= ?',
+  listQuarantine: `SELECT id, node, received_at AS receivedAt, remote_address AS remoteAddress, error_code AS errorCode,
+    error_message AS errorMessage, body FROM quarantine ORDER BY id DESC LIMIT ?`,
 
   group: 'SELECT last_delivered AS lastDelivered FROM consumer_groups WHERE name = ?',
   createGroup: 'INSERT INTO consumer_groups (name, last_delivered) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
@@ -140,6 +143,16 @@ export class EmbeddedEventStore implements EventStore {
       );
       this.sql.trimQuarantine.run(Number(lastInsertRowid) - this.policy.capacity);
     });
+  }
+
+  async listQuarantine(count: number): Promise<QuarantinedBody[]> {
+    return this.guard(() =>
+      all<Omit<QuarantinedBody, 'id' | 'body'> & { id: number; body: Uint8Array }>(this.sql.listQuarantine, count).map((row) => ({
+        ...row,
+        id: String(row.id),
+        body: Buffer.from(row.body),
+      })),
+    );
   }
 
   async lookup(uid: string): Promise<LookupOutcome> {

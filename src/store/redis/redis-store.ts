@@ -14,6 +14,7 @@ import type {
   GroupState,
   LookupOutcome,
   LostEvent,
+  QuarantinedBody,
   QuarantineRecord,
   StoredEntry,
   StoreStatus,
@@ -113,6 +114,25 @@ export class RedisEventStore implements EventStore {
         record.body.toString('base64'),
       ),
     );
+  }
+
+  async listQuarantine(count: number): Promise<QuarantinedBody[]> {
+    const raw = (await this.call(() => this.redis.xrevrange(this.keys.quarantine, '+', '-', 'COUNT', count))) as RawEntry[];
+    return raw.flatMap(([id, fields]) => {
+      if (!fields) return [];
+      const f = fieldsOf(fields);
+      return [
+        {
+          id,
+          node: f.node ?? '',
+          receivedAt: f.receivedAt ?? '',
+          remoteAddress: f.remoteAddress ?? '',
+          errorCode: f.errorCode ?? '',
+          errorMessage: f.errorMessage ?? '',
+          body: Buffer.from(f.body ?? '', 'base64'),
+        },
+      ];
+    });
   }
 
   async lookup(uid: string): Promise<LookupOutcome> {
