@@ -7,7 +7,7 @@ export class Metrics {
 
   readonly ingest = new Counter({
     name: 'kcr_ingest_requests_total',
-    help: 'Ingest requests by outcome (accepted, duplicate, quarantined, rejected, unauthorized, throttled, unavailable, full, too_large)',
+    help: 'Ingest requests by outcome (accepted, duplicate, quarantined, rejected, unauthorized, throttled, unavailable, full, too_large, error)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

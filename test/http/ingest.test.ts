@@ -181,6 +181,7 @@ describe('bad input', () => {
     const res = await post(loginEventJson(freshUid(), { representation: 'x'.repeat(relay.config.BODY_LIMIT) }));
     expect(res.status).toBe(413);
     expect(res.json.error.code).toBe('KCR_ERR_BODY_TOO_LARGE');
+    expect(await relay.metrics.registry.getSingleMetricAsString('kcr_ingest_requests_total')).toMatch(/outcome="too_large"\} 1/);
   });
 });
 

@@ -37,6 +37,8 @@ it('answers 503 with Retry-After while Redis is down, then 200 again once it is 
   expect(during.json.error.code).toBe('KCR_ERR_STORE_UNAVAILABLE');
   expect(during.headers['retry-after']).toBeDefined();
   expect((await request(`${relay.url}/readyz`)).statusCode).toBe(503);
+  // Operators see it in the metrics, not only in the emitter's retries.
+  expect(await relay.metrics.registry.getSingleMetricAsString('kcr_ingest_requests_total')).toMatch(/outcome="unavailable"\} 1/);
 
   await redis.start();
   await until(async () => (await request(`${relay.url}/readyz`)).statusCode === 200, 10_000);

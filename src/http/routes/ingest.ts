@@ -34,7 +34,17 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated Keycloak node (Basic-auth username). */
     node: string;
+    /** What the ingest answered, for the metrics; set where the answer is decided. */
+    ingestOutcome: string;
   }
+}
+
+/** Outcomes decided outside the handler (fastify's body limit, store errors) follow from the status. */
+function outcomeOfStatus(status: number): string {
+  if (status === 413) return 'too_large';
+  if (status === 503) return 'unavailable';
+  if (status >= 400 && status < 500) return 'rejected';
+  return 'error';
 }
 
 export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
@@ -42,21 +52,23 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
   const authenticator = new BasicAuthenticator(config.AUTH_SECRET, config.AUTH_USERNAMES);
   const throttle = new AuthThrottle(config.AUTH_MAX_FAILURES, config.AUTH_FAILURE_WINDOW);
 
-  const finish = (outcome: string, started: bigint): void => {
-    metrics.ingest.inc({ outcome });
-    metrics.ingestDuration.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
-  };
-
   app.register(async (scope) => {
     scope.decorateRequest('node', '');
+    scope.decorateRequest('ingestOutcome', '');
+
+    // One place counts every answer, including those fastify or the error handler gave.
+    scope.addHook('onResponse', async (request, reply) => {
+      const outcome = request.ingestOutcome || outcomeOfStatus(reply.statusCode);
+      metrics.ingest.inc({ outcome });
+      metrics.ingestDuration.observe({ outcome }, reply.elapsedTime / 1000);
+    });
 
     // Authentication runs before the body is read: an unauthenticated client never makes us buffer it.
     scope.addHook('onRequest', async (request, reply) => {
-      const started = process.hrtime.bigint();
       const address = request.ip;
       const retryAfter = throttle.retryAfterSeconds(address, now());
       if (retryAfter > 0) {
-        finish('throttled', started);
+        request.ingestOutcome = 'throttled';
         return sendError(reply, KCR_ERR_AUTH_THROTTLED(retryAfter), { 'retry-after': String(retryAfter) });
       }
       const credentials = parseBasicAuth(request.headers.authorization);
@@ -64,7 +76,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
       if (node === null) {
         throttle.recordFailure(address, now());
         request.log.warn({ address, username: credentials?.username }, 'ingest authentication failed');
-        finish('unauthorized', started);
+        request.ingestOutcome = 'unauthorized';
         return sendError(reply, credentials ? KCR_ERR_AUTH_INVALID() : KCR_ERR_AUTH_MISSING(), {
           'www-authenticate': 'Basic realm="kc-event-relay", charset="UTF-8"',
         });
@@ -74,7 +86,6 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
     });
 
     const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-      const started = process.hrtime.bigint();
       const body = request.body;
       const nowMs = now();
       let event: CanonicalEvent;
@@ -99,22 +110,22 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
             body: body as Buffer,
           });
           request.log.warn({ node: request.node, code: err.code, bytes: (body as Buffer).length }, 'body quarantined');
-          finish('quarantined', started);
+          request.ingestOutcome = 'quarantined';
           return reply.code(200).send({ status: 'quarantined', error: err.toJSON() });
         }
         request.log.info({ node: request.node, code: err.code }, 'body rejected');
-        finish('rejected', started);
+        request.ingestOutcome = 'rejected';
         return sendError(reply, err);
       }
 
       const outcome = await store.append(event, nowMs);
       switch (outcome.status) {
         case 'duplicate':
-          finish('duplicate', started);
+          request.ingestOutcome = 'duplicate';
           return reply.code(200).send({ status: 'duplicate', uid: event.uid });
         case 'full':
           request.log.warn({ oldestUid: outcome.oldestUid }, 'ring buffer full under BUFFER_OVERFLOW=reject');
-          finish('full', started);
+          request.ingestOutcome = 'full';
           return sendError(reply, KCR_ERR_BUFFER_FULL(config.BUFFER_CAPACITY), RETRY_AFTER);
         case 'accepted':
           if (outcome.late) metrics.late.inc();
@@ -123,7 +134,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
             metrics.lost.inc({ destination: lost.destination });
             request.log.warn(lost, 'ring buffer bound dropped an event the destination had not received');
           }
-          finish('accepted', started);
+          request.ingestOutcome = 'accepted';
           return reply.code(200).send({ status: 'accepted', uid: event.uid });
       }
     };
