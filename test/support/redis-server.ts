@@ -36,9 +36,33 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, up: boolean, timeoutMs = 10_000): Promise<void> {
+/** Whether `port` can be bound on 127.0.0.1 right now. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port for a Redis Cluster node: its cluster bus listens on port + 10000, so both must be free and
+ * below 65536. Both are taken below Linux's ephemeral range (32768+), where no outgoing connection
+ * can grab them between this check and redis-server's bind.
+ */
+export async function freeClusterPort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 2_700);
+    if ((await portIsFree(port)) && (await portIsFree(port + 10_000))) return port;
+  }
+  throw new Error('no free port pair (p, p + 10000) for a Redis Cluster node');
+}
+
+async function waitForPort(port: number, up: boolean, exited: () => string | null, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    const early = up ? exited() : null;
+    if (early !== null) throw new Error(`redis-server on port ${port} exited at start:\n${early}`);
     const open = await new Promise<boolean>((resolve) => {
       const sock = createConnection({ port, host: '127.0.0.1' });
       sock.once('connect', () => {
@@ -53,19 +77,24 @@ async function waitForPort(port: number, up: boolean, timeoutMs = 10_000): Promi
   throw new Error(`redis on port ${port} did not ${up ? 'start' : 'stop'} within ${timeoutMs} ms`);
 }
 
-export async function startTestRedis(options: { extraArgs?: string[] } = {}): Promise<TestRedis> {
+export async function startTestRedis(options: { extraArgs?: string[]; port?: number } = {}): Promise<TestRedis> {
   const binary = redisServerBinary();
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'kcr-redis-'));
   let child: ChildProcess | null = null;
 
   const start = async (): Promise<void> => {
-    child = spawn(
+    const c = spawn(
       binary,
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.extraArgs ?? [])],
-      { stdio: 'ignore' },
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    await waitForPort(port, true);
+    // Its own words, for the error when it dies at start (a port taken, a bad argument).
+    let output = '';
+    c.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-2_000)));
+    c.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-2_000)));
+    child = c;
+    await waitForPort(port, true, () => (c.exitCode !== null ? output : null));
   };
   const stop = async (): Promise<void> => {
     const c = child;
