@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { postEvent } from '../support/http.js';
 import { freshUid, loginEventJson } from '../support/payloads.js';
-import { freePort, startTestRedis, type TestRedis } from '../support/redis-server.js';
+import { freeRedisPort, startTestRedis, type TestRedis } from '../support/redis-server.js';
 import { startRelay, type Relay } from '../support/relay.js';
 import { makeTestCerts, type TestCerts } from '../support/tls.js';
 
@@ -14,7 +14,7 @@ let tlsPort: number;
 
 beforeAll(async () => {
   certs = makeTestCerts();
-  tlsPort = await freePort();
+  tlsPort = await freeRedisPort();
   redis = await startTestRedis({
     extraArgs: ['--tls-port', String(tlsPort), '--tls-cert-file', certs.cert, '--tls-key-file', certs.key, '--tls-ca-cert-file', certs.ca, '--tls-auth-clients', 'no'],
   });

@@ -1,7 +1,7 @@
 // A real three-primary Redis Cluster on loopback, for tests of the cluster mode.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { freeClusterPort, startTestRedis, type TestRedis } from './redis-server.js';
+import { freeRedisPort, startTestRedis, type TestRedis } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -14,7 +14,7 @@ export async function startTestCluster(): Promise<TestCluster> {
   const servers: TestRedis[] = [];
   try {
     for (let i = 0; i < 3; i++) {
-      const port = await freeClusterPort();
+      const port = await freeRedisPort();
       servers.push(await startTestRedis({ port, extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${i}.conf`] }));
     }
     const nodes = servers.map((s) => `127.0.0.1:${s.port}`);

@@ -46,16 +46,16 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 /**
- * A port for a Redis Cluster node: its cluster bus listens on port + 10000, so both must be free and
- * below 65536. Both are taken below Linux's ephemeral range (32768+), where no outgoing connection
- * can grab them between this check and redis-server's bind.
+ * A port for a test redis-server, below Linux's ephemeral range (32768+), where no outgoing
+ * connection can grab it between this check and redis-server's bind; port + 10000 is free too, for
+ * a Redis Cluster node's bus.
  */
-export async function freeClusterPort(): Promise<number> {
+export async function freeRedisPort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 2_700);
     if ((await portIsFree(port)) && (await portIsFree(port + 10_000))) return port;
   }
-  throw new Error('no free port pair (p, p + 10000) for a Redis Cluster node');
+  throw new Error('no free port pair (p, p + 10000) for a test redis-server');
 }
 
 async function waitForPort(port: number, up: boolean, exited: () => string | null, timeoutMs = 10_000): Promise<void> {
@@ -79,7 +79,7 @@ async function waitForPort(port: number, up: boolean, exited: () => string | nul
 
 export async function startTestRedis(options: { extraArgs?: string[]; port?: number } = {}): Promise<TestRedis> {
   const binary = redisServerBinary();
-  const port = options.port ?? (await freePort());
+  const port = options.port ?? (await freeRedisPort());
   const dir = mkdtempSync(join(tmpdir(), 'kcr-redis-'));
   let child: ChildProcess | null = null;
 
