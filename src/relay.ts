@@ -1,0 +1,95 @@
+// The relay assembled from its parts: store, HTTP app, forwarder, logout publisher. main.ts runs one
+// per process; tests run the same assembly, so what they exercise is what production wires.
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Config } from './config/env.js';
+import { UidAssigner } from './event/snowflake.js';
+import { Forwarder } from './forward/forwarder.js';
+import { ReplayJobs } from './forward/replay.js';
+import type { HealthState } from './http/routes/health.js';
+import { buildApp } from './http/server.js';
+import { LogoutService } from './logout/service.js';
+import { Metrics } from './metrics/metrics.js';
+import { createStore } from './store/create-store.js';
+import type { EventStore } from './store/event-store.js';
+
+export interface RelayOptions {
+  logger: FastifyBaseLogger;
+  /** Consumer name of this replica in every group (default: host name + pid). */
+  consumer?: string;
+  /** Longest wait of the forwarder's and publisher's reads, hence of their stop (default 1 s). */
+  blockMs?: number;
+  /** Whether the logout publisher runs (default true). */
+  logout?: boolean;
+}
+
+export interface Relay {
+  app: FastifyInstance;
+  store: EventStore;
+  /** What the start-up log says about the store. */
+  storeDescription: string;
+  metrics: Metrics;
+  forwarder: Forwarder;
+  logout: LogoutService | null;
+  health: HealthState;
+  /** Listens, then starts the background consumers; resolves to the port bound. */
+  start(host: string, port: number): Promise<number>;
+  /** Answers in-flight requests, stops the consumers, then closes the store. */
+  close(): Promise<void>;
+}
+
+export async function createRelay(config: Config, options: RelayOptions): Promise<Relay> {
+  const { logger } = options;
+  const { store, description } = await createStore(config, logger);
+  const metrics = new Metrics();
+  const health: HealthState = { shuttingDown: false };
+  const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
+  const consumer = options.consumer ? { consumer: options.consumer } : {};
+  const blockMs = options.blockMs ? { blockMs: options.blockMs } : {};
+  const forwarder = new Forwarder({
+    destinations: config.DESTINATIONS,
+    store,
+    registry: metrics.registry,
+    log: logger,
+    claimIdleMs: config.FORWARD_CLAIM_IDLE,
+    ...blockMs,
+    ...consumer,
+  });
+  const logout =
+    options.logout === false
+      ? null
+      : new LogoutService({ config, store, registry: metrics.registry, log: logger, publisher: { ...blockMs, ...consumer } });
+  const app = buildApp({
+    config,
+    store,
+    metrics,
+    logger,
+    assignUid: () => uids.next(),
+    health,
+    forwarding: { forwarder, jobs: new ReplayJobs(store) },
+    ...(logout ? { logout } : {}),
+  });
+
+  return {
+    app,
+    store,
+    storeDescription: description,
+    metrics,
+    forwarder,
+    logout,
+    health,
+    async start(host, port) {
+      await app.listen({ host, port });
+      await forwarder.start();
+      logout?.start();
+      const address = app.server.address();
+      return typeof address === 'object' && address ? address.port : port;
+    },
+    async close() {
+      health.shuttingDown = true;
+      await app.close();
+      await forwarder.stop();
+      await logout?.stop();
+      await store.close();
+    },
+  };
+}
