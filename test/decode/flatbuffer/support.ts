@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { ByteBuffer } from 'flatbuffers';
 import type { SchemaProfile } from '../../../src/event/canonical.js';
 import type { FlatBufferFields } from '../../../src/decode/flatbuffer/decode-flatbuffer.js';
-import { KcrError } from '../../../src/errors.js';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const GOLDEN_DIR = join(ROOT, 'test', 'fixtures', 'golden');
@@ -38,26 +37,7 @@ export const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString
 /** The decoded fields as they appear in a fixture: uid as a decimal string. */
 export const comparable = (fields: FlatBufferFields) => ({ ...fields, uid: fields.uid === null ? null : fields.uid.toString() });
 
-/** The code of the KcrError `fn` throws; fails the test on any other outcome. */
-export function kcrCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KcrError) return err.code;
-    throw err;
-  }
-  throw new Error('expected a KcrError, nothing was thrown');
-}
-
-export function kcrMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KcrError) return err.message;
-    throw err;
-  }
-  throw new Error('expected a KcrError, nothing was thrown');
-}
+export { kcrCode, kcrMessage } from '../../support/kcr-error.js';
 
 /** Where the root table, its vtable and its fields are, read from a trusted (golden) buffer. */
 export function rootLayout(bytes: Uint8Array) {

@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { decodeFlatBuffer, type FlatBufferFields } from '../../../src/decode/flatbuffer/decode-flatbuffer.js';
 import { type DecodeContext, decodeEvent } from '../../../src/decode/index.js';
-import { KcrError } from '../../../src/errors.js';
 import { UidAssigner, uidFields, uidToDecimal } from '../../../src/event/snowflake.js';
 import * as F from './fixtures.js';
+import { kcrCode } from '../../support/kcr-error.js';
 
 // The FlatBuffer decoder has its own tests: here it only has to be called with the wrapper.
 vi.mock('../../../src/decode/flatbuffer/decode-flatbuffer.js', () => ({ decodeFlatBuffer: vi.fn() }));
@@ -19,15 +19,6 @@ const ctx = (over: Partial<DecodeContext> = {}): DecodeContext => ({
 });
 
 const body = (json: string) => Buffer.from(json, 'latin1');
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KcrError) return err.code;
-    throw err;
-  }
-  throw new Error('did not throw');
-};
 
 describe('decodeEvent: JSON bodies', () => {
   it('builds the canonical event of an emitter-2018 Event', () => {
@@ -121,19 +112,19 @@ describe('decodeEvent: JSON bodies', () => {
   });
 
   it('refuses future and pre-epoch uids with their codes', () => {
-    expect(codeOf(() => decodeEvent(body('{"type":"LOGIN","uid":7311288319461113857}'), ctx()))).toBe('KCR_ERR_UID_FUTURE');
-    expect(codeOf(() => decodeEvent(body('{"type":"LOGIN","uid":-42}'), ctx()))).toBe('KCR_ERR_UID_BEFORE_EPOCH');
-    expect(codeOf(() => decodeEvent(body('{"type":"LOGIN","uid":"-9223372036854775808"}'), ctx()))).toBe(
+    expect(kcrCode(() => decodeEvent(body('{"type":"LOGIN","uid":7311288319461113857}'), ctx()))).toBe('KCR_ERR_UID_FUTURE');
+    expect(kcrCode(() => decodeEvent(body('{"type":"LOGIN","uid":-42}'), ctx()))).toBe('KCR_ERR_UID_BEFORE_EPOCH');
+    expect(kcrCode(() => decodeEvent(body('{"type":"LOGIN","uid":"-9223372036854775808"}'), ctx()))).toBe(
       'KCR_ERR_UID_BEFORE_EPOCH',
     );
   });
 
   it('reports the non-quarantinable KCR_ERR_BODY_NOT_JSON and quarantinable decode errors', () => {
-    expect(codeOf(() => decodeEvent(body('[{"type":"LOGIN"}]'), ctx()))).toBe('KCR_ERR_BODY_NOT_JSON');
-    expect(codeOf(() => decodeEvent(Buffer.from([0xff, 0xfe, 0x00]), ctx()))).toBe('KCR_ERR_BODY_NOT_JSON');
-    expect(codeOf(() => decodeEvent(body('{"realmId":"r"}'), ctx()))).toBe('KCR_ERR_EVENT_KIND');
-    expect(codeOf(() => decodeEvent(body('{"type":"LOGIN","time":"now"}'), ctx()))).toBe('KCR_ERR_FIELD_TYPE');
-    expect(codeOf(() => decodeEvent(body('{"type":"LOGIN","obj":"AAAA"}'), ctx()))).toBe('KCR_ERR_WRAPPER_TYPE');
+    expect(kcrCode(() => decodeEvent(body('[{"type":"LOGIN"}]'), ctx()))).toBe('KCR_ERR_BODY_NOT_JSON');
+    expect(kcrCode(() => decodeEvent(Buffer.from([0xff, 0xfe, 0x00]), ctx()))).toBe('KCR_ERR_BODY_NOT_JSON');
+    expect(kcrCode(() => decodeEvent(body('{"realmId":"r"}'), ctx()))).toBe('KCR_ERR_EVENT_KIND');
+    expect(kcrCode(() => decodeEvent(body('{"type":"LOGIN","time":"now"}'), ctx()))).toBe('KCR_ERR_FIELD_TYPE');
+    expect(kcrCode(() => decodeEvent(body('{"type":"LOGIN","obj":"AAAA"}'), ctx()))).toBe('KCR_ERR_WRAPPER_TYPE');
   });
 });
 
@@ -179,12 +170,12 @@ describe('decodeEvent: FlatBuffer wrapper', () => {
     vi.mocked(decodeFlatBuffer).mockReturnValue({ ...fields, uid: null });
     expect(decodeEvent(body('{"type":"AdminEvent","obj":""}'), ctx()).source).toMatchObject({ uidAssigned: true, format: 'flatbuffer' });
     vi.mocked(decodeFlatBuffer).mockReturnValue({ ...fields, uid: -1n });
-    expect(codeOf(() => decodeEvent(body('{"type":"AdminEvent","obj":""}'), ctx()))).toBe('KCR_ERR_UID_BEFORE_EPOCH');
+    expect(kcrCode(() => decodeEvent(body('{"type":"AdminEvent","obj":""}'), ctx()))).toBe('KCR_ERR_UID_BEFORE_EPOCH');
   });
 
   it('does not call the FlatBuffer decoder for malformed wrappers', () => {
-    expect(codeOf(() => decodeEvent(body('{"type":"Event","obj":42}'), ctx()))).toBe('KCR_ERR_BASE64');
-    expect(codeOf(() => decodeEvent(body('{"type":"Event"}'), ctx()))).toBe('KCR_ERR_BASE64');
+    expect(kcrCode(() => decodeEvent(body('{"type":"Event","obj":42}'), ctx()))).toBe('KCR_ERR_BASE64');
+    expect(kcrCode(() => decodeEvent(body('{"type":"Event"}'), ctx()))).toBe('KCR_ERR_BASE64');
     expect(decodeFlatBuffer).not.toHaveBeenCalled();
   });
 });

@@ -1,30 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseJsonBody } from '../../../src/decode/json-body.js';
 import { decodeJsonEvent, isFlatBufferWrapper, readFlatBufferWrapper } from '../../../src/decode/json-event.js';
-import { KcrError } from '../../../src/errors.js';
+import { kcrCode, thrownKcrError as errorOf } from '../../support/kcr-error.js';
 import * as F from './fixtures.js';
 
 const decode = (json: string) => decodeJsonEvent(parseJsonBody(json));
-
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KcrError) return err.code;
-    throw err;
-  }
-  throw new Error('did not throw');
-};
-
-const errorOf = (fn: () => unknown): KcrError => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KcrError) return err;
-    throw err;
-  }
-  throw new Error('did not throw');
-};
 
 describe('decodeJsonEvent: every historical shape', () => {
   it('emitter-2018 Event with details null', () => {
@@ -177,8 +157,8 @@ describe('decodeJsonEvent: every historical shape', () => {
       operationType: 'CREATE',
     });
     expect(decode('{"resourceType":"CLIENT"}').kind).toBe('admin');
-    expect(codeOf(() => decode('{"time":1,"realmId":"r","uid":5}'))).toBe('KCR_ERR_EVENT_KIND');
-    expect(codeOf(() => decode('{}'))).toBe('KCR_ERR_EVENT_KIND');
+    expect(kcrCode(() => decode('{"time":1,"realmId":"r","uid":5}'))).toBe('KCR_ERR_EVENT_KIND');
+    expect(kcrCode(() => decode('{}'))).toBe('KCR_ERR_EVENT_KIND');
   });
 });
 
@@ -205,7 +185,7 @@ describe('decodeJsonEvent: details values', () => {
     const err = errorOf(() => decode('{"type":"LOGIN","details":{"ok":"v","bad":{"x":1}}}'));
     expect(err.code).toBe('KCR_ERR_FIELD_TYPE');
     expect(err.message).toContain('details["bad"]');
-    expect(codeOf(() => decode('{"type":"LOGIN","details":{"bad":[]}}'))).toBe('KCR_ERR_FIELD_TYPE');
+    expect(kcrCode(() => decode('{"type":"LOGIN","details":{"bad":[]}}'))).toBe('KCR_ERR_FIELD_TYPE');
   });
 
   it('refuses details that are not an object', () => {
@@ -270,12 +250,12 @@ describe('decodeJsonEvent: uid', () => {
 
   it('refuses fractions, exponents, out-of-range and non-decimal text', () => {
     for (const uid of ['1.5', '1.0', '1e3', '9223372036854775808', '"12ab"', '"+1"', '""']) {
-      expect(codeOf(() => decode(`{"type":"LOGIN","uid":${uid}}`))).toBe('KCR_ERR_UID_INVALID');
+      expect(kcrCode(() => decode(`{"type":"LOGIN","uid":${uid}}`))).toBe('KCR_ERR_UID_INVALID');
     }
   });
 
   it('refuses a uid that is already a JS number (not parsed by parseJsonBody)', () => {
-    expect(codeOf(() => decodeJsonEvent({ type: 'LOGIN', uid: 5 }))).toBe('KCR_ERR_UID_INVALID');
+    expect(kcrCode(() => decodeJsonEvent({ type: 'LOGIN', uid: 5 }))).toBe('KCR_ERR_UID_INVALID');
   });
 });
 
@@ -301,14 +281,14 @@ describe('FlatBuffer wrapper detection', () => {
     for (const json of ['{"type":"LOGIN","obj":"AAAA"}', '{"type":"event","obj":"AAAA"}', '{"obj":"AAAA"}', '{"type":null,"obj":1}']) {
       const obj = parseJsonBody(json);
       expect(isFlatBufferWrapper(obj)).toBe(false);
-      expect(codeOf(() => readFlatBufferWrapper(obj))).toBe('KCR_ERR_WRAPPER_TYPE');
+      expect(kcrCode(() => readFlatBufferWrapper(obj))).toBe('KCR_ERR_WRAPPER_TYPE');
     }
     expect(errorOf(() => readFlatBufferWrapper(parseJsonBody('{"type":"LOGIN","obj":"AAAA"}'))).message).toContain('"LOGIN"');
   });
 
   it('refuses a wrapper type without a string "obj"', () => {
     for (const json of ['{"type":"Event"}', '{"type":"AdminEvent","obj":null}', '{"type":"Event","obj":[1,2]}']) {
-      expect(codeOf(() => readFlatBufferWrapper(parseJsonBody(json)))).toBe('KCR_ERR_BASE64');
+      expect(kcrCode(() => readFlatBufferWrapper(parseJsonBody(json)))).toBe('KCR_ERR_BASE64');
     }
   });
 });
