@@ -1,10 +1,11 @@
 // Operator routes behind a bearer token (ADMIN_TOKEN); registered only when the token is set.
 import type { FastifyInstance } from 'fastify';
 import { KCR_ERR_ADMIN_AUTH, KCR_ERR_EVENT_EVICTED, KCR_ERR_EVENT_NOT_FOUND, KCR_ERR_UID_PARAM } from '../../errors.js';
+import { INT64_MAX, INT64_MIN } from '../../event/snowflake.js';
 import type { Forwarder } from '../../forward/forwarder.js';
 import type { ReplayJobs } from '../../forward/replay.js';
 import type { EventStore } from '../../store/event-store.js';
-import { secretsEqual } from '../auth/basic-auth.js';
+import { requireBearer } from '../auth/bearer-auth.js';
 import { sendError } from '../error-reply.js';
 import { adminForwardingRoutes } from './admin-forwarding.js';
 
@@ -13,9 +14,6 @@ export interface AdminDeps {
   token: string;
   forwarding?: { forwarder: Forwarder; jobs: ReplayJobs };
 }
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 function isInt64Decimal(text: string): boolean {
   if (!/^-?\d{1,19}$/.test(text)) return false;
@@ -28,13 +26,7 @@ export function adminRoutes(app: FastifyInstance, { store, token, forwarding }: 
     // Ingest reads raw bytes; admin requests are ordinary JSON.
     admin.addContentTypeParser('application/json', { parseAs: 'string' }, admin.getDefaultJsonParser('error', 'error'));
 
-    admin.addHook('onRequest', async (request, reply) => {
-      const header = request.headers.authorization ?? '';
-      const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-      if (!secretsEqual(given, token)) {
-        return sendError(reply, KCR_ERR_ADMIN_AUTH(), { 'www-authenticate': 'Bearer realm="kc-event-relay admin"' });
-      }
-    });
+    admin.addHook('onRequest', requireBearer(token, 'kc-event-relay admin', KCR_ERR_ADMIN_AUTH));
 
     admin.get<{ Params: { uid: string } }>('/admin/events/:uid', async (request, reply) => {
       const { uid } = request.params;

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { KCR_ERR_LOGOUT_AUTH, KCR_ERR_REVOCATION_QUERY } from '../../errors.js';
 import type { LoggedMessage, LogoutBus, LogoutStream } from '../../logout/bus.js';
 import type { RevocationClaims } from '../../logout/revocation.js';
-import { secretsEqual } from '../auth/basic-auth.js';
+import { requireBearer } from '../auth/bearer-auth.js';
 import { sendError } from '../error-reply.js';
 
 export interface LogoutRoutesDeps {
@@ -25,13 +25,7 @@ export function logoutRoutes(app: FastifyInstance, deps: LogoutRoutesDeps): void
   const open = new Set<ServerResponse>();
 
   app.register(async (scope) => {
-    scope.addHook('onRequest', async (request, reply) => {
-      const header = request.headers.authorization ?? '';
-      const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-      if (!secretsEqual(given, deps.token)) {
-        return sendError(reply, KCR_ERR_LOGOUT_AUTH(), { 'www-authenticate': 'Bearer realm="kc-event-relay logouts"' });
-      }
-    });
+    scope.addHook('onRequest', requireBearer(deps.token, 'kc-event-relay logouts', KCR_ERR_LOGOUT_AUTH));
 
     scope.get<{ Querystring: Record<string, string | undefined> }>('/logouts/revoked', async (request, reply) => {
       const q = request.query;
