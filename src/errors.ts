@@ -66,6 +66,14 @@ export const KCR_ERR_BODY_TOO_LARGE = define('KCR_ERR_BODY_TOO_LARGE', {
 });
 
 // --- decoding (authenticated bodies: quarantined or rejected) --------------------------------
+export const KCR_ERR_CHARSET = define(
+  'KCR_ERR_CHARSET',
+  invalid((charset: string, source: string) => `Body is not valid ${charset} (${source})`),
+);
+export const KCR_ERR_CHARSET_UNSUPPORTED = define(
+  'KCR_ERR_CHARSET_UNSUPPORTED',
+  invalid((charset: string) => `Content-Type declares charset "${charset}", which the relay cannot decode`),
+);
 export const KCR_ERR_EVENT_KIND = define(
   'KCR_ERR_EVENT_KIND',
   invalid(() => 'Body is neither a Keycloak Event (no "type") nor an AdminEvent (no "operationType"/"resourceType")'),

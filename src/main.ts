@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   logger.info(
     {
       store: description,
-      flatbuffersSchema: config.FLATBUFFERS_SCHEMA,
+      decoding: relay.senders.describe(),
       invalidPayload: config.INVALID_PAYLOAD,
       bufferCapacity: config.BUFFER_CAPACITY,
       bufferOverflow: config.BUFFER_OVERFLOW,

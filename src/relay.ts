@@ -2,6 +2,7 @@
 // per process; tests run the same assembly, so what they exercise is what production wires.
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from './config/env.js';
+import { SenderSettings } from './decode/sender-settings.js';
 import { UidAssigner } from './event/snowflake.js';
 import { Forwarder } from './forward/forwarder.js';
 import { ReplayJobs } from './forward/replay.js';
@@ -27,6 +28,8 @@ export interface Relay {
   store: EventStore;
   /** What the start-up log says about the store. */
   storeDescription: string;
+  /** How each sender's bodies are decoded (FLATBUFFERS_SCHEMA, KEYCLOAK_VERSION, NODE_SETTINGS). */
+  senders: SenderSettings;
   metrics: Metrics;
   forwarder: Forwarder;
   logout: LogoutService | null;
@@ -41,6 +44,7 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
   const { logger } = options;
   const { store, description } = await createStore(config, logger);
   const metrics = new Metrics();
+  const senders = new SenderSettings(config);
   const health: HealthState = { shuttingDown: false };
   const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
   const consumer = options.consumer ? { consumer: options.consumer } : {};
@@ -60,6 +64,7 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
       : new LogoutService({ config, store, registry: metrics.registry, log: logger, publisher: { ...blockMs, ...consumer } });
   const app = buildApp({
     config,
+    senders,
     store,
     metrics,
     logger,
@@ -73,6 +78,7 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     app,
     store,
     storeDescription: description,
+    senders,
     metrics,
     forwarder,
     logout,

@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { KCR_ERR_CONFIG } from '../errors.js';
-import { SCHEMA_PROFILES } from '../event/canonical.js';
 import { destinationsSchema } from './destinations.js';
 import { parseDuration } from './duration.js';
+import { bodyCharset, flatbuffersSchema, keycloakVersion, nodeSettingsSchema } from './node-settings.js';
 
 // zod 4 applies .default() after transforms (the default is an output value), so the text default goes first.
 const duration = (name: string, fallback: string) =>
@@ -16,6 +16,16 @@ const duration = (name: string, fallback: string) =>
       return z.NEVER;
     }
     return ms;
+  });
+
+const jsonText = (name: string, what: string, fallback: string) =>
+  z.string().default(fallback).transform((text, ctx): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `${name} must be ${what}` });
+      return z.NEVER;
+    }
   });
 
 const positiveInt = z.coerce.number().int().positive();
@@ -53,7 +63,11 @@ const schema = z
     BUFFER_OVERFLOW: z.enum(['drop-oldest', 'reject']).default('drop-oldest'),
     DEDUP_WINDOW: duration('DEDUP_WINDOW', '7d'),
     MAX_CLOCK_SKEW: duration('MAX_CLOCK_SKEW', '5m'),
-    FLATBUFFERS_SCHEMA: z.enum(SCHEMA_PROFILES).default('emitter-2018'),
+    FLATBUFFERS_SCHEMA: flatbuffersSchema.default('emitter-2018'),
+    // Unset: the release the FLATBUFFERS_SCHEMA build shipped for (warned about when FlatBuffer bodies arrive).
+    KEYCLOAK_VERSION: keycloakVersion.optional(),
+    BODY_CHARSET: bodyCharset.default('auto'),
+    NODE_SETTINGS: jsonText('NODE_SETTINGS', 'a JSON object keyed by Basic-auth username', '{}').pipe(nodeSettingsSchema),
     INVALID_PAYLOAD: z.enum(['quarantine', 'reject']).default('quarantine'),
     BODY_LIMIT: positiveInt.default(1_048_576),
     RELAY_WORKER_ID: z.coerce.number().int().min(0).max(31).default(0),
@@ -67,18 +81,7 @@ const schema = z
         return v.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
       }),
     SHUTDOWN_TIMEOUT: duration('SHUTDOWN_TIMEOUT', '10s'),
-    DESTINATIONS: z
-      .string()
-      .default('[]')
-      .transform((text, ctx) => {
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          ctx.addIssue({ code: 'custom', message: 'DESTINATIONS must be a JSON array' });
-          return z.NEVER;
-        }
-      })
-      .pipe(destinationsSchema),
+    DESTINATIONS: jsonText('DESTINATIONS', 'a JSON array', '[]').pipe(destinationsSchema),
     // Events pending this long on one replica are taken over by another: longer than any destination timeout.
     FORWARD_CLAIM_IDLE: duration('FORWARD_CLAIM_IDLE', '60s'),
     // Cluster logout (docs/logout.md): a revocation is kept this long after its notBefore, so it
@@ -114,7 +117,7 @@ function withFileValues(env: NodeJS.ProcessEnv, names: readonly string[]): Recor
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(withFileValues(env, ['AUTH_SECRET', 'ADMIN_TOKEN', 'DESTINATIONS', 'LOGOUT_STREAM_TOKEN']));
+  const parsed = schema.safeParse(withFileValues(env, ['AUTH_SECRET', 'ADMIN_TOKEN', 'DESTINATIONS', 'LOGOUT_STREAM_TOKEN', 'NODE_SETTINGS']));
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues
     .map((issue) => {

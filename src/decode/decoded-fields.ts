@@ -1,6 +1,6 @@
 // What each body decoder (JSON, FlatBuffer) returns: the kind-specific part of the canonical event,
 // before uid assignment and validation. decodeEvent (./index.ts) completes it into a CanonicalEvent.
-import type { CanonicalEvent, SchemaProfile } from '../event/canonical.js';
+import type { CanonicalEvent, EnumBytes, SchemaProfile } from '../event/canonical.js';
 
 export type DecodedFields = Pick<
   CanonicalEvent,
@@ -24,6 +24,10 @@ export type DecodedFields = Pick<
   uid: bigint | null;
   /** FlatBuffer profile used; null for JSON bodies. */
   schema: SchemaProfile | null;
+  /** Keycloak release whose ordinals named the enum bytes; null for JSON bodies. */
+  keycloak: string | null;
+  /** The enum bytes as received; null for JSON bodies. */
+  enumBytes: EnumBytes | null;
 };
 
 /** A FlatBuffer body: the JSON wrapper `{"type":"Event"|"AdminEvent","obj":"<base64>"}`, checked for shape only. */

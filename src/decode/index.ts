@@ -1,16 +1,19 @@
-// One body in, one canonical event out. Pure: the clock, the uid assigner and the FlatBuffer profile
-// come from the caller, so the same body and context always give the same event.
-import type { BodyFormat, CanonicalEvent, SchemaProfile } from '../event/canonical.js';
+// One body in, one canonical event out. Pure: the clock, the uid assigner and the sender's decode
+// settings come from the caller, so the same body and context always give the same event.
+import type { BodyFormat, CanonicalEvent } from '../event/canonical.js';
 import { uidFields, uidToDecimal } from '../event/snowflake.js';
 import { checkUidTime } from '../validate/uid-time.js';
-import { decodeBodyText } from './charset.js';
+import { charsetOf, decodeBodyText } from './charset.js';
 import { decodeFlatBuffer } from './flatbuffer/decode-flatbuffer.js';
 import { parseJsonBody } from './json-body.js';
 import { decodeJsonEvent, readFlatBufferWrapper } from './json-event.js';
+import type { DecodeSettings } from './sender-settings.js';
 
 export interface DecodeContext {
-  /** FLATBUFFERS_SCHEMA: the emitter build whose tables and enums decode FlatBuffer bodies. */
-  profile: SchemaProfile;
+  /** The sender's tables, Keycloak release and default charset (SenderSettings). */
+  settings: Pick<DecodeSettings, 'profile' | 'keycloak' | 'bodyCharset'>;
+  /** The Content-Type header as sent: its charset, when present, is honoured. */
+  contentType?: string | undefined;
   /** Basic-auth username: the Keycloak node's host name. */
   node: string;
   nowMs: number;
@@ -25,10 +28,11 @@ export interface DecodeContext {
  * is not a JSON object (never quarantined), a quarantinable code for any other undecodable body.
  */
 export function decodeEvent(body: Buffer, ctx: DecodeContext): CanonicalEvent {
-  const obj = parseJsonBody(decodeBodyText(body));
+  const { settings } = ctx;
+  const obj = parseJsonBody(decodeBodyText(body, charsetOf(ctx.contentType), settings.bodyCharset));
   const wrapper = readFlatBufferWrapper(obj);
   const format: BodyFormat = wrapper === null ? 'json' : 'flatbuffer';
-  const decoded = wrapper === null ? decodeJsonEvent(obj) : decodeFlatBuffer(wrapper, ctx.profile);
+  const decoded = wrapper === null ? decodeJsonEvent(obj) : decodeFlatBuffer(wrapper, settings);
 
   const uidAssigned = decoded.uid === null;
   const uid = decoded.uid ?? ctx.assignUid();
@@ -54,7 +58,17 @@ export function decodeEvent(body: Buffer, ctx: DecodeContext): CanonicalEvent {
     error: decoded.error,
     details: decoded.details,
     authDetails: decoded.authDetails,
-    source: { node: ctx.node, format, schema: decoded.schema, uidAssigned, datacenterId, keycloakId, sequence },
+    source: {
+      node: ctx.node,
+      format,
+      schema: decoded.schema,
+      keycloak: decoded.keycloak,
+      enumBytes: decoded.enumBytes,
+      uidAssigned,
+      datacenterId,
+      keycloakId,
+      sequence,
+    },
     receivedAt: new Date(ctx.nowMs).toISOString(),
     late: false,
   };

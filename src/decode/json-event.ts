@@ -1,5 +1,5 @@
 // Decodes a `format=JSON` body: a Keycloak Event or AdminEvent serialized by Jackson, with no type tag,
-// in every shape the emitter has produced since 2018 (docs: emitter-wire-format.md). Also recognizes
+// in every shape the emitter has produced since 2018 (docs/emitter-formats.md). Also recognizes
 // the `format=FLATBUFFER` wrapper, which is JSON too, so the two formats are told apart here.
 import type { AuthDetails } from '../event/canonical.js';
 import { parseUid } from '../event/snowflake.js';
@@ -63,6 +63,8 @@ export function decodeJsonEvent(obj: JsonObject): DecodedFields {
     error: readString(obj, 'error'),
     details: readDetails(member(obj, 'details')),
     schema: null,
+    keycloak: null,
+    enumBytes: null,
   };
   if (isAdmin) {
     return {

@@ -21,12 +21,19 @@ export interface AuthDetails {
   ipAddress: string | null;
 }
 
+/** The enum bytes of a FlatBuffer body as received: `type` for an Event, the other two for an AdminEvent. */
+export type EnumBytes = Partial<Record<'type' | 'resourceType' | 'operationType', number>>;
+
 export interface EventSource {
   /** Basic-auth username: the Keycloak node's host name. */
   node: string;
   format: BodyFormat;
-  /** FlatBuffer profile used to decode; null for JSON bodies. */
+  /** FlatBuffer profile (table layout) used to decode; null for JSON bodies. */
   schema: SchemaProfile | null;
+  /** Keycloak release whose enum ordinals named the FlatBuffer bytes (KEYCLOAK_VERSION); null for JSON bodies. */
+  keycloak: string | null;
+  /** The FlatBuffer enum bytes as received, so that an UNKNOWN can be traced; null for JSON bodies. */
+  enumBytes: EnumBytes | null;
   /** true when the body had no uid and the relay assigned one. */
   uidAssigned: boolean;
   /** Snowflake fields of the uid (emitter layout). */

@@ -1,6 +1,7 @@
 // Builds the fastify application: ingest, health, metrics and admin routes over one store.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/env.js';
+import type { SenderSettings } from '../decode/sender-settings.js';
 import type { Forwarder } from '../forward/forwarder.js';
 import type { ReplayJobs } from '../forward/replay.js';
 import type { LogoutService } from '../logout/service.js';
@@ -14,6 +15,7 @@ import { logoutRoutes } from './routes/logouts.js';
 
 export interface AppDeps {
   config: Config;
+  senders: SenderSettings;
   store: EventStore;
   metrics: Metrics;
   assignUid: () => bigint;

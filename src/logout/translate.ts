@@ -1,5 +1,5 @@
 // Which Keycloak events end sessions, and what logout message each one becomes: ONE table
-// (../shared/docs/emitter-wire-format.md, "Keycloak events that end sessions"). Pure: the message id
+// (docs/logout.md, "Which events"). Pure: the message id
 // comes from the caller's snowflake generator.
 import type { CanonicalEvent } from '../event/canonical.js';
 import type { LogoutKind, LogoutMessage, LogoutReason } from './message.js';

@@ -39,6 +39,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly unknownEnums = new Counter({
+    name: 'kcr_ingest_unknown_enums_total',
+    help: 'FlatBuffer enum bytes stored as UNKNOWN, by sender and field: a constant the emitter build lacks, or a wrong KEYCLOAK_VERSION',
+    labelNames: ['node', 'field'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'kcr_' });
   }

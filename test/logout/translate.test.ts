@@ -7,13 +7,14 @@ import { disablesUser, LOGOUT_TABLE, translate } from '../../src/logout/translat
 import { BODY_FORMATS, NOTHING, notBeforeOf, REALM, ROWS, type LogoutCase } from '../support/logout-cases.js';
 import { canonicalEvent } from '../support/canonical.js';
 import { uidAt } from '../support/payloads.js';
+import { decodeSettings } from '../support/decode-settings.js';
 
 const TIME = Date.UTC(2025, 2, 1, 10, 0, 5, 123);
 
 function decoded(c: LogoutCase, format: keyof typeof BODY_FORMATS, uid: string): CanonicalEvent {
   const body = BODY_FORMATS[format](c, uid, TIME);
   return decodeEvent(Buffer.from(body), {
-    profile: 'emitter-kc26',
+    settings: decodeSettings('emitter-kc26'),
     node: 'kc-node-1',
     nowMs: TIME + 50,
     maxFutureSkewMs: 300_000,

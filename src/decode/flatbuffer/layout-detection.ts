@@ -13,7 +13,7 @@
 //   offset) or a string in slot 6 (resourcePath, where emitter-2020 has a 1-byte operationType).
 // Without evidence (e.g. only slots 0-3 present, which read the same under both) the configured
 // profile wins; if it does not verify, its error is reported. When the other layout wins, the
-// nearest profile of that layout decodes (its enum ordinals are the likeliest to match).
+// nearest profile of that layout decodes (its UNKNOWN positions; the Keycloak release still names the bytes).
 import type { SchemaProfile } from '../../event/canonical.js';
 import { KcrError } from '../../errors.js';
 import { LAYOUT_2018, LAYOUT_2020, slotIndex, type Layout } from './layouts.js';

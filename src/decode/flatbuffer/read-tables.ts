@@ -8,11 +8,12 @@ import type { AuthDetails, SchemaProfile } from '../../event/canonical.js';
 import { KCR_ERR_FIELD_TYPE } from '../../errors.js';
 import type { DecodedFields } from '../decoded-fields.js';
 import { LAYOUT_2018 } from './layouts.js';
-import { enumName, type ProfileSpec } from './profiles.js';
+import type { EnumNaming } from './enum-naming.js';
+import type { ProfileSpec } from './profiles.js';
 import type { VerifiedTable } from './verifier.js';
 
-/** DecodedFields of a FlatBuffer body: `schema` is the profile actually used, never null. */
-export type FlatBufferFields = DecodedFields & { schema: SchemaProfile };
+/** DecodedFields of a FlatBuffer body: the profile actually used and the Keycloak release naming its bytes. */
+export type FlatBufferFields = DecodedFields & { schema: SchemaProfile; keycloak: string };
 
 type StringAccessor = (encoding: flatbuffers.Encoding) => string | Uint8Array | null;
 
@@ -73,14 +74,15 @@ function readDetails(count: number, at: (index: number) => TupleTable | null, fi
   return Object.fromEntries(entries);
 }
 
-export function readEvent(bytes: Uint8Array, spec: ProfileSpec, root: VerifiedTable): FlatBufferFields {
+export function readEvent(bytes: Uint8Array, spec: ProfileSpec, naming: EnumNaming, root: VerifiedTable): FlatBufferFields {
   const event = new Event().__init(root.position, new flatbuffers.ByteBuffer(bytes));
+  // An absent type is ordinal 0 (LOGIN): the builder omits the default.
+  const typeByte = event.type();
   return {
     kind: 'event',
     uid: readUid(event.uid()),
     time: readTime(event.time()),
-    // An absent type is ordinal 0 (LOGIN): the builder omits the default.
-    type: enumName(spec.eventTypes, event.type()),
+    type: naming.eventType(typeByte),
     operationType: null,
     resourceType: null,
     resourcePath: null,
@@ -94,10 +96,12 @@ export function readEvent(bytes: Uint8Array, spec: ProfileSpec, root: VerifiedTa
     details: readDetails(event.detailsLength(), (i) => event.details(i), 'details'),
     authDetails: null,
     schema: spec.profile,
+    keycloak: naming.keycloak,
+    enumBytes: { type: typeByte },
   };
 }
 
-export function readAdminEvent(bytes: Uint8Array, spec: ProfileSpec, root: VerifiedTable): FlatBufferFields {
+export function readAdminEvent(bytes: Uint8Array, spec: ProfileSpec, naming: EnumNaming, root: VerifiedTable): FlatBufferFields {
   const bb = new flatbuffers.ByteBuffer(bytes);
   if (spec.layout === LAYOUT_2018) {
     const admin = new AdminEvent2018().__init(root.position, bb);
@@ -109,7 +113,7 @@ export function readAdminEvent(bytes: Uint8Array, spec: ProfileSpec, root: Verif
       username: null,
       ipAddress: readString((e) => auth.ipAddress(e), 'authDetails.ipAddress'),
     };
-    return adminFields(admin, spec, authDetails, {});
+    return adminFields(admin, spec, naming, authDetails, {});
   }
   const admin = new AdminEvent2020().__init(root.position, bb);
   const auth = admin.authDetails();
@@ -120,23 +124,26 @@ export function readAdminEvent(bytes: Uint8Array, spec: ProfileSpec, root: Verif
     username: readString((e) => auth.username(e), 'authDetails.username'),
     ipAddress: readString((e) => auth.ipAddress(e), 'authDetails.ipAddress'),
   };
-  return adminFields(admin, spec, authDetails, readDetails(admin.detailsLength(), (i) => admin.details(i), 'details'));
+  return adminFields(admin, spec, naming, authDetails, readDetails(admin.detailsLength(), (i) => admin.details(i), 'details'));
 }
 
 function adminFields(
   admin: AdminEventTable,
   spec: ProfileSpec,
+  naming: EnumNaming,
   authDetails: AuthDetails | null,
   details: Record<string, string | null>,
 ): FlatBufferFields {
+  // Absent enums are ordinal 0: the emitter writes a null resourceType/operationType as 0.
+  const resourceTypeByte = admin.resourceType();
+  const operationTypeByte = admin.operationType();
   return {
     kind: 'admin',
     uid: readUid(admin.uid()),
     time: readTime(admin.time()),
     type: null,
-    // Absent enums are ordinal 0: the emitter writes a null resourceType/operationType as 0.
-    operationType: enumName(spec.operationTypes, admin.operationType()),
-    resourceType: enumName(spec.resourceTypes, admin.resourceType()),
+    operationType: naming.operationType(operationTypeByte),
+    resourceType: naming.resourceType(resourceTypeByte),
     resourcePath: readString((e) => admin.resourcePath(e), 'resourcePath'),
     representation: readString((e) => admin.representation(e), 'representation'),
     realmId: readString((e) => admin.realmId(e), 'realmId'),
@@ -148,5 +155,7 @@ function adminFields(
     details,
     authDetails,
     schema: spec.profile,
+    keycloak: naming.keycloak,
+    enumBytes: { resourceType: resourceTypeByte, operationType: operationTypeByte },
   };
 }

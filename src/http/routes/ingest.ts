@@ -3,6 +3,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/env.js';
 import { decodeEvent } from '../../decode/index.js';
+import { UNKNOWN } from '../../decode/flatbuffer/profiles.js';
+import type { SenderSettings } from '../../decode/sender-settings.js';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import {
   KCR_ERR_AUTH_INVALID,
@@ -24,6 +26,7 @@ const RETRY_AFTER = { 'retry-after': '2' };
 
 export interface IngestDeps {
   config: Config;
+  senders: SenderSettings;
   store: EventStore;
   metrics: Metrics;
   assignUid: () => bigint;
@@ -48,7 +51,9 @@ function outcomeOfStatus(status: number): string {
 }
 
 export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
-  const { config, store, metrics, now } = deps;
+  const { config, store, metrics, now, senders } = deps;
+  // Nodes already warned that their FlatBuffer bytes are named by a default Keycloak release.
+  const warnedDefaultKeycloak = new Set<string>();
   const authenticator = new BasicAuthenticator(config.AUTH_SECRET, config.AUTH_USERNAMES);
   const throttle = new AuthThrottle(config.AUTH_MAX_FAILURES, config.AUTH_FAILURE_WINDOW);
 
@@ -91,8 +96,10 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
       let event: CanonicalEvent;
       try {
         if (!Buffer.isBuffer(body) || body.length === 0) throw KCR_ERR_BODY_NOT_JSON('empty body');
+        const settings = senders.for(request.node);
         event = decodeEvent(body, {
-          profile: config.FLATBUFFERS_SCHEMA,
+          settings,
+          contentType: request.headers['content-type'],
           node: request.node,
           nowMs,
           maxFutureSkewMs: config.MAX_CLOCK_SKEW,
@@ -117,6 +124,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
         request.ingestOutcome = 'rejected';
         return sendError(reply, err);
       }
+      if (event.source.format === 'flatbuffer') noteEnumNaming(event, request);
 
       const outcome = await store.append(event, nowMs);
       switch (outcome.status) {
@@ -136,6 +144,24 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
           }
           request.ingestOutcome = 'accepted';
           return reply.code(200).send({ status: 'accepted', uid: event.uid });
+      }
+    };
+
+    /**
+     * An UNKNOWN enum is either a Keycloak constant the emitter build's list lacks or a sign that the
+     * node's KEYCLOAK_VERSION is wrong: counted per node, so an operator can tell the two apart.
+     */
+    const noteEnumNaming = (event: CanonicalEvent, request: FastifyRequest): void => {
+      const { node, keycloak, schema } = event.source;
+      for (const field of ['type', 'resourceType', 'operationType'] as const) {
+        if (event[field] === UNKNOWN) metrics.unknownEnums.inc({ node, field });
+      }
+      if (senders.for(node).keycloakDefaulted && !warnedDefaultKeycloak.has(node)) {
+        warnedDefaultKeycloak.add(node);
+        request.log.warn(
+          { node, flatbuffersSchema: schema, keycloak },
+          `FlatBuffer bodies from ${node} are named by Keycloak ${keycloak} enums, the default of ${schema}: set KEYCLOAK_VERSION (or NODE_SETTINGS) to the Keycloak this node runs`,
+        );
       }
     };
 

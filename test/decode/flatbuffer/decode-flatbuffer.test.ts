@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Event } from '../../../generated/emitter2020/event.js';
 import { Tuple } from '../../../generated/emitter2020/tuple.js';
 import { decodeFlatBuffer } from '../../../src/decode/flatbuffer/decode-flatbuffer.js';
-import { base64, golden, kcrCode, kcrMessage } from './support.js';
+import { base64, fb, golden, kcrCode, kcrMessage } from './support.js';
 
 interface EventSpec {
   uid?: bigint;
@@ -35,7 +35,7 @@ function event(spec: EventSpec): string {
   return base64(b.asUint8Array());
 }
 
-const decode = (obj: string) => decodeFlatBuffer({ type: 'Event', obj }, 'emitter-2020');
+const decode = (obj: string) => decodeFlatBuffer({ type: 'Event', obj }, fb('emitter-2020'));
 
 describe('decodeFlatBuffer: the wrapper', () => {
   const obj = golden('emitter-2020--event-logout').obj;
@@ -46,27 +46,27 @@ describe('decodeFlatBuffer: the wrapper', () => {
     ['null', null, /got null/],
     ['missing', undefined, /got nothing/],
   ])('refuses a type that is %s', (_name, type, reason) => {
-    expect(kcrCode(() => decodeFlatBuffer({ type, obj }, 'emitter-2020'))).toBe('KCR_ERR_WRAPPER_TYPE');
-    expect(kcrMessage(() => decodeFlatBuffer({ type, obj }, 'emitter-2020'))).toMatch(reason);
+    expect(kcrCode(() => decodeFlatBuffer({ type, obj }, fb('emitter-2020')))).toBe('KCR_ERR_WRAPPER_TYPE');
+    expect(kcrMessage(() => decodeFlatBuffer({ type, obj }, fb('emitter-2020')))).toMatch(reason);
   });
 
   it('refuses an obj that is not a string', () => {
-    expect(kcrCode(() => decodeFlatBuffer({ type: 'Event', obj: 42 }, 'emitter-2020'))).toBe('KCR_ERR_BASE64');
-    expect(kcrCode(() => decodeFlatBuffer({ type: 'Event', obj: null }, 'emitter-2020'))).toBe('KCR_ERR_BASE64');
+    expect(kcrCode(() => decodeFlatBuffer({ type: 'Event', obj: 42 }, fb('emitter-2020')))).toBe('KCR_ERR_BASE64');
+    expect(kcrCode(() => decodeFlatBuffer({ type: 'Event', obj: null }, fb('emitter-2020')))).toBe('KCR_ERR_BASE64');
   });
 
   it('refuses lenient base64 and an empty buffer', () => {
-    expect(kcrCode(() => decodeFlatBuffer({ type: 'Event', obj: obj.replace(/=+$/, '') }, 'emitter-2020'))).toBe('KCR_ERR_BASE64');
-    expect(kcrCode(() => decodeFlatBuffer({ type: 'Event', obj: '' }, 'emitter-2020'))).toBe('KCR_ERR_FLATBUFFER');
+    expect(kcrCode(() => decodeFlatBuffer({ type: 'Event', obj: obj.replace(/=+$/, '') }, fb('emitter-2020')))).toBe('KCR_ERR_BASE64');
+    expect(kcrCode(() => decodeFlatBuffer({ type: 'Event', obj: '' }, fb('emitter-2020')))).toBe('KCR_ERR_FLATBUFFER');
   });
 
   it('reads an Event with the configured profile whatever it is: Event tables never changed', () => {
-    expect(decodeFlatBuffer({ type: 'Event', obj }, 'emitter-2018')).toMatchObject({ schema: 'emitter-2018', type: 'LOGOUT' });
+    expect(decodeFlatBuffer({ type: 'Event', obj }, fb('emitter-2018'))).toMatchObject({ schema: 'emitter-2018', type: 'LOGOUT' });
   });
 
   it('verifies against the kind the wrapper names', () => {
     // An Event read as an AdminEvent: its 1-byte type lands where a string offset is expected.
-    expect(kcrCode(() => decodeFlatBuffer({ type: 'AdminEvent', obj }, 'emitter-2020'))).toBe('KCR_ERR_FLATBUFFER');
+    expect(kcrCode(() => decodeFlatBuffer({ type: 'AdminEvent', obj }, fb('emitter-2020')))).toBe('KCR_ERR_FLATBUFFER');
   });
 });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeFlatBuffer } from '../../../src/decode/flatbuffer/decode-flatbuffer.js';
 import { SCHEMA_PROFILES } from '../../../src/event/canonical.js';
-import { comparable, GOLDEN_DIR, guardRuntimeReads, loadGoldens, ROOT } from './support.js';
+import { comparable, GOLDEN_DIR, guardRuntimeReads, loadGoldens, ROOT, settingsOf } from './support.js';
 
 const goldens = loadGoldens();
 const PYTHON = '/usr/bin/python3';
@@ -27,12 +27,12 @@ describe('golden FlatBuffer payloads', () => {
   });
 
   it.each(goldens.map((g) => [g.name, g] as const))('%s', (_name, g) => {
-    expect(comparable(decodeFlatBuffer({ type: g.type, obj: g.obj }, g.profile))).toEqual(g.expected);
+    expect(comparable(decodeFlatBuffer({ type: g.type, obj: g.obj }, settingsOf(g)))).toEqual(g.expected);
   });
 
   it('keeps every bit of a uid above 2^62', () => {
     const g = goldens.find((x) => x.name === 'emitter-2018--event-login-error-high-uid')!;
-    const { uid } = decodeFlatBuffer({ type: g.type, obj: g.obj }, g.profile);
+    const { uid } = decodeFlatBuffer({ type: g.type, obj: g.obj }, settingsOf(g));
     expect(uid).toBe(BigInt(g.expected.uid!));
     expect(uid! > 1n << 62n && uid! % 2n === 1n).toBe(true);
     // What a double would have made of it: the reason uids never pass through a JS number.

@@ -7,7 +7,9 @@ import { Event } from '../../../generated/emitter2020/event.js';
 import { decodeFlatBuffer } from '../../../src/decode/flatbuffer/decode-flatbuffer.js';
 import { SCHEMA_PROFILES, type SchemaProfile } from '../../../src/event/canonical.js';
 import { KcrError } from '../../../src/errors.js';
-import { base64, bytesOf, golden, guardRuntimeReads, loadGoldens, rootLayout } from './support.js';
+import { KNOWN_KEYCLOAK_RELEASES } from '../../../src/decode/keycloak/keycloak-versions.js';
+import { UNKNOWN } from '../../../src/decode/flatbuffer/profiles.js';
+import { base64, bytesOf, fb, golden, guardRuntimeReads, loadGoldens, rootLayout } from './support.js';
 
 const restore = guardRuntimeReads();
 afterAll(restore);
@@ -16,10 +18,11 @@ const goldens = loadGoldens();
 const KINDS = ['Event', 'AdminEvent'] as const;
 
 /** Decodes, and checks the outcome is a well-formed result or a KcrError. */
-function decodesOrRefuses(bytes: Uint8Array, type: (typeof KINDS)[number], profile: SchemaProfile): void {
+function decodesOrRefuses(bytes: Uint8Array, type: (typeof KINDS)[number], profile: SchemaProfile, release?: string): void {
   let fields;
+  const settings = fb(profile, release);
   try {
-    fields = decodeFlatBuffer({ type, obj: base64(bytes) }, profile);
+    fields = decodeFlatBuffer({ type, obj: base64(bytes) }, settings);
   } catch (err) {
     if (err instanceof KcrError) return;
     throw err;
@@ -27,6 +30,12 @@ function decodesOrRefuses(bytes: Uint8Array, type: (typeof KINDS)[number], profi
   expect(SCHEMA_PROFILES).toContain(fields.schema);
   expect(fields.kind).toBe(type === 'Event' ? 'event' : 'admin');
   for (const value of Object.values(fields.details)) expect(value === null || typeof value === 'string').toBe(true);
+  // Every enum is a constant of the configured Keycloak release, or UNKNOWN.
+  const { eventTypes, resourceTypes, operationTypes } = settings.keycloak;
+  expect(fields.keycloak).toBe(settings.keycloak.release);
+  if (fields.type !== null) expect([...eventTypes, UNKNOWN]).toContain(fields.type);
+  if (fields.resourceType !== null) expect([...resourceTypes, UNKNOWN]).toContain(fields.resourceType);
+  if (fields.operationType !== null) expect([...operationTypes, UNKNOWN]).toContain(fields.operationType);
   expect(() => JSON.stringify({ ...fields, uid: String(fields.uid) })).not.toThrow();
 }
 
@@ -126,9 +135,10 @@ describe('decodeFlatBuffer never fails other than with a KcrError', () => {
         fc.nat({ max: goldens.length - 1 }),
         fc.array(mutation, { minLength: 1, maxLength: 4 }),
         fc.constantFrom(...SCHEMA_PROFILES),
-        (index, mutations, profile) => {
+        fc.constantFrom(...KNOWN_KEYCLOAK_RELEASES),
+        (index, mutations, profile, release) => {
           const g = goldens[index]!;
-          decodesOrRefuses(mutate(bytesOf(g), mutations), g.type, profile);
+          decodesOrRefuses(mutate(bytesOf(g), mutations), g.type, profile, release);
         },
       ),
       { numRuns: 2000 },

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ByteBuffer } from 'flatbuffers';
 import type { SchemaProfile } from '../../../src/event/canonical.js';
-import type { FlatBufferFields } from '../../../src/decode/flatbuffer/decode-flatbuffer.js';
+import type { FlatBufferFields, FlatBufferSettings } from '../../../src/decode/flatbuffer/decode-flatbuffer.js';
+import { fb } from '../../support/decode-settings.js';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const GOLDEN_DIR = join(ROOT, 'test', 'fixtures', 'golden');
@@ -13,6 +14,8 @@ export interface Golden {
   name: string;
   encoder: string;
   profile: SchemaProfile;
+  /** The Keycloak release whose ordinals the payload's enum bytes are. */
+  keycloak: string;
   type: 'Event' | 'AdminEvent';
   obj: string;
   expected: Omit<FlatBufferFields, 'uid'> & { uid: string | null };
@@ -31,6 +34,9 @@ export function golden(name: string): Golden {
   return found;
 }
 
+/** The settings a golden fixture is meant to be decoded with. */
+export const settingsOf = (g: Golden): FlatBufferSettings => fb(g.profile, g.keycloak);
+
 export const bytesOf = (g: Golden): Uint8Array => new Uint8Array(Buffer.from(g.obj, 'base64'));
 export const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 
@@ -38,6 +44,7 @@ export const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString
 export const comparable = (fields: FlatBufferFields) => ({ ...fields, uid: fields.uid === null ? null : fields.uid.toString() });
 
 export { kcrCode, kcrMessage } from '../../support/kcr-error.js';
+export { fb };
 
 /** Where the root table, its vtable and its fields are, read from a trusted (golden) buffer. */
 export function rootLayout(bytes: Uint8Array) {

@@ -6,7 +6,7 @@ import { Event } from '../../../generated/emitter2020/event.js';
 import { decodeFlatBuffer } from '../../../src/decode/flatbuffer/decode-flatbuffer.js';
 import { LAYOUT_2018, LAYOUT_2020 } from '../../../src/decode/flatbuffer/layouts.js';
 import { verifyFlatBuffer, type SlotDescriptor, type TableDescriptor } from '../../../src/decode/flatbuffer/verifier.js';
-import { base64, bytesOf, golden, kcrCode, kcrMessage, loadGoldens, rootLayout } from './support.js';
+import { base64, bytesOf, fb, golden, kcrCode, kcrMessage, loadGoldens, rootLayout, settingsOf } from './support.js';
 
 const EVENT = LAYOUT_2020.event;
 const logout = bytesOf(golden('emitter-2020--event-logout'));
@@ -46,18 +46,18 @@ describe('verifyFlatBuffer: truncation', () => {
     let rejected = 0;
     for (const g of loadGoldens()) {
       const full = bytesOf(g);
-      const decoded = decodeFlatBuffer({ type: g.type, obj: g.obj }, g.profile);
+      const decoded = decodeFlatBuffer({ type: g.type, obj: g.obj }, settingsOf(g));
       for (let length = 0; length < full.length; length++) {
         const obj = base64(full.subarray(0, length));
         // The last bytes may be alignment padding of the first object written: at most 7.
         if (length <= full.length - 8) {
-          expect(kcrCode(() => decodeFlatBuffer({ type: g.type, obj }, g.profile)), `${g.name} cut to ${length}`).toBe(
+          expect(kcrCode(() => decodeFlatBuffer({ type: g.type, obj }, settingsOf(g))), `${g.name} cut to ${length}`).toBe(
             'KCR_ERR_FLATBUFFER',
           );
           rejected++;
         } else {
           try {
-            expect(decodeFlatBuffer({ type: g.type, obj }, g.profile)).toEqual(decoded);
+            expect(decodeFlatBuffer({ type: g.type, obj }, settingsOf(g))).toEqual(decoded);
           } catch (err) {
             expect(kcrCode(() => { throw err; })).toBe('KCR_ERR_FLATBUFFER');
           }
@@ -97,7 +97,7 @@ describe('verifyFlatBuffer: forged offsets', () => {
   ])('%s', (_name, edit, reason) => {
     const forged = patched(logout, edit);
     expect(failure(forged)).toMatch(reason);
-    expect(kcrCode(() => decodeFlatBuffer({ type: 'Event', obj: base64(forged) }, 'emitter-2020'))).toBe('KCR_ERR_FLATBUFFER');
+    expect(kcrCode(() => decodeFlatBuffer({ type: 'Event', obj: base64(forged) }, fb('emitter-2020')))).toBe('KCR_ERR_FLATBUFFER');
   });
 });
 
@@ -130,7 +130,7 @@ describe('verifyFlatBuffer: forged vector lengths', () => {
     expect(unchecked.detailsLength()).toBe(50_000_000);
 
     const reason = failure(forged);
-    const decodeCode = kcrCode(() => decodeFlatBuffer({ type: 'Event', obj: base64(forged) }, 'emitter-2020'));
+    const decodeCode = kcrCode(() => decodeFlatBuffer({ type: 'Event', obj: base64(forged) }, fb('emitter-2020')));
     expect(reason).toMatch(/Event.details: vector at byte \d+ claims 50000000 elements but only \d+ bytes follow/);
     expect(decodeCode).toBe('KCR_ERR_FLATBUFFER');
   });
@@ -206,7 +206,7 @@ describe('verifyFlatBuffer: nesting, cycles and aliasing', () => {
     b.startObject(10);
     b.addFieldOffset(9, vector, 0);
     b.finish(b.endObject());
-    const decoded = decodeFlatBuffer({ type: 'Event', obj: base64(b.asUint8Array()) }, 'emitter-2020');
+    const decoded = decodeFlatBuffer({ type: 'Event', obj: base64(b.asUint8Array()) }, fb('emitter-2020'));
     expect(Object.keys(decoded.details)).toHaveLength(2000);
     expect(decoded.details.key1999).toBe('value1999');
   });

@@ -1,35 +1,92 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBodyText } from '../../../src/decode/charset.js';
+import { charsetOf, decodeBodyText } from '../../../src/decode/charset.js';
 import { parseJsonBody } from '../../../src/decode/json-body.js';
 import { KcrError } from '../../../src/errors.js';
+import { kcrCode } from '../../support/kcr-error.js';
 
-describe('decodeBodyText', () => {
+const auto = (bytes: Uint8Array): string => decodeBodyText(bytes, null, 'auto');
+
+describe('decodeBodyText without a declared charset, BODY_CHARSET=auto', () => {
   it('reads the emitter\'s ISO-8859-1 bodies: 0xE9 is é', () => {
     const body = Buffer.concat([Buffer.from('{"realmId":"soci'), Buffer.from([0xe9]), Buffer.from('t'), Buffer.from([0xe9]), Buffer.from('"}')]);
-    expect(decodeBodyText(body)).toBe('{"realmId":"société"}');
+    expect(auto(body)).toBe('{"realmId":"société"}');
   });
 
   it('maps 0x80–0x9F to C1 controls (ISO-8859-1), not windows-1252 punctuation', () => {
-    expect(decodeBodyText(Buffer.from([0x80, 0x93, 0xff]))).toBe('\u0080\u0093\u00ff');
+    expect(auto(Buffer.from([0x80, 0x93, 0xff]))).toBe('\u0080\u0093\u00ff');
   });
 
   it('keeps UTF-8 text', () => {
-    expect(decodeBodyText(Buffer.from('{"realmId":"日本","u":"é"}', 'utf8'))).toBe('{"realmId":"日本","u":"é"}');
+    expect(auto(Buffer.from('{"realmId":"日本","u":"é"}', 'utf8'))).toBe('{"realmId":"日本","u":"é"}');
+  });
+
+  it('reads Latin-1 text whose bytes form UTF-8 as UTF-8: the one ambiguity, documented', () => {
+    expect(auto(Buffer.from('Ã©', 'latin1'))).toBe('é');
   });
 
   it('strips one UTF-8 BOM, in either charset', () => {
-    expect(decodeBodyText(Buffer.from('\uFEFF{"a":"日本"}', 'utf8'))).toBe('{"a":"日本"}');
-    expect(decodeBodyText(Buffer.from([0xef, 0xbb, 0xbf, 0x22, 0xe9, 0x22]))).toBe('"é"');
-    expect(decodeBodyText(Buffer.from('\uFEFF\uFEFF1', 'utf8'))).toBe('\uFEFF1');
+    expect(auto(Buffer.from('\uFEFF{"a":"日本"}', 'utf8'))).toBe('{"a":"日本"}');
+    expect(auto(Buffer.from([0xef, 0xbb, 0xbf, 0x22, 0xe9, 0x22]))).toBe('"é"');
+    expect(auto(Buffer.from('\uFEFF\uFEFF1', 'utf8'))).toBe('\uFEFF1');
   });
 
   it('reads a Uint8Array view without its neighbours', () => {
     const backing = Buffer.from('xx{"a":1}yy');
-    expect(decodeBodyText(new Uint8Array(backing.buffer, backing.byteOffset + 2, 7))).toBe('{"a":1}');
+    expect(auto(new Uint8Array(backing.buffer, backing.byteOffset + 2, 7))).toBe('{"a":1}');
   });
 
   it('decodes the empty body to the empty string', () => {
-    expect(decodeBodyText(Buffer.alloc(0))).toBe('');
+    expect(auto(Buffer.alloc(0))).toBe('');
+  });
+});
+
+describe('decodeBodyText, other BODY_CHARSET values', () => {
+  it('latin1 reads every body as ISO-8859-1, removing the ambiguity', () => {
+    expect(decodeBodyText(Buffer.from('Ã©', 'latin1'), null, 'latin1')).toBe('Ã©');
+  });
+
+  it('utf-8 refuses bytes that are not UTF-8, with a quarantinable code', () => {
+    expect(decodeBodyText(Buffer.from('"日本"', 'utf8'), null, 'utf-8')).toBe('"日本"');
+    expect(kcrCode(() => decodeBodyText(Buffer.from([0x22, 0xe9, 0x22]), null, 'utf-8'))).toBe('KCR_ERR_CHARSET');
+  });
+});
+
+describe('decodeBodyText with the charset the sender declares', () => {
+  it('honours charset=utf-8 strictly, over BODY_CHARSET=latin1', () => {
+    expect(decodeBodyText(Buffer.from('"Ã©"', 'utf8'), 'utf-8', 'latin1')).toBe('"Ã©"');
+    expect(decodeBodyText(Buffer.from('Ã©', 'latin1'), 'utf-8', 'latin1')).toBe('é');
+    expect(kcrCode(() => decodeBodyText(Buffer.from([0xe9]), 'utf-8', 'auto'))).toBe('KCR_ERR_CHARSET');
+  });
+
+  it('reads iso-8859-1 and its aliases as true ISO-8859-1, even when the bytes are valid UTF-8', () => {
+    for (const label of ['iso-8859-1', 'latin1', 'iso_8859-1', 'l1']) {
+      expect(decodeBodyText(Buffer.from([0xc3, 0xa9, 0x93]), label, 'auto')).toBe('Ã©\u0093');
+    }
+  });
+
+  it('refuses bytes above 0x7F under us-ascii', () => {
+    expect(decodeBodyText(Buffer.from('{}'), 'us-ascii', 'auto')).toBe('{}');
+    expect(kcrCode(() => decodeBodyText(Buffer.from([0xe9]), 'us-ascii', 'auto'))).toBe('KCR_ERR_CHARSET');
+  });
+
+  it('decodes other charsets the platform knows, and refuses unknown ones', () => {
+    expect(decodeBodyText(Buffer.from([0x93, 0x41, 0x94]), 'windows-1252', 'auto')).toBe('\u201cA\u201d');
+    expect(decodeBodyText(Buffer.from('{"a":"é"}', 'utf16le'), 'utf-16le', 'auto')).toBe('{"a":"é"}');
+    expect(kcrCode(() => decodeBodyText(Buffer.from('{}'), 'klingon-8', 'auto'))).toBe('KCR_ERR_CHARSET_UNSUPPORTED');
+  });
+});
+
+describe('charsetOf', () => {
+  it('reads the charset parameter of a Content-Type, case-insensitively', () => {
+    expect(charsetOf('application/json; charset=UTF-8')).toBe('utf-8');
+    expect(charsetOf('application/json;charset="ISO-8859-1"')).toBe('iso-8859-1');
+    expect(charsetOf('Application/JSON')).toBeNull();
+  });
+
+  it('is null when the header is absent or not a MIME type', () => {
+    expect(charsetOf(undefined)).toBeNull();
+    expect(charsetOf('')).toBeNull();
+    expect(charsetOf('not a mime type; charset=utf-8')).toBeNull();
   });
 });
 

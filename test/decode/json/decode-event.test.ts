@@ -4,13 +4,14 @@ import { type DecodeContext, decodeEvent } from '../../../src/decode/index.js';
 import { UidAssigner, uidFields, uidToDecimal } from '../../../src/event/snowflake.js';
 import * as F from './fixtures.js';
 import { kcrCode } from '../../support/kcr-error.js';
+import { decodeSettings } from '../../support/decode-settings.js';
 
 // The FlatBuffer decoder has its own tests: here it only has to be called with the wrapper.
 vi.mock('../../../src/decode/flatbuffer/decode-flatbuffer.js', () => ({ decodeFlatBuffer: vi.fn() }));
 
 const ASSIGNED = new UidAssigner({ workerId: 1, now: () => F.NOW_2025 }).next();
 const ctx = (over: Partial<DecodeContext> = {}): DecodeContext => ({
-  profile: 'emitter-2020',
+  settings: decodeSettings('emitter-2020'),
   node: 'kc-node-1',
   nowMs: F.NOW_2025,
   maxFutureSkewMs: 300_000,
@@ -44,6 +45,8 @@ describe('decodeEvent: JSON bodies', () => {
         node: 'kc-node-1',
         format: 'json',
         schema: null,
+        keycloak: null,
+        enumBytes: null,
         uidAssigned: false,
         datacenterId: 1,
         keycloakId: 3,
@@ -147,6 +150,8 @@ describe('decodeEvent: FlatBuffer wrapper', () => {
     details: {},
     authDetails: { realmId: 'master', clientId: 'admin-cli', userId: 'u', username: 'admin', ipAddress: '10.0.0.1' },
     schema: 'emitter-2020',
+    keycloak: '8.0.1',
+    enumBytes: { resourceType: 12, operationType: 3 },
   };
 
   beforeEach(() => {
@@ -156,13 +161,22 @@ describe('decodeEvent: FlatBuffer wrapper', () => {
   it('hands the wrapper and the profile to the FlatBuffer decoder and completes its fields', () => {
     vi.mocked(decodeFlatBuffer).mockReturnValue(fields);
     const e = decodeEvent(body('{"type":"AdminEvent","obj":"EAAAAAAA"}'), ctx());
-    expect(decodeFlatBuffer).toHaveBeenCalledWith({ type: 'AdminEvent', obj: 'EAAAAAAA' }, 'emitter-2020');
+    expect(decodeFlatBuffer).toHaveBeenCalledWith({ type: 'AdminEvent', obj: 'EAAAAAAA' }, ctx().settings);
     expect(e).toMatchObject({
       uid: '717739917312229378',
       kind: 'admin',
       emittedAt: '2020-06-03T14:02:11.250Z',
       resourcePath: 'users/0b7c0f6e-3d1e-4a8f-8a44-51d1f0d2e9a3/logout',
-      source: { node: 'kc-node-1', format: 'flatbuffer', schema: 'emitter-2020', uidAssigned: false, keycloakId: 7, sequence: 2 },
+      source: {
+        node: 'kc-node-1',
+        format: 'flatbuffer',
+        schema: 'emitter-2020',
+        keycloak: '8.0.1',
+        enumBytes: { resourceType: 12, operationType: 3 },
+        uidAssigned: false,
+        keycloakId: 7,
+        sequence: 2,
+      },
     });
   });
 

@@ -1,5 +1,5 @@
 // Bodies as the emitter's Jackson ObjectMapper writes them (null fields included, uid as a bare
-// int64), one per historical shape in docs/emitter-wire-format.md. Uids follow the emitter layout and
+// int64), one per historical shape in docs/emitter-formats.md. Uids follow the emitter layout and
 // carry the event's own time.
 
 /** emitter-2018 Event: details null, no username. 2018-11-22T09:14:03.512Z, dc 1, kc 3, seq 0. */

@@ -26,6 +26,8 @@ describe('decodeJsonEvent: every historical shape', () => {
       details: {},
       authDetails: null,
       schema: null,
+      keycloak: null,
+      enumBytes: null,
     });
   });
 
@@ -75,6 +77,8 @@ describe('decodeJsonEvent: every historical shape', () => {
         ipAddress: '10.20.30.41',
       },
       schema: null,
+      keycloak: null,
+      enumBytes: null,
     });
   });
 

@@ -7,6 +7,7 @@ import { parseJsonBody } from '../../../src/decode/json-body.js';
 import { decodeJsonEvent } from '../../../src/decode/json-event.js';
 import { KCR_ERR_FLATBUFFER, KcrError } from '../../../src/errors.js';
 import { INT64_MAX, INT64_MIN } from '../../../src/event/snowflake.js';
+import { decodeSettings } from '../../support/decode-settings.js';
 
 // Stands in for the FlatBuffer decoder, which has its own properties: it fails the way it is meant to.
 vi.mock('../../../src/decode/flatbuffer/decode-flatbuffer.js', () => ({ decodeFlatBuffer: vi.fn() }));
@@ -15,7 +16,7 @@ vi.mocked(decodeFlatBuffer).mockImplementation(() => {
 });
 
 const ctx: DecodeContext = {
-  profile: 'emitter-2018',
+  settings: decodeSettings('emitter-2018'),
   node: 'kc-node-1',
   // After the largest uid time (2084), so every non-negative uid passes the time check.
   nowMs: Date.parse('2090-01-01T00:00:00.000Z'),
@@ -147,7 +148,7 @@ describe('decodeEvent never throws anything but a KcrError', () => {
       fc.property(fc.oneof(wellTypedEvent, wellTypedAdmin), fc.constantFrom('utf8' as const, 'latin1' as const), (obj, encoding) => {
         const body = encode(toJson(obj), encoding);
         // Latin-1 cannot carry every character: compare with what the body says, charset aside.
-        const sent = JSON.parse(decodeBodyText(body)) as Record<string, unknown>;
+        const sent = JSON.parse(decodeBodyText(body, null, 'auto')) as Record<string, unknown>;
         const event = decodeEvent(body, ctx);
         expect(event.kind).toBe('operationType' in obj ? 'admin' : 'event');
         expect(event.uid).toBe(obj.uid === null || obj.uid === undefined ? '1345334773027176448' : obj.uid.raw);
