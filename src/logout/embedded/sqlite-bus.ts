@@ -1,6 +1,7 @@
-// The embedded logout bus (no Redis): revocations and a bounded replay log in DATA_DIR/logout.sqlite,
-// so both survive a restart, and messages handed to in-process subscribers (GET /logouts streams
-// them). A file of its own beside the embedded store's: the two evolve without shared migrations.
+// The embedded logout bus (no Redis): revocations, a bounded replay log and the once-only markers of
+// back-channel logout tokens in DATA_DIR/logout.sqlite, so all survive a restart, and messages
+// handed to in-process subscribers (GET /logouts streams them). A file of its own beside the
+// embedded store's: the two evolve without shared migrations.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
