@@ -39,21 +39,22 @@ export class IssuerKeys {
 
   /** jose's key resolver for jwtVerify: the public key the header names. Throws KCR_ERR_BACKCHANNEL_KEY. */
   readonly resolve = async (header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<Key> => {
-    if (this.keySet === null || this.now() - this.fetchedAt >= (this.options.maxAgeMs ?? 600_000)) {
+    if (this.keySet === null) {
+      if (!(await this.refreshIfAllowed())) {
+        throw KCR_ERR_BACKCHANNEL_KEY(`the keys of ${this.issuer} could not be fetched (tried again at most every ${this.options.cooldownMs} ms)`);
+      }
+    } else if (this.now() - this.fetchedAt >= (this.options.maxAgeMs ?? 600_000)) {
       // A stale set still serves when the issuer is unreachable: a restart of Keycloak must not fail logouts.
-      await this.refresh().catch((err: unknown) => {
-        if (this.keySet === null) throw err;
-      });
+      await this.refreshIfAllowed().catch(() => false);
     }
     try {
       return await this.select(header, token);
     } catch (err) {
       if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
     }
-    if (this.now() - this.attemptedAt < this.options.cooldownMs) {
+    if (!(await this.refreshIfAllowed())) {
       throw KCR_ERR_BACKCHANNEL_KEY(`no key ${describe(header)} in the JWKS of ${this.issuer} (fetched again at most every ${this.options.cooldownMs} ms)`);
     }
-    await this.refresh();
     try {
       return await this.select(header, token);
     } catch (err) {
@@ -73,6 +74,13 @@ export class IssuerKeys {
       }
       throw KCR_ERR_BACKCHANNEL_KEY(`the JWKS of ${this.issuer} has no usable key for ${describe(header)}: ${(err as Error).message}`);
     }
+  }
+
+  /** Fetches again unless a fetch started within the cooldown; joins one in flight. False: not now. */
+  private async refreshIfAllowed(): Promise<boolean> {
+    if (this.inflight === null && this.now() - this.attemptedAt < this.options.cooldownMs) return false;
+    await this.refresh();
+    return true;
   }
 
   /** Fetches discovery (once) and the JWKS; concurrent callers share one fetch. */
@@ -122,5 +130,6 @@ export class IssuerKeys {
 }
 
 function describe(header: JWSHeaderParameters): string {
-  return `kid=${JSON.stringify(header.kid ?? null)} alg=${JSON.stringify(header.alg ?? null)}`;
+  // Unverified header values: bounded before they reach an answer or a log line.
+  return `kid=${JSON.stringify(header.kid ?? null).slice(0, 80)} alg=${JSON.stringify(header.alg ?? null).slice(0, 20)}`;
 }

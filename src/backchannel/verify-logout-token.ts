@@ -56,7 +56,7 @@ export class LogoutTokenVerifier {
     if (!issuer) throw KCR_ERR_BACKCHANNEL_ISSUER(JSON.stringify(unverified.iss ?? null).slice(0, 200));
     // Another kind of JWT of the same issuer (an access or ID token) must never pass as a logout token.
     if (typ !== undefined && (typeof typ !== 'string' || !HEADER_TYPES.has(typ.toLowerCase()))) {
-      throw KCR_ERR_BACKCHANNEL_CLAIMS(`header typ ${JSON.stringify(typ)} is not a logout token's`);
+      throw KCR_ERR_BACKCHANNEL_CLAIMS(`header typ ${JSON.stringify(typ).slice(0, 100)} is not a logout token's`);
     }
 
     const { config } = issuer;
@@ -89,7 +89,7 @@ export class LogoutTokenVerifier {
     if (typeof event !== 'object' || event === null || Array.isArray(event)) refuse(`events must hold ${BACKCHANNEL_LOGOUT_EVENT} as an object`);
     if ('nonce' in payload) refuse('a logout token must not contain nonce');
     // Keycloak's own claim: its access, ID and refresh tokens say "Bearer", "ID", "Refresh".
-    if ('typ' in payload && payload.typ !== 'Logout') refuse(`typ claim ${JSON.stringify(payload.typ)} is not "Logout"`);
+    if ('typ' in payload && payload.typ !== 'Logout') refuse(`typ claim ${JSON.stringify(payload.typ).slice(0, 100)} is not "Logout"`);
     const sub = optionalText(payload.sub, 'sub');
     const sid = optionalText(payload.sid, 'sid');
     if (sub === null && sid === null) refuse('a logout token needs sub, sid or both');
