@@ -43,7 +43,8 @@ app.addHook('onRequest', async (request, reply) => {
   if (!claims) return reply.code(401).send({ error: 'bearer token required' });
   let revoked;
   try {
-    revoked = await logouts.isRevoked({ sub: claims.sub, sid: claims.sid, azp: claims.azp, iat: claims.iat });
+    // `iss` also finds back-channel logouts recorded under the realm name (docs/logout.md, Realms).
+    revoked = await logouts.isRevoked({ sub: claims.sub, sid: claims.sid, azp: claims.azp, iat: claims.iat, iss: claims.iss });
   } catch {
     // Revocation state unreachable: this example fails closed.
     return reply.code(503).send({ error: 'cannot check revocation now' });

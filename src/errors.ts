@@ -134,7 +134,37 @@ export const KCR_ERR_LOGOUT_AUTH = define('KCR_ERR_LOGOUT_AUTH', {
 });
 export const KCR_ERR_REVOCATION_QUERY = define('KCR_ERR_REVOCATION_QUERY', {
   status: 400,
-  message: (why: string) => `Revocation check needs realmId, sub and an integer iat: ${why}`,
+  message: (why: string) => `Revocation check needs realmId (or iss), sub and an integer iat: ${why}`,
+});
+
+// --- back-channel logout (POST /backchannel-logout): every refusal is a 400, as the OIDC spec asks --
+export const KCR_ERR_BACKCHANNEL_REQUEST = define('KCR_ERR_BACKCHANNEL_REQUEST', {
+  status: 400,
+  message: (why: string) => `Not a back-channel logout request: ${why}`,
+});
+export const KCR_ERR_BACKCHANNEL_ISSUER = define('KCR_ERR_BACKCHANNEL_ISSUER', {
+  status: 400,
+  message: (iss: string) => `Logout token issuer ${iss} is not one of BACKCHANNEL_ISSUERS`,
+});
+export const KCR_ERR_BACKCHANNEL_SIGNATURE = define('KCR_ERR_BACKCHANNEL_SIGNATURE', {
+  status: 400,
+  message: (why: string) => `Logout token signature not verified: ${why}`,
+});
+export const KCR_ERR_BACKCHANNEL_KEY = define('KCR_ERR_BACKCHANNEL_KEY', {
+  status: 400,
+  message: (why: string) => `No issuer key to verify the logout token: ${why}`,
+});
+export const KCR_ERR_BACKCHANNEL_CLAIMS = define('KCR_ERR_BACKCHANNEL_CLAIMS', {
+  status: 400,
+  message: (why: string) => `Logout token claims refused: ${why}`,
+});
+export const KCR_ERR_BACKCHANNEL_REPLAY = define('KCR_ERR_BACKCHANNEL_REPLAY', {
+  status: 400,
+  message: () => 'Logout token already received (jti replayed); nothing published again',
+});
+export const KCR_ERR_BACKCHANNEL_UNAVAILABLE = define('KCR_ERR_BACKCHANNEL_UNAVAILABLE', {
+  status: 400,
+  message: (why: string) => `Logout not recorded, the store is unreachable (nothing published): ${why}`,
 });
 
 // --- store ------------------------------------------------------------------------------------

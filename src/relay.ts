@@ -1,6 +1,7 @@
 // The relay assembled from its parts: store, HTTP app, forwarder, logout publisher. main.ts runs one
 // per process; tests run the same assembly, so what they exercise is what production wires.
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { BackchannelReceiver } from './backchannel/receiver.js';
 import type { Config } from './config/env.js';
 import { SenderSettings } from './decode/sender-settings.js';
 import { UidAssigner } from './event/snowflake.js';
@@ -62,6 +63,10 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     options.logout === false
       ? null
       : new LogoutService({ config, store, registry: metrics.registry, log: logger, publisher: { ...blockMs, ...consumer } });
+  const backchannel =
+    logout && config.BACKCHANNEL_ISSUERS
+      ? new BackchannelReceiver({ config, bus: logout.bus, nextId: logout.nextId, registry: metrics.registry, log: logger })
+      : null;
   const app = buildApp({
     config,
     senders,
@@ -72,6 +77,7 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     health,
     forwarding: { forwarder, jobs: new ReplayJobs(store) },
     ...(logout ? { logout } : {}),
+    ...(backchannel ? { backchannel } : {}),
   });
 
   return {

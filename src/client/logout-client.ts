@@ -109,10 +109,13 @@ export class LogoutClient {
     return this;
   }
 
-  /** Whether a token with these claims was revoked: one Redis round trip; rejects while Redis is unreachable. */
+  /**
+   * Whether a token with these claims was revoked: one Redis round trip; rejects while Redis is
+   * unreachable. Pass the token's `iss` too to see back-channel logouts recorded under its realm name.
+   */
   isRevoked(claims: TokenClaims): Promise<boolean> {
-    const realmId = claims.realmId ?? this.options.realmId;
-    if (realmId === undefined) return Promise.reject(new TypeError('isRevoked needs claims.realmId (or the client option realmId)'));
+    const realmId = claims.realmId ?? this.options.realmId ?? null;
+    if (realmId === null && !claims.iss) return Promise.reject(new TypeError('isRevoked needs claims.realmId or claims.iss (or the client option realmId)'));
     return isRevokedInRedis(this.commands, this.prefix, { ...claims, realmId });
   }
 

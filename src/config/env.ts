@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { KCR_ERR_CONFIG } from '../errors.js';
+import { algorithmsSchema, DEFAULT_ALGORITHMS, issuersSchema } from '../backchannel/issuers.js';
 import { destinationsSchema } from './destinations.js';
 import { parseDuration } from './duration.js';
 import { bodyCharset, flatbuffersSchema, keycloakVersion, nodeSettingsSchema } from './node-settings.js';
@@ -18,8 +19,8 @@ const duration = (name: string, fallback: string) =>
     return ms;
   });
 
-const jsonText = (name: string, what: string, fallback: string) =>
-  z.string().default(fallback).transform((text, ctx): unknown => {
+const jsonText = (name: string, what: string, fallback?: string) =>
+  (fallback === undefined ? z.string() : z.string().default(fallback)).transform((text, ctx): unknown => {
     try {
       return JSON.parse(text);
     } catch {
@@ -90,6 +91,12 @@ const schema = z
     // Bearer token of GET /logouts (embedded mode); the stream is off when unset.
     LOGOUT_STREAM_TOKEN: z.string().min(16, 'LOGOUT_STREAM_TOKEN must be at least 16 characters').optional(),
     LOGOUT_REPLAY_SIZE: positiveInt.default(10_000),
+    // Back-channel logout (docs/logout.md): POST /backchannel-logout is on when issuers are listed.
+    BACKCHANNEL_ISSUERS: jsonText('BACKCHANNEL_ISSUERS', 'a JSON array').pipe(issuersSchema).optional(),
+    BACKCHANNEL_ALGORITHMS: list.pipe(algorithmsSchema).default(DEFAULT_ALGORITHMS),
+    BACKCHANNEL_CLOCK_SKEW: duration('BACKCHANNEL_CLOCK_SKEW', '60s'),
+    // Least time between two JWKS fetches of one issuer caused by an unknown key id.
+    BACKCHANNEL_JWKS_COOLDOWN: duration('BACKCHANNEL_JWKS_COOLDOWN', '30s'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => !(c.REDIS_URL && c.REDIS_CLUSTER_NODES), {

@@ -1,5 +1,6 @@
 // Builds the fastify application: ingest, health, metrics and admin routes over one store.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { BackchannelReceiver } from '../backchannel/receiver.js';
 import type { Config } from '../config/env.js';
 import type { SenderSettings } from '../decode/sender-settings.js';
 import type { Forwarder } from '../forward/forwarder.js';
@@ -9,6 +10,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { EventStore } from '../store/event-store.js';
 import { errorHandler, notFoundHandler } from './error-reply.js';
 import { adminRoutes } from './routes/admin.js';
+import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
 import { healthRoutes, type HealthState } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { logoutRoutes } from './routes/logouts.js';
@@ -23,6 +25,8 @@ export interface AppDeps {
   health?: HealthState;
   forwarding?: { forwarder: Forwarder; jobs: ReplayJobs };
   logout?: Pick<LogoutService, 'bus' | 'stream'>;
+  /** Set when BACKCHANNEL_ISSUERS is: POST /backchannel-logout. */
+  backchannel?: BackchannelReceiver;
   logger: FastifyBaseLogger;
 }
 
@@ -50,5 +54,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   healthRoutes(app, deps.store, deps.metrics, deps.health ?? { shuttingDown: false });
   if (config.ADMIN_TOKEN) adminRoutes(app, { store: deps.store, token: config.ADMIN_TOKEN, forwarding: deps.forwarding });
   if (deps.logout && config.LOGOUT_STREAM_TOKEN) logoutRoutes(app, { ...deps.logout, token: config.LOGOUT_STREAM_TOKEN });
+  if (deps.backchannel) backchannelLogoutRoutes(app, deps.backchannel);
   return app;
 }

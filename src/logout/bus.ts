@@ -10,9 +10,21 @@ export interface LogoutBus {
    * Throws when the store is unreachable; the caller retries, so this must be idempotent.
    */
   publish(messages: readonly LogoutMessage[], nowMs: number): Promise<void>;
+  /**
+   * As publish, for one message, unless `once.key` was used before (a replayed back-channel logout
+   * token): marker, revocation and message in one atomic step. False, with nothing done, on a replay.
+   * The marker is kept until `once.expiresAtMs`.
+   */
+  publishOnce(message: LogoutMessage, once: OnceMarker, nowMs: number): Promise<boolean>;
   /** Whether a token with these claims is revoked, in one store round trip. */
   isRevoked(claims: RevocationClaims): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** A key that may be used once until it expires: a logout token's issuer and jti, digested. */
+export interface OnceMarker {
+  key: string;
+  expiresAtMs: number;
 }
 
 /** A message with its position in the replay log (the SSE event id is the message id). */

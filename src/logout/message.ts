@@ -15,7 +15,9 @@ export type LogoutReason =
   | 'consent-revoked'
   | 'account-deleted'
   | 'user-locked-out'
-  | 'user-temporarily-locked-out';
+  | 'user-temporarily-locked-out'
+  /** An OIDC back-channel logout token (POST /backchannel-logout), not an emitter event. */
+  | 'backchannel';
 
 export interface LogoutMessage {
   v: 1;
@@ -29,10 +31,13 @@ export interface LogoutMessage {
   /** Epoch seconds: tokens in scope whose `iat` is below it are revoked (Keycloak's own notBefore rule). */
   notBefore: number;
   reason: LogoutReason;
-  /** uid of the Keycloak event that ended the session(s). */
+  /** uid of the Keycloak event that ended the session(s); for a back-channel logout, the message id. */
   eventUid: string;
   /** Keycloak's event time, epoch ms. */
   time: number;
+  /** Back-channel logouts only: the token's `iss` (the realm's URL) and `jti`. */
+  issuer?: string;
+  jti?: string;
 }
 
 /** `<prefix>logout`: every realm's messages. */

@@ -1,12 +1,18 @@
 // Durable revocation state, store-independent: each logout message becomes one `notBefore` on one
 // scope of one realm, and a token is revoked when its `iat` is below the notBefore of any scope it
 // falls in. Shared by the Redis and embedded buses and by the application-node client.
+import { realmOfIssuer } from './issuer-realm.js';
 import type { LogoutMessage } from './message.js';
 
 /** What an application node knows about a token (decoded JWT claims). */
 export interface RevocationClaims {
-  /** Keycloak's realm id as in the events (not the realm name in `iss`). */
-  realmId: string;
+  /** Keycloak's realm id as in the events (not the realm name in `iss`); may be left out when `iss` is given. */
+  realmId?: string | null;
+  /**
+   * The token's issuer: the revocations recorded under its realm name (back-channel logouts of an
+   * issuer configured without realmId, src/logout/issuer-realm.ts) are checked too.
+   */
+  iss?: string | null;
   sub: string;
   sid?: string | null;
   azp?: string | null;
@@ -50,7 +56,15 @@ export function revocationOf(message: LogoutMessage): Revocation {
   }
 }
 
-/** Every scope a token with these claims falls in: one lookup each, all in the claims' realm. */
+/** The realms whose revocations apply to a token: its realm id, and the realm its issuer names (none: a caller error). */
+export function realmsOf(claims: Pick<RevocationClaims, 'realmId' | 'iss'>): string[] {
+  const realms = new Set<string>();
+  if (claims.realmId) realms.add(claims.realmId);
+  if (claims.iss) realms.add(realmOfIssuer(claims.iss));
+  return [...realms];
+}
+
+/** Every scope a token with these claims falls in: one lookup each, in each of realmsOf(claims). */
 export function scopesOf(claims: RevocationClaims): string[] {
   const scopes = ['realm', `user:${id(claims.sub)}`];
   if (claims.sid) scopes.push(`session:${id(claims.sid)}`);

@@ -25,6 +25,8 @@ export class LogoutService {
   readonly bus: LogoutBus;
   /** Set in embedded mode: what GET /logouts streams. */
   readonly stream: LogoutStream | null;
+  /** Message ids, shared by every publisher of this process (one snowflake sequence per worker id). */
+  readonly nextId: () => bigint;
   private readonly publisher: LogoutPublisher;
 
   constructor(deps: LogoutServiceDeps) {
@@ -48,7 +50,8 @@ export class LogoutService {
     const metrics = new LogoutMetrics(deps.registry, async () => (await store.groupState(LOGOUT_GROUP).catch(() => null))?.lag ?? null);
     // RELAY_WORKER_ID already tells replicas apart; message ids are a namespace apart from event uids.
     const ids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
-    this.publisher = new LogoutPublisher({ store, bus: this.bus, nextId: () => ids.next(), metrics, log, ...deps.publisher });
+    this.nextId = () => ids.next();
+    this.publisher = new LogoutPublisher({ store, bus: this.bus, nextId: this.nextId, metrics, log, ...deps.publisher });
   }
 
   start(): void {

@@ -34,6 +34,9 @@ class RecordingBus implements LogoutBus {
     if (this.failures-- > 0) throw new Error('bus unreachable');
     this.published.push(...messages);
   }
+  async publishOnce(): Promise<boolean> {
+    throw new Error('the publisher never publishes once-only messages');
+  }
   async isRevoked(): Promise<boolean> {
     return false;
   }

@@ -13,3 +13,14 @@ export function thrownKcrError(fn: () => unknown): KcrError {
 
 export const kcrCode = (fn: () => unknown): string => thrownKcrError(fn).code;
 export const kcrMessage = (fn: () => unknown): string => thrownKcrError(fn).message;
+
+/** The KcrError `promise` rejects with; rethrows any other error and fails when it resolves. */
+export async function rejectedKcrError(promise: Promise<unknown>): Promise<KcrError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof KcrError) return err;
+    throw err;
+  }
+  throw new Error('expected a KcrError, the promise resolved');
+}

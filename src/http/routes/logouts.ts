@@ -30,10 +30,18 @@ export function logoutRoutes(app: FastifyInstance, deps: LogoutRoutesDeps): void
     scope.get<{ Querystring: Record<string, string | undefined> }>('/logouts/revoked', async (request, reply) => {
       const q = request.query;
       const iat = Number(q.iat);
-      if (!q.realmId || !q.sub || !/^\d+$/.test(q.iat ?? '') || !Number.isSafeInteger(iat)) {
+      if (!(q.realmId || q.iss) || !q.sub || !/^\d+$/.test(q.iat ?? '') || !Number.isSafeInteger(iat)) {
         return sendError(reply, KCR_ERR_REVOCATION_QUERY(`got ${JSON.stringify(q)}`));
       }
-      const claims: RevocationClaims = { realmId: q.realmId, sub: q.sub, sid: q.sid ?? null, azp: q.azp ?? null, iat, clientUuid: q.clientUuid ?? null };
+      const claims: RevocationClaims = {
+        realmId: q.realmId ?? null,
+        iss: q.iss ?? null,
+        sub: q.sub,
+        sid: q.sid ?? null,
+        azp: q.azp ?? null,
+        iat,
+        clientUuid: q.clientUuid ?? null,
+      };
       return { revoked: await deps.bus.isRevoked(claims) };
     });
 

@@ -1,13 +1,14 @@
-// The embedded logout bus (no Redis): revocations and a bounded replay log in DATA_DIR/logout.sqlite,
-// so both survive a restart, and messages handed to in-process subscribers (GET /logouts streams
-// them). A file of its own beside the embedded store's: the two evolve without shared migrations.
+// The embedded logout bus (no Redis): revocations, a bounded replay log and the once-only markers of
+// back-channel logout tokens in DATA_DIR/logout.sqlite, so all survive a restart, and messages
+// handed to in-process subscribers (GET /logouts streams them). A file of its own beside the
+// embedded store's: the two evolve without shared migrations.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { FastifyBaseLogger } from 'fastify';
-import type { LoggedMessage, LogoutBus, LogoutStream, Replay } from '../bus.js';
+import type { LoggedMessage, LogoutBus, LogoutStream, OnceMarker, Replay } from '../bus.js';
 import type { LogoutMessage } from '../message.js';
-import { isRevokedBy, revocationOf, scopesOf, type RevocationClaims } from '../revocation.js';
+import { isRevokedBy, realmsOf, revocationOf, scopesOf, type RevocationClaims } from '../revocation.js';
 
 const LOGOUT_DATABASE_FILE = 'logout.sqlite';
 
@@ -25,6 +26,10 @@ const SCHEMA = `
     id TEXT NOT NULL UNIQUE,
     body TEXT NOT NULL
   );
+  CREATE TABLE IF NOT EXISTS once_markers (
+    key TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
 `;
 
 export interface SqliteLogoutBusOptions {
@@ -38,7 +43,10 @@ export interface SqliteLogoutBusOptions {
 export class SqliteLogoutBus implements LogoutBus, LogoutStream {
   private readonly db: DatabaseSync;
   private readonly listeners = new Set<(logged: LoggedMessage) => void>();
-  private readonly sql: Record<'upsert' | 'append' | 'trim' | 'expire' | 'check' | 'seqOf' | 'after' | 'all', StatementSync>;
+  private readonly sql: Record<
+    'upsert' | 'append' | 'trim' | 'expire' | 'check' | 'seqOf' | 'after' | 'all' | 'mark' | 'expireMarks',
+    StatementSync
+  >;
 
   constructor(private readonly options: SqliteLogoutBusOptions) {
     const dir = resolve(options.dataDir);
@@ -58,18 +66,41 @@ export class SqliteLogoutBus implements LogoutBus, LogoutStream {
       trim: this.db.prepare('DELETE FROM messages WHERE seq <= (SELECT max(seq) FROM messages) - ?'),
       expire: this.db.prepare('DELETE FROM revocations WHERE expires_at <= ?'),
       check: this.db.prepare(
-        'SELECT not_before FROM revocations WHERE realm = ? AND scope IN (SELECT value FROM json_each(?)) AND expires_at > ?',
+        `SELECT not_before FROM revocations WHERE realm IN (SELECT value FROM json_each(?))
+         AND scope IN (SELECT value FROM json_each(?)) AND expires_at > ?`,
       ),
       seqOf: this.db.prepare('SELECT seq FROM messages WHERE id = ?'),
       after: this.db.prepare('SELECT seq, body FROM messages WHERE seq > ? ORDER BY seq'),
       all: this.db.prepare('SELECT seq, body FROM messages ORDER BY seq'),
+      // Inserts the marker, or takes over an expired one; no row changed = used and still valid.
+      mark: this.db.prepare(
+        `INSERT INTO once_markers (key, expires_at) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE once_markers.expires_at <= ?`,
+      ),
+      expireMarks: this.db.prepare('DELETE FROM once_markers WHERE expires_at <= ?'),
     };
   }
 
   async publish(messages: readonly LogoutMessage[], nowMs: number): Promise<void> {
+    this.commit(messages, nowMs, () => true);
+  }
+
+  async publishOnce(message: LogoutMessage, once: OnceMarker, nowMs: number): Promise<boolean> {
+    return this.commit([message], nowMs, () => {
+      this.sql.expireMarks.run(nowMs);
+      return this.sql.mark.run(once.key, once.expiresAtMs, nowMs).changes > 0;
+    });
+  }
+
+  /** One transaction: `guard` (false: roll back, publish nothing), revocations, replay log; then the subscribers. */
+  private commit(messages: readonly LogoutMessage[], nowMs: number, guard: () => boolean): boolean {
     const logged: LoggedMessage[] = [];
     this.db.exec('BEGIN IMMEDIATE');
     try {
+      if (!guard()) {
+        this.db.exec('ROLLBACK');
+        return false;
+      }
       for (const message of messages) {
         const revocation = revocationOf(message);
         const expiresAt = revocation.notBefore * 1000 + this.options.revocationTtlMs;
@@ -95,10 +126,11 @@ export class SqliteLogoutBus implements LogoutBus, LogoutStream {
         }
       }
     }
+    return true;
   }
 
   async isRevoked(claims: RevocationClaims): Promise<boolean> {
-    const rows = this.sql.check.all(claims.realmId, JSON.stringify(scopesOf(claims)), Date.now()) as Array<{ not_before: number }>;
+    const rows = this.sql.check.all(JSON.stringify(realmsOf(claims)), JSON.stringify(scopesOf(claims)), Date.now()) as Array<{ not_before: number }>;
     return isRevokedBy(
       rows.map((r) => r.not_before),
       claims.iat,

@@ -1,14 +1,16 @@
 // The one-round-trip revocation check over Redis, shared by the relay's bus and the application-node
-// client: a single MGET, since every key it reads is in the claims' realm, hence in one slot.
+// client: a single MGET per realm, since every key of a realm is in one slot.
 import type { Cluster, Redis } from 'ioredis';
-import { isRevokedBy, scopesOf, type RevocationClaims } from '../revocation.js';
+import { isRevokedBy, realmsOf, scopesOf, type RevocationClaims } from '../revocation.js';
 import { realmKeyBase } from './keys.js';
 
 export async function isRevokedInRedis(redis: Redis | Cluster, prefix: string, claims: RevocationClaims): Promise<boolean> {
-  const base = realmKeyBase(prefix, claims.realmId);
-  const values = await redis.mget(...scopesOf(claims).map((scope) => base + scope));
+  const scopes = scopesOf(claims);
+  // One MGET per realm (a token names two when its issuer's realm name differs from its realm id):
+  // sent together, so one round trip on a standalone connection.
+  const perRealm = await Promise.all(realmsOf(claims).map((realm) => redis.mget(...scopes.map((scope) => realmKeyBase(prefix, realm) + scope))));
   return isRevokedBy(
-    values.map((v) => (v === null ? null : Number(v))),
+    perRealm.flat().map((v) => (v === null ? null : Number(v))),
     claims.iat,
   );
 }

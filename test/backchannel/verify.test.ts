@@ -1,0 +1,94 @@
+// The verifier and the issuer key cache on their own, against a real local OpenID provider: what the
+// route tests cannot show cheaply (the JWKS cooldown, a discovery document naming another issuer,
+// tokens without exp, several audiences), with real keys and real HTTP.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IssuerKeys } from '../../src/backchannel/issuer-keys.js';
+import type { IssuerConfig } from '../../src/backchannel/issuers.js';
+import { logoutMessageOf } from '../../src/backchannel/to-message.js';
+import { LogoutTokenVerifier, MAX_AGE_WITHOUT_EXP_S } from '../../src/backchannel/verify-logout-token.js';
+import type { KcrError } from '../../src/errors.js';
+import { rejectedKcrError } from '../support/kcr-error.js';
+import { newKey, TestIssuer } from '../support/oidc-issuer.js';
+
+async function expectKcrError(promise: Promise<unknown>, code: string): Promise<KcrError> {
+  const err = await rejectedKcrError(promise);
+  expect(err.code).toBe(code);
+  return err;
+}
+
+let issuer: TestIssuer;
+beforeAll(async () => {
+  issuer = await new TestIssuer('shop').start();
+});
+afterAll(() => issuer.stop());
+
+function verifier(config: Partial<IssuerConfig> = {}, keys = new IssuerKeys(issuer.issuer, { cooldownMs: 30_000 })) {
+  const full: IssuerConfig = { issuer: issuer.issuer, audiences: null, realmId: null, ...config };
+  return new LogoutTokenVerifier({ issuers: [{ config: full, keys }], algorithms: ['RS256', 'ES256'], clockSkewS: 60 });
+}
+
+describe('issuer keys', () => {
+  it('fetches the JWKS once per cooldown, however many unknown key ids arrive', async () => {
+    const v = verifier();
+    await v.verify(await issuer.token('web'));
+    const fetches = issuer.jwksFetches;
+    for (let i = 0; i < 5; i++) {
+      await expectKcrError(v.verify(await issuer.token('web', { key: await newKey('RS256') })), 'KCR_ERR_BACKCHANNEL_KEY');
+    }
+    expect(issuer.jwksFetches).toBe(fetches);
+  });
+
+  it('fetches again after the cooldown when a token names a new key', async () => {
+    let now = Date.now();
+    const keys = new IssuerKeys(issuer.issuer, { cooldownMs: 30_000, now: () => now });
+    const v = verifier({}, keys);
+    await v.verify(await issuer.token('web'));
+    const rotated = await issuer.rotate();
+    await expectKcrError(v.verify(await issuer.token('web', { key: rotated })), 'KCR_ERR_BACKCHANNEL_KEY');
+    now += 30_000;
+    expect((await v.verify(await issuer.token('web', { key: rotated }))).sub).toEqual(expect.any(String));
+  });
+
+  it('refuses keys whose discovery document names another issuer', async () => {
+    const keys = new IssuerKeys(`${issuer.issuer}/`, { cooldownMs: 0 });
+    const v = new LogoutTokenVerifier({
+      issuers: [{ config: { issuer: `${issuer.issuer}/`, audiences: null, realmId: null }, keys }],
+      algorithms: ['RS256'],
+      clockSkewS: 60,
+    });
+    const err = await expectKcrError(v.verify(await issuer.token('web', { claims: { iss: `${issuer.issuer}/` } })), 'KCR_ERR_BACKCHANNEL_KEY');
+    expect(err.message).toMatch(/discovery names issuer/);
+  });
+});
+
+describe('claims', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it(`accepts a token without exp for ${MAX_AGE_WITHOUT_EXP_S} s (older Keycloak), then refuses it`, async () => {
+    const v = verifier();
+    const fresh = await v.verify(await issuer.token('web', { claims: { exp: undefined, iat: now() - 10 } }));
+    expect(fresh.validUntil).toBe(fresh.iat + MAX_AGE_WITHOUT_EXP_S + 60);
+    await expectKcrError(v.verify(await issuer.token('web', { claims: { exp: undefined, iat: now() - MAX_AGE_WITHOUT_EXP_S - 120 } })), 'KCR_ERR_BACKCHANNEL_CLAIMS');
+  });
+
+  it('accepts the skew either side, and no more', async () => {
+    const v = verifier();
+    await v.verify(await issuer.token('web', { claims: { iat: now() + 50, exp: now() + 170 } }));
+    await v.verify(await issuer.token('web', { claims: { iat: now() - 200, exp: now() - 50 } }));
+    await expectKcrError(v.verify(await issuer.token('web', { claims: { iat: now() - 200, exp: now() - 70 } })), 'KCR_ERR_BACKCHANNEL_CLAIMS');
+  });
+
+  it('keeps the accepted audiences: one names the client of a user logout, several make it user-wide', async () => {
+    const v = verifier({ audiences: ['web', 'mobile'] });
+    const one = await v.verify(await issuer.token('web', { claims: { aud: ['web', 'billing'], sid: undefined } }));
+    expect(logoutMessageOf(one, 1n)).toMatchObject({ kind: 'user', clientId: 'web', realmId: 'shop' });
+    const two = await v.verify(await issuer.token('web', { claims: { aud: ['web', 'mobile'], sid: undefined } }));
+    expect(logoutMessageOf(two, 2n)).toMatchObject({ kind: 'user', clientId: null });
+  });
+
+  it('accepts explicitly typed logout tokens (logout+jwt), not other types', async () => {
+    const v = verifier();
+    await v.verify(await issuer.token('web', { header: { typ: 'logout+jwt' } }));
+    await expectKcrError(v.verify(await issuer.token('web', { header: { typ: 'at+jwt' } })), 'KCR_ERR_BACKCHANNEL_CLAIMS');
+  });
+});
