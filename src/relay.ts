@@ -3,6 +3,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { BackchannelReceiver } from './backchannel/receiver.js';
 import type { Config } from './config/env.js';
+import { consumerName } from './consume/consumer-name.js';
 import { SenderSettings } from './decode/sender-settings.js';
 import { UidAssigner } from './event/snowflake.js';
 import { Forwarder } from './forward/forwarder.js';
@@ -16,7 +17,7 @@ import type { EventStore } from './store/event-store.js';
 
 export interface RelayOptions {
   logger: FastifyBaseLogger;
-  /** Consumer name of this replica in every group (default: host name + pid). */
+  /** Consumer name of this replica in every group (default: consumerName, host name + RELAY_WORKER_ID). */
   consumer?: string;
   /** Longest wait of the forwarder's and publisher's reads, hence of their stop (default 1 s). */
   blockMs?: number;
@@ -48,21 +49,22 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
   const senders = new SenderSettings(config);
   const health: HealthState = { shuttingDown: false };
   const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
-  const consumer = options.consumer ? { consumer: options.consumer } : {};
+  const consumer = options.consumer ?? consumerName(config.RELAY_WORKER_ID);
   const blockMs = options.blockMs ? { blockMs: options.blockMs } : {};
   const forwarder = new Forwarder({
     destinations: config.DESTINATIONS,
     store,
     registry: metrics.registry,
+    lost: metrics.lost,
     log: logger,
     claimIdleMs: config.FORWARD_CLAIM_IDLE,
+    consumer,
     ...blockMs,
-    ...consumer,
   });
   const logout =
     options.logout === false
       ? null
-      : new LogoutService({ config, store, registry: metrics.registry, log: logger, publisher: { ...blockMs, ...consumer } });
+      : new LogoutService({ config, store, registry: metrics.registry, lost: metrics.lost, log: logger, publisher: { consumer, ...blockMs } });
   const backchannel =
     logout && config.BACKCHANNEL_ISSUERS
       ? new BackchannelReceiver({ config, bus: logout.bus, nextId: logout.nextId, registry: metrics.registry, log: logger })

@@ -1,11 +1,9 @@
 // Delivers one destination's share of the ring buffer: reads its consumer group, delivers with
 // retries (backoff + jitter, Retry-After), behind a circuit breaker, and acknowledges each event
 // only after a 2xx, so a crash leaves it pending for another replica to claim.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Destination } from '../config/destinations.js';
-import { KCR_ERR_NO_GROUP, type KcrError } from '../errors.js';
-import { AckBatcher } from '../store/ack-batcher.js';
+import { StreamConsumer } from '../consume/stream-consumer.js';
 import type { ConsumerStore, StoredEntry } from '../store/event-store.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -15,7 +13,7 @@ import { CIRCUIT_STATE_VALUE, type ForwardMetrics } from './forward-metrics.js';
 import { RateLimiter } from './rate-limiter.js';
 
 export interface WorkerOptions {
-  /** This replica's consumer name in every group. */
+  /** This replica's consumer name in every group (consumerName). */
   consumer: string;
   /** Entries pending longer than this belong to a dead or stuck replica and are taken over. */
   claimIdleMs: number;
@@ -32,14 +30,12 @@ export class DestinationWorker {
   readonly breaker: CircuitBreaker;
   private readonly matches: EventPredicate;
   private readonly limiter: RateLimiter | null;
-  private readonly stopper = new AbortController();
+  private readonly consumer: StreamConsumer;
   private readonly queue: StoredEntry[] = [];
   private refill: Promise<void> | null = null;
-  private lastClaimAt = 0;
   private lanes: Promise<void>[] = [];
   private readonly now: () => number;
   private readonly backoff: BackoffPolicy;
-  private readonly acks: AckBatcher;
 
   constructor(
     readonly destination: Destination,
@@ -55,11 +51,19 @@ export class DestinationWorker {
     this.now = options.now ?? Date.now;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     metrics.circuit.set({ destination: destination.name }, 0);
-    this.acks = new AckBatcher(async (ids, delivered) => {
+    const labels = { destination: destination.name };
+    this.consumer = new StreamConsumer({
+      store,
+      group: destination.name,
+      startFrom: destination.startFrom === 'now' ? 'end' : 'start',
+      consumer: options.consumer,
+      claimIdleMs: options.claimIdleMs,
+      blockMs: options.blockMs,
+      batchSize: destination.concurrency * 4,
+      log,
       // Counted once acknowledged: a delivery whose ack is lost will be repeated, and counted then.
-      if ((await this.untilStopped(() => this.store.ack(this.name, ids))) !== null && delivered > 0) {
-        metrics.delivered.inc({ destination: destination.name }, delivered);
-      }
+      onAcknowledged: (delivered) => metrics.delivered.inc(labels, delivered),
+      onGone: (count) => metrics.lost.inc(labels, count),
     });
   }
 
@@ -68,14 +72,15 @@ export class DestinationWorker {
   }
 
   async start(): Promise<void> {
-    await this.untilStopped(() => this.store.ensureGroup(this.name, this.startFrom));
+    if (!(await this.consumer.start())) return;
     this.lanes = Array.from({ length: this.destination.concurrency }, () => this.lane());
   }
 
   async stop(): Promise<void> {
-    this.stopper.abort();
+    const stopping = this.consumer.stop();
     await Promise.all(this.lanes);
-    await this.acks.flush();
+    await stopping;
+    await this.consumer.stop();
     await this.client.close();
   }
 
@@ -98,7 +103,7 @@ export class DestinationWorker {
     const receivedAt = Date.parse(entry.event.receivedAt);
     for (;;) {
       if (!(await this.waitForCircuit(keepClaimed))) return 'stopped';
-      if (this.limiter) await this.limiter.take(this.stopper.signal).catch(() => undefined);
+      if (this.limiter) await this.limiter.take(this.consumer.signal).catch(() => undefined);
       if (this.stopped) return 'stopped';
       const started = process.hrtime.bigint();
       const result = await this.client.deliver(entry.event, entry.body, this.now());
@@ -128,92 +133,62 @@ export class DestinationWorker {
     }
   }
 
-  private get startFrom(): 'start' | 'end' {
-    return this.destination.startFrom === 'now' ? 'end' : 'start';
-  }
-
   private get stopped(): boolean {
-    return this.stopper.signal.aborted;
+    return this.consumer.stopped;
   }
 
   /** One of `concurrency` lanes: takes the next entry and delivers it, until stopped. */
   private async lane(): Promise<void> {
     while (!this.stopped) {
-      const entry = await this.untilStopped(() => this.next());
+      const entry = await this.next();
       if (!entry || this.stopped) continue;
       if (!this.wants(entry)) {
         this.metrics.filtered.inc({ destination: this.name });
-        this.acks.add(entry.id, false);
+        this.consumer.ack(entry.id, false);
         continue;
       }
       const outcome = await this.deliverWithRetries(
         entry,
-        (result, attempts) =>
-          this.untilStopped(() =>
-            this.store.deadLetter(this.name, entry, { attempts, lastStatus: result.status, lastError: result.error }, this.now()),
-          ).then(() => undefined),
-        () => this.store.touch(this.name, this.options.consumer, [entry.id]).catch(() => undefined),
+        async (result, attempts) => {
+          const info = { attempts, lastStatus: result.status, lastError: result.error };
+          await this.consumer.retrying('keep a dead letter', () => this.store.deadLetter(this.name, entry, info, this.now()));
+        },
+        () => this.consumer.keepClaimed([entry.id]),
       );
-      if (outcome === 'delivered') this.acks.add(entry.id, true);
+      if (outcome === 'delivered') this.consumer.ack(entry.id, true);
+      else this.consumer.release(entry.id);
     }
   }
 
   /**
-   * The next entry for a lane: stale entries of dead replicas first, then new ones. One refill at a
-   * time, started while a lane's worth is still queued, so that lanes do not wait for the read.
+   * The next entry for a lane. One refill at a time, started while a lane's worth is still queued,
+   * so that lanes do not wait for the read.
    */
   private async next(): Promise<StoredEntry | null> {
     const queued = this.queue.shift();
     if (this.queue.length < this.destination.concurrency) this.startRefill();
     if (queued) return queued;
-    try {
-      await this.refill;
-    } catch (err) {
-      // The refill that failed is retried by this lane's caller (untilStopped).
-      if (this.queue.length === 0) throw err;
-    }
+    await this.refill;
     return this.queue.shift() ?? null;
   }
 
   private startRefill(): void {
     if (this.refill || this.stopped) return;
-    const refill = this.fill().finally(() => {
+    const refill = this.read().finally(() => {
       if (this.refill === refill) this.refill = null;
     });
-    // A failure is reported to the lanes awaiting it; none may be awaiting, so it must not go unhandled.
-    refill.catch(() => undefined);
     this.refill = refill;
   }
 
-  private async fill(): Promise<void> {
-    try {
-      await this.read();
-    } catch (err) {
-      // The group went away with the store's data (Redis restarted without persistence, or was
-      // flushed): recreated as configured, then the read is retried by the caller.
-      if ((err as KcrError).code === KCR_ERR_NO_GROUP.code) await this.store.ensureGroup(this.name, this.startFrom);
-      throw err;
-    }
-  }
-
   private async read(): Promise<void> {
-    const batch = this.destination.concurrency * 4;
-    if (this.now() - this.lastClaimAt >= this.options.claimIdleMs / 2) {
-      this.lastClaimAt = this.now();
-      const stale = await this.store.claimStale(this.name, this.options.consumer, this.options.claimIdleMs, batch);
-      if (stale.length > 0) {
-        this.log.info({ destination: this.name, count: stale.length }, 'took over events pending on another consumer');
-        this.queue.push(...stale);
-        return;
-      }
-    }
     // While the circuit is not closed nothing new is read: entries stay unread in the group, not
     // parked here. Half-open has no wait left, so idle lanes poll at a floor instead of spinning.
-    if (this.breaker.state(this.now()) !== 'closed') {
+    const closed = this.breaker.state(this.now()) === 'closed';
+    const entries = await this.consumer.fetch({ readNew: closed });
+    this.queue.push(...entries);
+    if (!closed && entries.length === 0) {
       await this.pause(Math.min(Math.max(this.breaker.waitMs(this.now()), 50), this.options.blockMs));
-      return;
     }
-    this.queue.push(...(await this.store.readNew(this.name, this.options.consumer, batch, this.options.blockMs)));
   }
 
   /** Waits until the circuit lets a request out (this lane may be the half-open probe). */
@@ -230,26 +205,10 @@ export class DestinationWorker {
     let left = ms;
     while (left > 0 && !this.stopped) {
       const chunk = Math.min(left, step);
-      await sleep(chunk, undefined, { signal: this.stopper.signal }).catch(() => undefined);
+      await this.consumer.pause(chunk);
       left -= chunk;
       if (keepClaimed && left > 0) await keepClaimed();
     }
     return !this.stopped;
-  }
-
-  /**
-   * Runs a store operation, retrying through store outages with backoff; null once stopped. It is
-   * tried at least once even when stopping, so that a delivery that just succeeded is acknowledged.
-   */
-  private async untilStopped<T>(op: () => Promise<T>): Promise<T | null> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await op();
-      } catch (err) {
-        if (this.stopped) return null;
-        this.log.warn({ destination: this.name, err: (err as Error).message }, 'store unavailable to the forwarder; retrying');
-        await this.pause(backoffDelay(Math.min(attempt, 6), { baseMs: 200, capMs: 5_000 }) + 100);
-      }
-    }
   }
 }

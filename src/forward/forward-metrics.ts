@@ -1,6 +1,11 @@
-// Per-destination delivery metrics, on the relay's registry.
+// Per-destination delivery metrics, on the relay's registry. Lag, pending and dead letters live in
+// the store: read on scrape, once per scrape for all destinations, so every replica reports the truth.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { GroupState } from '../store/event-store.js';
 import type { CircuitState } from './circuit-breaker.js';
+
+/** How long one read of the groups' state serves a scrape (the three gauges collect one after another). */
+const STATE_READ_TTL_MS = 1_000;
 
 export const CIRCUIT_STATE_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
@@ -12,8 +17,17 @@ export class ForwardMetrics {
   readonly filtered: Counter<'destination'>;
   readonly latency: Histogram<'destination'>;
   readonly circuit: Gauge<'destination'>;
+  private lastRead: { at: number; states: Promise<GroupState[]> } | null = null;
 
-  constructor(registry: Registry) {
+  /**
+   * `lost` is the relay's kcr_buffer_lost_total, shared with ingest (which counts entries evicted
+   * unread); `groupStates` reads every destination's group in one go.
+   */
+  constructor(
+    registry: Registry,
+    readonly lost: Counter<'destination'>,
+    private readonly groupStates: () => Promise<GroupState[]>,
+  ) {
     const registers = [registry];
     const labelNames = ['destination'] as const;
     this.delivered = new Counter({ name: 'kcr_forward_delivered_total', help: 'Events acknowledged (2xx) by the destination', labelNames, registers });
@@ -29,5 +43,23 @@ export class ForwardMetrics {
       registers,
     });
     this.circuit = new Gauge({ name: 'kcr_forward_circuit_state', help: 'Circuit breaker: 0 closed, 1 half-open, 2 open', labelNames, registers });
+    const fromStore = (field: 'lag' | 'pending' | 'deadLetters') => {
+      const metrics = this;
+      return async function collect(this: Gauge<'destination'>): Promise<void> {
+        for (const state of await metrics.states()) this.set({ destination: state.group }, state[field]);
+      };
+    };
+    new Gauge({ name: 'kcr_forward_lag', help: 'Buffered events not yet handed to the destination', labelNames, registers, collect: fromStore('lag') });
+    new Gauge({ name: 'kcr_forward_pending', help: 'Events handed out but not yet acknowledged', labelNames, registers, collect: fromStore('pending') });
+    new Gauge({ name: 'kcr_forward_dead_letters', help: 'Dead letters waiting for a redrive', labelNames, registers, collect: fromStore('deadLetters') });
+  }
+
+  /** The groups' state, read at most once per STATE_READ_TTL_MS; an unreachable store reports nothing. */
+  private states(): Promise<GroupState[]> {
+    const now = Date.now();
+    if (!this.lastRead || now - this.lastRead.at > STATE_READ_TTL_MS) {
+      this.lastRead = { at: now, states: this.groupStates().catch(() => []) };
+    }
+    return this.lastRead.states;
   }
 }

@@ -1,8 +1,6 @@
 // Runs one worker per configured destination over the shared store.
-import { hostname } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Registry } from 'prom-client';
-import { Gauge } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import type { Destination } from '../config/destinations.js';
 import type { EventStore } from '../store/event-store.js';
 import { DestinationWorker } from './destination-worker.js';
@@ -12,45 +10,32 @@ export interface ForwarderOptions {
   destinations: Destination[];
   store: EventStore;
   registry: Registry;
+  /** kcr_buffer_lost_total: pending entries found gone when claimed are counted there too. */
+  lost: Counter<'destination'>;
   log: FastifyBaseLogger;
   claimIdleMs: number;
   blockMs?: number;
-  /** Defaults to host name + pid: unique per replica and per restart. */
-  consumer?: string;
+  /** This replica's consumer name (consumerName): stable across its restarts. */
+  consumer: string;
 }
 
 export class Forwarder {
   readonly workers = new Map<string, DestinationWorker>();
   readonly metrics: ForwardMetrics;
 
-  constructor(private readonly options: ForwarderOptions) {
-    this.metrics = new ForwardMetrics(options.registry);
-    const consumer = options.consumer ?? `${hostname()}-${process.pid}`;
-    for (const destination of options.destinations) {
+  constructor(options: ForwarderOptions) {
+    const { store, destinations } = options;
+    this.metrics = new ForwardMetrics(options.registry, options.lost, () => Promise.all(destinations.map((d) => store.groupState(d.name))));
+    for (const destination of destinations) {
       this.workers.set(
         destination.name,
-        new DestinationWorker(destination, options.store, this.metrics, options.log, {
-          consumer,
+        new DestinationWorker(destination, store, this.metrics, options.log, {
+          consumer: options.consumer,
           claimIdleMs: options.claimIdleMs,
           blockMs: options.blockMs ?? 1_000,
         }),
       );
     }
-    // Lag, pending and dead letters live in the store: read on scrape, so every replica reports the truth.
-    const store = options.store;
-    const workers = this.workers;
-    const read = (field: 'lag' | 'pending' | 'deadLetters') =>
-      async function collect(this: Gauge<'destination'>): Promise<void> {
-        for (const name of workers.keys()) {
-          const state = await store.groupState(name).catch(() => null);
-          if (state) this.set({ destination: name }, state[field]);
-        }
-      };
-    const labelNames = ['destination'] as const;
-    const registers = [options.registry];
-    new Gauge({ name: 'kcr_forward_lag', help: 'Buffered events not yet handed to the destination', labelNames, registers, collect: read('lag') });
-    new Gauge({ name: 'kcr_forward_pending', help: 'Events handed out but not yet acknowledged', labelNames, registers, collect: read('pending') });
-    new Gauge({ name: 'kcr_forward_dead_letters', help: 'Dead letters waiting for a redrive', labelNames, registers, collect: read('deadLetters') });
   }
 
   async start(): Promise<void> {

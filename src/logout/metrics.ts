@@ -2,12 +2,15 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export class LogoutMetrics {
+  /** The relay's kcr_buffer_lost_total, where the publisher counts pending entries found gone. */
+  readonly lost: Counter<'destination'>;
   readonly published: Counter<'kind' | 'reason'>;
   readonly latency: Histogram<'kind'>;
   readonly failures: Counter;
 
-  constructor(registry: Registry, lag: () => Promise<number | null>) {
+  constructor(registry: Registry, lost: Counter<'destination'>, lag: () => Promise<number | null>) {
     const registers = [registry];
+    this.lost = lost;
     this.published = new Counter({
       name: 'kcr_logout_published_total',
       help: 'Logout messages published (revocation recorded, message sent), by kind and reason',

@@ -1,7 +1,7 @@
 // Cluster logout, assembled from configuration: the bus (Redis when configured, else the embedded
 // one in DATA_DIR) and the publisher feeding it from the ring buffer.
 import type { FastifyBaseLogger } from 'fastify';
-import type { Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import type { Config } from '../config/env.js';
 import { UidAssigner } from '../event/snowflake.js';
 import type { ConsumerStore } from '../store/event-store.js';
@@ -17,8 +17,10 @@ export interface LogoutServiceDeps {
   store: ConsumerStore;
   registry: Registry;
   log: FastifyBaseLogger;
-  /** Publisher tuning (tests): consumer name, claim idle time, block time. */
-  publisher?: Pick<LogoutPublisherOptions, 'consumer' | 'claimIdleMs' | 'blockMs'>;
+  /** kcr_buffer_lost_total, shared with ingest and the forwarder. */
+  lost: Counter<'destination'>;
+  /** Publisher tuning: consumer name, and (tests) claim idle time, block time. */
+  publisher: Pick<LogoutPublisherOptions, 'consumer'> & Partial<Pick<LogoutPublisherOptions, 'claimIdleMs' | 'blockMs'>>;
 }
 
 export class LogoutService {
@@ -47,7 +49,7 @@ export class LogoutService {
       this.bus = embedded;
       this.stream = embedded;
     }
-    const metrics = new LogoutMetrics(deps.registry, async () => (await store.groupState(LOGOUT_GROUP).catch(() => null))?.lag ?? null);
+    const metrics = new LogoutMetrics(deps.registry, deps.lost, async () => (await store.groupState(LOGOUT_GROUP).catch(() => null))?.lag ?? null);
     // RELAY_WORKER_ID already tells replicas apart; message ids are a namespace apart from event uids.
     const ids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
     this.nextId = () => ids.next();

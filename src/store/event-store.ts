@@ -2,7 +2,7 @@
 // storage. Implemented by the Redis store (production, many replicas) and the embedded store.
 import type { CanonicalEvent } from '../event/canonical.js';
 
-/** An event the ring buffer's bound pushed out before `destination` had received it. */
+/** An event the ring buffer's bound pushed out before it was ever handed to `destination`. */
 export interface LostEvent {
   destination: string;
   uid: string;
@@ -41,6 +41,22 @@ export interface StoredEntry {
   deliveries: number;
 }
 
+/** Entries taken over from the pending list of a group (claimStale, resumePending). */
+export interface Claimed {
+  entries: StoredEntry[];
+  /**
+   * Pending entries whose event the ring buffer's bound had pushed out before anyone handled them:
+   * released from the group, and lost to it (counted here, not when they were evicted, since the
+   * consumer that held one in memory may still have delivered it).
+   */
+  gone: number;
+}
+
+export interface Resumed extends Claimed {
+  /** The last pending id examined: the next page starts after it; null when there is no more. */
+  cursor: string | null;
+}
+
 export interface DeadLetterInfo {
   attempts: number;
   /** Last HTTP status from the destination, null when none (connection error, timeout). */
@@ -52,6 +68,8 @@ export interface DeadLetter extends DeadLetterInfo {
   /** Position in the group's dead-letter list (not in the ring buffer). */
   id: string;
   event: CanonicalEvent;
+  /** The event's JSON exactly as first stored: a redrive sends these bytes. */
+  body: string;
   deadAt: string;
 }
 
@@ -79,7 +97,13 @@ export interface ConsumerStore {
    */
   readNew(group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]>;
   /** Takes over entries pending for more than `minIdleMs` (their consumer died or hangs), oldest first. */
-  claimStale(group: string, consumer: string, minIdleMs: number, count: number): Promise<StoredEntry[]>;
+  claimStale(group: string, consumer: string, minIdleMs: number, count: number): Promise<Claimed>;
+  /**
+   * Hands `consumer` its own pending entries again, after `afterId` ('0' = from the first), up to
+   * `count` examined, skipping `exclude` (entries it is still working on): what a replica restarted
+   * under the same name, or one whose read reply was lost in an outage, resumes at once.
+   */
+  resumePending(group: string, consumer: string, afterId: string, count: number, exclude: ReadonlySet<string>): Promise<Resumed>;
   /** Resets the idle time of entries `consumer` still works on (long retries), so nobody claims them. */
   touch(group: string, consumer: string, ids: string[]): Promise<void>;
   ack(group: string, ids: string[]): Promise<void>;

@@ -170,6 +170,10 @@ describe('failures', () => {
     expect((await adminCall(r, 'GET', `/admin/jobs/${job.json.id}`)).json).toMatchObject({ delivered: 1, deadLettered: 0 });
     expect(s.delivered).toContain(uid);
     expect((await r.store.groupState('slow')).deadLetters).toBe(0);
+    // The redrive sends the bytes first stored and first sent, not a new serialization of the event.
+    const bodies = s.received.filter((x) => x.headers['webhook-id'] === uid).map((x) => x.body);
+    expect(bodies).toHaveLength(3);
+    expect(new Set(bodies).size).toBe(1);
   });
 
   it('an open circuit costs one probe at a time, not a retry storm', async () => {

@@ -2,7 +2,7 @@
 // reordering, takes over what a dead replica left pending, and outlives a Redis restart that took
 // the stream and its consumer group with it.
 import { Redis } from 'ioredis';
-import { Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import { createLogger } from '../../src/log.js';
@@ -52,8 +52,10 @@ async function openStore(url: string): Promise<EventStore> {
 
 function startPublisher(store: EventStore, bus: LogoutBus, options: { consumer?: string; claimIdleMs?: number } = {}) {
   let id = 1n;
-  const metrics = new LogoutMetrics(new Registry(), async () => null);
-  const publisher = new LogoutPublisher({ store, bus, metrics, log, nextId: () => id++, blockMs: 100, ...options });
+  const registry = new Registry();
+  const lost = new Counter({ name: 'kcr_buffer_lost_total', help: 'lost', labelNames: ['destination'] as const, registers: [registry] });
+  const metrics = new LogoutMetrics(registry, lost, async () => null);
+  const publisher = new LogoutPublisher({ store, bus, metrics, log, nextId: () => id++, blockMs: 100, consumer: 'c1', ...options });
   publisher.start();
   stops.push(() => publisher.stop());
   return { publisher, metrics };

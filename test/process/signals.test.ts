@@ -1,6 +1,9 @@
 // The real process: SIGTERM finishes in-flight requests before exiting; kill -9 of a delivering
-// replica loses nothing (its pending events are taken over).
+// replica loses nothing (its pending events are taken over, or resumed by the replica itself).
+import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, expect, inject, it } from 'vitest';
 import { ADMIN_TOKEN, NODE, SECRET, startRelay, uniquePrefix, type Relay } from '../support/relay.js';
 import { startChildRelay, type ChildRelay } from '../support/child-relay.js';
@@ -81,4 +84,35 @@ it('kill -9 of the delivering replica mid-batch: every accepted uid still reache
     5_000,
     'nothing left pending',
   );
+});
+
+it.each([
+  ['Redis', () => ({ REDIS_URL: redisUrl, KEY_PREFIX: uniquePrefix() })],
+  ['embedded', () => ({ DATA_DIR: mkdtempSync(join(tmpdir(), 'kcr-resume-')) })],
+] as const)('%s: a replica restarted under its own name resumes its pending events at once, not after FORWARD_CLAIM_IDLE', async (_store, storeEnv) => {
+  const sink = new Sink();
+  sink.behave = () => ({ status: 200, delayMs: 300 });
+  await sink.start();
+  cleanup.push(() => sink.stop());
+  const destinations = JSON.stringify([{ name: 'sink', url: sink.url, concurrency: 4 }]);
+  // Nobody else would claim them for ten minutes: only the restarted replica's own resumption can deliver them.
+  const env = { ...storeEnv(), DESTINATIONS: destinations, FORWARD_CLAIM_IDLE: '10m', RELAY_WORKER_ID: '7' };
+
+  const first = track(await startChildRelay(env));
+  const uids: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const uid = freshUid();
+    expect((await postEvent(first.url, loginEventJson(uid))).json.status).toBe('accepted');
+    uids.push(uid);
+  }
+  await until(() => sink.received.length >= 4, 10_000, 'deliveries under way');
+  first.process.kill('SIGKILL');
+  await first.exited;
+  expect(new Set(sink.delivered).size).toBeLessThan(20);
+
+  sink.behave = () => ({ status: 200 });
+  const again = track(await startChildRelay(env));
+  await until(() => uids.every((u) => sink.delivered.includes(u)), 30_000, 'every uid delivered after the restart');
+  const metrics = async () => (await request(`${again.url}/metrics`)).body.text();
+  await until(async () => /kcr_forward_pending\{destination="sink"\} 0/.test(await metrics()), 5_000, 'nothing left pending');
 });

@@ -178,18 +178,44 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       });
     });
 
-    it('reports as lost an evicted entry handed out but never acknowledged, not an acknowledged one', async () => {
+    it('counts as lost at eviction an entry never handed to a group; a handed-out one only when a claim finds it gone', async () => {
       const store = await open({ BUFFER_CAPACITY: '2' });
       await store.ensureGroup('audit', 'start');
       const [a, b] = await fill(store, 2);
-      const handed = await store.readNew('audit', 'c1', 10, 0);
-      expect(uidsOf(handed)).toEqual([a!.uid, b!.uid]);
-      await store.ack('audit', [handed[0]!.id]);
+      const handed = await store.readNew('audit', 'c1', 1, 0);
+      expect(uidsOf(handed)).toEqual([a!.uid]);
+      // c1 holds `a` and may still deliver it: not lost when evicted.
       expect(await store.append(canonicalEvent(), Date.now())).toMatchObject({ evicted: 1, lost: [] });
-      expect(await store.append(canonicalEvent(), Date.now())).toMatchObject({
-        evicted: 1,
-        lost: [{ destination: 'audit', uid: b!.uid }],
-      });
+      expect(await store.append(canonicalEvent(), Date.now())).toMatchObject({ evicted: 1, lost: [{ destination: 'audit', uid: b!.uid }] });
+      // c1 died: whoever claims `a` finds it gone, and it leaves the group's pending list.
+      await sleep(60);
+      expect(await store.claimStale('audit', 'c2', 50, 10)).toEqual({ entries: [], gone: 1 });
+      expect(await store.groupState('audit')).toMatchObject({ pending: 0, lag: 2 });
+    });
+
+    it('does not count an evicted entry whose consumer delivers it from memory and acknowledges it', async () => {
+      const store = await open({ BUFFER_CAPACITY: '1' });
+      await store.ensureGroup('audit', 'start');
+      await fill(store, 1);
+      const [held] = await store.readNew('audit', 'c1', 1, 0);
+      expect(await store.append(canonicalEvent(), Date.now())).toMatchObject({ evicted: 1, lost: [] });
+      await store.ack('audit', [held!.id]);
+      await sleep(60);
+      expect(await store.claimStale('audit', 'c2', 50, 10)).toEqual({ entries: [], gone: 0 });
+      expect(await store.groupState('audit')).toMatchObject({ pending: 0, lag: 1 });
+    });
+
+    it('lag counts only what is still buffered once the bound evicted entries a group never read', async () => {
+      const store = await open({ BUFFER_CAPACITY: '3' });
+      await store.ensureGroup('audit', 'start');
+      await fill(store, 1);
+      await store.ack('audit', (await store.readNew('audit', 'c1', 10, 0)).map((e) => e.id));
+      await fill(store, 5);
+      expect(await store.groupState('audit')).toMatchObject({ lag: 3, pending: 0 });
+      await store.ack('audit', (await store.readNew('audit', 'c1', 10, 0)).map((e) => e.id));
+      expect(await store.groupState('audit')).toMatchObject({ lag: 0, pending: 0 });
+      await fill(store, 1);
+      expect(await store.groupState('audit')).toMatchObject({ lag: 1 });
     });
 
     it('reject refuses while the oldest entry is owed to a group, stores nothing, and accepts once it is acknowledged', async () => {
@@ -332,19 +358,37 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       await store.ensureGroup('audit', 'start');
       const events = await fill(store, 3);
       await store.readNew('audit', 'c1', 10, 0);
-      expect(await store.claimStale('audit', 'c2', 10_000, 10)).toEqual([]);
+      expect(await store.claimStale('audit', 'c2', 10_000, 10)).toEqual({ entries: [], gone: 0 });
       await sleep(250);
-      const claimed = await store.claimStale('audit', 'c2', 200, 2);
+      const { entries: claimed } = await store.claimStale('audit', 'c2', 200, 2);
       expect(uidsOf(claimed)).toEqual(uidsOf(events.slice(0, 2)));
       expect(claimed.map((e) => e.deliveries)).toEqual([2, 2]);
       expect(claimed[0]!.event).toEqual(events[0]);
       // Claiming resets the idle time: only the third is still stale.
-      const rest = await store.claimStale('audit', 'c3', 200, 10);
+      const { entries: rest } = await store.claimStale('audit', 'c3', 200, 10);
       expect(uidsOf(rest)).toEqual([events[2]!.uid]);
       await sleep(250);
-      expect((await store.claimStale('audit', 'c1', 200, 1)).map((e) => e.deliveries)).toEqual([3]);
+      expect((await store.claimStale('audit', 'c1', 200, 1)).entries.map((e) => e.deliveries)).toEqual([3]);
       await store.ack('audit', [...claimed, ...rest].map((e) => e.id));
       expect(await store.groupState('audit')).toMatchObject({ pending: 0 });
+    });
+
+    it('resumes a consumer\'s own pending entries page by page, skipping those it still works on', async () => {
+      const store = await open();
+      await store.ensureGroup('audit', 'start');
+      await fill(store, 5);
+      const handed = await store.readNew('audit', 'c1', 10, 0);
+      const [e0, e1, e2, e3, e4] = handed.map((e) => e.id);
+      const first = await store.resumePending('audit', 'c1', '0', 2, new Set([e0!]));
+      expect(first.entries.map((e) => e.id)).toEqual([e1]);
+      expect(first.entries[0]).toMatchObject({ deliveries: 2, body: handed[1]!.body });
+      expect(first).toMatchObject({ gone: 0, cursor: e1 });
+      const second = await store.resumePending('audit', 'c1', first.cursor!, 2, new Set());
+      expect([second.entries.map((e) => e.id), second.cursor]).toEqual([[e2, e3], e3]);
+      const last = await store.resumePending('audit', 'c1', second.cursor!, 2, new Set());
+      expect([last.entries.map((e) => e.id), last.cursor]).toEqual([[e4], null]);
+      expect(await store.resumePending('audit', 'c2', '0', 10, new Set())).toEqual({ entries: [], gone: 0, cursor: null });
+      await expect(store.resumePending('ghost', 'c1', '0', 10, new Set())).rejects.toMatchObject({ code: 'KCR_ERR_NO_GROUP' });
     });
 
     it('touch keeps a slow consumer\'s entries from being claimed', async () => {
@@ -354,7 +398,7 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       const [slow, stuck] = await store.readNew('audit', 'c1', 10, 0);
       await sleep(250);
       await store.touch('audit', 'c1', [slow!.id]);
-      expect(uidsOf(await store.claimStale('audit', 'c2', 200, 10))).toEqual([stuck!.event.uid]);
+      expect(uidsOf((await store.claimStale('audit', 'c2', 200, 10)).entries)).toEqual([stuck!.event.uid]);
     });
 
     it('dead-letters atomically: the entry leaves pending and joins the group\'s dead letters', async () => {
@@ -367,12 +411,13 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       await store.deadLetter('audit', eb!, { attempts: 3, lastStatus: null, lastError: 'timeout' }, deadAt + 1);
       expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 0, deadLetters: 2 });
       await sleep(60);
-      expect(await store.claimStale('audit', 'c2', 0, 10)).toEqual([]);
+      expect(await store.claimStale('audit', 'c2', 0, 10)).toEqual({ entries: [], gone: 0 });
 
       const dead = await store.listDeadLetters('audit', 10);
       expect(dead).toEqual([
-        { id: expect.any(String), event: a, attempts: 5, lastStatus: 500, lastError: 'HTTP 500', deadAt: '2025-01-02T03:04:05.678Z' },
-        { id: expect.any(String), event: b, attempts: 3, lastStatus: null, lastError: 'timeout', deadAt: '2025-01-02T03:04:05.679Z' },
+        // The bytes first stored, not a new serialization: a redrive sends exactly them.
+        { id: expect.any(String), event: a, body: ea!.body, attempts: 5, lastStatus: 500, lastError: 'HTTP 500', deadAt: '2025-01-02T03:04:05.678Z' },
+        { id: expect.any(String), event: b, body: eb!.body, attempts: 3, lastStatus: null, lastError: 'timeout', deadAt: '2025-01-02T03:04:05.679Z' },
       ]);
       expect(uidsOf(await store.listDeadLetters('audit', 1))).toEqual([a!.uid]);
       // Paging: after the first letter's id comes the second, after the last nothing.
@@ -383,6 +428,19 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       await store.removeDeadLetters('audit', [dead[0]!.id]);
       expect(uidsOf(await store.listDeadLetters('audit', 10))).toEqual([b!.uid]);
       expect(await store.groupState('audit')).toMatchObject({ deadLetters: 1 });
+    });
+
+    it('keeps a dead letter\'s bytes as given, not a new serialization of its event', async () => {
+      const store = await open();
+      await store.ensureGroup('audit', 'start');
+      await fill(store, 1);
+      const [entry] = await store.readNew('audit', 'c1', 1, 0);
+      // As bytes written by another version of the relay could be: same event, other spelling.
+      const body = JSON.stringify(entry!.event, null, 1);
+      await store.deadLetter('audit', { ...entry!, body }, { attempts: 1, lastStatus: 500, lastError: 'HTTP 500' }, Date.now());
+      const [letter] = await store.listDeadLetters('audit', 1);
+      expect(letter!.body).toBe(body);
+      expect(letter!.event).toEqual(entry!.event);
     });
 
     it('scan walks the buffer oldest first from any position, without delivering anything', async () => {

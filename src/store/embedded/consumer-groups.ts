@@ -1,0 +1,175 @@
+// Consumer groups over the ring buffer (embedded): the semantics of Redis stream groups on SQLite
+// tables. A group's last-delivered id says what it was handed; `pending` is its pending entries
+// list (consumer, deliveries, when handed); dead letters are kept per group.
+import type { StatementSync } from 'node:sqlite';
+import type { CanonicalEvent } from '../../event/canonical.js';
+import { KCR_ERR_NO_GROUP } from '../../errors.js';
+import type { Claimed, ConsumerStore, DeadLetter, DeadLetterInfo, GroupState, Resumed, StoredEntry } from '../event-store.js';
+import { all, one, positionOf, type EmbeddedDb } from './embedded-db.js';
+import { toEntry, type EntryRow, type RingBuffer } from './ring-buffer.js';
+
+const STATEMENTS = {
+  entriesAfter: 'SELECT id, event FROM events WHERE id > ? ORDER BY id LIMIT ?',
+  group: 'SELECT last_delivered AS lastDelivered FROM consumer_groups WHERE name = ?',
+  createGroup: 'INSERT INTO consumer_groups (name, last_delivered) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
+  setLastDelivered: 'UPDATE consumer_groups SET last_delivered = ? WHERE name = ?',
+  addPending: `INSERT OR REPLACE INTO pending (grp, entry_id, consumer, deliveries, delivered_at) VALUES (?, ?, ?, 1, ?)`,
+  // LEFT JOIN: a pending entry the bound evicted has no event left (e.event IS NULL).
+  stalePending: `SELECT p.entry_id AS id, p.deliveries, e.event FROM pending p LEFT JOIN events e ON e.id = p.entry_id
+    WHERE p.grp = ? AND p.delivered_at <= ? ORDER BY p.entry_id LIMIT ?`,
+  ownPending: `SELECT p.entry_id AS id, p.deliveries, e.event FROM pending p LEFT JOIN events e ON e.id = p.entry_id
+    WHERE p.grp = ? AND p.consumer = ? AND p.entry_id > ? ORDER BY p.entry_id LIMIT ?`,
+  claim: 'UPDATE pending SET consumer = ?, deliveries = deliveries + 1, delivered_at = ? WHERE grp = ? AND entry_id = ?',
+  touch: 'UPDATE pending SET consumer = ?, delivered_at = ? WHERE grp = ? AND entry_id = ?',
+  ack: 'DELETE FROM pending WHERE grp = ? AND entry_id = ?',
+  countPending: 'SELECT count(*) AS n FROM pending WHERE grp = ?',
+  countStat: 'INSERT INTO stats (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value',
+
+  addDeadLetter: `INSERT INTO dead_letters (grp, event, attempts, last_status, last_error, dead_at) VALUES (?, ?, ?, ?, ?, ?)`,
+  listDeadLetters: `SELECT id, event, attempts, last_status AS lastStatus, last_error AS lastError, dead_at AS deadAt
+    FROM dead_letters WHERE grp = ? AND id > ? ORDER BY id LIMIT ?`,
+  removeDeadLetter: 'DELETE FROM dead_letters WHERE grp = ? AND id = ?',
+  countDeadLetters: 'SELECT count(*) AS n FROM dead_letters WHERE grp = ?',
+} as const;
+
+type PendingRow = { id: number; deliveries: number; event: string | null };
+type DeadLetterRow = EntryRow & DeadLetterInfo & { deadAt: string };
+
+export class EmbeddedConsumerGroups implements ConsumerStore {
+  private readonly sql: Record<keyof typeof STATEMENTS, StatementSync>;
+
+  constructor(
+    private readonly db: EmbeddedDb,
+    private readonly ring: RingBuffer,
+  ) {
+    this.sql = db.prepare(STATEMENTS);
+  }
+
+  async ensureGroup(group: string, from: 'start' | 'end'): Promise<void> {
+    await this.db.write(() => {
+      const start = from === 'start' ? 0 : (this.ring.bounds().newest ?? 0);
+      this.sql.createGroup.run(group, start);
+    });
+  }
+
+  async readNew(group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]> {
+    const deadline = Date.now() + blockMs;
+    for (;;) {
+      const entries = await this.db.write(() => this.deliverNew(group, consumer, count));
+      const left = deadline - Date.now();
+      if (entries.length > 0 || left <= 0) return entries;
+      await this.db.appended.wait(left);
+      if (this.db.isClosed) return [];
+    }
+  }
+
+  async claimStale(group: string, consumer: string, minIdleMs: number, count: number): Promise<Claimed> {
+    return this.db.write(() => {
+      this.requireGroup(group);
+      const now = Date.now();
+      return this.claim(group, consumer, now, all<PendingRow>(this.sql.stalePending, group, now - minIdleMs, count));
+    });
+  }
+
+  async resumePending(group: string, consumer: string, afterId: string, count: number, exclude: ReadonlySet<string>): Promise<Resumed> {
+    return this.db.write(() => {
+      this.requireGroup(group);
+      const rows = all<PendingRow>(this.sql.ownPending, group, consumer, positionOf(afterId), count);
+      const claimed = this.claim(group, consumer, Date.now(), rows.filter((row) => !exclude.has(String(row.id))));
+      return { ...claimed, cursor: rows.length < count ? null : String(rows.at(-1)!.id) };
+    });
+  }
+
+  async touch(group: string, consumer: string, ids: string[]): Promise<void> {
+    await this.db.write(() => {
+      const now = Date.now();
+      for (const id of ids) this.sql.touch.run(consumer, now, group, positionOf(id));
+    });
+  }
+
+  async ack(group: string, ids: string[]): Promise<void> {
+    await this.db.write(() => {
+      for (const id of ids) this.sql.ack.run(group, positionOf(id));
+    });
+  }
+
+  async deadLetter(group: string, entry: StoredEntry, info: DeadLetterInfo, nowMs: number): Promise<void> {
+    await this.db.write(() => {
+      this.sql.ack.run(group, positionOf(entry.id));
+      // The bytes first stored, so that a redrive sends exactly them.
+      this.sql.addDeadLetter.run(group, entry.body, info.attempts, info.lastStatus, info.lastError, new Date(nowMs).toISOString());
+    });
+  }
+
+  async listDeadLetters(group: string, count: number, afterId: string | null = null): Promise<DeadLetter[]> {
+    return this.db.read(() => {
+      const rows = all<DeadLetterRow>(this.sql.listDeadLetters, group, afterId === null ? 0 : positionOf(afterId), count);
+      return rows.map(({ event, ...row }) => ({ ...row, id: String(row.id), event: JSON.parse(event) as CanonicalEvent, body: event }));
+    });
+  }
+
+  async removeDeadLetters(group: string, ids: string[]): Promise<void> {
+    await this.db.write(() => {
+      for (const id of ids) this.sql.removeDeadLetter.run(group, positionOf(id));
+    });
+  }
+
+  async scan(afterId: string | null, count: number): Promise<StoredEntry[]> {
+    return this.db.read(() => {
+      const rows = all<EntryRow>(this.sql.entriesAfter, afterId === null ? 0 : positionOf(afterId), count);
+      return rows.map((row) => toEntry(row, 0));
+    });
+  }
+
+  async groupState(group: string): Promise<GroupState> {
+    return this.db.read(() => {
+      const found = one<{ lastDelivered: number }>(this.sql.group, group);
+      const { oldest, newest } = this.ring.bounds();
+      // A group not created yet has been handed nothing: everything buffered is its lag.
+      const lag = oldest === null || newest === null ? 0 : newest - Math.max(found?.lastDelivered ?? 0, oldest - 1);
+      const pending = one<{ n: number }>(this.sql.countPending, group)!.n;
+      const deadLetters = one<{ n: number }>(this.sql.countDeadLetters, group)!.n;
+      return { group, pending, lag, deadLetters };
+    });
+  }
+
+  async bufferLength(): Promise<number> {
+    return this.db.read(() => this.ring.length());
+  }
+
+  /**
+   * Moves pending rows to `consumer`, counting a delivery each. Rows whose entry the bound evicted
+   * are the group's losses: released, and counted as at eviction.
+   */
+  private claim(group: string, consumer: string, now: number, rows: PendingRow[]): Claimed {
+    const entries: StoredEntry[] = [];
+    let gone = 0;
+    for (const row of rows) {
+      if (row.event === null) {
+        this.sql.ack.run(group, row.id);
+        gone += 1;
+        continue;
+      }
+      this.sql.claim.run(consumer, now, group, row.id);
+      entries.push(toEntry({ id: row.id, event: row.event }, row.deliveries + 1));
+    }
+    if (gone > 0) this.sql.countStat.run(`lost:${group}`, gone);
+    return { entries, gone };
+  }
+
+  private requireGroup(group: string): { lastDelivered: number } {
+    const found = one<{ lastDelivered: number }>(this.sql.group, group);
+    if (!found) throw KCR_ERR_NO_GROUP(group);
+    return found;
+  }
+
+  private deliverNew(group: string, consumer: string, count: number): StoredEntry[] {
+    const found = this.requireGroup(group);
+    const rows = all<EntryRow>(this.sql.entriesAfter, found.lastDelivered, count);
+    if (rows.length === 0) return [];
+    const now = Date.now();
+    for (const row of rows) this.sql.addPending.run(group, row.id, consumer, now);
+    this.sql.setLastDelivered.run((rows[rows.length - 1] as EntryRow).id, group);
+    return rows.map((row) => toEntry(row, 1));
+  }
+}

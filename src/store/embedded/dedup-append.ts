@@ -1,0 +1,133 @@
+// Where a uid is deduplicated (embedded): one write, atomic in its savepoint of a group commit,
+// checks the uid in its hour bucket, makes room under the bound and appends the event, as
+// lua/appendEvent-3.lua does in Redis; the same buckets answer lookups by uid.
+import type { StatementSync } from 'node:sqlite';
+import type { CanonicalEvent } from '../../event/canonical.js';
+import { placeUid, type DedupPlacement } from '../dedup-window.js';
+import type { AppendOutcome, BufferPolicy, LookupOutcome, LostEvent } from '../event-store.js';
+import { all, one, type EmbeddedDb } from './embedded-db.js';
+import type { RingBuffer } from './ring-buffer.js';
+
+/** Expired dedup buckets are deleted at most this often, by the append that comes due. */
+const PURGE_INTERVAL_MS = 60_000;
+/** Seen-uid rows one append deletes at most, so that an hour of a busy day never stalls ingest. */
+const PURGE_BATCH = 1_000;
+
+const STATEMENTS = {
+  seenEntry: `SELECT s.entry_id AS entryId FROM seen s
+    JOIN seen_buckets b ON b.bucket = s.bucket AND b.generation = s.generation
+    WHERE s.uid = ? AND b.expire_at > ?`,
+  latestBucket: 'SELECT generation, expire_at AS expireAt FROM seen_buckets WHERE bucket = ? ORDER BY generation DESC LIMIT 1',
+  insertBucket: 'INSERT INTO seen_buckets (bucket, generation, expire_at) VALUES (?, ?, ?)',
+  extendBucket: 'UPDATE seen_buckets SET expire_at = max(expire_at, ?) WHERE bucket = ? AND generation = ?',
+  rememberUid: 'INSERT OR REPLACE INTO seen (uid, bucket, generation, entry_id) VALUES (?, ?, ?, ?)',
+  expiredBucket: 'SELECT bucket, generation FROM seen_buckets WHERE expire_at <= ? ORDER BY expire_at LIMIT 1',
+  purgeSeen: 'DELETE FROM seen WHERE uid IN (SELECT uid FROM seen WHERE bucket = ? AND generation = ? LIMIT ?)',
+  dropBucket: 'DELETE FROM seen_buckets WHERE bucket = ? AND generation = ?',
+
+  oldestEntries: 'SELECT id, uid FROM events ORDER BY id LIMIT ?',
+  unreadBy: 'SELECT name FROM consumer_groups WHERE last_delivered < ? ORDER BY name',
+  pendingIn: 'SELECT grp FROM pending WHERE entry_id = ? LIMIT 1',
+  dropEntries: 'DELETE FROM events WHERE id <= ?',
+  countStat: 'INSERT INTO stats (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value',
+  insertEvent: 'INSERT INTO events (uid, event) VALUES (?, ?)',
+  entryEvent: 'SELECT event FROM events WHERE id = ?',
+} as const;
+
+type RoomOutcome = { evicted: number; lost: LostEvent[] } | { fullAt: string };
+
+export class EmbeddedDedupAppend {
+  private readonly sql: Record<keyof typeof STATEMENTS, StatementSync>;
+  private nextPurgeAtMs = 0;
+
+  constructor(
+    private readonly db: EmbeddedDb,
+    private readonly ring: RingBuffer,
+    private readonly policy: BufferPolicy,
+  ) {
+    this.sql = db.prepare(STATEMENTS);
+  }
+
+  async append(event: CanonicalEvent, nowMs: number): Promise<AppendOutcome> {
+    const place = placeUid(Date.parse(event.emittedAt), nowMs, this.policy.dedupWindowMs);
+    const body = JSON.stringify({ ...event, late: place.late } satisfies CanonicalEvent);
+    const outcome = await this.db.write((): AppendOutcome => {
+      this.purgeExpired(nowMs);
+      if (this.sql.seenEntry.get(event.uid, nowMs)) return { status: 'duplicate' };
+      const room = this.makeRoom();
+      if ('fullAt' in room) return { status: 'full', oldestUid: room.fullAt };
+      const entryId = Number(this.sql.insertEvent.run(event.uid, body).lastInsertRowid);
+      this.rememberUid(event.uid, place, entryId, nowMs);
+      return { status: 'accepted', late: place.late, ...room };
+    });
+    if (outcome.status === 'accepted') this.db.appended.notify();
+    return outcome;
+  }
+
+  async lookup(uid: string): Promise<LookupOutcome> {
+    return this.db.read(() => {
+      // No caller's clock here: expiry on the wall clock, as Redis expires its seen hashes.
+      const seen = one<{ entryId: number }>(this.sql.seenEntry, uid, Date.now());
+      if (!seen) return { status: 'unknown' };
+      const row = one<{ event: string }>(this.sql.entryEvent, seen.entryId);
+      return row ? { status: 'found', event: JSON.parse(row.event) as CanonicalEvent } : { status: 'evicted' };
+    });
+  }
+
+  /**
+   * Makes room for one entry. Under drop-oldest, evicts the oldest entries beyond the bound and
+   * reports, per group, each one it had never been handed (an entry handed out stays pending: its
+   * consumer may still deliver it, and a claim that finds it gone counts it); under reject, refuses
+   * instead when any group has yet to handle an entry the bound would push out.
+   */
+  private makeRoom(): RoomOutcome {
+    const excess = this.ring.length() - this.policy.capacity + 1;
+    if (excess <= 0) return { evicted: 0, lost: [] };
+    const victims = all<{ id: number; uid: string }>(this.sql.oldestEntries, excess);
+    const lost: LostEvent[] = [];
+    for (const victim of victims) {
+      const unread = all<{ name: string }>(this.sql.unreadBy, victim.id);
+      if (this.policy.overflow === 'reject' && (unread.length > 0 || one(this.sql.pendingIn, victim.id))) return { fullAt: victim.uid };
+      for (const { name } of unread) lost.push({ destination: name, uid: victim.uid });
+    }
+    this.sql.dropEntries.run((victims[victims.length - 1] as { id: number }).id);
+    this.sql.countStat.run('evicted', victims.length);
+    for (const { destination } of lost) this.sql.countStat.run(`lost:${destination}`, 1);
+    return { evicted: victims.length, lost };
+  }
+
+  /** Records the uid in its hour bucket, extending the bucket's life to this uid's expiry. */
+  private rememberUid(uid: string, place: DedupPlacement, entryId: number, nowMs: number): void {
+    const latest = one<{ generation: number; expireAt: number }>(this.sql.latestBucket, place.bucket);
+    let generation: number;
+    if (latest && latest.expireAt > nowMs) {
+      generation = latest.generation;
+      this.sql.extendBucket.run(place.expireAtMs, place.bucket, generation);
+    } else {
+      generation = latest ? latest.generation + 1 : 0;
+      this.sql.insertBucket.run(place.bucket, generation, place.expireAtMs);
+    }
+    this.sql.rememberUid.run(uid, place.bucket, generation, entryId);
+  }
+
+  /**
+   * Deletes the rows of expired bucket generations, a batch at a time. Only rows that the dedup
+   * check already ignores (their generation has expired) are touched, so purging can never make a
+   * uid still inside its window look new.
+   */
+  private purgeExpired(nowMs: number): void {
+    if (nowMs < this.nextPurgeAtMs) return;
+    let budget = PURGE_BATCH;
+    for (;;) {
+      const expired = one<{ bucket: number; generation: number }>(this.sql.expiredBucket, nowMs);
+      if (!expired) {
+        this.nextPurgeAtMs = nowMs + PURGE_INTERVAL_MS;
+        return;
+      }
+      budget -= Number(this.sql.purgeSeen.run(expired.bucket, expired.generation, budget).changes);
+      // Budget spent: the next append carries on (nextPurgeAtMs stays due).
+      if (budget <= 0) return;
+      this.sql.dropBucket.run(expired.bucket, expired.generation);
+    }
+  }
+}

@@ -1,0 +1,37 @@
+// The ring buffer's table as the embedded store's parts read it: entries leave only from the oldest
+// end, so the ids in the table are one contiguous range and its length follows from its bounds.
+import type { StatementSync } from 'node:sqlite';
+import type { CanonicalEvent } from '../../event/canonical.js';
+import type { StoredEntry } from '../event-store.js';
+import { one, type EmbeddedDb } from './embedded-db.js';
+
+export interface EntryRow {
+  id: number;
+  event: string;
+}
+
+export interface Bounds {
+  oldest: number | null;
+  newest: number | null;
+}
+
+export class RingBuffer {
+  private readonly sql: Record<'bounds', StatementSync>;
+
+  constructor(db: EmbeddedDb) {
+    this.sql = db.prepare({ bounds: 'SELECT min(id) AS oldest, max(id) AS newest FROM events' });
+  }
+
+  bounds(): Bounds {
+    return one<Bounds>(this.sql.bounds)!;
+  }
+
+  length(): number {
+    const { oldest, newest } = this.bounds();
+    return oldest === null || newest === null ? 0 : newest - oldest + 1;
+  }
+}
+
+export function toEntry(row: EntryRow, deliveries: number): StoredEntry {
+  return { id: String(row.id), event: JSON.parse(row.event) as CanonicalEvent, body: row.event, deliveries };
+}
