@@ -40,7 +40,7 @@ export interface Relay {
 export async function createRelay(config: Config, options: RelayOptions): Promise<Relay> {
   const { logger } = options;
   const { store, description } = await createStore(config, logger);
-  const metrics = new Metrics();
+  const metrics = new Metrics({ length: () => store.bufferLength(), capacity: config.BUFFER_CAPACITY });
   const health: HealthState = { shuttingDown: false };
   const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
   const consumer = options.consumer ? { consumer: options.consumer } : {};

@@ -6,6 +6,7 @@ import { Gauge } from 'prom-client';
 import type { Destination } from '../config/destinations.js';
 import type { EventStore } from '../store/event-store.js';
 import { DestinationWorker } from './destination-worker.js';
+import { GroupStates } from '../metrics/group-states.js';
 import { ForwardMetrics } from './forward-metrics.js';
 
 export interface ForwarderOptions {
@@ -22,6 +23,8 @@ export interface ForwarderOptions {
 export class Forwarder {
   readonly workers = new Map<string, DestinationWorker>();
   readonly metrics: ForwardMetrics;
+  /** The store's view of each destination's group, shared by the gauges and the status summary. */
+  readonly groupStates: GroupStates;
 
   constructor(private readonly options: ForwarderOptions) {
     this.metrics = new ForwardMetrics(options.registry);
@@ -36,13 +39,14 @@ export class Forwarder {
         }),
       );
     }
-    // Lag, pending and dead letters live in the store: read on scrape, so every replica reports the truth.
-    const store = options.store;
+    // Lag, pending and dead letters live in the store: read on scrape, so every replica reports the
+    // truth; one read per destination serves the three gauges.
+    this.groupStates = new GroupStates(options.store);
     const workers = this.workers;
+    const groupStates = this.groupStates;
     const read = (field: 'lag' | 'pending' | 'deadLetters') =>
       async function collect(this: Gauge<'destination'>): Promise<void> {
-        for (const name of workers.keys()) {
-          const state = await store.groupState(name).catch(() => null);
+        for (const [name, state] of await groupStates.getAll(workers.keys())) {
           if (state) this.set({ destination: name }, state[field]);
         }
       };

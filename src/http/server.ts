@@ -9,8 +9,10 @@ import type { EventStore } from '../store/event-store.js';
 import { errorHandler, notFoundHandler } from './error-reply.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes, type HealthState } from './routes/health.js';
-import { ingestRoutes } from './routes/ingest.js';
+import { INGEST_PATHS, ingestRoutes } from './routes/ingest.js';
+import { loadShedding } from './load-shedding.js';
 import { logoutRoutes } from './routes/logouts.js';
+import { statusPageRoutes } from './routes/status-page.js';
 
 export interface AppDeps {
   config: Config;
@@ -20,7 +22,7 @@ export interface AppDeps {
   now?: () => number;
   health?: HealthState;
   forwarding?: { forwarder: Forwarder; jobs: ReplayJobs };
-  logout?: Pick<LogoutService, 'bus' | 'stream'>;
+  logout?: Pick<LogoutService, 'bus' | 'stream' | 'recent'>;
   logger: FastifyBaseLogger;
 }
 
@@ -44,9 +46,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setErrorHandler(errorHandler(config.BODY_LIMIT));
   app.setNotFoundHandler(notFoundHandler);
 
+  loadShedding(app, config, INGEST_PATHS);
   ingestRoutes(app, { ...deps, now: deps.now ?? Date.now });
   healthRoutes(app, deps.store, deps.metrics, deps.health ?? { shuttingDown: false });
-  if (config.ADMIN_TOKEN) adminRoutes(app, { store: deps.store, token: config.ADMIN_TOKEN, forwarding: deps.forwarding });
+  statusPageRoutes(app);
+  if (config.ADMIN_TOKEN) {
+    const summary = {
+      metrics: deps.metrics,
+      buffer: { capacity: config.BUFFER_CAPACITY, overflow: config.BUFFER_OVERFLOW },
+      startedAt: new Date(),
+      ...(deps.logout ? { recentLogouts: deps.logout.recent } : {}),
+    };
+    adminRoutes(app, { store: deps.store, token: config.ADMIN_TOKEN, forwarding: deps.forwarding, summary });
+  }
   if (deps.logout && config.LOGOUT_STREAM_TOKEN) logoutRoutes(app, { ...deps.logout, token: config.LOGOUT_STREAM_TOKEN });
   return app;
 }
