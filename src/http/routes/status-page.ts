@@ -22,6 +22,7 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/status-page/status.js': { file: 'status.js', type: 'text/javascript; charset=utf-8' },
   '/status-page/charts.js': { file: 'charts.js', type: 'text/javascript; charset=utf-8' },
   '/status-page/status.css': { file: 'status.css', type: 'text/css; charset=utf-8' },
+  '/status-page/icon.svg': { file: 'icon.svg', type: 'image/svg+xml' },
 };
 
 export function statusPageRoutes(app: FastifyInstance): void {

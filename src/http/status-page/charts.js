@@ -9,14 +9,15 @@ function svg(tag, attrs = {}) {
   return node;
 }
 
-/** A line of the last values (nulls are gaps), scaled to its own maximum. */
-export function sparkline(values, { width = 160, height = 32, className = 'line' } = {}) {
+/** A line of the last values (nulls are gaps), scaled to its own maximum, right-aligned on `slots`. */
+export function sparkline(values, { width = 160, height = 32, className = 'line', slots = 60 } = {}) {
   const root = svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, class: `sparkline ${className}`, role: 'img' });
   const finite = values.filter((v) => v !== null && Number.isFinite(v));
   const max = Math.max(...finite, 1e-9);
-  const step = values.length > 1 ? width / (values.length - 1) : width;
+  const step = width / Math.max(slots - 1, 1);
+  const offset = Math.max(slots - values.length, 0);
   const points = values
-    .map((v, i) => (v === null || !Number.isFinite(v) ? null : `${(i * step).toFixed(1)},${(height - 2 - (v / max) * (height - 4)).toFixed(1)}`))
+    .map((v, i) => (v === null || !Number.isFinite(v) ? null : `${((i + offset) * step).toFixed(1)},${(height - 2 - (v / max) * (height - 4)).toFixed(1)}`))
     .filter((p) => p !== null);
   root.append(svg('line', { x1: 0, y1: height - 1, x2: width, y2: height - 1, class: 'axis' }));
   if (points.length > 0) {
@@ -96,9 +97,15 @@ export function fmtSeconds(s) {
   return `${s.toFixed(2)} s`;
 }
 
+/** HH:MM:SS in UTC (the full time goes in a title). */
 export function fmtTime(iso) {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? String(iso) : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return Number.isNaN(d.getTime()) ? String(iso) : d.toISOString().slice(11, 19);
+}
+
+/** The start of an id, enough to tell rows apart (the full id goes in a title). */
+export function shortId(id) {
+  return id && id.length > 12 ? `${id.slice(0, 8)}…` : (id ?? '');
 }
 
 /** A captured body as text for a glance: UTF-8 when it is, else ISO-8859-1 (the emitter's JSON). */

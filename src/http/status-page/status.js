@@ -1,9 +1,9 @@
 // The status page: asks for the admin token once (this tab's sessionStorage), then polls the admin
 // API every 2 s and draws what it reads. Everything from the relay is written with textContent.
-import { bodyPreview, fmtInt, fmtRate, fmtSeconds, fmtTime, gauge, quantile, rate, sparkline } from './charts.js';
+import { bodyPreview, fmtInt, fmtRate, fmtSeconds, fmtTime, gauge, quantile, rate, shortId, sparkline } from './charts.js';
 
 const POLL_MS = 2_000;
-const HISTORY = 60; // polls kept: two minutes of sparkline
+const HISTORY = 30; // polls kept: a minute of sparkline
 const P99_WINDOW_MS = 30_000;
 const TOKEN_KEY = 'kc-event-relay.admin-token';
 const OUTCOMES = ['accepted', 'duplicate', 'quarantined', 'rejected', 'unauthorized', 'throttled', 'unavailable', 'full', 'overloaded', 'too_large', 'error'];
@@ -59,7 +59,7 @@ function drawCards(cur, prev) {
   for (const outcome of ['accepted', 'duplicate', 'quarantined']) {
     const series = history.map((s, i) => rate(history[i - 1], s, (x) => x.ingest[outcome] ?? 0));
     $(`rate-${outcome}`).textContent = fmtRate(rate(prev, cur, (x) => x.ingest[outcome] ?? 0) ?? 0);
-    $(`spark-${outcome}`).replaceChildren(sparkline(series, { className: outcome }));
+    $(`spark-${outcome}`).replaceChildren(sparkline(series, { className: outcome, width: 180, slots: HISTORY }));
   }
   $('total-duplicate').textContent = fmtInt(cur.ingest.duplicate ?? 0);
   $('total-quarantined').textContent = fmtInt(cur.ingest.quarantined ?? 0);
@@ -69,7 +69,7 @@ function drawCards(cur, prev) {
   $('p99').textContent = fmtSeconds(p99);
   $('p99-window').textContent = p99 === null ? 'no answer in the last 30 s' : 'over the last 30 s';
   const p99Series = history.map((s, i) => (i === 0 ? null : quantile(0.99, history[i - 1].ingestDuration, s.ingestDuration)));
-  $('spark-p99').replaceChildren(sparkline(p99Series, { className: 'latency' }));
+  $('spark-p99').replaceChildren(sparkline(p99Series, { className: 'latency', width: 180, slots: HISTORY }));
 
   const { length, capacity, overflow, evicted, lost } = cur.buffer;
   $('buffer-gauge').replaceChildren(gauge((length ?? 0) / capacity, { label: `${length} of ${capacity}` }));
@@ -91,7 +91,7 @@ function drawOutcomes(cur, prev) {
         { 'data-outcome': o },
         el('td', { text: o }),
         el('td', { class: 'num', text: fmtRate(rate(prev, cur, (x) => x.ingest[o] ?? 0) ?? 0) }),
-        el('td', {}, sparkline(series, { width: 220, height: 22, className: o })),
+        el('td', {}, sparkline(series, { width: 220, height: 22, className: o, slots: HISTORY })),
         el('td', { class: 'num', text: fmtInt(cur.ingest[o] ?? 0) }),
       );
     }),
@@ -117,7 +117,7 @@ function drawDestinations(cur, prev) {
         el('td', { class: 'num', text: fmtInt(d.lag) }),
         el('td', { class: 'num', text: fmtInt(d.pending) }),
         el('td', { class: 'num', text: fmtRate(rate(prev, cur, read) ?? 0) }),
-        el('td', {}, sparkline(series, { width: 160, height: 22, className: 'delivered' })),
+        el('td', {}, sparkline(series, { width: 160, height: 22, className: 'delivered', slots: HISTORY })),
         el('td', { class: `num dead-letters ${d.deadLetters ? 'bad' : ''}`, text: fmtInt(d.deadLetters) }),
         el('td', {}, redrive),
       );
@@ -137,7 +137,7 @@ function drawQuarantine(bodies) {
       el(
         'tr',
         {},
-        el('td', { text: fmtTime(q.receivedAt) }),
+        el('td', { title: q.receivedAt, text: fmtTime(q.receivedAt) }),
         el('td', { title: q.errorMessage }, el('code', { text: q.errorCode })),
         el('td', { text: q.node }),
         el('td', { class: 'num', text: fmtInt(q.bytes) }),
@@ -157,11 +157,17 @@ function drawLogouts(cur, messages) {
       el(
         'tr',
         {},
-        el('td', { text: fmtTime(new Date(m.time).toISOString()) }),
+        el('td', { title: new Date(m.time).toISOString(), text: fmtTime(new Date(m.time).toISOString()) }),
         el('td', { text: m.kind }),
         el('td', { text: m.reason }),
         el('td', { text: m.realmId }),
-        el('td', { class: 'small', text: [m.userId, m.sessionId, m.clientId].filter(Boolean).join(' · ') || '(all)' }),
+        el(
+          'td',
+          { class: 'small', title: [m.userId, m.sessionId, m.clientId].filter(Boolean).join(' · ') },
+          ...(m.userId || m.sessionId || m.clientId
+            ? [shortId(m.userId ?? '–'), ' / ', shortId(m.sessionId ?? '–')]
+            : ['(every session of the realm)']),
+        ),
       ),
     ),
   );
@@ -172,7 +178,7 @@ async function poll() {
   try {
     const [summary, quarantine, logouts, ready] = await Promise.all([
       api('/admin/summary'),
-      api('/admin/quarantine?limit=8'),
+      api('/admin/quarantine?limit=6'),
       api('/admin/logouts/recent?limit=10'),
       fetch('/readyz').then((r) => r.json()),
     ]);
@@ -212,7 +218,7 @@ function drawJob(job) {
     el('span', { class: `badge job-${job.state}`, text: job.state }),
     el('span', { text: ` ${job.kind} → ${job.destination} ` }),
     el('progress', { max: String(total), value: String(job.scanned) }),
-    el('span', { class: 'job-counts', text: ` ${job.scanned}/${job.total} looked at, ${job.matched} matched, ${job.delivered} delivered, ${job.deadLettered} dead-lettered` }),
+    el('span', { class: 'job-counts', text: ` ${job.scanned}/${total} looked at, ${job.matched} matched, ${job.delivered} delivered, ${job.deadLettered} dead-lettered` }),
     ...(job.error ? [el('span', { class: 'bad', text: ` ${job.error}` })] : []),
   );
 }
