@@ -61,7 +61,9 @@ export function rate(prev, cur, read) {
 
 /**
  * The q-quantile of the answers between two cumulative histograms, interpolated within its bucket
-
+ * as Prometheus' histogram_quantile does; null when no answer fell in between. (The CLI's
+ * histogramQuantile, src/cli/stats.ts, is the same over one cumulative histogram: the browser
+ * cannot import the compiled TypeScript.)
  */
 export function quantile(q, older, newer) {
   const count = newer.count - (older ? older.count : 0);
