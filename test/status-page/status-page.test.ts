@@ -124,6 +124,20 @@ describe.skipIf(!present)('status page in Chromium', () => {
     expect(await job.locator('progress').getAttribute('value')).not.toBe('0');
   }, 60_000);
 
+  it('says so when the relay runs without ADMIN_TOKEN', async () => {
+    const bare = await startRelay({ REDIS_URL: inject('redisUrl'), ADMIN_TOKEN: '' });
+    const other = await browser.newPage();
+    try {
+      await other.goto(`${bare.url}/`);
+      await other.locator('#token').fill('any-token-of-sixteen-chars');
+      await other.locator('#login-form button').click();
+      await other.locator('#problem', { hasText: 'the admin API is off' }).waitFor({ timeout: 10_000 });
+    } finally {
+      await other.close();
+      await bare.close();
+    }
+  }, 30_000);
+
   it('shows an unreachable destination as such, and writes the screenshot', async () => {
     await until(async () => (await text(`${row('archive')} .badge`)) === 'open', 30_000, 'archive circuit open');
     // A dozen polls: enough history for the sparklines to show a shape in the picture.

@@ -30,7 +30,8 @@ async function api(path, init = {}) {
   const res = await fetch(path, { ...init, headers: { ...(init.headers ?? {}), authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}` } });
   if (res.status === 401) throw new AuthError('the relay refused this token');
   const body = await res.json().catch(() => null);
-  if (res.status === 404 && path.startsWith('/admin/summary')) throw new Error('the admin API is off: start the relay with ADMIN_TOKEN set');
+  // No admin route at all: the relay runs without ADMIN_TOKEN.
+  if (res.status === 404 && body?.error?.code === 'KCR_ERR_NOT_FOUND') throw new Error('the admin API is off: start the relay with ADMIN_TOKEN set');
   if (!res.ok) throw new Error(body?.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${res.status}`);
   return body;
 }
