@@ -16,10 +16,13 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# The try-out's emitter simulator and demo webhook sink (docker-compose.yml); they use dist/ only.
+COPY scripts/simulate.mjs scripts/demo-sink.mjs ./scripts/
+COPY scripts/simulator ./scripts/simulator
 # Without REDIS_URL the embedded store writes to DATA_DIR (./data): writable by the runtime user;
 # mount a volume there to keep it across containers.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/src/main.js"]
+CMD ["node", "dist/src/bin.js"]

@@ -1,4 +1,14 @@
 #!/usr/bin/env node
-// tsc compiles TypeScript only; the Lua scripts are read at run time beside the compiled store.
-import { cpSync } from 'node:fs';
-cpSync('src/store/redis/lua', 'dist/src/store/redis/lua', { recursive: true });
+// Build steps around tsc. `--clean` (before it): an empty dist/, so that nothing compiled from a
+// deleted source file is ever packed. Then (after it): the Lua scripts and the status page's files,
+// read at run time beside the compiled code, and the bins made executable (npm does it on install;
+// the tests run them straight from dist/).
+import { chmodSync, cpSync, rmSync } from 'node:fs';
+
+if (process.argv.includes('--clean')) {
+  rmSync('dist', { recursive: true, force: true });
+} else {
+  cpSync('src/store/redis/lua', 'dist/src/store/redis/lua', { recursive: true });
+  cpSync('src/http/status-page', 'dist/src/http/status-page', { recursive: true });
+  for (const bin of ['dist/src/bin.js', 'dist/src/cli.js']) chmodSync(bin, 0o755);
+}

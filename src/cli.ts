@@ -1,29 +1,40 @@
 #!/usr/bin/env node
-// Operator CLI over a running relay's admin API: replays, redrives, dead letters, destinations.
+// Operator CLI (the `kc-event-relay-admin` bin): a running relay's admin API, and the relay's decoder
+// offline. Uses Node's own fetch: the admin commands run wherever the package's `engines` allow.
 //   kc-event-relay-admin replay --destination audit --from 2026-11-20T00:00:00Z --to 2026-11-21T00:00:00Z
-//   kc-event-relay-admin redrive --destination audit
+//   kc-event-relay-admin decode --schema emitter-2018 quarantined.bin
 // The relay is RELAY_URL (default http://127.0.0.1:8080), the token ADMIN_TOKEN (or --url/--token).
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
+import { decodeCapture, readCapture } from './cli/decode.js';
+import { formatStats } from './cli/stats.js';
 import type { JobStatus } from './forward/replay.js';
+import type { Summary } from './metrics/summary.js';
 
 const USAGE = `usage: kc-event-relay-admin <command> [options]
 commands:
+  stats [--json]                                counters of the relay: ingest, answer time, buffer, destinations, logouts
   destinations                                  state of every destination (lag, pending, dead letters, circuit)
   replay  --destination NAME [--from X] [--to Y]  re-deliver buffered events (X, Y: ISO time or uid)
   redrive --destination NAME                    re-send the destination's dead letters
   dead-letters --destination NAME [--limit N]   list dead letters
+  decode <file|-> [--schema S] [--keycloak V] [--base64]
+                                                print the canonical event the relay makes of a captured body
+                                                (offline; --base64 for a body as GET /admin/quarantine gives it;
+                                                --schema defaults to $FLATBUFFERS_SCHEMA or emitter-2018,
+                                                --keycloak to $KEYCLOAK_VERSION or the schema's default;
+                                                --charset C: the Content-Type charset it came with;
+                                                --body-charset auto|latin1|utf-8 as BODY_CHARSET)
 options: --url URL (default $RELAY_URL or http://127.0.0.1:8080), --token TOKEN (default $ADMIN_TOKEN)`;
 
 async function call(base: string, token: string, method: 'GET' | 'POST', path: string, body?: object): Promise<unknown> {
-  const res = await request(`${base}${path}`, {
+  const res = await fetch(`${base}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
-  const json = (await res.body.json()) as { error?: { code: string; message: string } };
-  if (res.statusCode >= 400) throw new Error(`${json.error?.code ?? res.statusCode}: ${json.error?.message ?? ''}`);
+  const json = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+  if (res.status >= 400) throw new Error(`${json.error?.code ?? res.status}: ${json.error?.message ?? ''}`);
   return json;
 }
 
@@ -65,14 +76,48 @@ async function main(argv: string[]): Promise<number> {
       limit: { type: 'string' },
       url: { type: 'string' },
       token: { type: 'string' },
+      schema: { type: 'string' },
+      keycloak: { type: 'string' },
+      charset: { type: 'string' },
+      'body-charset': { type: 'string' },
+      node: { type: 'string' },
+      'max-clock-skew': { type: 'string' },
+      base64: { type: 'boolean' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const command = positionals[0];
   if (values.help || !command) {
     process.stdout.write(`${USAGE}\n`);
-    return command ? 0 : 64;
+    return command || values.help ? 0 : 64;
   }
+
+  if (command === 'decode') {
+    const input = positionals[1];
+    if (!input) throw new Error('decode needs a file, or - for standard input');
+    // The decoder reads uids through JSON.parse's source text (Node 22+): older Node would round them.
+    if (Number(process.versions.node.split('.')[0]) < 22) throw new Error(`decode needs Node 22 or later; this is Node ${process.versions.node}`);
+    try {
+      const event = decodeCapture(readCapture(input, values.base64 === true), {
+        schema: values.schema,
+        keycloak: values.keycloak,
+        charset: values.charset,
+        bodyCharset: values['body-charset'],
+        node: values.node,
+        maxClockSkew: values['max-clock-skew'],
+      });
+      process.stdout.write(`${JSON.stringify(event, null, 2)}\n`);
+      return 0;
+    } catch (err) {
+      const coded = err as { code?: string; message: string };
+      if (!coded.code?.startsWith('KCR_ERR_')) throw err;
+      // What the relay would answer: quarantined (or rejected) with this code.
+      process.stderr.write(`${coded.code}: ${coded.message}\n`);
+      return 65; // EX_DATAERR
+    }
+  }
+
   const base = (values.url ?? process.env.RELAY_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
   const token = values.token ?? process.env.ADMIN_TOKEN;
   if (!token) throw new Error('an admin token is needed: --token or ADMIN_TOKEN');
@@ -82,6 +127,11 @@ async function main(argv: string[]): Promise<number> {
   };
 
   switch (command) {
+    case 'stats': {
+      const summary = (await call(base, token, 'GET', '/admin/summary')) as Summary;
+      process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : formatStats(summary));
+      return 0;
+    }
     case 'destinations':
     case 'dead-letters': {
       const path =

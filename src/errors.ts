@@ -178,6 +178,11 @@ export const KCR_ERR_BUFFER_FULL = define('KCR_ERR_BUFFER_FULL', {
     `Ring buffer is full (BUFFER_CAPACITY=${capacity}, BUFFER_OVERFLOW=reject) and its oldest event is not yet delivered`,
 });
 
+export const KCR_ERR_OVERLOADED = define('KCR_ERR_OVERLOADED', {
+  status: 503,
+  message: (why: string) => `The relay is overloaded (${why}); nothing was stored, retry later`,
+});
+
 export const KCR_ERR_NO_GROUP = define('KCR_ERR_NO_GROUP', {
   status: 503,
   message: (group: string) => `Consumer group "${group}" does not exist (never created, or lost with the store's data)`,

@@ -1,8 +1,10 @@
-// Process entry point: configuration, store, HTTP server, graceful shutdown on SIGTERM/SIGINT.
+// Process entry point (run by the `kc-event-relay` bin, src/bin.ts): configuration, store, HTTP server,
+// graceful shutdown (close-with-grace) on SIGTERM/SIGINT.
 import { loadConfig, type Config } from './config/env.js';
 import { KcrError } from './errors.js';
 import { createLogger } from './log.js';
 import { createRelay } from './relay.js';
+import closeWithGrace from 'close-with-grace';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -17,22 +19,22 @@ async function main(): Promise<void> {
   const relay = await createRelay(config, { logger });
   const description = relay.storeDescription;
 
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    const timer = setTimeout(() => {
-      logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT }, 'shutdown timed out; exiting');
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT);
-    timer.unref();
-    await relay.close();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  // SIGTERM/SIGINT, and an uncaught error: answer in-flight requests, stop the consumers, close the
+  // store, within SHUTDOWN_TIMEOUT (then exit 1 whatever is left); a second signal exits at once.
+  closeWithGrace(
+    {
+      delay: config.SHUTDOWN_TIMEOUT,
+      logger: { error: (message: unknown) => logger.error(message instanceof Error ? { err: message } : { message }, 'shutdown') },
+      onTimeout: (delay) => logger.error({ timeoutMs: delay }, 'shutdown timed out; exiting'),
+      onSecondSignal: (signal) => logger.error({ signal }, 'second signal during shutdown; exiting now'),
+    },
+    async ({ signal, err }) => {
+      if (err) logger.fatal({ err }, 'uncaught error; shutting down');
+      else logger.info({ signal }, 'shutting down: finishing in-flight requests');
+      await relay.close();
+      logger.info('stopped');
+    },
+  );
 
   await relay.start(config.HOST, config.PORT);
   logger.info(

@@ -45,9 +45,13 @@ export interface Relay {
 export async function createRelay(config: Config, options: RelayOptions): Promise<Relay> {
   const { logger } = options;
   const { store, description } = await createStore(config, logger);
-  const metrics = new Metrics();
   const senders = new SenderSettings(config);
   const health: HealthState = { shuttingDown: false };
+  const metrics = new Metrics({
+    bufferLength: () => store.bufferLength(),
+    bufferCapacity: config.BUFFER_CAPACITY,
+    ready: async () => !health.shuttingDown && (await store.status()).reachable,
+  });
   const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
   const consumer = options.consumer ?? consumerName(config.RELAY_WORKER_ID);
   const blockMs = options.blockMs ? { blockMs: options.blockMs } : {};

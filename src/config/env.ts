@@ -82,6 +82,21 @@ const schema = z
         return v.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
       }),
     SHUTDOWN_TIMEOUT: duration('SHUTDOWN_TIMEOUT', '10s'),
+    // Load shedding (src/http/load-shedding.ts): ingest answers 503 + Retry-After while the event
+    // loop is saturated, so Keycloak keeps and resends instead of waiting on a relay that cannot keep up.
+    SHED_EVENT_LOOP_DELAY: z
+      .string()
+      .default('1s')
+      .transform((text, ctx) => {
+        const ms = text === '0' ? 0 : parseDuration(text);
+        if (ms === null) {
+          ctx.addIssue({ code: 'custom', message: 'SHED_EVENT_LOOP_DELAY must be a duration such as 500ms or 1s, or 0 (off)' });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+    SHED_EVENT_LOOP_UTILIZATION: z.coerce.number().min(0).max(1).default(0),
+    SHED_RETRY_AFTER: duration('SHED_RETRY_AFTER', '5s'),
     DESTINATIONS: jsonText('DESTINATIONS', 'a JSON array', '[]').pipe(destinationsSchema),
     // Events pending this long on one replica are taken over by another: longer than any destination timeout.
     FORWARD_CLAIM_IDLE: duration('FORWARD_CLAIM_IDLE', '60s'),

@@ -1,11 +1,8 @@
 // Per-destination delivery metrics, on the relay's registry. Lag, pending and dead letters live in
 // the store: read on scrape, once per scrape for all destinations, so every replica reports the truth.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { GroupState } from '../store/event-store.js';
+import type { GroupStates } from '../metrics/group-states.js';
 import type { CircuitState } from './circuit-breaker.js';
-
-/** How long one read of the groups' state serves a scrape (the three gauges collect one after another). */
-const STATE_READ_TTL_MS = 1_000;
 
 export const CIRCUIT_STATE_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
@@ -17,16 +14,16 @@ export class ForwardMetrics {
   readonly filtered: Counter<'destination'>;
   readonly latency: Histogram<'destination'>;
   readonly circuit: Gauge<'destination'>;
-  private lastRead: { at: number; states: Promise<GroupState[]> } | null = null;
 
   /**
    * `lost` is the relay's kcr_buffer_lost_total, shared with ingest (which counts entries evicted
-   * unread); `groupStates` reads every destination's group in one go.
+   * unread); `groupStates` serves the three store gauges of one scrape with one read per destination.
    */
   constructor(
     registry: Registry,
     readonly lost: Counter<'destination'>,
-    private readonly groupStates: () => Promise<GroupState[]>,
+    groupStates: GroupStates,
+    destinations: readonly string[],
   ) {
     const registers = [registry];
     const labelNames = ['destination'] as const;
@@ -43,23 +40,14 @@ export class ForwardMetrics {
       registers,
     });
     this.circuit = new Gauge({ name: 'kcr_forward_circuit_state', help: 'Circuit breaker: 0 closed, 1 half-open, 2 open', labelNames, registers });
-    const fromStore = (field: 'lag' | 'pending' | 'deadLetters') => {
-      const metrics = this;
-      return async function collect(this: Gauge<'destination'>): Promise<void> {
-        for (const state of await metrics.states()) this.set({ destination: state.group }, state[field]);
+    const fromStore = (field: 'lag' | 'pending' | 'deadLetters') =>
+      async function collect(this: Gauge<'destination'>): Promise<void> {
+        for (const [name, state] of await groupStates.getAll(destinations)) {
+          if (state) this.set({ destination: name }, state[field]);
+        }
       };
-    };
     new Gauge({ name: 'kcr_forward_lag', help: 'Buffered events not yet handed to the destination', labelNames, registers, collect: fromStore('lag') });
     new Gauge({ name: 'kcr_forward_pending', help: 'Events handed out but not yet acknowledged', labelNames, registers, collect: fromStore('pending') });
     new Gauge({ name: 'kcr_forward_dead_letters', help: 'Dead letters waiting for a redrive', labelNames, registers, collect: fromStore('deadLetters') });
-  }
-
-  /** The groups' state, read at most once per STATE_READ_TTL_MS; an unreachable store reports nothing. */
-  private states(): Promise<GroupState[]> {
-    const now = Date.now();
-    if (!this.lastRead || now - this.lastRead.at > STATE_READ_TTL_MS) {
-      this.lastRead = { at: now, states: this.groupStates().catch(() => []) };
-    }
-    return this.lastRead.states;
   }
 }

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Counter, Registry } from 'prom-client';
 import type { Destination } from '../config/destinations.js';
 import type { EventStore } from '../store/event-store.js';
+import { GroupStates } from '../metrics/group-states.js';
 import { DestinationWorker } from './destination-worker.js';
 import { ForwardMetrics } from './forward-metrics.js';
 
@@ -22,10 +23,13 @@ export interface ForwarderOptions {
 export class Forwarder {
   readonly workers = new Map<string, DestinationWorker>();
   readonly metrics: ForwardMetrics;
+  /** The store's view of each destination's group, shared by the gauges and the status summary. */
+  readonly groupStates: GroupStates;
 
   constructor(options: ForwarderOptions) {
     const { store, destinations } = options;
-    this.metrics = new ForwardMetrics(options.registry, options.lost, () => Promise.all(destinations.map((d) => store.groupState(d.name))));
+    this.groupStates = new GroupStates(store);
+    this.metrics = new ForwardMetrics(options.registry, options.lost, this.groupStates, destinations.map((d) => d.name));
     for (const destination of destinations) {
       this.workers.set(
         destination.name,

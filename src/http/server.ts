@@ -12,8 +12,10 @@ import { errorHandler, notFoundHandler } from './error-reply.js';
 import { adminRoutes } from './routes/admin.js';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
 import { healthRoutes, type HealthState } from './routes/health.js';
-import { ingestRoutes } from './routes/ingest.js';
+import { INGEST_PATHS, ingestRoutes } from './routes/ingest.js';
+import { loadShedding } from './load-shedding.js';
 import { logoutRoutes } from './routes/logouts.js';
+import { statusPageRoutes } from './routes/status-page.js';
 
 export interface AppDeps {
   config: Config;
@@ -24,7 +26,7 @@ export interface AppDeps {
   now?: () => number;
   health?: HealthState;
   forwarding?: { forwarder: Forwarder; jobs: ReplayJobs };
-  logout?: Pick<LogoutService, 'bus' | 'stream'>;
+  logout?: Pick<LogoutService, 'bus' | 'stream' | 'recent'>;
   /** Set when BACKCHANNEL_ISSUERS is: POST /backchannel-logout. */
   backchannel?: BackchannelReceiver;
   logger: FastifyBaseLogger;
@@ -50,9 +52,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setErrorHandler(errorHandler(config.BODY_LIMIT));
   app.setNotFoundHandler(notFoundHandler);
 
+  loadShedding(app, config, INGEST_PATHS);
   ingestRoutes(app, { ...deps, now: deps.now ?? Date.now });
   healthRoutes(app, deps.store, deps.metrics, deps.health ?? { shuttingDown: false });
-  if (config.ADMIN_TOKEN) adminRoutes(app, { store: deps.store, token: config.ADMIN_TOKEN, forwarding: deps.forwarding });
+  statusPageRoutes(app);
+  if (config.ADMIN_TOKEN) {
+    const summary = {
+      metrics: deps.metrics,
+      buffer: { capacity: config.BUFFER_CAPACITY, overflow: config.BUFFER_OVERFLOW },
+      startedAt: new Date(),
+      ...(deps.logout ? { recentLogouts: deps.logout.recent } : {}),
+    };
+    adminRoutes(app, { store: deps.store, token: config.ADMIN_TOKEN, forwarding: deps.forwarding, summary });
+  }
   if (deps.logout && config.LOGOUT_STREAM_TOKEN) logoutRoutes(app, { ...deps.logout, token: config.LOGOUT_STREAM_TOKEN });
   if (deps.backchannel) backchannelLogoutRoutes(app, deps.backchannel);
   return app;

@@ -10,6 +10,7 @@ import type { LogoutBus, LogoutStream } from './bus.js';
 import { SqliteLogoutBus } from './embedded/sqlite-bus.js';
 import { LogoutMetrics } from './metrics.js';
 import { LOGOUT_GROUP, LogoutPublisher, type LogoutPublisherOptions } from './publisher.js';
+import { RecentLogouts } from './recent.js';
 import { RedisLogoutBus } from './redis/redis-bus.js';
 
 export interface LogoutServiceDeps {
@@ -29,6 +30,8 @@ export class LogoutService {
   readonly stream: LogoutStream | null;
   /** Message ids, shared by every publisher of this process (one snowflake sequence per worker id). */
   readonly nextId: () => bigint;
+  /** What this process published lately (GET /admin/logouts/recent). */
+  readonly recent = new RecentLogouts();
   private readonly publisher: LogoutPublisher;
 
   constructor(deps: LogoutServiceDeps) {
@@ -37,7 +40,7 @@ export class LogoutService {
       // A connection of its own: publishing never queues behind ingest or blocking reads.
       const client = createRedisClient(config);
       logConnectionErrors(client, log);
-      this.bus = new RedisLogoutBus(client, config.KEY_PREFIX, config.REVOCATION_TTL);
+      this.bus = this.recent.recording(new RedisLogoutBus(client, config.KEY_PREFIX, config.REVOCATION_TTL));
       this.stream = null;
     } else {
       const embedded = new SqliteLogoutBus({
@@ -46,7 +49,7 @@ export class LogoutService {
         replaySize: config.LOGOUT_REPLAY_SIZE,
         log,
       });
-      this.bus = embedded;
+      this.bus = this.recent.recording(embedded);
       this.stream = embedded;
     }
     const metrics = new LogoutMetrics(deps.registry, deps.lost, async () => (await store.groupState(LOGOUT_GROUP).catch(() => null))?.lag ?? null);

@@ -1,13 +1,21 @@
 // Prometheus metrics of one relay instance, on a registry of its own (so several instances in one
 // process, as in tests, do not collide).
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface StoreGauges {
+  /** Entries in the ring buffer now (read from the store on scrape). */
+  bufferLength: () => Promise<number>;
+  bufferCapacity: number;
+  /** What /readyz answers: the store reachable and the process not draining. */
+  ready: () => Promise<boolean>;
+}
 
 export class Metrics {
   readonly registry = new Registry();
 
   readonly ingest = new Counter({
     name: 'kcr_ingest_requests_total',
-    help: 'Ingest requests by outcome (accepted, duplicate, quarantined, rejected, unauthorized, throttled, unavailable, full, too_large, error)',
+    help: 'Ingest requests by outcome (accepted, duplicate, quarantined, rejected, unauthorized, throttled, unavailable, full, overloaded, too_large, error)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
@@ -46,7 +54,29 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'kcr_' });
+  constructor(gauges?: StoreGauges) {
+    // Standard names (process_cpu_seconds_total, nodejs_eventloop_lag_seconds…): what every
+    // dashboard and alert for a Node process expects.
+    collectDefaultMetrics({ register: this.registry });
+    if (!gauges) return;
+    // What a scrape can see of /readyz: alert rules cannot probe it, they can read this.
+    new Gauge({
+      name: 'kcr_ready',
+      help: '1 when the relay is ready (store reachable, not shutting down), else 0: what /readyz answers',
+      registers: [this.registry],
+      async collect() {
+        this.set((await gauges.ready().catch(() => false)) ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'kcr_buffer_length',
+      help: 'Events in the ring buffer now',
+      registers: [this.registry],
+      async collect() {
+        const length = await gauges.bufferLength().catch(() => null);
+        if (length !== null) this.set(length);
+      },
+    });
+    new Gauge({ name: 'kcr_buffer_capacity', help: 'The ring buffer bound (BUFFER_CAPACITY)', registers: [this.registry] }).set(gauges.bufferCapacity);
   }
 }

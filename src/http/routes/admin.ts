@@ -8,11 +8,13 @@ import type { EventStore } from '../../store/event-store.js';
 import { requireBearer } from '../auth/bearer-auth.js';
 import { sendError } from '../error-reply.js';
 import { adminForwardingRoutes } from './admin-forwarding.js';
+import { adminSummaryRoutes, type AdminSummaryDeps } from './admin-summary.js';
 
 export interface AdminDeps {
   store: EventStore;
   token: string;
   forwarding?: { forwarder: Forwarder; jobs: ReplayJobs };
+  summary: Omit<AdminSummaryDeps, 'forwarder'>;
 }
 
 function isInt64Decimal(text: string): boolean {
@@ -21,7 +23,7 @@ function isInt64Decimal(text: string): boolean {
   return v >= INT64_MIN && v <= INT64_MAX;
 }
 
-export function adminRoutes(app: FastifyInstance, { store, token, forwarding }: AdminDeps): void {
+export function adminRoutes(app: FastifyInstance, { store, token, forwarding, summary }: AdminDeps): void {
   app.register(async (admin) => {
     // Ingest reads raw bytes; admin requests are ordinary JSON.
     admin.addContentTypeParser('application/json', { parseAs: 'string' }, admin.getDefaultJsonParser('error', 'error'));
@@ -46,5 +48,6 @@ export function adminRoutes(app: FastifyInstance, { store, token, forwarding }: 
     });
 
     if (forwarding) adminForwardingRoutes(admin, { store, ...forwarding });
+    adminSummaryRoutes(admin, { ...summary, ...(forwarding ? { forwarder: forwarding.forwarder } : {}) });
   });
 }

@@ -1,0 +1,35 @@
+// Load shedding on the ingest routes (@fastify/under-pressure): while the event loop is saturated
+// (mean delay over SHED_EVENT_LOOP_DELAY, or utilization over SHED_EVENT_LOOP_UTILIZATION, sampled
+// every second) POST /events answers 503 + Retry-After at once, before authentication or reading
+// the body, and Keycloak keeps the event to resend it. Probes, metrics and admin routes are never
+// shed: an operator must still see a relay under pressure.
+import underPressure, { TYPE_EVENT_LOOP_DELAY } from '@fastify/under-pressure';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/env.js';
+import { KCR_ERR_OVERLOADED } from '../errors.js';
+import { sendError } from './error-reply.js';
+
+export function loadShedding(
+  app: FastifyInstance,
+  config: Pick<Config, 'SHED_EVENT_LOOP_DELAY' | 'SHED_EVENT_LOOP_UTILIZATION' | 'SHED_RETRY_AFTER'>,
+  shedUrls: readonly string[],
+): void {
+  if (config.SHED_EVENT_LOOP_DELAY === 0 && config.SHED_EVENT_LOOP_UTILIZATION === 0) return;
+  const shed = new Set(shedUrls);
+  const retryAfter = String(Math.max(1, Math.round(config.SHED_RETRY_AFTER / 1000)));
+  void app.register(underPressure, {
+    maxEventLoopDelay: config.SHED_EVENT_LOOP_DELAY,
+    maxEventLoopUtilization: config.SHED_EVENT_LOOP_UTILIZATION,
+    // Utilization of the last sample, not since start: a saturated minute after a quiet day counts.
+    eventLoopUtilizationMode: 'interval',
+    // A promise: under-pressure goes on with the request once it settles, and fastify stops there
+    // when the reply was sent (a shed route), or serves it (any other route).
+    pressureHandler: async (request, reply, type, value) => {
+      if (!shed.has(request.routeOptions.url ?? '')) return;
+      const why =
+        type === TYPE_EVENT_LOOP_DELAY ? `event loop delay ${Math.round(Number(value))} ms` : `event loop utilization ${Number(value).toFixed(2)}`;
+      request.ingestOutcome = 'overloaded';
+      sendError(reply, KCR_ERR_OVERLOADED(why), { 'retry-after': retryAfter });
+    },
+  });
+}
