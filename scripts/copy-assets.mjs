@@ -8,7 +8,7 @@ import { chmodSync, cpSync, rmSync } from 'node:fs';
 if (process.argv.includes('--clean')) {
   rmSync('dist', { recursive: true, force: true });
 } else {
-  cpSync('src/store/redis/lua', 'dist/src/store/redis/lua', { recursive: true });
+  for (const lua of ['src/store/redis/lua', 'src/logout/redis/lua']) cpSync(lua, `dist/${lua}`, { recursive: true });
   cpSync('src/http/status-page', 'dist/src/http/status-page', { recursive: true });
   for (const bin of ['dist/src/bin.js', 'dist/src/cli.js']) chmodSync(bin, 0o755);
 }

@@ -44,7 +44,7 @@ export interface Relay {
 
 export async function createRelay(config: Config, options: RelayOptions): Promise<Relay> {
   const { logger } = options;
-  const { store, description } = await createStore(config, logger);
+  const { store, backend, description } = await createStore(config, logger);
   const senders = new SenderSettings(config);
   const health: HealthState = { shuttingDown: false };
   const metrics = new Metrics({
@@ -68,7 +68,7 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
   const logout =
     options.logout === false
       ? null
-      : new LogoutService({ config, store, registry: metrics.registry, lost: metrics.lost, log: logger, publisher: { consumer, ...blockMs } });
+      : new LogoutService({ config, store, backend, registry: metrics.registry, lost: metrics.lost, log: logger, publisher: { consumer, ...blockMs } });
   const backchannel =
     logout && config.BACKCHANNEL_ISSUERS
       ? new BackchannelReceiver({ config, bus: logout.bus, nextId: logout.nextId, registry: metrics.registry, log: logger })

@@ -1,11 +1,13 @@
-// Cluster logout, assembled from configuration: the bus (Redis when configured, else the embedded
-// one in DATA_DIR) and the publisher feeding it from the ring buffer.
+// Cluster logout, assembled on the store the relay runs on (src/store/create-store.ts decides): the
+// bus (Redis pub/sub and revocation keys, or the embedded database and SSE) and the publisher
+// feeding it from the ring buffer.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Counter, Registry } from 'prom-client';
 import type { Config } from '../config/env.js';
 import { UidAssigner } from '../event/snowflake.js';
+import { logConnectionErrors } from '../redis/connect.js';
+import type { StoreBackend } from '../store/create-store.js';
 import type { ConsumerStore } from '../store/event-store.js';
-import { createRedisClient, logConnectionErrors } from '../store/redis/connect.js';
 import type { LogoutBus, LogoutStream } from './bus.js';
 import { SqliteLogoutBus } from './embedded/sqlite-bus.js';
 import { LogoutMetrics } from './metrics.js';
@@ -16,6 +18,8 @@ import { RedisLogoutBus } from './redis/redis-bus.js';
 export interface LogoutServiceDeps {
   config: Config;
   store: ConsumerStore;
+  /** Where the store lives: the bus keeps its state there too. */
+  backend: StoreBackend;
   registry: Registry;
   log: FastifyBaseLogger;
   /** kcr_buffer_lost_total, shared with ingest and the forwarder. */
@@ -35,16 +39,16 @@ export class LogoutService {
   private readonly publisher: LogoutPublisher;
 
   constructor(deps: LogoutServiceDeps) {
-    const { config, store, log } = deps;
-    if (config.REDIS_URL || config.REDIS_CLUSTER_NODES) {
+    const { config, store, log, backend } = deps;
+    if (backend.kind === 'redis') {
       // A connection of its own: publishing never queues behind ingest or blocking reads.
-      const client = createRedisClient(config);
+      const client = backend.connect();
       logConnectionErrors(client, log);
       this.bus = this.recent.recording(new RedisLogoutBus(client, config.KEY_PREFIX, config.REVOCATION_TTL));
       this.stream = null;
     } else {
       const embedded = new SqliteLogoutBus({
-        dataDir: config.DATA_DIR,
+        db: backend.db,
         revocationTtlMs: config.REVOCATION_TTL,
         replaySize: config.LOGOUT_REPLAY_SIZE,
         log,

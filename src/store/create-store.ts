@@ -1,17 +1,30 @@
-// Chooses the store from configuration: Redis (standalone or Cluster) when configured, else the
-// embedded store in DATA_DIR (one process only).
+// The one place that decides the store from configuration: Redis (standalone or Cluster) when
+// configured, else the embedded store in DATA_DIR (one process only). Other stages that keep state
+// beside the event store (the logout bus) get their connection from what is decided here.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/env.js';
+import { createRedisClient, waitReady, type RedisClient } from '../redis/connect.js';
+import { defineLuaCommands } from '../redis/lua-commands.js';
+import type { EmbeddedDb } from './embedded/embedded-db.js';
 import { EmbeddedEventStore } from './embedded/embedded-store.js';
 import type { EventStore } from './event-store.js';
-import { createRedisClient, waitReady } from './redis/connect.js';
 import { RedisEventStore } from './redis/redis-store.js';
+
+/** Where state lives, for the stages that keep some of their own. */
+export type StoreBackend =
+  /** `connect()` opens a new connection with the store's settings, owned by the caller. */
+  | { kind: 'redis'; connect: () => RedisClient }
+  /** The embedded store's database (one connection, group commit); closed with the store. */
+  | { kind: 'embedded'; db: EmbeddedDb };
 
 export interface CreatedStore {
   store: EventStore;
+  backend: StoreBackend;
   /** What the start-up log says about the store. */
   description: string;
 }
+
+const STORE_LUA = new URL('./redis/lua/', import.meta.url);
 
 export async function createStore(config: Config, log?: FastifyBaseLogger): Promise<CreatedStore> {
   const policy = {
@@ -21,18 +34,21 @@ export async function createStore(config: Config, log?: FastifyBaseLogger): Prom
   };
   if (config.REDIS_URL || config.REDIS_CLUSTER_NODES) {
     const client = createRedisClient(config);
+    defineLuaCommands(client, STORE_LUA);
     const store = new RedisEventStore(client, policy, config.KEY_PREFIX, log);
     // Unreachable Redis at start is not fatal: ingest answers 503 and /readyz fails until it is back.
     const ready = await waitReady(client, 5_000);
     const where = config.REDIS_CLUSTER_NODES ? `Redis Cluster (${config.REDIS_CLUSTER_NODES.join(',')})` : 'Redis';
     return {
       store,
+      backend: { kind: 'redis', connect: () => createRedisClient(config) },
       description: `${where}${ready ? '' : ', not reachable yet: ingest answers 503 until it is'}`,
     };
   }
   const store = EmbeddedEventStore.open(config.DATA_DIR, policy);
   return {
     store,
+    backend: { kind: 'embedded', db: store.db },
     description: `embedded (node:sqlite in ${store.dataDir}): serves ONE replica only; set REDIS_URL to run several`,
   };
 }

@@ -1,6 +1,6 @@
 // Back-channel logout without Redis: the verified token reaches application nodes over the SSE
 // stream (GET /logouts), its revocation answers GET /logouts/revoked, and its jti stays used across
-// a restart of the relay (DATA_DIR/logout.sqlite).
+// a restart of the relay (the embedded store's database in DATA_DIR).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,39 +1,61 @@
 // The embedded logout bus (no Redis): revocations, a bounded replay log and the once-only markers of
-// back-channel logout tokens in DATA_DIR/logout.sqlite, so all survive a restart, and messages
-// handed to in-process subscribers (GET /logouts streams them). A file of its own beside the
-// embedded store's: the two evolve without shared migrations.
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+// back-channel logout tokens, in tables of the embedded store's database (DATA_DIR, locked to this
+// process, fsynced by the same group commit), so all survive a restart; messages are handed to
+// in-process subscribers (GET /logouts streams them) once committed.
+import { existsSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StatementSync } from 'node:sqlite';
 import type { FastifyBaseLogger } from 'fastify';
+import type { EmbeddedDb } from '../../store/embedded/embedded-db.js';
 import type { LoggedMessage, LogoutBus, LogoutStream, OnceMarker, Replay } from '../bus.js';
 import type { LogoutMessage } from '../message.js';
 import { isRevokedBy, realmsOf, revocationOf, scopesOf, type RevocationClaims } from '../revocation.js';
 
-const LOGOUT_DATABASE_FILE = 'logout.sqlite';
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS revocations (
+const TABLES = `
+  CREATE TABLE revocations (
     realm TEXT NOT NULL,
     scope TEXT NOT NULL,
     not_before INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     PRIMARY KEY (realm, scope)
   ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS revocations_expiry ON revocations (expires_at);
-  CREATE TABLE IF NOT EXISTS messages (
+  CREATE INDEX revocations_expiry ON revocations (expires_at);
+  CREATE TABLE messages (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
     body TEXT NOT NULL
   );
-  CREATE TABLE IF NOT EXISTS once_markers (
+  CREATE TABLE once_markers (
     key TEXT PRIMARY KEY,
     expires_at INTEGER NOT NULL
   ) WITHOUT ROWID;
 `;
 
+/** Where relays up to 0.2 kept these tables, in a database file of their own. */
+const LEGACY_FILE = 'logout.sqlite';
+
+const STATEMENTS = {
+  // The latest notBefore wins, and expires last.
+  upsert: `INSERT INTO revocations (realm, scope, not_before, expires_at) VALUES (?, ?, ?, ?)
+    ON CONFLICT (realm, scope) DO UPDATE SET not_before = excluded.not_before, expires_at = excluded.expires_at
+    WHERE excluded.not_before > revocations.not_before`,
+  append: 'INSERT INTO messages (id, body) VALUES (?, ?) RETURNING seq',
+  trim: 'DELETE FROM messages WHERE seq <= (SELECT max(seq) FROM messages) - ?',
+  expire: 'DELETE FROM revocations WHERE expires_at <= ?',
+  check: `SELECT not_before FROM revocations WHERE realm IN (SELECT value FROM json_each(?))
+    AND scope IN (SELECT value FROM json_each(?)) AND expires_at > ?`,
+  seqOf: 'SELECT seq FROM messages WHERE id = ?',
+  after: 'SELECT seq, body FROM messages WHERE seq > ? ORDER BY seq',
+  all: 'SELECT seq, body FROM messages ORDER BY seq',
+  // Inserts the marker, or takes over an expired one; no row changed = used and still valid.
+  mark: `INSERT INTO once_markers (key, expires_at) VALUES (?, ?)
+    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE once_markers.expires_at <= ?`,
+  expireMarks: 'DELETE FROM once_markers WHERE expires_at <= ?',
+} as const;
+
 export interface SqliteLogoutBusOptions {
-  dataDir: string;
+  /** The embedded store's database; the store closes it. */
+  db: EmbeddedDb;
   revocationTtlMs: number;
   /** Messages kept for Last-Event-ID resume. */
   replaySize: number;
@@ -41,48 +63,19 @@ export interface SqliteLogoutBusOptions {
 }
 
 export class SqliteLogoutBus implements LogoutBus, LogoutStream {
-  private readonly db: DatabaseSync;
+  private readonly db: EmbeddedDb;
   private readonly listeners = new Set<(logged: LoggedMessage) => void>();
-  private readonly sql: Record<
-    'upsert' | 'append' | 'trim' | 'expire' | 'check' | 'seqOf' | 'after' | 'all' | 'mark' | 'expireMarks',
-    StatementSync
-  >;
+  private readonly sql: Record<keyof typeof STATEMENTS, StatementSync>;
 
   constructor(private readonly options: SqliteLogoutBusOptions) {
-    const dir = resolve(options.dataDir);
-    mkdirSync(dir, { recursive: true });
-    this.db = new DatabaseSync(join(dir, LOGOUT_DATABASE_FILE));
-    // As the embedded event store: a committed revocation survives a power loss.
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
-    this.db.exec(SCHEMA);
-    this.sql = {
-      // The latest notBefore wins, and expires last.
-      upsert: this.db.prepare(
-        `INSERT INTO revocations (realm, scope, not_before, expires_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (realm, scope) DO UPDATE SET not_before = excluded.not_before, expires_at = excluded.expires_at
-         WHERE excluded.not_before > revocations.not_before`,
-      ),
-      append: this.db.prepare('INSERT INTO messages (id, body) VALUES (?, ?) RETURNING seq'),
-      trim: this.db.prepare('DELETE FROM messages WHERE seq <= (SELECT max(seq) FROM messages) - ?'),
-      expire: this.db.prepare('DELETE FROM revocations WHERE expires_at <= ?'),
-      check: this.db.prepare(
-        `SELECT not_before FROM revocations WHERE realm IN (SELECT value FROM json_each(?))
-         AND scope IN (SELECT value FROM json_each(?)) AND expires_at > ?`,
-      ),
-      seqOf: this.db.prepare('SELECT seq FROM messages WHERE id = ?'),
-      after: this.db.prepare('SELECT seq, body FROM messages WHERE seq > ? ORDER BY seq'),
-      all: this.db.prepare('SELECT seq, body FROM messages ORDER BY seq'),
-      // Inserts the marker, or takes over an expired one; no row changed = used and still valid.
-      mark: this.db.prepare(
-        `INSERT INTO once_markers (key, expires_at) VALUES (?, ?)
-         ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE once_markers.expires_at <= ?`,
-      ),
-      expireMarks: this.db.prepare('DELETE FROM once_markers WHERE expires_at <= ?'),
-    };
+    this.db = options.db;
+    this.db.ensureTables('logout', 1, TABLES);
+    importLegacy(this.db, options.log);
+    this.sql = this.db.prepare(STATEMENTS);
   }
 
   async publish(messages: readonly LogoutMessage[], nowMs: number): Promise<void> {
-    this.commit(messages, nowMs, () => true);
+    await this.commit(messages, nowMs, () => true);
   }
 
   async publishOnce(message: LogoutMessage, once: OnceMarker, nowMs: number): Promise<boolean> {
@@ -92,30 +85,24 @@ export class SqliteLogoutBus implements LogoutBus, LogoutStream {
     });
   }
 
-  /** One transaction: `guard` (false: roll back, publish nothing), revocations, replay log; then the subscribers. */
-  private commit(messages: readonly LogoutMessage[], nowMs: number, guard: () => boolean): boolean {
-    const logged: LoggedMessage[] = [];
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      if (!guard()) {
-        this.db.exec('ROLLBACK');
-        return false;
-      }
+  /** One atomic write: `guard` (false: nothing written, nothing published), revocations, replay log; then the subscribers. */
+  private async commit(messages: readonly LogoutMessage[], nowMs: number, guard: () => boolean): Promise<boolean> {
+    const logged = await this.db.write((): LoggedMessage[] | null => {
+      if (!guard()) return null;
+      const out: LoggedMessage[] = [];
       for (const message of messages) {
         const revocation = revocationOf(message);
         const expiresAt = revocation.notBefore * 1000 + this.options.revocationTtlMs;
         // Past its expiry a revocation protects nothing: not recorded (as in Redis).
         if (expiresAt > nowMs) this.sql.upsert.run(revocation.realmId, revocation.scope, revocation.notBefore, expiresAt);
         const { seq } = this.sql.append.get(message.id, JSON.stringify(message)) as { seq: number };
-        logged.push({ seq, message });
+        out.push({ seq, message });
       }
       this.sql.trim.run(this.options.replaySize);
       this.sql.expire.run(nowMs);
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
+      return out;
+    });
+    if (logged === null) return false;
     for (const entry of logged) {
       for (const listener of this.listeners) {
         // A subscriber's failure is its own: the messages are committed and must not be published again.
@@ -130,11 +117,13 @@ export class SqliteLogoutBus implements LogoutBus, LogoutStream {
   }
 
   async isRevoked(claims: RevocationClaims): Promise<boolean> {
-    const rows = this.sql.check.all(JSON.stringify(realmsOf(claims)), JSON.stringify(scopesOf(claims)), Date.now()) as Array<{ not_before: number }>;
-    return isRevokedBy(
-      rows.map((r) => r.not_before),
-      claims.iat,
-    );
+    return this.db.read(() => {
+      const rows = this.sql.check.all(JSON.stringify(realmsOf(claims)), JSON.stringify(scopesOf(claims)), Date.now()) as Array<{ not_before: number }>;
+      return isRevokedBy(
+        rows.map((r) => r.not_before),
+        claims.iat,
+      );
+    });
   }
 
   subscribe(listener: (logged: LoggedMessage) => void): () => void {
@@ -144,14 +133,40 @@ export class SqliteLogoutBus implements LogoutBus, LogoutStream {
 
   replay(afterId: string | null): Replay {
     if (afterId === null) return { status: 'resumed', messages: [] };
-    const found = this.sql.seqOf.get(afterId) as { seq: number } | undefined;
-    const rows = (found ? this.sql.after.all(found.seq) : this.sql.all.all()) as Array<{ seq: number; body: string }>;
-    const messages = rows.map((r) => ({ seq: r.seq, message: JSON.parse(r.body) as LogoutMessage }));
-    return { status: found ? 'resumed' : 'gap', messages };
+    return this.db.read(() => {
+      const found = this.sql.seqOf.get(afterId) as { seq: number } | undefined;
+      const rows = (found ? this.sql.after.all(found.seq) : this.sql.all.all()) as Array<{ seq: number; body: string }>;
+      const messages = rows.map((r) => ({ seq: r.seq, message: JSON.parse(r.body) as LogoutMessage }));
+      return { status: found ? 'resumed' : 'gap', messages };
+    });
   }
 
+  /** The database is the store's: it closes it after the bus. */
   async close(): Promise<void> {
     this.listeners.clear();
-    this.db.close();
   }
+}
+
+/**
+ * Copies the tables of an older relay's DATA_DIR/logout.sqlite (revocations may still protect for
+ * up to REVOCATION_TTL), then sets the file aside; copying twice after a crash between the two
+ * steps is harmless (INSERT OR IGNORE).
+ */
+function importLegacy(db: EmbeddedDb, log: FastifyBaseLogger): void {
+  const file = join(db.dataDir, LEGACY_FILE);
+  if (!existsSync(file)) return;
+  db.exec(`ATTACH DATABASE '${file.replaceAll("'", "''")}' AS legacy`);
+  try {
+    db.exec(`BEGIN IMMEDIATE;
+      INSERT OR IGNORE INTO revocations SELECT realm, scope, not_before, expires_at FROM legacy.revocations;
+      INSERT OR IGNORE INTO messages (id, body) SELECT id, body FROM legacy.messages ORDER BY seq;
+      COMMIT;`);
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  } finally {
+    db.exec('DETACH DATABASE legacy');
+  }
+  renameSync(file, `${file}.imported`);
+  log.info({ file }, 'logout state of an older relay imported into the embedded store');
 }

@@ -2,7 +2,8 @@
 // Standalone Redis records and publishes in one Lua step (revokeAndPublish-1.lua); Redis Cluster
 // records with the same script, then SPUBLISHes, since the channels hash to other slots.
 import type { Redis } from 'ioredis';
-import type { RedisClient } from '../../store/redis/connect.js';
+import type { RedisClient } from '../../redis/connect.js';
+import { defineLuaCommands } from '../../redis/lua-commands.js';
 import type { LogoutBus, OnceMarker } from '../bus.js';
 import { allRealmsChannel, realmChannel, type LogoutMessage } from '../message.js';
 import { revocationOf, type RevocationClaims } from '../revocation.js';
@@ -26,13 +27,14 @@ interface LuaCommands {
 export class RedisLogoutBus implements LogoutBus {
   private readonly cluster: boolean;
 
-  /** `client` must have the Lua commands defined (createRedisClient does); the bus owns it. */
+  /** The bus owns `client`, and defines its Lua commands (./lua/) on it. */
   constructor(
     private readonly client: RedisClient,
     private readonly prefix: string,
     private readonly revocationTtlMs: number,
   ) {
     this.cluster = 'nodes' in client;
+    defineLuaCommands(client, new URL('./lua/', import.meta.url));
   }
 
   /**

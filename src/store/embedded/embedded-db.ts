@@ -2,7 +2,7 @@
 // next group commit (one fsync per event-loop turn), reads at once, and every SQLite failure
 // reported as KCR_ERR_STORE_UNAVAILABLE. The embedded logout bus writes through it too.
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
-import { KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
+import { KCR_ERR_CONFIG, KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
 import { AppendSignal } from './append-signal.js';
 import { forgetOwner } from './data-dir-lock.js';
 import { GroupCommit } from './group-commit.js';
@@ -35,6 +35,34 @@ export class EmbeddedDb {
   /** Prepares each statement of `texts` once. */
   prepare<K extends string>(texts: Readonly<Record<K, string>>): Record<K, StatementSync> {
     return Object.fromEntries(Object.entries(texts).map(([name, text]) => [name, this.db.prepare(text as string)])) as Record<K, StatementSync>;
+  }
+
+  /**
+   * Creates the tables of another stage in this database, once: `owner` names the stage, `version`
+   * its layout (a later layout adds a step, never edits one). Refuses a layout written by a newer
+   * relay, as the store's own migration does.
+   */
+  ensureTables(owner: string, version: number, ddl: string): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS table_owners (owner TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID');
+    const found = this.db.prepare('SELECT version FROM table_owners WHERE owner = ?').get(owner) as { version: number } | undefined;
+    if (found?.version === version) return;
+    if (found) {
+      throw KCR_ERR_CONFIG(`- DATA_DIR: ${this.dataDir} holds ${owner} tables of version ${found.version}; this kc-event-relay knows ${version}`);
+    }
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      this.db.exec(ddl);
+      this.db.prepare('INSERT INTO table_owners (owner, version) VALUES (?, ?)').run(owner, version);
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  /** Runs `sql` at once, outside any group commit: for set-up steps at start-up only. */
+  exec(sql: string): void {
+    this.db.exec(sql);
   }
 
   /** Queues a write for the next group commit; it resolves once committed (fsynced). */

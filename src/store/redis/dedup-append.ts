@@ -5,7 +5,7 @@ import type { CanonicalEvent } from '../../event/canonical.js';
 import { uidFields } from '../../event/snowflake.js';
 import { BUCKET_MS, placeUid } from '../dedup-window.js';
 import type { AppendOutcome, BufferPolicy, LookupOutcome, LostEvent } from '../event-store.js';
-import type { RedisClient } from './connect.js';
+import type { RedisClient } from '../../redis/connect.js';
 import type { PartitionKeys } from './keys.js';
 import { redisCall } from './redis-call.js';
 

@@ -19,7 +19,7 @@ import type {
   StoreStatus,
 } from '../event-store.js';
 import { BlockingConnections } from './blocking-connections.js';
-import { logConnectionErrors, type RedisClient } from './connect.js';
+import { logConnectionErrors, type RedisClient } from '../../redis/connect.js';
 import { RedisConsumerGroups } from './consumer-groups.js';
 import { RedisDedupAppend } from './dedup-append.js';
 import { partitionKeys } from './keys.js';

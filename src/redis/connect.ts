@@ -1,11 +1,10 @@
-// Builds the ioredis client from configuration: standalone (redis:// or rediss:// with user:password,
+// Builds an ioredis client from configuration: standalone (redis:// or rediss:// with user:password,
 // as for ElastiCache TLS + ACL) or Redis Cluster. Settings favour failing fast: an ingest request
 // must answer 503 within a bounded time rather than hold Keycloak's login thread while Redis is away.
 import { readFileSync } from 'node:fs';
 import type { FastifyBaseLogger } from 'fastify';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { Config } from '../../config/env.js';
-import { defineLuaCommands } from './scripts.js';
+import type { Config } from '../config/env.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -44,7 +43,6 @@ export function createRedisClient(config: RedisConnectionConfig): RedisClient {
   } else {
     throw new Error('createRedisClient needs REDIS_URL or REDIS_CLUSTER_NODES');
   }
-  defineLuaCommands(client);
   return client;
 }
 
