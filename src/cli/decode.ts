@@ -4,10 +4,11 @@ import { readFileSync } from 'node:fs';
 import { parseDuration } from '../config/duration.js';
 import { BODY_CHARSETS, type BodyCharset } from '../decode/charset.js';
 import { defaultKeycloak } from '../decode/flatbuffer/profiles.js';
-import { decodeEvent, type DecodeContext } from '../decode/index.js';
+import { decodeBody, type BodyContext } from '../decode/index.js';
 import { KNOWN_KEYCLOAK_RELEASES, resolveKeycloakVersion } from '../decode/keycloak/keycloak-versions.js';
 import { SCHEMA_PROFILES, type CanonicalEvent, type SchemaProfile } from '../event/canonical.js';
 import { UidAssigner } from '../event/snowflake.js';
+import { validateEvent, type ValidateContext } from '../validate/index.js';
 
 export interface DecodeOptions {
   /** --schema, else $FLATBUFFERS_SCHEMA, else the relay's default. */
@@ -25,7 +26,7 @@ export interface DecodeOptions {
 }
 
 /** The one place where command-line options become the decoder's context, as the relay's config does. */
-export function decodeContextOf(options: DecodeOptions, env: NodeJS.ProcessEnv, nowMs: number): DecodeContext {
+export function decodeContextOf(options: DecodeOptions, env: NodeJS.ProcessEnv, nowMs: number): BodyContext & ValidateContext {
   const schema = options.schema ?? env.FLATBUFFERS_SCHEMA ?? 'emitter-2018';
   if (!(SCHEMA_PROFILES as readonly string[]).includes(schema)) {
     throw new Error(`--schema must be one of ${SCHEMA_PROFILES.join(', ')}; got "${schema}"`);
@@ -59,5 +60,6 @@ export function readCapture(path: string, base64: boolean): Buffer {
 
 /** Throws the decoder's KcrError (code and message) when the relay would quarantine or reject the body. */
 export function decodeCapture(body: Buffer, options: DecodeOptions, env: NodeJS.ProcessEnv = process.env): CanonicalEvent {
-  return decodeEvent(body, decodeContextOf(options, env, Date.now()));
+  const ctx = decodeContextOf(options, env, Date.now());
+  return validateEvent(decodeBody(body, ctx), ctx);
 }

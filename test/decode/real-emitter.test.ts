@@ -2,7 +2,7 @@
 // operator table gives for its build, to what Keycloak meant: the constant it built the event with,
 // or UNKNOWN (with the raw byte) where the FlatBuffer byte could not carry that constant.
 import { describe, expect, it } from 'vitest';
-import { decodeEvent } from '../../src/decode/index.js';
+import { decodeEvent } from '../support/decode-event.js';
 import { capturesPresent, loadCaptures, operatorSettings, SKIP_REASON, storableName, usernameOf, type Capture } from '../support/real-emitter.js';
 import { decodeSettings } from '../support/decode-settings.js';
 

@@ -1,7 +1,7 @@
 // One test per row of the session-ending table, from realistic bodies of both emitter formats
 // decoded as ingest decodes them, plus the events that must publish nothing.
 import { describe, expect, it } from 'vitest';
-import { decodeEvent } from '../../src/decode/index.js';
+import { decodeEvent } from '../support/decode-event.js';
 import type { CanonicalEvent } from '../../src/event/canonical.js';
 import { disablesUser, LOGOUT_TABLE, translate } from '../../src/logout/translate.js';
 import { BODY_FORMATS, NOTHING, notBeforeOf, REALM, ROWS, type LogoutCase } from '../support/logout-cases.js';

@@ -2,7 +2,7 @@
 import type { FlatBufferSettings } from '../../src/decode/flatbuffer/decode-flatbuffer.js';
 import { defaultKeycloak } from '../../src/decode/flatbuffer/profiles.js';
 import { resolveKeycloakVersion } from '../../src/decode/keycloak/keycloak-versions.js';
-import type { DecodeContext } from '../../src/decode/index.js';
+import type { DecodeContext } from './decode-event.js';
 import type { BodyCharset } from '../../src/decode/charset.js';
 import type { SchemaProfile } from '../../src/event/canonical.js';
 

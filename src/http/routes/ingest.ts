@@ -2,7 +2,7 @@
 // once the event is durably stored (or is a known duplicate), since the emitter resends anything else.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/env.js';
-import { decodeEvent } from '../../decode/index.js';
+import { decodeBody } from '../../decode/index.js';
 import { UNKNOWN } from '../../decode/flatbuffer/profiles.js';
 import type { SenderSettings } from '../../decode/sender-settings.js';
 import type { CanonicalEvent } from '../../event/canonical.js';
@@ -17,6 +17,7 @@ import {
 } from '../../errors.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { EventStore } from '../../store/event-store.js';
+import { validateEvent } from '../../validate/index.js';
 import { AuthThrottle } from '../auth/auth-throttle.js';
 import { BasicAuthenticator, parseBasicAuth } from '../auth/basic-auth.js';
 import { sendError } from '../error-reply.js';
@@ -96,15 +97,8 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
       let event: CanonicalEvent;
       try {
         if (!Buffer.isBuffer(body) || body.length === 0) throw KCR_ERR_BODY_NOT_JSON('empty body');
-        const settings = senders.for(request.node);
-        event = decodeEvent(body, {
-          settings,
-          contentType: request.headers['content-type'],
-          node: request.node,
-          nowMs,
-          maxFutureSkewMs: config.MAX_CLOCK_SKEW,
-          assignUid: deps.assignUid,
-        });
+        const decoded = decodeBody(body, { settings: senders.for(request.node), contentType: request.headers['content-type'] });
+        event = validateEvent(decoded, { node: request.node, nowMs, maxFutureSkewMs: config.MAX_CLOCK_SKEW, assignUid: deps.assignUid });
       } catch (thrown) {
         const err = asDecodeError(thrown, request);
         if (err.quarantinable && config.INVALID_PAYLOAD === 'quarantine') {

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { decodeFlatBuffer, type FlatBufferFields } from '../../../src/decode/flatbuffer/decode-flatbuffer.js';
-import { type DecodeContext, decodeEvent } from '../../../src/decode/index.js';
+import { type DecodeContext, decodeEvent } from '../../support/decode-event.js';
 import { UidAssigner, uidFields, uidToDecimal } from '../../../src/event/snowflake.js';
 import * as F from './fixtures.js';
 import { kcrCode } from '../../support/kcr-error.js';

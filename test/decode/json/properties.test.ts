@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { decodeFlatBuffer } from '../../../src/decode/flatbuffer/decode-flatbuffer.js';
 import { decodeBodyText } from '../../../src/decode/charset.js';
-import { type DecodeContext, decodeEvent } from '../../../src/decode/index.js';
+import { type DecodeContext, decodeEvent } from '../../support/decode-event.js';
 import { parseJsonBody } from '../../../src/decode/json-body.js';
 import { decodeJsonEvent } from '../../../src/decode/json-event.js';
 import { KCR_ERR_FLATBUFFER, KcrError } from '../../../src/errors.js';
