@@ -23,7 +23,7 @@ describe.each(Object.entries(DIRS))('%s commands', (_stage, dir) => {
     const header = /^--\[\[([\s\S]*?)\]\]/.exec(command.lua)?.[1] ?? '';
     const keys = [...header.matchAll(/KEYS\[(\d+)\]/g)].map((m) => Number(m[1]));
     expect(Math.max(0, ...keys)).toBe(command.numberOfKeys);
-    expect(header).toMatch(/Output:/);
+    expect(header).toMatch(/Output/);
   });
 
   it.each(commands.map((c) => [c.name, c] as const))('%s: compiles in Redis, with each fragment inlined once', async (_name, command) => {
@@ -50,6 +50,8 @@ describe('fragments (includes/)', () => {
   it('a fragment asked for twice along the way is inlined once', () => {
     expect(expandLua(dir, 'includes/groupPositions.lua')).toContain('local function compareStreamIds(');
     // Expanding a file whose fragments were already inlined along the way inlines nothing more.
-    expect(expandLua(dir, 'appendEvent-3.lua', new Set(['includes/groupPositions', 'includes/compareStreamIds']))).not.toContain('local function');
+    const expanded = expandLua(dir, 'appendEvents-3.lua', new Set(['includes/groupPositions', 'includes/compareStreamIds']));
+    expect(expanded).not.toContain('local function groupPositions(');
+    expect(expanded).not.toContain('local function compareStreamIds(');
   });
 });

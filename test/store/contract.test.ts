@@ -70,6 +70,46 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
     return events;
   }
 
+  describe('appends of one event-loop turn (one commit, one Redis call)', () => {
+    it('answers each append of a turn on its own, a uid twice in the turn being a duplicate the second time', async () => {
+      const store = await open();
+      const [a, b] = [canonicalEvent(), canonicalEvent()];
+      const outcomes = await Promise.all([store.append(a, Date.now()), store.append({ ...a, type: 'LOGOUT' }, Date.now()), store.append(b, Date.now())]);
+      expect(outcomes.map((o) => o.status)).toEqual(['accepted', 'duplicate', 'accepted']);
+      expect(uidsOf(await store.scan(null, 10))).toEqual([a.uid, b.uid]);
+      expect(await store.lookup(a.uid)).toMatchObject({ event: { type: 'LOGIN' } });
+    });
+
+    it('refuses under reject from the append that finds the buffer full, in the middle of a turn', async () => {
+      const store = await open({ BUFFER_CAPACITY: '3', BUFFER_OVERFLOW: 'reject' });
+      await store.ensureGroup('audit', 'start');
+      const [oldest] = await fill(store, 2);
+      const turn = [canonicalEvent(), canonicalEvent(), canonicalEvent()];
+      const outcomes = await Promise.all(turn.map((e) => store.append(e, Date.now())));
+      expect(outcomes).toEqual([
+        { status: 'accepted', late: false, evicted: 0, lost: [] },
+        { status: 'full', oldestUid: oldest!.uid },
+        { status: 'full', oldestUid: oldest!.uid },
+      ]);
+      expect(await store.lookup(turn[2]!.uid)).toEqual({ status: 'unknown' });
+      expect(await store.bufferLength()).toBe(3);
+    });
+
+    it('evicts and counts losses append by append within a turn under drop-oldest', async () => {
+      const store = await open({ BUFFER_CAPACITY: '2' });
+      await store.ensureGroup('audit', 'start');
+      const [first, second] = await fill(store, 2);
+      const outcomes = await Promise.all([canonicalEvent(), canonicalEvent(), canonicalEvent()].map((e) => store.append(e, Date.now())));
+      expect(outcomes.map((o) => (o.status === 'accepted' ? [o.evicted, o.lost.map((l) => l.uid)] : o.status))).toEqual([
+        [1, [first!.uid]],
+        [1, [second!.uid]],
+        [1, [expect.any(String)]],
+      ]);
+      expect(await store.bufferLength()).toBe(2);
+      expect(await store.groupState('audit')).toMatchObject({ lag: 2 });
+    });
+  });
+
   describe('append: dedup window and late uids', () => {
     it('accepts a new uid and stores the event as given, flagged not late', async () => {
       const store = await open();

@@ -1,24 +1,46 @@
-// Where a uid is deduplicated (Redis): one Lua step per event records the uid in its time bucket's
-// seen hash and appends the event to the ring buffer, enforcing the bound (lua/appendEvent-3.lua);
-// lookups by uid read the same hash (lua/getEvent-2.lua).
+// Where a uid is deduplicated (Redis). Appends that arrive within one event-loop turn go to Redis
+// as one script call (lua/appendEvents-3.lua): each event's uid is checked and recorded in its time
+// bucket's seen hash and its event appended under the bound, one event after the other, and each
+// caller gets its own outcome. One write and one Redis wake-up per turn instead of per event: on
+// loopback those cost far more than the script's work. If the call fails, every append of the batch
+// fails with it (503: not confirmed; a resend of an event that was in fact stored is a duplicate).
+// Lookups by uid read the same hashes (lua/getEvent-2.lua).
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { uidFields } from '../../event/snowflake.js';
+import { KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
+import type { RedisClient } from '../../redis/connect.js';
 import { BUCKET_MS, placeUid } from '../dedup-window.js';
 import type { AppendOutcome, BufferPolicy, LookupOutcome, LostEvent } from '../event-store.js';
-import type { RedisClient } from '../../redis/connect.js';
 import type { PartitionKeys } from './keys.js';
 import { redisCall } from './redis-call.js';
 
-type Reply = Array<string | number>;
+/** A batch is sent early when it holds this many events or bytes of events, bounding one script call. */
+const MAX_BATCH_EVENTS = 256;
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+type Outcome = [status: string, ...rest: Array<string | number>];
 
 /** The Lua commands of lua/, as defined on the client by defineLuaCommands. */
 interface LuaCommands {
-  appendEvent(...args: Array<string | number>): Promise<Reply>;
-  getEvent(...args: Array<string | number>): Promise<Reply>;
+  appendEvents(...args: Array<string | number>): Promise<Outcome[]>;
+  getEvent(...args: Array<string | number>): Promise<Array<string | number>>;
+}
+
+interface Pending {
+  uid: string;
+  bucket: number;
+  expireAtMs: number;
+  late: boolean;
+  body: string;
+  nowMs: number;
+  resolve(outcome: AppendOutcome): void;
+  reject(err: unknown): void;
 }
 
 export class RedisDedupAppend {
   private readonly lua: LuaCommands;
+  private queue: Pending[] = [];
+  private queuedBytes = 0;
 
   constructor(
     client: RedisClient,
@@ -28,30 +50,16 @@ export class RedisDedupAppend {
     this.lua = client as unknown as LuaCommands;
   }
 
-  async append(event: CanonicalEvent, nowMs: number): Promise<AppendOutcome> {
+  append(event: CanonicalEvent, nowMs: number): Promise<AppendOutcome> {
     const place = placeUid(Date.parse(event.emittedAt), nowMs, this.policy.dedupWindowMs);
-    const stored: CanonicalEvent = { ...event, late: place.late };
-    const reply = await redisCall(() =>
-      this.lua.appendEvent(
-        this.keys.seen(place.bucket),
-        this.keys.events,
-        this.keys.stats,
-        event.uid,
-        JSON.stringify(stored),
-        this.policy.capacity,
-        this.policy.overflow,
-        place.expireAtMs,
-        nowMs,
-      ),
-    );
-    const [status] = reply;
-    if (status === 'duplicate') return { status: 'duplicate' };
-    if (status === 'full') return { status: 'full', oldestUid: String(reply[1]) };
-    const lost: LostEvent[] = [];
-    for (let i = 3; i + 1 < reply.length; i += 2) {
-      lost.push({ destination: String(reply[i]), uid: String(reply[i + 1]) });
-    }
-    return { status: 'accepted', late: place.late, evicted: Number(reply[2]), lost };
+    const body = JSON.stringify({ ...event, late: place.late } satisfies CanonicalEvent);
+    return new Promise<AppendOutcome>((resolve, reject) => {
+      const first = this.queue.push({ uid: event.uid, bucket: place.bucket, expireAtMs: place.expireAtMs, late: place.late, body, nowMs, resolve, reject }) === 1;
+      this.queuedBytes += body.length;
+      if (this.queue.length >= MAX_BATCH_EVENTS || this.queuedBytes >= MAX_BATCH_BYTES) this.flush();
+      // The end of this turn: every append of the turn is queued by then, and none waits longer.
+      else if (first) setImmediate(() => this.flush());
+    });
   }
 
   async lookup(uid: string): Promise<LookupOutcome> {
@@ -60,4 +68,39 @@ export class RedisDedupAppend {
     if (reply[0] === 'found') return { status: 'found', event: JSON.parse(String(reply[1])) as CanonicalEvent };
     return { status: reply[0] === 'evicted' ? 'evicted' : 'unknown' };
   }
+
+  private flush(): void {
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    this.queuedBytes = 0;
+    void this.send(batch);
+  }
+
+  private async send(batch: Pending[]): Promise<void> {
+    const args: Array<string | number> = [this.keys.seenPrefix, this.keys.events, this.keys.stats, this.policy.capacity, this.policy.overflow];
+    args.push(Math.max(...batch.map((p) => p.nowMs)));
+    for (const p of batch) args.push(p.uid, p.bucket, p.expireAtMs, p.body);
+    let outcomes: Outcome[];
+    try {
+      outcomes = await redisCall(() => this.lua.appendEvents(...args));
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    batch.forEach((p, i) => {
+      const reply = outcomes[i];
+      if (reply) p.resolve(toOutcome(reply, p.late));
+      else p.reject(KCR_ERR_STORE_UNAVAILABLE('the append script answered fewer outcomes than events'));
+    });
+  }
+}
+
+function toOutcome(reply: Outcome, late: boolean): AppendOutcome {
+  const [status] = reply;
+  if (status === 'duplicate') return { status: 'duplicate' };
+  if (status === 'full') return { status: 'full', oldestUid: String(reply[1]) };
+  const lost: LostEvent[] = [];
+  for (let i = 3; i + 1 < reply.length; i += 2) lost.push({ destination: String(reply[i]), uid: String(reply[i + 1]) });
+  return { status: 'accepted', late, evicted: Number(reply[2]), lost };
 }

@@ -5,6 +5,8 @@ export interface PartitionKeys {
   events: string;
   stats: string;
   quarantine: string;
+  /** What seen(bucket) keys start with: Lua scripts build a bucket's key from it (same hash tag, same slot). */
+  seenPrefix: string;
   seen(bucket: number): string;
   /** Dead letters of one consumer group (destination). */
   dead(group: string): string;
@@ -16,6 +18,7 @@ export function partitionKeys(prefix: string, partition = 0): PartitionKeys {
     events: `${base}events`,
     stats: `${base}stats`,
     quarantine: `${base}quarantine`,
+    seenPrefix: `${base}seen:`,
     seen: (bucket) => `${base}seen:${bucket}`,
     dead: (group) => `${base}dead:${group}`,
   };

@@ -1,0 +1,108 @@
+--[[
+  Appends a batch of events (those that reached the relay within one event-loop turn) to the ring
+  buffer, one after the other: for each, records its uid as seen and appends its event in one
+  step, so no crash point leaves a uid marked seen but not stored, or stored twice. A uid twice in
+  one batch is a duplicate the second time, as in two batches.
+
+  Input:
+    KEYS[1] prefix of the seen hashes of this partition    (<prefix>{pN}:seen:<bucket>, uid -> stream id)
+    KEYS[2] events stream (the ring buffer)
+    KEYS[3] stats hash                                      (evicted, lost:<group> counters)
+
+    ARGV[1] buffer capacity (entries)
+    ARGV[2] overflow policy: "drop-oldest" | "reject"
+    ARGV[3] now, unix ms
+    ARGV[4 + 4k .. 7 + 4k] for the k-th event: uid (decimal string), time bucket of the uid,
+            absolute expiry of its seen hash (unix ms), canonical event JSON
+
+  Output, one entry per event, in order:
+    {"duplicate", streamId}               uid already seen in its bucket
+    {"full", oldestUid}                   buffer full under "reject" and its oldest entry is not yet
+                                          handled by some group: nothing stored
+    {"accepted", streamId, evicted, lostGroup1, lostUid1, ...}
+                                          evicted = entries the bound pushed out; each (group, uid)
+                                          pair is an evicted entry that group had never been handed.
+                                          An evicted entry a group had been handed stays in its
+                                          pending list: the consumer holding it may still deliver
+                                          it; if it cannot, the claim that finds it gone counts it.
+]]
+local seenPrefix, streamKey, statsKey = KEYS[1], KEYS[2], KEYS[3]
+local capacity, policy, now = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+
+--- @include "includes/groupPositions"
+
+local length = redis.call("XLEN", streamKey)
+-- Read once, when the bound first bites; kept current below as groups move.
+local groups, added
+
+local function makeRoom()
+  local excess = length - capacity + 1
+  if excess <= 0 then return 0, {} end
+  groups = groups or groupPositions(streamKey)
+  local lost = {}
+  local victims = redis.call("XRANGE", streamKey, "-", "+", "COUNT", excess)
+  for _, entry in ipairs(victims) do
+    local id, fields = entry[1], entry[2]
+    local victimUid = fields[2]
+    for _, group in ipairs(groups) do
+      local owed = owedBy(streamKey, group, id)
+      if owed and policy == "reject" then
+        return nil, victimUid
+      end
+      if owed == "unread" then
+        lost[#lost + 1] = group.name
+        lost[#lost + 1] = victimUid
+        group.lostThrough = id
+      end
+    end
+  end
+  redis.call("XTRIM", streamKey, "MAXLEN", capacity - 1)
+  length = capacity - 1
+  -- A group that never read the evicted entries moves past them, with its read count, so that its
+  -- lag (entries-added minus entries-read) counts only what is still in the buffer: every entry
+  -- left is after the group's new position.
+  for _, group in ipairs(groups) do
+    if group.lostThrough then
+      if not added then
+        local info = redis.call("XINFO", "STREAM", streamKey)
+        for i = 1, #info, 2 do
+          if info[i] == "entries-added" then added = info[i + 1] end
+        end
+      end
+      redis.call("XGROUP", "SETID", streamKey, group.name, group.lostThrough, "ENTRIESREAD", added - length)
+      group.lastDelivered, group.lostThrough = group.lostThrough, nil
+    end
+  end
+  redis.call("HINCRBY", statsKey, "evicted", #victims)
+  for i = 1, #lost, 2 do
+    redis.call("HINCRBY", statsKey, "lost:" .. lost[i], 1)
+  end
+  return #victims, lost
+end
+
+local out = {}
+for k = 4, #ARGV, 4 do
+  local uid, seenKey, expireAt, body = ARGV[k], seenPrefix .. ARGV[k + 1], tonumber(ARGV[k + 2]), ARGV[k + 3]
+  local existing = redis.call("HGET", seenKey, uid)
+  if existing then
+    out[#out + 1] = {"duplicate", existing}
+  else
+    local evicted, lost = makeRoom()
+    if evicted == nil then
+      out[#out + 1] = {"full", lost}
+    else
+      local id = redis.call("XADD", streamKey, "*", "uid", uid, "event", body)
+      length = length + 1
+      if added then added = added + 1 end
+      redis.call("HSET", seenKey, uid, id)
+      local ttl = redis.call("PTTL", seenKey)
+      if ttl < 0 or now + ttl < expireAt then
+        redis.call("PEXPIREAT", seenKey, expireAt)
+      end
+      local result = {"accepted", id, evicted}
+      for _, v in ipairs(lost) do result[#result + 1] = v end
+      out[#out + 1] = result
+    end
+  end
+end
+return out
