@@ -114,7 +114,7 @@ export const KCR_ERR_AUTH_INVALID = define('KCR_ERR_AUTH_INVALID', {
 });
 export const KCR_ERR_AUTH_THROTTLED = define('KCR_ERR_AUTH_THROTTLED', {
   status: 429,
-  message: (retryAfterS: number) => `Too many failed authentications from this address; retry in ${retryAfterS} s`,
+  message: (retryAfterS: number) => `Too many failed authentications from this address; retry in ${retryAfterS} s (valid credentials are always admitted)`,
 });
 export const KCR_ERR_ADMIN_AUTH = define('KCR_ERR_ADMIN_AUTH', {
   status: 401,
@@ -123,6 +123,10 @@ export const KCR_ERR_ADMIN_AUTH = define('KCR_ERR_ADMIN_AUTH', {
 export const KCR_ERR_LOGOUT_AUTH = define('KCR_ERR_LOGOUT_AUTH', {
   status: 401,
   message: () => 'A valid bearer token (LOGOUT_STREAM_TOKEN) is required',
+});
+export const KCR_ERR_METRICS_AUTH = define('KCR_ERR_METRICS_AUTH', {
+  status: 401,
+  message: () => 'A valid bearer token (METRICS_TOKEN) is required',
 });
 export const KCR_ERR_REVOCATION_QUERY = define('KCR_ERR_REVOCATION_QUERY', {
   status: 400,

@@ -39,6 +39,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly connectionsRefused = new Counter({
+    name: 'kcr_connections_refused_total',
+    help: 'Connections closed at once because their address already held MAX_CONNECTIONS_PER_ADDRESS',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'kcr_' });
   }
