@@ -137,7 +137,8 @@ export const KCR_ERR_REVOCATION_QUERY = define('KCR_ERR_REVOCATION_QUERY', {
 export const KCR_ERR_STORE_UNAVAILABLE = define('KCR_ERR_STORE_UNAVAILABLE', {
   status: 503,
   // Not "nothing stored": a write sent before a timeout may still be applied (a paused Redis).
-  message: (why: string) => `Event store did not answer in time, the write is not confirmed (resend it; a resend of a stored event is a duplicate): ${why}`,
+  message: (why: string) =>
+    `Event store unreachable or too slow, the write is not confirmed: resend it (if it was stored after all, the resend is answered duplicate): ${why}`,
 });
 export const KCR_ERR_BUFFER_FULL = define('KCR_ERR_BUFFER_FULL', {
   status: 503,

@@ -5,6 +5,7 @@
 //   npm run chaos -- --quick           Redis (AOF always) and embedded, ~30 s of faults (.ci/run)
 //   npm run chaos -- --seed 42         the same fault schedule and event stream again
 //   npm run chaos -- --stores redis,embedded    a subset (redis, everysec, embedded)
+//   npm run chaos -- --seconds 300     longer faults (or hostile input) per store
 //   npm run chaos -- hostile [--quick] hostile input against one relay (bench/chaos/hostile.mjs)
 // Prints a verdict table per store, writes it as JSON under the OS temp dir, and exits 1 on any lost
 // or unexpected event, any answer other than 200/503 to a valid event, or any relay crash.
@@ -23,16 +24,18 @@ import { failures, judge, printTable } from './verdict.mjs';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function parseArgs(argv) {
-  const args = { mode: 'faults', quick: false, seed: null, stores: null };
+  const args = { mode: 'faults', quick: false, seed: null, stores: null, seconds: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === 'hostile') args.mode = 'hostile';
     else if (a === '--quick') args.quick = true;
     else if (a === '--seed') args.seed = Number(argv[++i]);
     else if (a === '--stores') args.stores = argv[++i].split(',');
+    else if (a === '--seconds') args.seconds = Number(argv[++i]);
     else throw new Error(`unknown argument ${a} (see bench/chaos/run.mjs)`);
   }
   if (args.seed !== null && !Number.isInteger(args.seed)) throw new Error('--seed takes an integer');
+  if (args.seconds !== null && !(args.seconds >= 5)) throw new Error('--seconds takes a number of seconds, at least 5');
   args.seed ??= Date.now() % 2 ** 31;
   return args;
 }
@@ -56,7 +59,7 @@ async function faultsRun(args) {
   const problems = [];
   for (const name of names) {
     const s = SCENARIOS[name];
-    const seconds = args.quick ? s.quickSeconds : s.seconds;
+    const seconds = args.seconds ?? (args.quick ? s.quickSeconds : s.seconds);
     const scenarioName = name === 'everysec' ? 'redis-everysec' : name === 'redis' ? 'redis-always' : 'embedded';
     const result = await runScenario({
       name: scenarioName, store: s.store, fsync: s.fsync, durationMs: seconds * 1000, quick: args.quick,
@@ -72,7 +75,8 @@ async function faultsRun(args) {
     }
   }
   const out = join(tmpdir(), `kcr-chaos-verdict-${args.seed}.json`);
-  const settings = { seed: args.seed, quick: args.quick, relay: RELAY_SETTINGS, command: `npm run chaos --${args.quick ? ' --quick' : ''} --seed ${args.seed}` };
+  const command = `npm run chaos --${args.quick ? ' --quick' : ''}${args.seconds ? ` --seconds ${args.seconds}` : ''} --seed ${args.seed}`;
+  const settings = { seed: args.seed, quick: args.quick, relay: RELAY_SETTINGS, command };
   writeFileSync(out, `${JSON.stringify({ settings, verdicts }, null, 2)}\n`);
   process.stdout.write(`\nkc-event-relay chaos verdict (seed ${args.seed}${args.quick ? ', quick' : ''}; reproduce: ${settings.command})\n`);
   printTable(verdicts);

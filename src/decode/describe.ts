@@ -7,7 +7,9 @@ export function describeJsonValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (value instanceof NumberText) return value.source.length > MAX_STRING ? `${value.source.slice(0, MAX_STRING)}…` : value.source;
+  if (value instanceof NumberText) {
+    return value.source.length > MAX_STRING ? `${value.source.slice(0, MAX_STRING)}…` : value.source;
+  }
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…` : value);

@@ -18,7 +18,8 @@ function keepNumberSource(key: string, value: unknown, context?: ReviverContext)
 
 /**
  * Returns the body's top-level JSON object; any "uid" member that was a JSON number is a string of its
- * source text, any other number not exactly a double's shortest text is a NumberText. Throws KCR_ERR_BODY_NOT_JSON for invalid JSON or a top-level value that is not an object.
+ * source text, any other number whose double does not print as its source text is a NumberText.
+ * Throws KCR_ERR_BODY_NOT_JSON for invalid JSON or a top-level value that is not an object.
  */
 export function parseJsonBody(text: string): Record<string, unknown> {
   let value: unknown;

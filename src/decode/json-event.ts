@@ -127,7 +127,8 @@ function readString(obj: JsonObject, key: string, path = key): string | null {
 
 /**
  * Keycloak's details are Map<String, String>, but other senders write numbers and booleans: those are
- * stringified (the canonical map holds strings; a number as its source text, never as a rounded double), null stays null, nested objects/arrays are refused
+ * stringified (the canonical map holds strings; a number as its source text, never as a rounded
+ * double), null stays null, nested objects/arrays are refused
  * rather than flattened into a guessed encoding.
  */
 function readDetails(value: unknown): Record<string, string | null> {
