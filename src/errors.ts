@@ -122,7 +122,7 @@ export const KCR_ERR_AUTH_INVALID = define('KCR_ERR_AUTH_INVALID', {
 });
 export const KCR_ERR_AUTH_THROTTLED = define('KCR_ERR_AUTH_THROTTLED', {
   status: 429,
-  message: (retryAfterS: number) => `Too many failed authentications from this address; retry in ${retryAfterS} s`,
+  message: (retryAfterS: number) => `Too many failed authentications from this address; retry in ${retryAfterS} s (valid credentials are always admitted)`,
 });
 export const KCR_ERR_ADMIN_AUTH = define('KCR_ERR_ADMIN_AUTH', {
   status: 401,
@@ -131,6 +131,10 @@ export const KCR_ERR_ADMIN_AUTH = define('KCR_ERR_ADMIN_AUTH', {
 export const KCR_ERR_LOGOUT_AUTH = define('KCR_ERR_LOGOUT_AUTH', {
   status: 401,
   message: () => 'A valid bearer token (LOGOUT_STREAM_TOKEN) is required',
+});
+export const KCR_ERR_METRICS_AUTH = define('KCR_ERR_METRICS_AUTH', {
+  status: 401,
+  message: () => 'A valid bearer token (METRICS_TOKEN) is required',
 });
 export const KCR_ERR_REVOCATION_QUERY = define('KCR_ERR_REVOCATION_QUERY', {
   status: 400,
@@ -170,7 +174,9 @@ export const KCR_ERR_BACKCHANNEL_UNAVAILABLE = define('KCR_ERR_BACKCHANNEL_UNAVA
 // --- store ------------------------------------------------------------------------------------
 export const KCR_ERR_STORE_UNAVAILABLE = define('KCR_ERR_STORE_UNAVAILABLE', {
   status: 503,
-  message: (why: string) => `Event store unreachable, nothing was stored: ${why}`,
+  // Not "nothing stored": a write sent before a timeout may still be applied (a paused Redis).
+  message: (why: string) =>
+    `Event store unreachable or too slow, the write is not confirmed: resend it (if it was stored after all, the resend is answered duplicate): ${why}`,
 });
 export const KCR_ERR_BUFFER_FULL = define('KCR_ERR_BUFFER_FULL', {
   status: 503,

@@ -82,6 +82,13 @@ const schema = z
         return v.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
       }),
     SHUTDOWN_TIMEOUT: duration('SHUTDOWN_TIMEOUT', '10s'),
+    // Slow senders: a request's headers and body must arrive within BODY_TIMEOUT (answered 408 and
+    // the connection closed otherwise), and one address holds at most MAX_CONNECTIONS_PER_ADDRESS
+    // connections (0 = no cap), so that trickling clients cannot hold the server's sockets.
+    BODY_TIMEOUT: duration('BODY_TIMEOUT', '15s'),
+    MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(64),
+    // Bearer token of GET /metrics; the endpoint is open when unset (it tells counts, never events).
+    METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
     // Load shedding (src/http/load-shedding.ts): ingest answers 503 + Retry-After while the event
     // loop is saturated, so Keycloak keeps and resends instead of waiting on a relay that cannot keep up.
     SHED_EVENT_LOOP_DELAY: z
@@ -139,7 +146,9 @@ function withFileValues(env: NodeJS.ProcessEnv, names: readonly string[]): Recor
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(withFileValues(env, ['AUTH_SECRET', 'ADMIN_TOKEN', 'DESTINATIONS', 'LOGOUT_STREAM_TOKEN', 'NODE_SETTINGS']));
+  const parsed = schema.safeParse(
+    withFileValues(env, ['AUTH_SECRET', 'ADMIN_TOKEN', 'DESTINATIONS', 'LOGOUT_STREAM_TOKEN', 'METRICS_TOKEN', 'NODE_SETTINGS']),
+  );
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues
     .map((issue) => {

@@ -12,6 +12,7 @@ import {
 } from '../errors.js';
 import type { DecodedFields, FlatBufferWrapper } from './decoded-fields.js';
 import { describeJsonValue } from './describe.js';
+import { NumberText } from './number-text.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -109,8 +110,10 @@ function readUid(value: unknown): bigint | null {
 }
 
 function readTime(obj: JsonObject): number | null {
-  const value = member(obj, 'time');
-  if (value === undefined || value === null) return null;
+  const raw = member(obj, 'time');
+  if (raw === undefined || raw === null) return null;
+  // 1.5e12 is an exact integer written in another way; 1e400 or 2^64 is not a time.
+  const value = raw instanceof NumberText ? Number(raw.source) : raw;
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
     throw KCR_ERR_FIELD_TYPE('time', 'an integer (epoch milliseconds) or null');
   }
@@ -126,7 +129,8 @@ function readString(obj: JsonObject, key: string, path = key): string | null {
 
 /**
  * Keycloak's details are Map<String, String>, but other senders write numbers and booleans: those are
- * stringified (the canonical map holds strings), null stays null, nested objects/arrays are refused
+ * stringified (the canonical map holds strings; a number as its source text, never as a rounded
+ * double), null stays null, nested objects/arrays are refused
  * rather than flattened into a guessed encoding.
  */
 function readDetails(value: unknown): Record<string, string | null> {
@@ -136,6 +140,7 @@ function readDetails(value: unknown): Record<string, string | null> {
   return Object.fromEntries(
     Object.entries(value).map(([key, v]): [string, string | null] => {
       if (v === null || typeof v === 'string') return [key, v];
+      if (v instanceof NumberText) return [key, v.source];
       if (typeof v === 'number' || typeof v === 'boolean') return [key, String(v)];
       throw KCR_ERR_FIELD_TYPE(`details[${describeJsonValue(key)}]`, 'a string, number, boolean or null');
     }),

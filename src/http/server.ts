@@ -8,6 +8,8 @@ import type { ReplayJobs } from '../forward/replay.js';
 import type { LogoutService } from '../logout/service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { EventStore } from '../store/event-store.js';
+import { AuthThrottle } from './auth/auth-throttle.js';
+import { capConnectionsPerAddress } from './connection-cap.js';
 import { errorHandler, notFoundHandler } from './error-reply.js';
 import { adminRoutes } from './routes/admin.js';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
@@ -42,7 +44,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // A keep-alive connection left idle is closed on shutdown; in-flight requests still finish.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // A request (headers and body) must arrive within BODY_TIMEOUT, checked every second (Node's
+    // default check runs every 30 s); fastify's own default is no limit at all.
+    requestTimeout: config.BODY_TIMEOUT,
+    http: { requestTimeout: config.BODY_TIMEOUT, headersTimeout: config.BODY_TIMEOUT, connectionsCheckingInterval: 1_000 },
   });
+  capConnectionsPerAddress(app.server, config.MAX_CONNECTIONS_PER_ADDRESS, () => deps.metrics.connectionsRefused.inc());
 
   // The emitter sends `application/json` without charset, but any content type must be accepted
   // and the charset decided from the bytes: every body arrives raw.
@@ -52,9 +59,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setErrorHandler(errorHandler(config.BODY_LIMIT));
   app.setNotFoundHandler(notFoundHandler);
 
+  // Wrong bearer tokens (admin, logout stream, metrics) share one budget per address.
+  const bearerThrottle = new AuthThrottle(config.AUTH_MAX_FAILURES, config.AUTH_FAILURE_WINDOW);
   loadShedding(app, config, INGEST_PATHS);
   ingestRoutes(app, { ...deps, now: deps.now ?? Date.now });
-  healthRoutes(app, deps.store, deps.metrics, deps.health ?? { shuttingDown: false });
+  healthRoutes(app, {
+    store: deps.store,
+    metrics: deps.metrics,
+    state: deps.health ?? { shuttingDown: false },
+    ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
+    throttle: bearerThrottle,
+  });
   statusPageRoutes(app);
   if (config.ADMIN_TOKEN) {
     const summary = {
@@ -63,9 +78,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       startedAt: new Date(),
       ...(deps.logout ? { recentLogouts: deps.logout.recent } : {}),
     };
-    adminRoutes(app, { store: deps.store, token: config.ADMIN_TOKEN, forwarding: deps.forwarding, summary });
+    adminRoutes(app, { store: deps.store, token: config.ADMIN_TOKEN, throttle: bearerThrottle, forwarding: deps.forwarding, summary });
   }
-  if (deps.logout && config.LOGOUT_STREAM_TOKEN) logoutRoutes(app, { ...deps.logout, token: config.LOGOUT_STREAM_TOKEN });
+  if (deps.logout && config.LOGOUT_STREAM_TOKEN) {
+    logoutRoutes(app, { ...deps.logout, token: config.LOGOUT_STREAM_TOKEN, throttle: bearerThrottle });
+  }
   if (deps.backchannel) backchannelLogoutRoutes(app, deps.backchannel);
   return app;
 }

@@ -47,6 +47,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly connectionsRefused = new Counter({
+    name: 'kcr_connections_refused_total',
+    help: 'Connections closed at once because their address already held MAX_CONNECTIONS_PER_ADDRESS',
+    registers: [this.registry],
+  });
+
   readonly unknownEnums = new Counter({
     name: 'kcr_ingest_unknown_enums_total',
     help: 'FlatBuffer enum bytes stored as UNKNOWN, by sender and field: a constant the emitter build lacks, or a wrong KEYCLOAK_VERSION',

@@ -164,7 +164,12 @@ describe('failures', () => {
     expect((await r.store.groupState('slow')).pending).toBe(0);
 
     s.behave = () => ({ status: 204 });
-    const job = await adminCall(r, 'POST', '/admin/destinations/slow/redrive');
+    // As `curl -X POST -H 'Content-Type: application/json'` sends it: a JSON content type, no body (= all).
+    const redrive = await request(`${r.url}/admin/destinations/slow/redrive`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    });
+    const job = { status: redrive.statusCode, json: (await redrive.body.json()) as { id: string } };
     expect(job.status).toBe(202);
     await until(async () => (await adminCall(r, 'GET', `/admin/jobs/${job.json.id}`)).json.state === 'done', 10_000, 'redrive');
     expect((await adminCall(r, 'GET', `/admin/jobs/${job.json.id}`)).json).toMatchObject({ delivered: 1, deadLettered: 0 });

@@ -42,7 +42,7 @@ it('answers 503 with Retry-After while Redis is down, then 200 again once it is 
 
   await redis.start();
   await until(async () => (await request(`${relay.url}/readyz`)).statusCode === 200, 10_000);
-  // The same uid, resent as the emitter would, is now stored: the 503 stored nothing.
+  // The same uid, resent as the emitter would, is now stored: Redis was down, the write never reached it.
   const after = await postEvent(relay.url, loginEventJson(uid));
   expect(after.json).toEqual({ status: 'accepted', uid });
 });

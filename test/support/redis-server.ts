@@ -15,6 +15,8 @@ export interface TestRedis {
   start(): Promise<void>;
   /** Stops it for good and removes its data dir. */
   dispose(): Promise<void>;
+  /** Sends a signal to the server (SIGSTOP/SIGCONT: a Redis that hangs without closing its connections). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 export function redisServerBinary(): string {
@@ -111,6 +113,11 @@ export async function startTestRedis(options: { extraArgs?: string[]; port?: num
     url: `redis://127.0.0.1:${port}`,
     start,
     stop,
+    signal: (signal) => {
+      const c = child as ChildProcess | null;
+      if (!c || c.exitCode !== null) throw new Error(`redis-server on port ${port} is not running`);
+      c.kill(signal);
+    },
     dispose: async () => {
       await stop();
       rmSync(dir, { recursive: true, force: true });

@@ -1,11 +1,21 @@
-// Repeated authentication failures from one address are answered 429 for the rest of a window:
-// a guessing client is slowed down without touching the store. Counters live in memory per replica
-// (a load balancer spreads a guesser over replicas, multiplying its budget by their number at most).
+// Throttling of failed authentications. Callers check the credential first (constant time) and
+// consult the throttle only for a request that failed it: a correct credential is always admitted,
+// so nobody's failures, from any address, can lock the emitter (or an operator) out, and a success
+// resets nothing, so guesses interleaved with a legitimate sender's successes are still counted.
+// Failures are counted per (address, username) with `maxFailures`, and per address with
+// ADDRESS_FACTOR times that, so that a sender spraying usernames is throttled too. Beyond the budget
+// a failing request is answered 429 for the rest of the window instead of 401. Counters live in
+// memory per replica (a load balancer spreads a guesser over replicas, multiplying its budget by
+// their number at most).
+import { createHash } from 'node:crypto';
 
 interface Window {
   startedAt: number;
   failures: number;
 }
+
+/** The per-address budget is this many times the per-(address, username) one. */
+export const ADDRESS_FACTOR = 10;
 
 export class AuthThrottle {
   private readonly windows = new Map<string, Window>();
@@ -13,19 +23,30 @@ export class AuthThrottle {
   constructor(
     private readonly maxFailures: number,
     private readonly windowMs: number,
-    /** Bound on tracked addresses, so that a spray of sources cannot grow memory without limit. */
+    /** Bound on tracked keys, so that a spray of sources cannot grow memory without limit. */
     private readonly maxTracked = 100_000,
   ) {}
 
-  /** Seconds until `address` may try again, or 0 when it is not throttled. */
-  retryAfterSeconds(address: string, nowMs: number): number {
-    const w = this.current(address, nowMs);
-    if (!w || w.failures < this.maxFailures) return 0;
+  /** Seconds until a failing request from `address` as `username` may be answered 401 again, or 0. */
+  retryAfterSeconds(address: string, username: string, nowMs: number): number {
+    return Math.max(
+      this.retryAfter(this.current(addressKey(address), nowMs), this.maxFailures * ADDRESS_FACTOR, nowMs),
+      this.retryAfter(this.current(userKey(address, username), nowMs), this.maxFailures, nowMs),
+    );
+  }
+
+  recordFailure(address: string, username: string, nowMs: number): void {
+    this.count(addressKey(address), nowMs);
+    this.count(userKey(address, username), nowMs);
+  }
+
+  private retryAfter(w: Window | undefined, limit: number, nowMs: number): number {
+    if (!w || w.failures < limit) return 0;
     return Math.max(1, Math.ceil((w.startedAt + this.windowMs - nowMs) / 1000));
   }
 
-  recordFailure(address: string, nowMs: number): void {
-    const w = this.current(address, nowMs);
+  private count(key: string, nowMs: number): void {
+    const w = this.current(key, nowMs);
     if (w) {
       w.failures += 1;
       return;
@@ -35,26 +56,27 @@ export class AuthThrottle {
       const oldest = this.windows.keys().next();
       if (!oldest.done) this.windows.delete(oldest.value);
     }
-    this.windows.set(address, { startedAt: nowMs, failures: 1 });
+    this.windows.set(key, { startedAt: nowMs, failures: 1 });
   }
 
-  /** A successful authentication clears the address's record. */
-  recordSuccess(address: string): void {
-    this.windows.delete(address);
-  }
-
-  private current(address: string, nowMs: number): Window | undefined {
-    const w = this.windows.get(address);
+  private current(key: string, nowMs: number): Window | undefined {
+    const w = this.windows.get(key);
     if (w && nowMs - w.startedAt >= this.windowMs) {
-      this.windows.delete(address);
+      this.windows.delete(key);
       return undefined;
     }
     return w;
   }
 
   private evictExpired(nowMs: number): void {
-    for (const [address, w] of this.windows) {
-      if (nowMs - w.startedAt >= this.windowMs) this.windows.delete(address);
+    for (const [key, w] of this.windows) {
+      if (nowMs - w.startedAt >= this.windowMs) this.windows.delete(key);
     }
   }
 }
+
+const addressKey = (address: string): string => `a ${address}`;
+
+/** A digest, not the username itself: a username field may hold a secret (sender misconfigured), and it has no length bound. */
+const userKey = (address: string, username: string): string =>
+  `u ${address} ${createHash('sha256').update(username, 'utf8').digest('base64url').slice(0, 22)}`;

@@ -35,6 +35,11 @@ export class BasicAuthenticator {
     this.secretDigest = digest(secret);
   }
 
+  /** Whether `username` is one of AUTH_USERNAMES (false when the list is unset: any name is accepted, none is known). */
+  isListed(username: string): boolean {
+    return this.allowed !== null && this.allowed.has(username);
+  }
+
   /** The authenticated node name, or null. The secret is checked even for unknown users (no user probing by timing). */
   authenticate(credentials: BasicCredentials | null): string | null {
     if (!credentials) return null;

@@ -5,6 +5,7 @@ import { INT64_MAX, INT64_MIN } from '../../event/snowflake.js';
 import type { Forwarder } from '../../forward/forwarder.js';
 import type { ReplayJobs } from '../../forward/replay.js';
 import type { EventStore } from '../../store/event-store.js';
+import type { AuthThrottle } from '../auth/auth-throttle.js';
 import { requireBearer } from '../auth/bearer-auth.js';
 import { sendError } from '../error-reply.js';
 import { adminForwardingRoutes } from './admin-forwarding.js';
@@ -13,6 +14,7 @@ import { adminSummaryRoutes, type AdminSummaryDeps } from './admin-summary.js';
 export interface AdminDeps {
   store: EventStore;
   token: string;
+  throttle: AuthThrottle;
   forwarding?: { forwarder: Forwarder; jobs: ReplayJobs };
   summary: Omit<AdminSummaryDeps, 'forwarder'>;
 }
@@ -23,12 +25,18 @@ function isInt64Decimal(text: string): boolean {
   return v >= INT64_MIN && v <= INT64_MAX;
 }
 
-export function adminRoutes(app: FastifyInstance, { store, token, forwarding, summary }: AdminDeps): void {
+export function adminRoutes(app: FastifyInstance, { store, token, throttle, forwarding, summary }: AdminDeps): void {
   app.register(async (admin) => {
-    // Ingest reads raw bytes; admin requests are ordinary JSON.
-    admin.addContentTypeParser('application/json', { parseAs: 'string' }, admin.getDefaultJsonParser('error', 'error'));
+    // Ingest reads raw bytes; admin requests are ordinary JSON, and an empty body (a redrive of
+    // everything sent with a JSON content type) is no body rather than a syntax error.
+    const json = admin.getDefaultJsonParser('error', 'error');
+    admin.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      const text = body.toString();
+      if (text.trim() === '') return done(null, undefined);
+      return json(request, text, done);
+    });
 
-    admin.addHook('onRequest', requireBearer(token, 'kc-event-relay admin', KCR_ERR_ADMIN_AUTH));
+    admin.addHook('onRequest', requireBearer(token, 'kc-event-relay admin', KCR_ERR_ADMIN_AUTH, throttle));
 
     admin.get<{ Params: { uid: string } }>('/admin/events/:uid', async (request, reply) => {
       const { uid } = request.params;

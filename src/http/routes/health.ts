@@ -1,12 +1,24 @@
 import type { FastifyInstance } from 'fastify';
+import { KCR_ERR_METRICS_AUTH } from '../../errors.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { Metrics } from '../../metrics/metrics.js';
+import type { AuthThrottle } from '../auth/auth-throttle.js';
+import { requireBearer } from '../auth/bearer-auth.js';
 
 export interface HealthState {
   shuttingDown: boolean;
 }
 
-export function healthRoutes(app: FastifyInstance, store: EventStore, metrics: Metrics, state: HealthState): void {
+export interface HealthDeps {
+  store: EventStore;
+  metrics: Metrics;
+  state: HealthState;
+  /** METRICS_TOKEN: when set, /metrics asks for it as a bearer token. */
+  metricsToken?: string;
+  throttle: AuthThrottle;
+}
+
+export function healthRoutes(app: FastifyInstance, { store, metrics, state, metricsToken, throttle }: HealthDeps): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   // Ready = the store answers; a load balancer stops routing here while it does not, or while
@@ -19,7 +31,9 @@ export function healthRoutes(app: FastifyInstance, store: EventStore, metrics: M
       .send({ status: ready ? 'ready' : state.shuttingDown ? 'shutting-down' : 'store-unreachable', ...status });
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  // Open by default (counts and latencies, no event content); METRICS_TOKEN closes it.
+  const guard = metricsToken ? { onRequest: requireBearer(metricsToken, 'kc-event-relay metrics', KCR_ERR_METRICS_AUTH, throttle) } : {};
+  app.get('/metrics', guard, async (_request, reply) => {
     return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 }

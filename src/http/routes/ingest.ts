@@ -70,25 +70,33 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
     });
 
     // Authentication runs before the body is read: an unauthenticated client never makes us buffer it.
+    // The credential is checked first: a correct one is always admitted, whatever others failed.
     scope.addHook('onRequest', async (request, reply) => {
+      const credentials = parseBasicAuth(request.headers.authorization);
+      const node = authenticator.authenticate(credentials);
+      if (node !== null) {
+        request.node = node;
+        return undefined;
+      }
       const address = request.ip;
-      const retryAfter = throttle.retryAfterSeconds(address, now());
+      const username = credentials?.username ?? '';
+      const retryAfter = throttle.retryAfterSeconds(address, username, now());
       if (retryAfter > 0) {
         request.ingestOutcome = 'throttled';
         return sendError(reply, KCR_ERR_AUTH_THROTTLED(retryAfter), { 'retry-after': String(retryAfter) });
       }
-      const credentials = parseBasicAuth(request.headers.authorization);
-      const node = authenticator.authenticate(credentials);
-      if (node === null) {
-        throttle.recordFailure(address, now());
-        request.log.warn({ address, username: credentials?.username }, 'ingest authentication failed');
-        request.ingestOutcome = 'unauthorized';
-        return sendError(reply, credentials ? KCR_ERR_AUTH_INVALID() : KCR_ERR_AUTH_MISSING(), {
-          'www-authenticate': 'Basic realm="kc-event-relay", charset="UTF-8"',
-        });
-      }
-      throttle.recordSuccess(address);
-      request.node = node;
+      throttle.recordFailure(address, username, now());
+      // The username only when it is a configured node name: a sender with username and secret
+      // swapped would otherwise write the secret into the logs.
+      const known = credentials !== null && authenticator.isListed(username);
+      request.log.warn(
+        { address, credentials: credentials ? 'invalid' : 'missing', ...(known ? { username } : {}) },
+        'ingest authentication failed',
+      );
+      request.ingestOutcome = 'unauthorized';
+      return sendError(reply, credentials ? KCR_ERR_AUTH_INVALID() : KCR_ERR_AUTH_MISSING(), {
+        'www-authenticate': 'Basic realm="kc-event-relay", charset="UTF-8"',
+      });
     });
 
     const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {

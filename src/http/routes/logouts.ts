@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { KCR_ERR_LOGOUT_AUTH, KCR_ERR_REVOCATION_QUERY } from '../../errors.js';
 import type { LoggedMessage, LogoutBus, LogoutStream } from '../../logout/bus.js';
 import type { RevocationClaims } from '../../logout/revocation.js';
+import type { AuthThrottle } from '../auth/auth-throttle.js';
 import { requireBearer } from '../auth/bearer-auth.js';
 import { sendError } from '../error-reply.js';
 
@@ -15,6 +16,7 @@ export interface LogoutRoutesDeps {
   /** Null with Redis, where nodes subscribe to the channels themselves. */
   stream: LogoutStream | null;
   token: string;
+  throttle: AuthThrottle;
   /** Comment lines keeping idle proxies from closing the stream. */
   heartbeatMs?: number;
 }
@@ -25,7 +27,7 @@ export function logoutRoutes(app: FastifyInstance, deps: LogoutRoutesDeps): void
   const open = new Set<ServerResponse>();
 
   app.register(async (scope) => {
-    scope.addHook('onRequest', requireBearer(deps.token, 'kc-event-relay logouts', KCR_ERR_LOGOUT_AUTH));
+    scope.addHook('onRequest', requireBearer(deps.token, 'kc-event-relay logouts', KCR_ERR_LOGOUT_AUTH, deps.throttle));
 
     scope.get<{ Querystring: Record<string, string | undefined> }>('/logouts/revoked', async (request, reply) => {
       const q = request.query;

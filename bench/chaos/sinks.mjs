@@ -1,0 +1,106 @@
+// A webhook destination the harness can break: up (200), down (listener closed, connections cut),
+// answering 500, answering 429 with Retry-After, or hanging (no answer; the relay's timeoutMs cuts
+// it). It records every event it acknowledged with 2xx, checks each body against what the emitters
+// sent (uid = webhook-id, type, session, Latin-1 username), and counts repeated acknowledgements.
+import { createServer } from 'node:http';
+
+export class ChaosSink {
+  constructor({ name, port, registry }) {
+    Object.assign(this, { name, port, registry });
+    this.mode = 'ok';
+    this.server = null;
+    this.sockets = new Set();
+    this.hanging = new Set();
+    /** uid -> times acknowledged with 2xx */
+    this.delivered = new Map();
+    this.requests = 0;
+    /** Bodies that do not match what was sent, or uids nobody sent. */
+    this.unexpected = [];
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.port}/hook`;
+  }
+
+  async start() {
+    const server = createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => this.#answer(req, res, Buffer.concat(chunks).toString('utf8')));
+    });
+    server.keepAliveTimeout = 30_000;
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', resolve);
+    });
+    this.port = server.address().port;
+    this.server = server;
+  }
+
+  #answer(req, res, body) {
+    this.requests += 1;
+    switch (this.mode) {
+      case 'error500':
+        return res.writeHead(500).end();
+      case 'throttle429':
+        return res.writeHead(429, { 'retry-after': '1' }).end();
+      case 'hang':
+        this.hanging.add(res);
+        res.on('close', () => this.hanging.delete(res));
+        return undefined;
+      default:
+        this.#record(String(req.headers['webhook-id']), body);
+        return res.writeHead(200).end();
+    }
+  }
+
+  #record(uid, body) {
+    this.delivered.set(uid, (this.delivered.get(uid) ?? 0) + 1);
+    if (this.delivered.get(uid) > 1) return;
+    const sent = this.registry.get(uid);
+    let got;
+    try {
+      got = JSON.parse(body);
+    } catch {
+      got = null;
+    }
+    const problem = !sent?.posted
+      ? 'never sent'
+      : !got || got.uid !== uid
+        ? 'body uid differs from webhook-id'
+        : got.kind !== sent.kind
+          ? `kind ${got.kind} instead of ${sent.kind}`
+          : sent.kind === 'event' && (got.type !== sent.type || got.sessionId !== sent.sessionId || got.details?.username !== sent.username)
+            ? 'fields differ from what was sent'
+            : null;
+    if (problem && this.unexpected.length < 1_000) this.unexpected.push({ uid, problem, body: body.slice(0, 300) });
+  }
+
+  /** Sets the behaviour; down closes the listener and cuts every connection, up listens again on the same port. */
+  async set(mode) {
+    if (mode === 'down' && this.server) {
+      const server = this.server;
+      this.server = null;
+      for (const s of this.sockets) s.destroy();
+      await new Promise((resolve) => server.close(() => resolve()));
+    } else if (mode !== 'down' && !this.server) {
+      await this.start();
+    }
+    if (this.mode === 'hang' && mode !== 'hang') for (const res of this.hanging) res.destroy();
+    this.mode = mode;
+  }
+
+  async stop() {
+    await this.set('down');
+  }
+
+  duplicates() {
+    let n = 0;
+    for (const times of this.delivered.values()) n += times - 1;
+    return n;
+  }
+}
