@@ -189,6 +189,18 @@ export const KCR_ERR_OVERLOADED = define('KCR_ERR_OVERLOADED', {
   message: (why: string) => `The relay is overloaded (${why}); nothing was stored, retry later`,
 });
 
+export const KCR_ERR_STORE_LAYOUT = define('KCR_ERR_STORE_LAYOUT', {
+  status: 503,
+  message: (prefix: string, recorded: number, configured: number) =>
+    `The Redis data under KEY_PREFIX=${prefix} was written with PARTITIONS=${recorded}; this relay runs with PARTITIONS=${configured} and refuses to write: set PARTITIONS=${recorded}, or use another KEY_PREFIX for the new layout (docs/key-layout.md)`,
+});
+
+export const KCR_ERR_NOT_REPLICATED = define('KCR_ERR_NOT_REPLICATED', {
+  status: 503,
+  message: (acknowledged: number, wanted: number, timeoutMs: number) =>
+    `Stored on the Redis primary, but only ${acknowledged} of the ${wanted} replicas of REDIS_WAIT_REPLICAS confirmed it within ${timeoutMs} ms: not confirmed, resend (the resend is a duplicate)`,
+});
+
 export const KCR_ERR_NO_GROUP = define('KCR_ERR_NO_GROUP', {
   status: 503,
   message: (group: string) => `Consumer group "${group}" does not exist (never created, or lost with the store's data)`,

@@ -42,15 +42,30 @@ export interface Relay {
   close(): Promise<void>;
 }
 
+/**
+ * A publish takes milliseconds, so the logout publisher's entries are stale long before a slow
+ * destination's: FORWARD_CLAIM_IDLE, but at most 30 s.
+ */
+function logoutClaimIdle(config: Config): number {
+  return Math.min(config.FORWARD_CLAIM_IDLE, 30_000);
+}
+
 export async function createRelay(config: Config, options: RelayOptions): Promise<Relay> {
   const { logger } = options;
   const { store, backend, description } = await createStore(config, logger);
   const senders = new SenderSettings(config);
   const health: HealthState = { shuttingDown: false };
+  // One read of the store's status serves a scrape's gauges (it asks every Redis primary for INFO).
+  let statusRead: { at: number; status: ReturnType<EventStore['status']> } | null = null;
+  const status = () => {
+    if (!statusRead || Date.now() - statusRead.at > 500) statusRead = { at: Date.now(), status: store.status() };
+    return statusRead.status;
+  };
   const metrics = new Metrics({
     bufferLength: () => store.bufferLength(),
     bufferCapacity: config.BUFFER_CAPACITY,
-    ready: async () => !health.shuttingDown && (await store.status()).reachable,
+    ready: async () => !health.shuttingDown && (await status()).reachable,
+    replication: async () => (await status()).replication,
   });
   const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
   const consumer = options.consumer ?? consumerName(config.RELAY_WORKER_ID);
@@ -68,7 +83,7 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
   const logout =
     options.logout === false
       ? null
-      : new LogoutService({ config, store, backend, registry: metrics.registry, lost: metrics.lost, log: logger, publisher: { consumer, ...blockMs } });
+      : new LogoutService({ config, store, backend, registry: metrics.registry, lost: metrics.lost, log: logger, publisher: { consumer, claimIdleMs: logoutClaimIdle(config), ...blockMs } });
   const backchannel =
     logout && config.BACKCHANNEL_ISSUERS
       ? new BackchannelReceiver({ config, bus: logout.bus, nextId: logout.nextId, registry: metrics.registry, log: logger })

@@ -55,6 +55,12 @@ const schema = z
     // CA bundle for rediss:// servers whose certificate is not signed by a public CA (self-hosted TLS).
     REDIS_TLS_CA_FILE: z.string().min(1).optional(),
     REDIS_COMMAND_TIMEOUT: duration('REDIS_COMMAND_TIMEOUT', '1s'),
+    // Hash-tagged partitions of the Redis keys (docs/key-layout.md): 1 is the layout of every relay
+    // before them; more spread a Redis Cluster's load over shards. Fixed for a store's lifetime.
+    PARTITIONS: z.coerce.number().int().min(1).max(64).default(1),
+    // N >= 1: ingest answers 200 only once WAIT N confirms the batch reached N replicas (503 otherwise).
+    REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
+    REDIS_WAIT_TIMEOUT: duration('REDIS_WAIT_TIMEOUT', '500ms'),
     DATA_DIR: z.string().min(1).default('./data'),
     KEY_PREFIX: z
       .string()
@@ -124,6 +130,10 @@ const schema = z
   .refine((c) => !(c.REDIS_URL && c.REDIS_CLUSTER_NODES), {
     message: 'set either REDIS_URL or REDIS_CLUSTER_NODES, not both',
     path: ['REDIS_CLUSTER_NODES'],
+  })
+  .refine((c) => c.REDIS_WAIT_REPLICAS === 0 || c.REDIS_WAIT_TIMEOUT < c.REDIS_COMMAND_TIMEOUT, {
+    message: 'REDIS_WAIT_TIMEOUT must be shorter than REDIS_COMMAND_TIMEOUT, which bounds the whole write',
+    path: ['REDIS_WAIT_TIMEOUT'],
   });
 
 export type Config = z.infer<typeof schema>;

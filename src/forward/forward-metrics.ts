@@ -49,5 +49,16 @@ export class ForwardMetrics {
     new Gauge({ name: 'kcr_forward_lag', help: 'Buffered events not yet handed to the destination', labelNames, registers, collect: fromStore('lag') });
     new Gauge({ name: 'kcr_forward_pending', help: 'Events handed out but not yet acknowledged', labelNames, registers, collect: fromStore('pending') });
     new Gauge({ name: 'kcr_forward_dead_letters', help: 'Dead letters waiting for a redrive', labelNames, registers, collect: fromStore('deadLetters') });
+    new Gauge({
+      name: 'kcr_forward_partition_lag',
+      help: 'kcr_forward_lag per partition of the ring buffer (PARTITIONS): a partition left behind shows here',
+      labelNames: ['destination', 'partition'] as const,
+      registers,
+      async collect() {
+        for (const [name, state] of await groupStates.getAll(destinations)) {
+          state?.partitionLag.forEach((lag, partition) => this.set({ destination: name, partition: String(partition) }, lag));
+        }
+      },
+    });
   }
 }

@@ -1,6 +1,7 @@
 // Prometheus metrics of one relay instance, on a registry of its own (so several instances in one
 // process, as in tests, do not collide).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Replication } from '../store/redis/replication.js';
 
 export interface StoreGauges {
   /** Entries in the ring buffer now (read from the store on scrape). */
@@ -8,6 +9,8 @@ export interface StoreGauges {
   bufferCapacity: number;
   /** What /readyz answers: the store reachable and the process not draining. */
   ready: () => Promise<boolean>;
+  /** Redis only: how far the replicas lag (undefined for the embedded store). */
+  replication: () => Promise<Replication | undefined>;
 }
 
 export class Metrics {
@@ -84,5 +87,17 @@ export class Metrics {
       },
     });
     new Gauge({ name: 'kcr_buffer_capacity', help: 'The ring buffer bound (BUFFER_CAPACITY)', registers: [this.registry] }).set(gauges.bufferCapacity);
+    const replicationGauge = (name: string, help: string, field: 'minReplicas' | 'maxLagBytes') =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        async collect() {
+          const replication = await gauges.replication().catch(() => undefined);
+          if (replication) this.set(replication[field]);
+        },
+      });
+    replicationGauge('kcr_redis_replicas', 'The fewest online replicas any Redis primary of the store has (REDIS_WAIT_REPLICAS waits for them)', 'minReplicas');
+    replicationGauge('kcr_redis_replication_lag_bytes', "The most bytes of a Redis primary's writes a replica has yet to copy: what a failover would lose without REDIS_WAIT_REPLICAS", 'maxLagBytes');
   }
 }

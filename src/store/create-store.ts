@@ -3,6 +3,7 @@
 // beside the event store (the logout bus) get their connection from what is decided here.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/env.js';
+import { KCR_ERR_CONFIG, KCR_ERR_STORE_LAYOUT, type KcrError } from '../errors.js';
 import { createRedisClient, waitReady, type RedisClient } from '../redis/connect.js';
 import { defineLuaCommands } from '../redis/lua-commands.js';
 import type { EmbeddedDb } from './embedded/embedded-db.js';
@@ -26,6 +27,17 @@ export interface CreatedStore {
 
 const STORE_LUA = new URL('./redis/lua/', import.meta.url);
 
+/** A PARTITIONS mismatch found at start-up stops the relay (exit 78, naming the variable). */
+async function refuseOtherLayout(store: RedisEventStore, client: RedisClient): Promise<void> {
+  try {
+    await store.checkLayout();
+  } catch (err) {
+    if ((err as KcrError).code !== KCR_ERR_STORE_LAYOUT.code) return;
+    client.disconnect();
+    throw KCR_ERR_CONFIG(`- PARTITIONS: ${(err as Error).message}`);
+  }
+}
+
 export async function createStore(config: Config, log?: FastifyBaseLogger): Promise<CreatedStore> {
   const policy = {
     capacity: config.BUFFER_CAPACITY,
@@ -35,9 +47,17 @@ export async function createStore(config: Config, log?: FastifyBaseLogger): Prom
   if (config.REDIS_URL || config.REDIS_CLUSTER_NODES) {
     const client = createRedisClient(config);
     defineLuaCommands(client, STORE_LUA);
-    const store = new RedisEventStore(client, policy, config.KEY_PREFIX, log);
-    // Unreachable Redis at start is not fatal: ingest answers 503 and /readyz fails until it is back.
+    const store = new RedisEventStore(client, {
+      policy,
+      prefix: config.KEY_PREFIX,
+      partitions: config.PARTITIONS,
+      wait: config.REDIS_WAIT_REPLICAS > 0 ? { replicas: config.REDIS_WAIT_REPLICAS, timeoutMs: config.REDIS_WAIT_TIMEOUT } : null,
+      log,
+    });
+    // Unreachable Redis at start is not fatal: ingest answers 503 and /readyz fails until it is back
+    // (and the layout is checked then, before the first write).
     const ready = await waitReady(client, 5_000);
+    if (ready) await refuseOtherLayout(store, client);
     const where = config.REDIS_CLUSTER_NODES ? `Redis Cluster (${config.REDIS_CLUSTER_NODES.join(',')})` : 'Redis';
     return {
       store,

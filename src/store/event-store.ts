@@ -1,6 +1,7 @@
 // The store stage's contract: what ingest (and later forwarding and logout publishing) needs from
 // storage. Implemented by the Redis store (production, many replicas) and the embedded store.
 import type { CanonicalEvent } from '../event/canonical.js';
+import type { Replication } from './redis/replication.js';
 
 /** An event the ring buffer's bound pushed out before it was ever handed to `destination`. */
 export interface LostEvent {
@@ -81,6 +82,8 @@ export interface GroupState {
   lag: number;
   /** Dead letters waiting for a redrive. */
   deadLetters: number;
+  /** `lag` per partition of the ring buffer (PARTITIONS; one entry without partitions). */
+  partitionLag: number[];
 }
 
 /**
@@ -127,6 +130,10 @@ export interface QuarantinedBody extends QuarantineRecord {
 export interface StoreStatus {
   store: 'redis' | 'redis-cluster' | 'embedded';
   reachable: boolean;
+  /** Redis: PARTITIONS of the key layout. */
+  partitions?: number;
+  /** Redis: how far its replicas lag (src/store/redis/replication.ts). */
+  replication?: Replication;
   /** true when only this one process may use the store (embedded): scale out with Redis instead. */
   singleReplica?: boolean;
   detail?: string;

@@ -1,5 +1,6 @@
-// The same relay on a real Redis Cluster: every Lua step touches one hash slot ({p0}), so ingest,
-// dedup, lookup and forwarding work unchanged.
+// The same relay on a real Redis Cluster: every Lua step touches one hash slot (its partition's
+// {pN}), so ingest, dedup, lookup and forwarding work unchanged, and PARTITIONS spread them.
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { request } from 'undici';
 import { postEvent } from '../support/http.js';
@@ -35,4 +36,34 @@ it('ingests, deduplicates, looks up and forwards on Redis Cluster', async () => 
   await until(() => sink.delivered.includes(uid), 10_000, 'forwarded through the cluster');
   const ready = (await (await request(`${relay.url}/readyz`)).body.json()) as { store: string };
   expect(ready.store).toBe('redis-cluster');
+});
+
+it('with PARTITIONS=6, spreads the ring buffer over the shards and still delivers every event once', async () => {
+  const spread = await startRelay({
+    REDIS_CLUSTER_NODES: cluster.nodes.join(','),
+    PARTITIONS: '6',
+    DESTINATIONS: JSON.stringify([{ name: 'audit', url: sink.url }]),
+  });
+  try {
+    const uids = Array.from({ length: 40 }, () => freshUid());
+    for (const uid of uids) expect((await postEvent(spread.url, loginEventJson(uid))).json.status).toBe('accepted');
+    await until(() => uids.every((u) => sink.delivered.includes(u)), 15_000, 'every event forwarded');
+    // The partitions' streams live on more than one primary: the load spreads over the shards.
+    const owners = new Set<string>();
+    for (let p = 0; p < 6; p++) {
+      const key = `${spread.config.KEY_PREFIX}{p${p}}:events`;
+      for (const node of cluster.nodes) {
+        const [host, port] = node.split(':');
+        const direct = new Redis({ host, port: Number(port), lazyConnect: true });
+        await direct.connect();
+        if ((await direct.exists(key).catch(() => 0)) === 1) owners.add(node);
+        direct.disconnect();
+      }
+    }
+    expect(owners.size).toBeGreaterThan(1);
+    const ready = (await (await request(`${spread.url}/readyz`)).body.json()) as { partitions: number; replication: { primaries: number } };
+    expect(ready).toMatchObject({ partitions: 6, replication: { primaries: 3 } });
+  } finally {
+    await spread.close();
+  }
 });

@@ -449,7 +449,7 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       const deadAt = Date.parse('2025-01-02T03:04:05.678Z');
       await store.deadLetter('audit', ea!, { attempts: 5, lastStatus: 500, lastError: 'HTTP 500' }, deadAt);
       await store.deadLetter('audit', eb!, { attempts: 3, lastStatus: null, lastError: 'timeout' }, deadAt + 1);
-      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 0, deadLetters: 2 });
+      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 0, deadLetters: 2, partitionLag: [0] });
       await sleep(60);
       expect(await store.claimStale('audit', 'c2', 0, 10)).toEqual({ entries: [], gone: 0 });
 
@@ -499,15 +499,15 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
     it('reports pending, lag and dead letters per group (a group not created yet lags by the whole buffer)', async () => {
       const store = await open();
       await store.ensureGroup('audit', 'start');
-      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 0, deadLetters: 0 });
+      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 0, deadLetters: 0, partitionLag: [0] });
       await fill(store, 4);
-      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 4, deadLetters: 0 });
+      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 4, deadLetters: 0, partitionLag: [4] });
       const handed = await store.readNew('audit', 'c1', 3, 0);
-      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 3, lag: 1, deadLetters: 0 });
+      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 3, lag: 1, deadLetters: 0, partitionLag: [1] });
       await store.ack('audit', [handed[0]!.id, handed[1]!.id]);
       await store.deadLetter('audit', handed[2]!, { attempts: 1, lastStatus: 410, lastError: 'HTTP 410' }, Date.now());
-      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 1, deadLetters: 1 });
-      expect(await store.groupState('never-created')).toEqual({ group: 'never-created', pending: 0, lag: 4, deadLetters: 0 });
+      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 1, deadLetters: 1, partitionLag: [1] });
+      expect(await store.groupState('never-created')).toEqual({ group: 'never-created', pending: 0, lag: 4, deadLetters: 0, partitionLag: [4] });
     });
 
     it('keeps two groups independent', async () => {
@@ -520,8 +520,8 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       const logout = await store.readNew('logout', 'c1', 10, 0);
       expect(logout.map((e) => [e.event, e.deliveries])).toEqual(events.map((e) => [e, 1]));
       await store.deadLetter('logout', logout[0]!, { attempts: 2, lastStatus: 502, lastError: 'HTTP 502' }, Date.now());
-      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 0, deadLetters: 0 });
-      expect(await store.groupState('logout')).toEqual({ group: 'logout', pending: 2, lag: 0, deadLetters: 1 });
+      expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 0, deadLetters: 0, partitionLag: [0] });
+      expect(await store.groupState('logout')).toEqual({ group: 'logout', pending: 2, lag: 0, deadLetters: 1, partitionLag: [0] });
       expect(await store.listDeadLetters('audit', 10)).toEqual([]);
     });
   });

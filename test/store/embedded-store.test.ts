@@ -54,7 +54,7 @@ describe('embedded store files', () => {
     const again = open(dir);
     expect(await again.append(events[0]!, Date.now())).toEqual({ status: 'duplicate' });
     expect(await again.lookup(events[2]!.uid)).toMatchObject({ status: 'found', event: events[2] });
-    expect(await again.groupState('audit')).toEqual({ group: 'audit', pending: 1, lag: 1, deadLetters: 1 });
+    expect(await again.groupState('audit')).toEqual({ group: 'audit', pending: 1, lag: 1, deadLetters: 1, partitionLag: [1] });
     const [claimed] = (await again.claimStale('audit', 'c2', 0, 10)).entries;
     expect(claimed).toMatchObject({ id: handed!.id, deliveries: 2 });
   });

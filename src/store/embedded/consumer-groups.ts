@@ -129,7 +129,7 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
       const lag = oldest === null || newest === null ? 0 : newest - Math.max(found?.lastDelivered ?? 0, oldest - 1);
       const pending = one<{ n: number }>(this.sql.countPending, group)!.n;
       const deadLetters = one<{ n: number }>(this.sql.countDeadLetters, group)!.n;
-      return { group, pending, lag, deadLetters };
+      return { group, pending, lag, deadLetters, partitionLag: [lag] };
     });
   }
 

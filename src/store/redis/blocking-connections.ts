@@ -25,7 +25,12 @@ export class BlockingConnections {
     return client as Redis;
   }
 
+  /**
+   * Disconnects at once: a read still blocked on a quiet partition would hold QUIT for its whole
+   * BLOCK time. Whatever such a read was handed stays pending for this consumer, resumed at its
+   * next start (or claimed by another replica).
+   */
   async close(): Promise<void> {
-    for (const c of this.byGroup.values()) await c.quit().catch(() => c.disconnect());
+    for (const c of this.byGroup.values()) c.disconnect();
   }
 }

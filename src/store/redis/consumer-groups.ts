@@ -1,6 +1,8 @@
 // Consumer groups over the ring buffer (Redis streams): each destination and the logout publisher
-// reads its own group; entries stay pending until acknowledged or dead-lettered, and pending
-// entries of a dead consumer are claimed by another (XPENDING + XCLAIM).
+// reads its own group, on the stream of every partition; entries stay pending until acknowledged or
+// dead-lettered, and pending entries of a dead consumer are claimed by another (XPENDING + XCLAIM).
+// An entry's id says its partition (`<partition>/<stream id>`; the bare stream id with one
+// partition, as before partitions existed).
 import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
@@ -12,79 +14,127 @@ import { asStoreError, fieldsOf, redisCall, replyErrorKind, type RawEntry } from
 /** XPENDING's extended form: id, consumer, idle ms, times delivered. */
 type PendingRow = [id: string, consumer: string, idleMs: number, deliveries: number];
 
-/** Entries whose data was trimmed by the bound come back with null fields: they are left out. */
-function toEntries(raw: RawEntry[], deliveries: (id: string) => number): StoredEntry[] {
-  const out: StoredEntry[] = [];
-  for (const [id, fields] of raw) {
-    if (!fields) continue;
-    const body = fieldsOf(fields).event;
-    if (body !== undefined) out.push({ id, event: JSON.parse(body) as CanonicalEvent, body, deliveries: deliveries(id) });
-  }
-  return out;
+/** Blocking reads of one group still out, and the entries they brought that nobody took yet. */
+interface GroupReads {
+  inFlight: Map<number, Promise<void>>;
+  ready: StoredEntry[];
+  failure: unknown;
+  /** The partition the next sweep starts with: every partition gets its turn first. */
+  next: number;
 }
 
 export class RedisConsumerGroups implements ConsumerStore {
+  private readonly reads = new Map<string, GroupReads>();
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: PartitionKeys,
+    private readonly parts: readonly PartitionKeys[],
     private readonly blocking: BlockingConnections,
   ) {}
 
   async ensureGroup(group: string, from: 'start' | 'end'): Promise<void> {
-    try {
-      await this.redis.xgroup('CREATE', this.keys.events, group, from === 'start' ? '0' : '$', 'MKSTREAM');
-    } catch (err) {
-      if (replyErrorKind(err) !== 'BUSYGROUP') throw asStoreError(err);
+    for (const keys of this.parts) {
+      try {
+        await this.redis.xgroup('CREATE', keys.events, group, from === 'start' ? '0' : '$', 'MKSTREAM');
+      } catch (err) {
+        if (replyErrorKind(err) !== 'BUSYGROUP') throw asStoreError(err);
+      }
     }
   }
 
+  /**
+   * One partition: a blocking read, as before partitions. Several: a sweep without blocking, from
+   * a partition that turns, then (when all are empty) a blocking read on each at once, the first
+   * answer returned and later ones kept for the next call.
+   */
   async readNew(group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]> {
-    const client = blockMs > 0 ? await this.blocking.for(group, blockMs) : this.redis;
-    const args = ['GROUP', group, consumer, 'COUNT', count, ...(blockMs > 0 ? ['BLOCK', blockMs] : []), 'STREAMS', this.keys.events, '>'];
-    const reply = (await redisCall(
-      () => (client.xreadgroup as (...a: Array<string | number>) => Promise<unknown>)(...args),
-      group,
-    )) as Array<[string, RawEntry[]]> | null;
-    return reply ? toEntries(reply[0]?.[1] ?? [], () => 1) : [];
+    if (this.parts.length === 1) return this.readPartition(0, group, consumer, count, blockMs);
+    const reads = this.readsOf(group);
+    if (reads.ready.length > 0) return reads.ready.splice(0, count);
+    // Each partition's share first, so that a busy partition cannot starve the others; then the rest.
+    const out: StoredEntry[] = [];
+    const first = reads.next++ % this.parts.length;
+    const order = this.parts.map((_keys, i) => (first + i) % this.parts.length);
+    const share = Math.ceil(count / this.parts.length);
+    for (const p of order) out.push(...(await this.readPartition(p, group, consumer, Math.min(share, count - out.length), 0)));
+    for (const p of order) {
+      if (out.length >= count) break;
+      out.push(...(await this.readPartition(p, group, consumer, count - out.length, 0)));
+    }
+    if (out.length > 0 || blockMs <= 0) return out;
+    this.parts.forEach((_keys, p) => {
+      if (reads.inFlight.has(p)) return;
+      const read = this.readPartition(p, group, consumer, count, blockMs).then(
+        (entries) => void reads.ready.push(...entries),
+        (err: unknown) => void (reads.failure = err),
+      );
+      reads.inFlight.set(
+        p,
+        read.finally(() => reads.inFlight.delete(p)),
+      );
+    });
+    if (reads.inFlight.size > 0) await Promise.race(reads.inFlight.values());
+    if (reads.ready.length === 0 && reads.failure !== undefined) {
+      const failure = reads.failure;
+      reads.failure = undefined;
+      throw failure;
+    }
+    return reads.ready.splice(0, count);
   }
 
   async claimStale(group: string, consumer: string, minIdleMs: number, count: number): Promise<Claimed> {
-    const pending = (await redisCall(
-      () => this.redis.xpending(this.keys.events, group, 'IDLE', minIdleMs, '-', '+', count),
-      group,
-    )) as PendingRow[];
-    // XCLAIM re-checks the idle time per entry, so two replicas racing for the same entry cannot both win.
-    return this.claim(group, consumer, minIdleMs, pending);
+    const out: Claimed = { entries: [], gone: 0 };
+    for (const keys of this.parts) {
+      const left = count - out.entries.length;
+      if (left <= 0) break;
+      const pending = (await redisCall(
+        () => this.redis.xpending(keys.events, group, 'IDLE', minIdleMs, '-', '+', left),
+        group,
+      )) as PendingRow[];
+      // XCLAIM re-checks the idle time per entry, so two replicas racing for the same entry cannot both win.
+      const claimed = await this.claim(keys, group, consumer, minIdleMs, pending);
+      out.entries.push(...claimed.entries);
+      out.gone += claimed.gone;
+    }
+    return out;
   }
 
   async resumePending(group: string, consumer: string, afterId: string, count: number, exclude: ReadonlySet<string>): Promise<Resumed> {
-    const start = afterId === '0' ? '-' : `(${afterId}`;
-    const pending = (await redisCall(
-      () => this.redis.xpending(this.keys.events, group, start, '+', count, consumer),
-      group,
-    )) as PendingRow[];
-    const claimed = await this.claim(group, consumer, 0, pending.filter(([id]) => !exclude.has(id)));
-    return { ...claimed, cursor: pending.length < count ? null : (pending.at(-1)?.[0] ?? null) };
+    // One partition per call: the cursor moves on to the next partition once this one is walked.
+    const { partition, streamId } = this.locate(afterId);
+    const keys = this.keysOf(partition);
+    const start = streamId === '0' ? '-' : `(${streamId}`;
+    const pending = (await redisCall(() => this.redis.xpending(keys.events, group, start, '+', count, consumer), group)) as PendingRow[];
+    const claimed = await this.claim(keys, group, consumer, 0, pending.filter(([id]) => !exclude.has(this.idOf(partition, id))));
+    const last = pending.at(-1)?.[0];
+    let cursor: string | null = null;
+    if (pending.length === count && last !== undefined) cursor = this.idOf(partition, last);
+    else if (partition + 1 < this.parts.length) cursor = this.idOf(partition + 1, '0');
+    return { ...claimed, cursor };
   }
 
   async touch(group: string, consumer: string, ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await redisCall(() => this.redis.xclaim(this.keys.events, group, consumer, 0, ...ids, 'JUSTID'));
+    for (const [partition, streamIds] of this.byPartition(ids)) {
+      await redisCall(() => this.redis.xclaim(this.keysOf(partition).events, group, consumer, 0, ...streamIds, 'JUSTID'));
+    }
   }
 
   async ack(group: string, ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await redisCall(() => this.redis.xack(this.keys.events, group, ...ids));
+    for (const [partition, streamIds] of this.byPartition(ids)) {
+      await redisCall(() => this.redis.xack(this.keysOf(partition).events, group, ...streamIds));
+    }
   }
 
   async deadLetter(group: string, entry: StoredEntry, info: DeadLetterInfo, nowMs: number): Promise<void> {
+    const { partition, streamId } = this.locate(entry.id);
+    const keys = this.keysOf(partition);
     // One MULTI on keys of one hash slot: the entry is acknowledged if and only if it is kept as a
     // dead letter, with the bytes first stored, so that a redrive sends exactly them.
     const results = await redisCall(() =>
       this.redis
         .multi()
         .xadd(
-          this.keys.dead(group),
+          keys.dead(group),
           '*',
           'event',
           entry.body,
@@ -97,65 +147,98 @@ export class RedisConsumerGroups implements ConsumerStore {
           'deadAt',
           new Date(nowMs).toISOString(),
         )
-        .xack(this.keys.events, group, entry.id)
+        .xack(keys.events, group, streamId)
         .exec(),
     );
     const failed = results?.find(([err]) => err);
     if (!results || failed) throw KCR_ERR_STORE_UNAVAILABLE(failed?.[0]?.message ?? 'transaction aborted');
   }
 
+  /** Oldest first within each partition, partition after partition. */
   async listDeadLetters(group: string, count: number, afterId: string | null = null): Promise<DeadLetter[]> {
-    const start = afterId === null ? '-' : `(${afterId}`;
-    const raw = (await redisCall(() => this.redis.xrange(this.keys.dead(group), start, '+', 'COUNT', count))) as RawEntry[];
-    return raw.flatMap(([id, fields]) => {
-      if (!fields) return [];
-      const f = fieldsOf(fields);
-      const body = f.event ?? 'null';
-      return [
-        {
-          id,
+    const out: DeadLetter[] = [];
+    const from = afterId === null ? { partition: 0, streamId: null } : this.locate(afterId);
+    for (let p = from.partition; p < this.parts.length && out.length < count; p++) {
+      const start = p === from.partition && from.streamId !== null ? `(${from.streamId}` : '-';
+      const raw = (await redisCall(() => this.redis.xrange(this.keysOf(p).dead(group), start, '+', 'COUNT', count - out.length))) as RawEntry[];
+      for (const [id, fields] of raw) {
+        if (!fields) continue;
+        const f = fieldsOf(fields);
+        const body = f.event ?? 'null';
+        out.push({
+          id: this.idOf(p, id),
           event: JSON.parse(body) as CanonicalEvent,
           body,
           attempts: Number(f.attempts),
           lastStatus: f.lastStatus ? Number(f.lastStatus) : null,
           lastError: f.lastError ?? '',
           deadAt: f.deadAt ?? '',
-        },
-      ];
-    });
+        });
+      }
+    }
+    return out;
   }
 
   async removeDeadLetters(group: string, ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await redisCall(() => this.redis.xdel(this.keys.dead(group), ...ids));
+    for (const [partition, streamIds] of this.byPartition(ids)) {
+      await redisCall(() => this.redis.xdel(this.keysOf(partition).dead(group), ...streamIds));
+    }
   }
 
+  /** Oldest first within each partition, partition after partition. */
   async scan(afterId: string | null, count: number): Promise<StoredEntry[]> {
-    const raw = (await redisCall(() =>
-      this.redis.xrange(this.keys.events, afterId === null ? '-' : `(${afterId}`, '+', 'COUNT', count),
-    )) as RawEntry[];
-    return toEntries(raw, () => 0);
+    const out: StoredEntry[] = [];
+    const from = afterId === null ? { partition: 0, streamId: null } : this.locate(afterId);
+    for (let p = from.partition; p < this.parts.length && out.length < count; p++) {
+      const start = p === from.partition && from.streamId !== null ? `(${from.streamId}` : '-';
+      const raw = (await redisCall(() => this.redis.xrange(this.keysOf(p).events, start, '+', 'COUNT', count - out.length))) as RawEntry[];
+      out.push(...this.toEntries(p, raw, () => 0));
+    }
+    return out;
   }
 
   async groupState(group: string): Promise<GroupState> {
+    const states = await Promise.all(this.parts.map((keys) => this.partitionState(keys, group)));
+    return {
+      group,
+      pending: states.reduce((sum, s) => sum + s.pending, 0),
+      lag: states.reduce((sum, s) => sum + s.lag, 0),
+      deadLetters: states.reduce((sum, s) => sum + s.deadLetters, 0),
+      partitionLag: states.map((s) => s.lag),
+    };
+  }
+
+  async bufferLength(): Promise<number> {
+    const lengths = await redisCall(() => Promise.all(this.parts.map((keys) => this.redis.xlen(keys.events))));
+    return lengths.reduce((sum, n) => sum + n, 0);
+  }
+
+  private async partitionState(keys: PartitionKeys, group: string): Promise<{ pending: number; lag: number; deadLetters: number }> {
     const [groups, deadLetters] = await redisCall(() =>
       Promise.all([
-        this.redis.xinfo('GROUPS', this.keys.events) as Promise<Array<Array<string | number | null>>>,
-        this.redis.xlen(this.keys.dead(group)),
+        this.redis.xinfo('GROUPS', keys.events) as Promise<Array<Array<string | number | null>>>,
+        this.redis.xlen(keys.dead(group)),
       ]),
     );
     for (const raw of groups) {
       const info = new Map<string, string | number | null>();
       for (let i = 0; i + 1 < raw.length; i += 2) info.set(String(raw[i]), raw[i + 1] ?? null);
       if (info.get('name') !== group) continue;
-      return { group, pending: Number(info.get('pending')), lag: Number(info.get('lag') ?? 0), deadLetters };
+      return { pending: Number(info.get('pending')), lag: Number(info.get('lag') ?? 0), deadLetters };
     }
     // No group yet: nothing was ever handed to it.
-    return { group, pending: 0, lag: await this.bufferLength(), deadLetters };
+    return { pending: 0, lag: await redisCall(() => this.redis.xlen(keys.events)), deadLetters };
   }
 
-  async bufferLength(): Promise<number> {
-    return redisCall(() => this.redis.xlen(this.keys.events));
+  private async readPartition(partition: number, group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]> {
+    const keys = this.keysOf(partition);
+    const client = blockMs > 0 ? await this.blocking.for(`${group}#${partition}`, blockMs) : this.redis;
+    const args = ['GROUP', group, consumer, 'COUNT', count, ...(blockMs > 0 ? ['BLOCK', blockMs] : []), 'STREAMS', keys.events, '>'];
+    const reply = (await redisCall(
+      () => (client.xreadgroup as (...a: Array<string | number>) => Promise<unknown>)(...args),
+      group,
+    )) as Array<[string, RawEntry[]]> | null;
+    return reply ? this.toEntries(partition, reply[0]?.[1] ?? [], () => 1) : [];
   }
 
   /**
@@ -163,18 +246,63 @@ export class RedisConsumerGroups implements ConsumerStore {
    * first or dropped by Redis because the bound trimmed its entry: the latter are the group's
    * losses (entries leave the stream only by trimming), counted in the stats hash as at eviction.
    */
-  private async claim(group: string, consumer: string, minIdleMs: number, pending: PendingRow[]): Promise<Claimed> {
+  private async claim(keys: PartitionKeys, group: string, consumer: string, minIdleMs: number, pending: PendingRow[]): Promise<Claimed> {
     if (pending.length === 0) return { entries: [], gone: 0 };
     const deliveries = new Map(pending.map(([id, , , n]) => [id, Number(n) + 1]));
     const raw = (await redisCall(
-      () => this.redis.xclaim(this.keys.events, group, consumer, minIdleMs, ...pending.map(([id]) => id)),
+      () => this.redis.xclaim(keys.events, group, consumer, minIdleMs, ...pending.map(([id]) => id)),
       group,
     )) as RawEntry[];
     const claimed = new Set(raw.map(([id]) => id));
     const missing = pending.map(([id]) => id).filter((id) => !claimed.has(id));
-    const stillThere = await redisCall(() => Promise.all(missing.map((id) => this.redis.xrange(this.keys.events, id, id))));
+    const stillThere = await redisCall(() => Promise.all(missing.map((id) => this.redis.xrange(keys.events, id, id))));
     const gone = stillThere.filter((found) => found.length === 0).length;
-    if (gone > 0) await redisCall(() => this.redis.hincrby(this.keys.stats, `lost:${group}`, gone));
-    return { entries: toEntries(raw, (id) => deliveries.get(id) ?? 1), gone };
+    if (gone > 0) await redisCall(() => this.redis.hincrby(keys.stats, `lost:${group}`, gone));
+    return { entries: this.toEntries(keys.partition, raw, (id) => deliveries.get(id) ?? 1), gone };
+  }
+
+  /** Entries whose data was trimmed by the bound come back with null fields: they are left out. */
+  private toEntries(partition: number, raw: RawEntry[], deliveries: (id: string) => number): StoredEntry[] {
+    const out: StoredEntry[] = [];
+    for (const [id, fields] of raw) {
+      if (!fields) continue;
+      const body = fieldsOf(fields).event;
+      if (body !== undefined) out.push({ id: this.idOf(partition, id), event: JSON.parse(body) as CanonicalEvent, body, deliveries: deliveries(id) });
+    }
+    return out;
+  }
+
+  private readsOf(group: string): GroupReads {
+    let reads = this.reads.get(group);
+    if (!reads) {
+      reads = { inFlight: new Map(), ready: [], failure: undefined, next: 0 };
+      this.reads.set(group, reads);
+    }
+    return reads;
+  }
+
+  private idOf(partition: number, streamId: string): string {
+    return this.parts.length === 1 ? streamId : `${partition}/${streamId}`;
+  }
+
+  private locate(id: string): { partition: number; streamId: string } {
+    const slash = id.indexOf('/');
+    if (slash < 0) return { partition: 0, streamId: id };
+    return { partition: Number(id.slice(0, slash)), streamId: id.slice(slash + 1) };
+  }
+
+  private keysOf(partition: number): PartitionKeys {
+    const keys = this.parts[partition];
+    if (!keys) throw new Error(`no partition ${partition} in this store (PARTITIONS=${this.parts.length})`);
+    return keys;
+  }
+
+  private byPartition(ids: readonly string[]): Map<number, string[]> {
+    const out = new Map<number, string[]>();
+    for (const id of ids) {
+      const { partition, streamId } = this.locate(id);
+      out.set(partition, [...(out.get(partition) ?? []), streamId]);
+    }
+    return out;
   }
 }

@@ -4,10 +4,12 @@
 // caller gets its own outcome. One write and one Redis wake-up per turn instead of per event: on
 // loopback those cost far more than the script's work. If the call fails, every append of the batch
 // fails with it (503: not confirmed; a resend of an event that was in fact stored is a duplicate).
-// Lookups by uid read the same hashes (lua/getEvent-2.lua).
+// With REDIS_WAIT_REPLICAS, the script and a WAIT go out together and the batch is confirmed only
+// once that many replicas have it: a master that dies before its replica copied an answered write
+// would otherwise lose it. Lookups by uid read the same hashes (lua/getEvent-2.lua).
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { uidFields } from '../../event/snowflake.js';
-import { KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
+import { KCR_ERR_NOT_REPLICATED, KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
 import type { RedisClient } from '../../redis/connect.js';
 import { BUCKET_MS, placeUid } from '../dedup-window.js';
 import type { AppendOutcome, BufferPolicy, LookupOutcome, LostEvent } from '../event-store.js';
@@ -24,6 +26,19 @@ type Outcome = [status: string, ...rest: Array<string | number>];
 interface LuaCommands {
   appendEvents(...args: Array<string | number>): Promise<Outcome[]>;
   getEvent(...args: Array<string | number>): Promise<Array<string | number>>;
+}
+
+/** A pipeline with the script: it and the WAIT after it reach the same node, on one connection. */
+interface LuaPipeline {
+  appendEvents(...args: Array<string | number>): LuaPipeline;
+  wait(replicas: number, timeoutMs: number): LuaPipeline;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+
+/** REDIS_WAIT_REPLICAS and REDIS_WAIT_TIMEOUT. */
+export interface ReplicaWait {
+  replicas: number;
+  timeoutMs: number;
 }
 
 interface Pending {
@@ -43,9 +58,10 @@ export class RedisDedupAppend {
   private queuedBytes = 0;
 
   constructor(
-    client: RedisClient,
+    private readonly client: RedisClient,
     private readonly keys: PartitionKeys,
     private readonly policy: BufferPolicy,
+    private readonly wait: ReplicaWait | null = null,
   ) {
     this.lua = client as unknown as LuaCommands;
   }
@@ -83,7 +99,7 @@ export class RedisDedupAppend {
     for (const p of batch) args.push(p.uid, p.bucket, p.expireAtMs, p.body);
     let outcomes: Outcome[];
     try {
-      outcomes = await redisCall(() => this.lua.appendEvents(...args));
+      outcomes = await redisCall(() => (this.wait ? this.appendAndWait(args, this.wait) : this.lua.appendEvents(...args)));
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
@@ -93,6 +109,18 @@ export class RedisDedupAppend {
       if (reply) p.resolve(toOutcome(reply, p.late));
       else p.reject(KCR_ERR_STORE_UNAVAILABLE('the append script answered fewer outcomes than events'));
     });
+  }
+
+  private async appendAndWait(args: Array<string | number>, wait: ReplicaWait): Promise<Outcome[]> {
+    const pipeline = this.client.pipeline() as unknown as LuaPipeline;
+    const results = await pipeline.appendEvents(...args).wait(wait.replicas, wait.timeoutMs).exec();
+    if (!results) throw KCR_ERR_STORE_UNAVAILABLE('pipeline aborted');
+    const [[scriptError, outcomes], [waitError, acknowledged]] = results as [[Error | null, Outcome[]], [Error | null, number]];
+    if (scriptError) throw scriptError;
+    if (waitError) throw waitError;
+    // Stored on the primary, but not known to survive its loss: not confirmed (a resend is a duplicate).
+    if (acknowledged < wait.replicas) throw KCR_ERR_NOT_REPLICATED(acknowledged, wait.replicas, wait.timeoutMs);
+    return outcomes;
   }
 }
 

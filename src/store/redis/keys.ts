@@ -1,20 +1,22 @@
 // Key layout (docs/key-layout.md). Every key of one partition shares the hash tag `{p<N>}`, so a
-// partition's Lua scripts touch a single Redis Cluster slot. Today there is one partition, p0;
-// splitting later adds partitions for new time buckets without moving existing keys.
+// partition's Lua scripts touch a single Redis Cluster slot, and PARTITIONS partitions spread the
+// relay's keys over as many slots (hence shards). A uid's partition is a stable hash of the uid.
 export interface PartitionKeys {
+  partition: number;
   events: string;
   stats: string;
   quarantine: string;
   /** What seen(bucket) keys start with: Lua scripts build a bucket's key from it (same hash tag, same slot). */
   seenPrefix: string;
   seen(bucket: number): string;
-  /** Dead letters of one consumer group (destination). */
+  /** Dead letters of one consumer group (destination), for the entries of this partition. */
   dead(group: string): string;
 }
 
 export function partitionKeys(prefix: string, partition = 0): PartitionKeys {
   const base = `${prefix}{p${partition}}:`;
   return {
+    partition,
     events: `${base}events`,
     stats: `${base}stats`,
     quarantine: `${base}quarantine`,
@@ -22,4 +24,24 @@ export function partitionKeys(prefix: string, partition = 0): PartitionKeys {
     seen: (bucket) => `${base}seen:${bucket}`,
     dead: (group) => `${base}dead:${group}`,
   };
+}
+
+/** Which PARTITIONS the data under a KEY_PREFIX was written with (checked at start-up). */
+export function layoutKey(prefix: string): string {
+  return `${prefix}{meta}:layout`;
+}
+
+/**
+ * The partition of a uid: FNV-1a (32 bits) of its decimal text, modulo the partition count. Stable
+ * across processes and versions, spread evenly even though the uids of one Keycloak node differ
+ * mostly in their low (sequence) bits.
+ */
+export function partitionOf(uid: string, partitions: number): number {
+  if (partitions === 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < uid.length; i++) {
+    hash ^= uid.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % partitions;
 }

@@ -1,8 +1,11 @@
-// The Redis event store, assembled from its parts: dedup + append (./dedup-append.ts), quarantine,
-// consumer groups over the ring buffer (./consumer-groups.ts) and their blocking connections.
+// The Redis event store, assembled from its parts: dedup + append (./dedup-append.ts) per partition,
+// quarantine, consumer groups over every partition (./consumer-groups.ts) and their blocking
+// connections. An event goes to the partition of its uid (keys.ts, partitionOf): its dedup hashes,
+// its ring buffer entry and its lookups all live there.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../event/canonical.js';
+import { logConnectionErrors, type RedisClient } from '../../redis/connect.js';
 import type {
   AppendOutcome,
   BufferPolicy,
@@ -19,41 +22,68 @@ import type {
   StoreStatus,
 } from '../event-store.js';
 import { BlockingConnections } from './blocking-connections.js';
-import { logConnectionErrors, type RedisClient } from '../../redis/connect.js';
 import { RedisConsumerGroups } from './consumer-groups.js';
-import { RedisDedupAppend } from './dedup-append.js';
-import { partitionKeys } from './keys.js';
+import { RedisDedupAppend, type ReplicaWait } from './dedup-append.js';
+import { partitionKeys, partitionOf } from './keys.js';
 import { RedisQuarantine } from './quarantine.js';
+import { KCR_ERR_STORE_LAYOUT, type KcrError } from '../../errors.js';
+import { verifyLayout } from './layout.js';
+import { readReplication } from './replication.js';
 import { redisCall } from './redis-call.js';
 
+export interface RedisStoreOptions {
+  policy: BufferPolicy;
+  prefix: string;
+  /** PARTITIONS: BUFFER_CAPACITY is shared among them, so it stays the total bound. */
+  partitions: number;
+  /** REDIS_WAIT_REPLICAS (null when 0). */
+  wait: ReplicaWait | null;
+  log?: FastifyBaseLogger | undefined;
+}
+
 export class RedisEventStore implements EventStore {
-  private readonly appends: RedisDedupAppend;
+  private readonly appends: RedisDedupAppend[];
   private readonly quarantined: RedisQuarantine;
   private readonly groups: RedisConsumerGroups;
   private readonly blocking: BlockingConnections;
+  private layoutChecked: Promise<void> | null = null;
 
   constructor(
     private readonly client: RedisClient,
-    policy: BufferPolicy,
-    prefix: string,
-    log?: FastifyBaseLogger,
+    private readonly options: RedisStoreOptions,
   ) {
-    const keys = partitionKeys(prefix);
+    const { policy, partitions, log } = options;
+    const parts = Array.from({ length: partitions }, (_, p) => partitionKeys(options.prefix, p));
     // Cluster routes the same single-slot commands: typed as a standalone client.
     const redis = client as Redis;
+    const share = { ...policy, capacity: Math.max(1, Math.floor(policy.capacity / partitions)) };
     this.blocking = new BlockingConnections(client, log);
-    this.appends = new RedisDedupAppend(client, keys, policy);
-    this.quarantined = new RedisQuarantine(redis, keys, policy);
-    this.groups = new RedisConsumerGroups(redis, keys, this.blocking);
+    this.appends = parts.map((keys) => new RedisDedupAppend(client, keys, share, options.wait));
+    this.quarantined = new RedisQuarantine(redis, parts[0]!, policy);
+    this.groups = new RedisConsumerGroups(redis, parts, this.blocking);
     if (log) logConnectionErrors(client, log);
   }
 
-  append(event: CanonicalEvent, nowMs: number): Promise<AppendOutcome> {
-    return this.appends.append(event, nowMs);
+  async append(event: CanonicalEvent, nowMs: number): Promise<AppendOutcome> {
+    await this.checkLayout();
+    return this.partitionOf(event.uid).append(event, nowMs);
+  }
+
+  /**
+   * Whether the data under KEY_PREFIX has this PARTITIONS (layout.ts): checked once, before the
+   * first write; retried while Redis is unreachable; a mismatch refuses every write (503) for good.
+   */
+  checkLayout(): Promise<void> {
+    this.layoutChecked ??= redisCall(() => verifyLayout(this.client, this.options.prefix, this.options.partitions)).catch((err: unknown) => {
+      if ((err as KcrError).code === KCR_ERR_STORE_LAYOUT.code) this.options.log?.error({ err: (err as Error).message }, 'refusing to write: PARTITIONS mismatch');
+      else this.layoutChecked = null;
+      throw err;
+    });
+    return this.layoutChecked;
   }
 
   lookup(uid: string): Promise<LookupOutcome> {
-    return this.appends.lookup(uid);
+    return this.partitionOf(uid).lookup(uid);
   }
 
   quarantine(record: QuarantineRecord): Promise<void> {
@@ -116,7 +146,7 @@ export class RedisEventStore implements EventStore {
     const store = 'nodes' in this.client ? 'redis-cluster' : 'redis';
     try {
       await redisCall(() => this.client.ping());
-      return { store, reachable: true };
+      return { store, reachable: true, partitions: this.options.partitions, replication: await readReplication(this.client) };
     } catch (err) {
       return { store, reachable: false, detail: (err as Error).message };
     }
@@ -125,5 +155,9 @@ export class RedisEventStore implements EventStore {
   async close(): Promise<void> {
     await this.blocking.close();
     await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  private partitionOf(uid: string): RedisDedupAppend {
+    return this.appends[partitionOf(uid, this.appends.length)]!;
   }
 }
