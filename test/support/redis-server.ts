@@ -11,6 +11,8 @@ export interface TestRedis {
   readonly url: string;
   /** Stops the server (SIGTERM, then waits for exit). */
   stop(): Promise<void>;
+  /** Kills it with SIGKILL (a crash: no shutdown save, no goodbye to clients), waits for exit. */
+  kill(): Promise<void>;
   /** Starts it again on the same port and data dir. */
   start(): Promise<void>;
   /** Stops it for good and removes its data dir. */
@@ -96,14 +98,15 @@ export async function startTestRedis(options: { extraArgs?: string[]; port?: num
     child = c;
     await waitForPort(port, true, () => (c.exitCode !== null ? output : null));
   };
-  const stop = async (): Promise<void> => {
+  const signal = async (name: 'SIGTERM' | 'SIGKILL'): Promise<void> => {
     const c = child;
-    if (!c || c.exitCode !== null) return;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
-    c.kill('SIGTERM');
+    c.kill(name);
     await exited;
     child = null;
   };
+  const stop = (): Promise<void> => signal('SIGTERM');
 
   await start();
   return {
@@ -111,6 +114,7 @@ export async function startTestRedis(options: { extraArgs?: string[]; port?: num
     url: `redis://127.0.0.1:${port}`,
     start,
     stop,
+    kill: () => signal('SIGKILL'),
     dispose: async () => {
       await stop();
       rmSync(dir, { recursive: true, force: true });
