@@ -28,6 +28,8 @@ export interface ClusterNode {
 export interface Failover {
   dead: ClusterNode;
   promoted: ClusterNode;
+  /** Epoch ms of the SIGKILL. */
+  killedAt: number;
   /** From the SIGKILL to the whole cluster agreeing the replica serves the dead primary's slots. */
   ms: number;
 }
@@ -192,7 +194,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
         );
         pending = null;
         const promoted = (await view()).find((n) => n.id === replica.id)!;
-        return { dead: plain(dead), promoted: plain(promoted), ms: Date.now() - killedAt };
+        return { dead: plain(dead), promoted: plain(promoted), killedAt, ms: Date.now() - killedAt };
       },
       dispose,
     };
