@@ -11,7 +11,7 @@ import { loginEventJson } from '../support/payloads.js';
 import { inBatches, runPosters, tally, type PosterRun } from '../support/posters.js';
 import { startTestCluster, type Failover, type TestCluster } from '../support/redis-cluster.js';
 import { ADMIN_TOKEN, uniquePrefix } from '../support/relay.js';
-import { until } from '../support/sink.js';
+import { Sink, until } from '../support/sink.js';
 
 /** No answer within this is a hang (REDIS_COMMAND_TIMEOUT is 1 s): a bound, not a speed target. */
 const HANG_MS = 10_000;
@@ -26,6 +26,8 @@ interface Figures {
   /** SIGKILL to the start of the first, and to the answer of the last, request not answered 200. */
   outage: [number, number] | null;
   missing: string[];
+  /** Deliveries to the destination (each stored uid at least once). */
+  delivered: { total: number; distinct: number };
   relayLog: Record<string, number>;
 }
 
@@ -63,7 +65,15 @@ async function failoverUnderLoad(ctx: TestContext, env: Record<string, string>, 
   try {
     const cluster: TestCluster = await startTestCluster({ replicas: true, appendfsync: 'everysec' });
     cleanup.push(() => cluster.dispose());
-    const relay = await startChildRelay({ REDIS_CLUSTER_NODES: cluster.nodes.join(','), KEY_PREFIX: uniquePrefix(), ...env });
+    const sink = new Sink();
+    await sink.start();
+    cleanup.push(() => sink.stop());
+    const relay = await startChildRelay({
+      REDIS_CLUSTER_NODES: cluster.nodes.join(','),
+      KEY_PREFIX: uniquePrefix(),
+      DESTINATIONS: JSON.stringify([{ name: 'audit', url: sink.url }]),
+      ...env,
+    });
     cleanup.push(async () => {
       if (relay.process.exitCode === null) relay.process.kill('SIGKILL');
       await relay.exited;
@@ -101,10 +111,20 @@ async function failoverUnderLoad(ctx: TestContext, env: Record<string, string>, 
     const statuses = await inBatches(uids, 8, (uid) => lookup(relay, uid));
     const missing = uids.filter((_, i) => statuses[i] === 404);
     expect(statuses.filter((s) => s !== 200 && s !== 404)).toEqual([]);
+    // Recovered without restart: ready again, and forwarding every stored event (its blocking reads moved on).
     expect(relay.process.exitCode).toBeNull();
-    return { run, failover, recoveredMs: Math.min(...firstAfter) - killedAt,
+    expect((await request(`${relay.url}/readyz`)).statusCode).toBe(200);
+    const kept = uids.filter((_, i) => statuses[i] === 200);
+    await until(() => kept.every((u) => sink.delivered.includes(u)), 20_000, 'every stored event forwarded after the failover');
+    return {
+      run,
+      failover,
+      recoveredMs: Math.min(...firstAfter) - killedAt,
       outage: refused.length ? [Math.min(...refused.map((a) => a.startedAt)) - killedAt, Math.max(...refused.map((a) => a.startedAt + a.ms)) - killedAt] : null,
-      missing, relayLog: logSummary(relay.output()) };
+      missing,
+      delivered: { total: sink.delivered.length, distinct: new Set(sink.delivered).size },
+      relayLog: logSummary(relay.output()),
+    };
   } finally {
     stopPosting = true;
     while (cleanup.length) await cleanup.pop()!();
@@ -122,6 +142,7 @@ function report(variant: string, f: Figures): void {
       `  failover (SIGKILL to cluster agreeing on the promoted replica): ${f.failover.ms} ms; first 200 of a request sent after the kill: ${f.recoveredMs} ms`,
       `  answers other than 200: ${f.outage ? `from ${f.outage[0]} ms to ${f.outage[1]} ms after the kill` : 'none'}`,
       `  slowest answer: ${slowest} ms`,
+      `  deliveries ${f.delivered.total} (distinct ${f.delivered.distinct}): every stored uid delivered`,
       `  relay warnings/errors: ${JSON.stringify(f.relayLog)}`,
     ].join('\n'),
   );

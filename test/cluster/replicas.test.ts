@@ -8,6 +8,8 @@ import { Cluster, Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import { request } from 'undici';
 import { createLogoutClient, type LogoutClient } from '../../src/client/index.js';
+import { consumerName } from '../../src/consume/consumer-name.js';
+import { LOGOUT_GROUP } from '../../src/logout/publisher.js';
 import { startChildRelay, type ChildRelay } from '../support/child-relay.js';
 import { postEvent } from '../support/http.js';
 import { freshUid, loginEventJson } from '../support/payloads.js';
@@ -43,9 +45,8 @@ async function cluster(): Promise<Store> {
   return { env: { REDIS_CLUSTER_NODES: c.nodes.join(','), PARTITIONS: '6' }, client, dispose: async () => (client.disconnect(), c.dispose()) };
 }
 
-/** How many times each uid is in the ring buffer, over every partition's `events` stream. */
-async function storedUids(client: Redis | Cluster, prefix: string): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
+/** Every partition's `events` stream (one today, `{p0}`; more with PARTITIONS). */
+async function eventStreams(client: Redis | Cluster, prefix: string): Promise<string[]> {
   const nodes = client instanceof Cluster ? client.nodes('master') : [client];
   const streams: string[] = [];
   for (const node of nodes) {
@@ -58,7 +59,29 @@ async function storedUids(client: Redis | Cluster, prefix: string): Promise<Map<
     }
   }
   expect(streams.length).toBeGreaterThan(0);
-  for (const key of streams) {
+  return streams;
+}
+
+/** Entries pending on `consumer` in each group, over every partition. */
+async function pendingOn(client: Redis | Cluster, prefix: string, consumer: string, groups: string[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const key of await eventStreams(client, prefix)) {
+    for (const group of groups) {
+      // A partition whose group does not exist yet holds nothing for anyone.
+      const entries = (await client.xpending(key, group, '-', '+', 10_000, consumer).catch((err: Error) => {
+        if (err.message.includes('NOGROUP')) return [];
+        throw err;
+      })) as unknown[];
+      out[group] = (out[group] ?? 0) + entries.length;
+    }
+  }
+  return out;
+}
+
+/** How many times each uid is in the ring buffer, over every partition's `events` stream. */
+async function storedUids(client: Redis | Cluster, prefix: string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const key of await eventStreams(client, prefix)) {
     let from = '-';
     for (let page = 0; page < 1_000; page++) {
       const entries = await client.xrange(key, from, '+', 'COUNT', 1_000);
@@ -156,6 +179,7 @@ async function replicasShareTheWork(makeStore: () => Promise<Store>, label: stri
     victim.process.kill('SIGKILL');
     await victim.exited;
     const killedAt = Date.now();
+    const leftPending = await pendingOn(store.client, prefix, consumerName(1), ['audit', LOGOUT_GROUP]);
     const base = accepted;
     await until(() => accepted >= base + AFTER_KILL, 20_000, `${AFTER_KILL} events accepted after the kill`);
     stopPosting = true;
@@ -168,6 +192,19 @@ async function replicasShareTheWork(makeStore: () => Promise<Store>, label: stri
     const deliveredAt = Date.now();
     await until(() => acceptedLogouts.every((u) => heard.includes(u)), LOGOUT_TAKEOVER_MS, 'every accepted LOGOUT published');
     const publishedAt = Date.now();
+    // What the killed replica held is taken over and acknowledged by the others (not left pending).
+    let stillPending: Record<string, number> = {};
+    await until(
+      async () => {
+        stillPending = await pendingOn(store.client, prefix, consumerName(1), ['audit', LOGOUT_GROUP]);
+        return Object.values(stillPending).every((n) => n === 0);
+      },
+      LOGOUT_TAKEOVER_MS,
+      'the killed replica\'s pending entries taken over',
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(stillPending)}`);
+    });
+    const drainedAt = Date.now();
     const stored = await storedUids(store.client, prefix);
 
     const readyz = await Promise.all(live().map(async (r) => (await request(`${r.url}/readyz`)).statusCode));
@@ -175,11 +212,12 @@ async function replicasShareTheWork(makeStore: () => Promise<Store>, label: stri
       [
         `replicas share the work, ${label}:`,
         `  requests ${run.attempts.length} through the round-robin, by answer ${JSON.stringify(tally(run.attempts))}`,
-        `  connections per replica ${JSON.stringify(proxy.served)}; replica 1 killed after ${BEFORE_KILL} accepted`,
+        `  connections per replica ${JSON.stringify(proxy.served)}; replica 1 killed after ${BEFORE_KILL} accepted, leaving pending ${JSON.stringify(leftPending)}`,
         `  uids answered 200: ${acceptedUids.length}; in the ring buffer: ${stored.size} (more than once: ${[...stored.values()].filter((c) => c > 1).length})`,
         `  resends to each live replica: ${resends.length}, answered 200 duplicate: ${resends.filter((s) => s === 200).length}`,
         `  deliveries ${sink.delivered.length}, distinct ${new Set(sink.delivered).size}, duplicates ${duplicates(sink.delivered)}; all delivered ${deliveredAt - killedAt} ms after the kill`,
         `  LOGOUT events accepted ${acceptedLogouts.length}; messages heard ${heard.length}, duplicates ${duplicates(heard)}; all published ${publishedAt - killedAt} ms after the kill`,
+        `  the killed replica's pending entries all taken over ${drainedAt - killedAt} ms after the kill`,
       ].join('\n'),
     );
 
