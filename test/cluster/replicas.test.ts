@@ -16,6 +16,7 @@ import { freshUid, loginEventJson } from '../support/payloads.js';
 import { runPosters, tally } from '../support/posters.js';
 import { startTestCluster } from '../support/redis-cluster.js';
 import { startTestRedis } from '../support/redis-server.js';
+import { warningsByMessage } from '../support/relay-log.js';
 import { RoundRobinProxy } from '../support/round-robin-proxy.js';
 import { uniquePrefix } from '../support/relay.js';
 import { Sink, until } from '../support/sink.js';
@@ -218,6 +219,7 @@ async function replicasShareTheWork(makeStore: () => Promise<Store>, label: stri
         `  deliveries ${sink.delivered.length}, distinct ${new Set(sink.delivered).size}, duplicates ${duplicates(sink.delivered)}; all delivered ${deliveredAt - killedAt} ms after the kill`,
         `  LOGOUT events accepted ${acceptedLogouts.length}; messages heard ${heard.length}, duplicates ${duplicates(heard)}; all published ${publishedAt - killedAt} ms after the kill`,
         `  the killed replica's pending entries all taken over ${drainedAt - killedAt} ms after the kill`,
+        ...relays.map((r, i) => `  replica ${i + 1} warnings/errors: ${JSON.stringify(warningsByMessage(r.output()))}`),
       ].join('\n'),
     );
 

@@ -42,8 +42,13 @@ export interface TestCluster {
   replicaOf(master: ClusterNode): Promise<ClusterNode | null>;
   /** The primary serving `key`'s slot (CLUSTER KEYSLOT), e.g. of `{p0}` for the relay's keys. */
   masterForKey(key: string): Promise<ClusterNode>;
-  /** SIGKILLs the primary masters()[index]; waitForFailover() then waits for its replica. */
-  killMaster(index: number): Promise<ClusterNode>;
+  /**
+   * SIGKILLs the primary masters()[index]; waitForFailover() then waits for its replica. With
+   * `replicaLagMs`, the replica first stalls (SIGSTOP) and its link is dropped by the primary, which
+   * goes on accepting writes that long before it dies: those never reach the replica (a replica
+   * cut off, then the primary's crash: what WAIT guards against). The replica resumes after the kill.
+   */
+  killMaster(index: number, options?: { replicaLagMs?: number }): Promise<ClusterNode>;
   /** Until every live node says cluster_state:ok and that the killed primary's replica serves its slots. */
   waitForFailover(timeoutMs?: number): Promise<Failover>;
   dispose(): Promise<void>;
@@ -172,16 +177,24 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
         if (!m) throw new Error(`no primary serves slot ${slot}`);
         return plain(m);
       },
-      killMaster: async (index) => {
+      killMaster: async (index, options) => {
         if (pending) throw new Error('one failover at a time: waitForFailover() first');
         const dead = (await mastersNow())[index];
         if (!dead) throw new Error(`no primary at index ${index}`);
         const replica = await replicaNow(dead);
         if (!replica) throw new Error(`primary ${dead.address} has no replica to take over`);
         const server = servers.find((s) => s.port === dead.port)!;
+        const lagging = servers.find((s) => s.port === replica.port)!;
+        const lagMs = options?.replicaLagMs ?? 0;
+        if (lagMs > 0) {
+          lagging.freeze();
+          await nodeCall(dead.port, 'CLIENT', 'KILL', 'TYPE', 'replica');
+          await sleep(lagMs);
+        }
         live.delete(server);
         const killedAt = Date.now();
         await server.kill();
+        lagging.thaw();
         pending = { dead, replica, killedAt };
         return plain(dead);
       },

@@ -11,6 +11,10 @@ export interface TestRedis {
   readonly url: string;
   /** Stops the server (SIGTERM, then waits for exit). */
   stop(): Promise<void>;
+  /** SIGSTOP: alive but silent, as a stalled host (its kernel still buffers what it is sent). */
+  freeze(): void;
+  /** SIGCONT after freeze(). */
+  thaw(): void;
   /** Kills it with SIGKILL (a crash: no shutdown save, no goodbye to clients), waits for exit. */
   kill(): Promise<void>;
   /** Starts it again on the same port and data dir. */
@@ -102,6 +106,8 @@ export async function startTestRedis(options: { extraArgs?: string[]; port?: num
     const c = child;
     if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+    // A frozen process would hold SIGTERM until continued.
+    c.kill('SIGCONT');
     c.kill(name);
     await exited;
     child = null;
@@ -115,6 +121,8 @@ export async function startTestRedis(options: { extraArgs?: string[]; port?: num
     start,
     stop,
     kill: () => signal('SIGKILL'),
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
     dispose: async () => {
       await stop();
       rmSync(dir, { recursive: true, force: true });
