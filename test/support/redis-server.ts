@@ -11,6 +11,12 @@ export interface TestRedis {
   readonly url: string;
   /** Stops the server (SIGTERM, then waits for exit). */
   stop(): Promise<void>;
+  /** SIGSTOP: alive but silent, as a stalled host (its kernel still buffers what it is sent). */
+  freeze(): void;
+  /** SIGCONT after freeze(). */
+  thaw(): void;
+  /** Kills it with SIGKILL (a crash: no shutdown save, no goodbye to clients), waits for exit. */
+  kill(): Promise<void>;
   /** Starts it again on the same port and data dir. */
   start(): Promise<void>;
   /** Stops it for good and removes its data dir. */
@@ -98,14 +104,17 @@ export async function startTestRedis(options: { extraArgs?: string[]; port?: num
     child = c;
     await waitForPort(port, true, () => (c.exitCode !== null ? output : null));
   };
-  const stop = async (): Promise<void> => {
+  const terminate = async (name: 'SIGTERM' | 'SIGKILL'): Promise<void> => {
     const c = child;
-    if (!c || c.exitCode !== null) return;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
-    c.kill('SIGTERM');
+    // A frozen process would hold SIGTERM until continued.
+    c.kill('SIGCONT');
+    c.kill(name);
     await exited;
     child = null;
   };
+  const stop = (): Promise<void> => terminate('SIGTERM');
 
   await start();
   return {
@@ -113,11 +122,14 @@ export async function startTestRedis(options: { extraArgs?: string[]; port?: num
     url: `redis://127.0.0.1:${port}`,
     start,
     stop,
-    signal: (signal) => {
+    signal: (name) => {
       const c = child as ChildProcess | null;
       if (!c || c.exitCode !== null) throw new Error(`redis-server on port ${port} is not running`);
-      c.kill(signal);
+      c.kill(name);
     },
+    kill: () => terminate('SIGKILL'),
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
     dispose: async () => {
       await stop();
       rmSync(dir, { recursive: true, force: true });
