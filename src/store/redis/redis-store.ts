@@ -6,21 +6,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { logConnectionErrors, type RedisClient } from '../../redis/connect.js';
-import type {
-  AppendOutcome,
-  BufferPolicy,
-  Claimed,
-  DeadLetter,
-  DeadLetterInfo,
-  EventStore,
-  GroupState,
-  LookupOutcome,
-  QuarantinedBody,
-  QuarantineRecord,
-  Resumed,
-  StoredEntry,
-  StoreStatus,
-} from '../event-store.js';
+import { ComposedEventStore } from '../composed-store.js';
+import type { AppendOutcome, BufferPolicy, LookupOutcome, StoreStatus } from '../event-store.js';
 import { BlockingConnections } from './blocking-connections.js';
 import { RedisConsumerGroups } from './consumer-groups.js';
 import { RedisDedupAppend, type ReplicaWait } from './dedup-append.js';
@@ -41,10 +28,8 @@ export interface RedisStoreOptions {
   log?: FastifyBaseLogger | undefined;
 }
 
-export class RedisEventStore implements EventStore {
+export class RedisEventStore extends ComposedEventStore {
   private readonly appends: RedisDedupAppend[];
-  private readonly quarantined: RedisQuarantine;
-  private readonly groups: RedisConsumerGroups;
   private readonly blocking: BlockingConnections;
   private layoutChecked: Promise<void> | null = null;
 
@@ -56,11 +41,11 @@ export class RedisEventStore implements EventStore {
     const parts = Array.from({ length: partitions }, (_, p) => partitionKeys(options.prefix, p));
     // Cluster routes the same single-slot commands: typed as a standalone client.
     const redis = client as Redis;
+    const blocking = new BlockingConnections(client, log);
+    super(new RedisQuarantine(redis, parts[0]!, policy), new RedisConsumerGroups(redis, parts, blocking));
+    this.blocking = blocking;
     const share = { ...policy, capacity: Math.max(1, Math.floor(policy.capacity / partitions)) };
-    this.blocking = new BlockingConnections(client, log);
     this.appends = parts.map((keys) => new RedisDedupAppend(client, keys, share, options.wait));
-    this.quarantined = new RedisQuarantine(redis, parts[0]!, policy);
-    this.groups = new RedisConsumerGroups(redis, parts, this.blocking);
     if (log) logConnectionErrors(client, log);
   }
 
@@ -84,62 +69,6 @@ export class RedisEventStore implements EventStore {
 
   lookup(uid: string): Promise<LookupOutcome> {
     return this.partitionOf(uid).lookup(uid);
-  }
-
-  quarantine(record: QuarantineRecord): Promise<void> {
-    return this.quarantined.quarantine(record);
-  }
-
-  listQuarantine(count: number): Promise<QuarantinedBody[]> {
-    return this.quarantined.listQuarantine(count);
-  }
-
-  ensureGroup(group: string, from: 'start' | 'end'): Promise<void> {
-    return this.groups.ensureGroup(group, from);
-  }
-
-  readNew(group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]> {
-    return this.groups.readNew(group, consumer, count, blockMs);
-  }
-
-  claimStale(group: string, consumer: string, minIdleMs: number, count: number): Promise<Claimed> {
-    return this.groups.claimStale(group, consumer, minIdleMs, count);
-  }
-
-  resumePending(group: string, consumer: string, afterId: string, count: number, exclude: ReadonlySet<string>): Promise<Resumed> {
-    return this.groups.resumePending(group, consumer, afterId, count, exclude);
-  }
-
-  touch(group: string, consumer: string, ids: string[]): Promise<void> {
-    return this.groups.touch(group, consumer, ids);
-  }
-
-  ack(group: string, ids: string[]): Promise<void> {
-    return this.groups.ack(group, ids);
-  }
-
-  deadLetter(group: string, entry: StoredEntry, info: DeadLetterInfo, nowMs: number): Promise<void> {
-    return this.groups.deadLetter(group, entry, info, nowMs);
-  }
-
-  listDeadLetters(group: string, count: number, afterId?: string | null): Promise<DeadLetter[]> {
-    return this.groups.listDeadLetters(group, count, afterId);
-  }
-
-  removeDeadLetters(group: string, ids: string[]): Promise<void> {
-    return this.groups.removeDeadLetters(group, ids);
-  }
-
-  scan(afterId: string | null, count: number): Promise<StoredEntry[]> {
-    return this.groups.scan(afterId, count);
-  }
-
-  groupState(group: string): Promise<GroupState> {
-    return this.groups.groupState(group);
-  }
-
-  bufferLength(): Promise<number> {
-    return this.groups.bufferLength();
   }
 
   async status(): Promise<StoreStatus> {

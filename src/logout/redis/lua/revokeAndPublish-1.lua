@@ -15,22 +15,6 @@
   Output:
     number of subscribers the message reached
 ]]
-local key = KEYS[1]
-local notBefore, expireAt, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local message = ARGV[4]
+--- @include "includes/revokeAndPublish"
 
--- A revocation already past its expiry protects nothing (tokens issued before it have expired):
--- not recorded, so replaying old events leaves no state behind.
-if expireAt > now then
-  -- The latest notBefore wins; it also expires last, so the key's expiry moves with it.
-  local current = tonumber(redis.call("GET", key))
-  if current == nil or notBefore > current then
-    redis.call("SET", key, notBefore, "PXAT", expireAt)
-  end
-end
-
-local reached = 0
-for i = 5, #ARGV do
-  reached = reached + redis.call("PUBLISH", ARGV[i], message)
-end
-return reached
+return revokeAndPublish(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], 5)

@@ -17,23 +17,9 @@
   Output:
     -1 when the marker was already set (nothing done), else the number of subscribers reached
 ]]
-local marker, key = KEYS[1], KEYS[2]
-local notBefore, expireAt, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local message, markerExpireAt = ARGV[4], tonumber(ARGV[5])
+--- @include "includes/revokeAndPublish"
 
-if not redis.call("SET", marker, "1", "NX", "PXAT", markerExpireAt) then
+if not redis.call("SET", KEYS[1], "1", "NX", "PXAT", tonumber(ARGV[5])) then
   return -1
 end
-
-if expireAt > now then
-  local current = tonumber(redis.call("GET", key))
-  if current == nil or notBefore > current then
-    redis.call("SET", key, notBefore, "PXAT", expireAt)
-  end
-end
-
-local reached = 0
-for i = 6, #ARGV do
-  reached = reached + redis.call("PUBLISH", ARGV[i], message)
-end
-return reached
+return revokeAndPublish(KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], 6)

@@ -1,0 +1,92 @@
+// What both stores share: an EventStore made of its parts (ingest writes, quarantine, consumer
+// groups), each part doing one job; a store only says how to append and look up, and how it reports
+// and closes. The delegation lives here once.
+import type { CanonicalEvent } from '../event/canonical.js';
+import type {
+  AppendOutcome,
+  Claimed,
+  ConsumerStore,
+  DeadLetter,
+  DeadLetterInfo,
+  EventStore,
+  GroupState,
+  LookupOutcome,
+  QuarantinedBody,
+  QuarantineRecord,
+  Resumed,
+  StoredEntry,
+  StoreStatus,
+} from './event-store.js';
+
+export interface QuarantinePart {
+  quarantine(record: QuarantineRecord): Promise<void>;
+  listQuarantine(count: number): Promise<QuarantinedBody[]>;
+}
+
+export abstract class ComposedEventStore implements EventStore {
+  protected constructor(
+    private readonly quarantined: QuarantinePart,
+    private readonly groups: ConsumerStore,
+  ) {}
+
+  abstract append(event: CanonicalEvent, nowMs: number): Promise<AppendOutcome>;
+  abstract lookup(uid: string): Promise<LookupOutcome>;
+  abstract status(): Promise<StoreStatus>;
+  abstract close(): Promise<void>;
+
+  quarantine(record: QuarantineRecord): Promise<void> {
+    return this.quarantined.quarantine(record);
+  }
+
+  listQuarantine(count: number): Promise<QuarantinedBody[]> {
+    return this.quarantined.listQuarantine(count);
+  }
+
+  ensureGroup(group: string, from: 'start' | 'end'): Promise<void> {
+    return this.groups.ensureGroup(group, from);
+  }
+
+  readNew(group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]> {
+    return this.groups.readNew(group, consumer, count, blockMs);
+  }
+
+  claimStale(group: string, consumer: string, minIdleMs: number, count: number): Promise<Claimed> {
+    return this.groups.claimStale(group, consumer, minIdleMs, count);
+  }
+
+  resumePending(group: string, consumer: string, afterId: string, count: number, exclude: ReadonlySet<string>): Promise<Resumed> {
+    return this.groups.resumePending(group, consumer, afterId, count, exclude);
+  }
+
+  touch(group: string, consumer: string, ids: string[]): Promise<void> {
+    return this.groups.touch(group, consumer, ids);
+  }
+
+  ack(group: string, ids: string[]): Promise<void> {
+    return this.groups.ack(group, ids);
+  }
+
+  deadLetter(group: string, entry: StoredEntry, info: DeadLetterInfo, nowMs: number): Promise<void> {
+    return this.groups.deadLetter(group, entry, info, nowMs);
+  }
+
+  listDeadLetters(group: string, count: number, afterId?: string | null): Promise<DeadLetter[]> {
+    return this.groups.listDeadLetters(group, count, afterId);
+  }
+
+  removeDeadLetters(group: string, ids: string[]): Promise<void> {
+    return this.groups.removeDeadLetters(group, ids);
+  }
+
+  scan(afterId: string | null, count: number): Promise<StoredEntry[]> {
+    return this.groups.scan(afterId, count);
+  }
+
+  groupState(group: string): Promise<GroupState> {
+    return this.groups.groupState(group);
+  }
+
+  bufferLength(): Promise<number> {
+    return this.groups.bufferLength();
+  }
+}
