@@ -22,7 +22,7 @@ const duration = (name: string, fallback: string) =>
 const jsonText = (name: string, what: string, fallback?: string) =>
   (fallback === undefined ? z.string() : z.string().default(fallback)).transform((text, ctx): unknown => {
     try {
-      return JSON.parse(text);
+      return JSON.parse(text) as unknown;
     } catch {
       ctx.addIssue({ code: 'custom', message: `${name} must be ${what}` });
       return z.NEVER;

@@ -51,6 +51,6 @@ export class SenderSettings {
   describe(): Record<string, string> {
     const line = (s: DecodeSettings) =>
       `${s.profile} tables, Keycloak ${s.keycloak.release} enums${s.keycloakDefaulted ? ' (default of the build: set KEYCLOAK_VERSION)' : ''}, ${s.bodyCharset} charset`;
-    return Object.fromEntries([['*', line(this.fallback)], ...[...this.byNode].map(([node, s]) => [node, line(s)])]);
+    return Object.fromEntries([['*', line(this.fallback)], ...[...this.byNode].map(([node, s]): [string, string] => [node, line(s)])]);
   }
 }

@@ -53,7 +53,7 @@ async function nextMessage(url: string, match: (m: LogoutMessage) => boolean, th
 }
 
 const revoked = async (query: Record<string, string>): Promise<boolean> => {
-  const res = await request(`${relay.url}/logouts/revoked?${new URLSearchParams(query)}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const res = await request(`${relay.url}/logouts/revoked?${new URLSearchParams(query).toString()}`, { headers: { authorization: `Bearer ${TOKEN}` } });
   expect(res.statusCode).toBe(200);
   return ((await res.body.json()) as { revoked: boolean }).revoked;
 };

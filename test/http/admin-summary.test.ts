@@ -106,7 +106,7 @@ it('a scrape reads each destination group once, not once per metric', async () =
       if (key === 'groupState') return (group: string) => (reads++, target.groupState(group));
       return Reflect.get(target, key, receiver) as unknown;
     },
-  }) as EventStore;
+  });
   const registry = new Registry();
   const destinations = ['a', 'b', 'c'].map((name) => loadConfig({ AUTH_SECRET: SECRET, DESTINATIONS: JSON.stringify([{ name, url: sink.url }]) }).DESTINATIONS[0]!);
   const lost = new Counter({ name: 'kcr_buffer_lost_total', help: 'lost', labelNames: ['destination'] as const, registers: [registry] });

@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 async function revoked(relay: Relay, query: Record<string, string>): Promise<boolean> {
-  const res = await request(`${relay.url}/logouts/revoked?${new URLSearchParams(query)}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const res = await request(`${relay.url}/logouts/revoked?${new URLSearchParams(query).toString()}`, { headers: { authorization: `Bearer ${TOKEN}` } });
   expect(res.statusCode).toBe(200);
   return ((await res.body.json()) as { revoked: boolean }).revoked;
 }

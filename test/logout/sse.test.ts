@@ -174,7 +174,7 @@ describe('GET /logouts', () => {
 
 describe('GET /logouts/revoked', () => {
   const check = async (query: Record<string, string>, base = relay.url) => {
-    const res = await request(`${base}/logouts/revoked?${new URLSearchParams(query)}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const res = await request(`${base}/logouts/revoked?${new URLSearchParams(query).toString()}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     return { status: res.statusCode, json: (await res.body.json()) as { revoked?: boolean; error?: { code: string } } };
   };
 

@@ -100,7 +100,7 @@ export class TestIssuer {
     const payload: Record<string, unknown> = { ...this.claims(clientId, ids), ...options.claims };
     for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
     return new SignJWT(payload)
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...options.header } as { alg: string })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...options.header })
       .sign(key.privateKey);
   }
 

@@ -123,7 +123,7 @@ export async function startTestRedis(options: { extraArgs?: string[]; port?: num
     start,
     stop,
     signal: (name) => {
-      const c = child as ChildProcess | null;
+      const c = child;
       if (!c || c.exitCode !== null) throw new Error(`redis-server on port ${port} is not running`);
       c.kill(name);
     },

@@ -7,8 +7,8 @@ import type { DatabaseSync } from 'node:sqlite';
 
 interface Queued {
   work: () => unknown;
-  resolve(value: unknown): void;
-  reject(reason: unknown): void;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
 }
 
 type Result = { ok: true; value: unknown } | { ok: false; error: unknown };

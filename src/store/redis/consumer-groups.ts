@@ -18,7 +18,7 @@ type PendingRow = [id: string, consumer: string, idleMs: number, deliveries: num
 interface GroupReads {
   inFlight: Map<number, Promise<void>>;
   ready: StoredEntry[];
-  failure: unknown;
+  failure: Error | undefined;
   /** The partition the next sweep starts with: every partition gets its turn first. */
   next: number;
 }
@@ -66,7 +66,7 @@ export class RedisConsumerGroups implements ConsumerStore {
       if (reads.inFlight.has(p)) return;
       const read = this.readPartition(p, group, consumer, count, blockMs).then(
         (entries) => void reads.ready.push(...entries),
-        (err: unknown) => void (reads.failure = err),
+        (err: unknown) => void (reads.failure = err instanceof Error ? err : new Error(String(err))),
       );
       reads.inFlight.set(
         p,

@@ -1,7 +1,7 @@
 // How far the replicas of the relay's Redis primaries lag (INFO replication), for /readyz and
 // /metrics: with REDIS_WAIT_REPLICAS the ingest waits for them, without it an answered write is lost
 // when a primary dies before a replica copied it.
-import type { Cluster, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { RedisClient } from '../../redis/connect.js';
 
 export interface Replication {
@@ -45,7 +45,7 @@ export function parseReplicationInfo(info: string): PrimaryInfo {
 }
 
 export async function readReplication(client: RedisClient): Promise<Replication> {
-  const primaries: Array<Redis> = 'nodes' in client ? (client as Cluster).nodes('master') : [client as Redis];
+  const primaries: Redis[] = 'nodes' in client ? client.nodes('master') : [client];
   const infos = await Promise.all(primaries.map(async (node) => parseReplicationInfo(await node.info('replication'))));
   return {
     primaries: infos.length,

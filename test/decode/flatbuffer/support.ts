@@ -86,6 +86,6 @@ export function guardRuntimeReads(): () => void {
     const start = offset + this.readInt32(offset);
     check(this, start, 4 + this.readInt32(start));
     return original.__string.call(this, offset, encoding);
-  } as typeof proto.__string;
+  };
   return () => Object.assign(proto, original);
 }
