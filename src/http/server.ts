@@ -57,7 +57,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // failures and store errors log their own lines. LOG_LEVEL=debug adds one line per answer.
     disableRequestLogging: true,
   });
-  if (deps.logger.isLevelEnabled('debug')) logEveryAnswer(app);
+  if (deps.logger.level === 'debug' || deps.logger.level === 'trace') logEveryAnswer(app);
 
   // The emitter sends `application/json` without charset, but any content type must be accepted
   // and the charset decided from the bytes: every body arrives raw.
