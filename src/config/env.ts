@@ -56,6 +56,8 @@ const schema = z
     REDIS_TLS_CA_FILE: z.string().min(1).optional(),
     REDIS_COMMAND_TIMEOUT: duration('REDIS_COMMAND_TIMEOUT', '1s'),
     DATA_DIR: z.string().min(1).default('./data'),
+    // full: fsync before every 200 (survives power loss); normal: survives a relay crash only.
+    EMBEDDED_SYNC: z.enum(['full', 'normal']).default('full'),
     KEY_PREFIX: z
       .string()
       .regex(/^[^{}\s]*$/, 'KEY_PREFIX must not contain braces or spaces (braces are reserved for hash tags)')
