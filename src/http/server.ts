@@ -14,6 +14,7 @@ import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
 import { healthRoutes, type HealthState } from './routes/health.js';
 import { INGEST_PATHS, ingestRoutes } from './routes/ingest.js';
 import { loadShedding } from './load-shedding.js';
+import { RequestLog } from './request-log.js';
 import { logoutRoutes } from './routes/logouts.js';
 import { statusPageRoutes } from './routes/status-page.js';
 
@@ -32,16 +33,6 @@ export interface AppDeps {
   logger: FastifyBaseLogger;
 }
 
-/** One debug line per answer (the request id is in the line's bindings); added only when it is written. */
-function logEveryAnswer(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.debug(
-      { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
-      'answered',
-    );
-  });
-}
-
 export function buildApp(deps: AppDeps): FastifyInstance {
   const { config } = deps;
   const app = Fastify({
@@ -52,12 +43,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // A keep-alive connection left idle is closed on shutdown; in-flight requests still finish.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
-    // Fastify's two info lines per request would be most of the log and a good part of the CPU of
-    // ingest (each is a write to stdout). Every answer is counted in /metrics; rejections, auth
-    // failures and store errors log their own lines. LOG_LEVEL=debug adds one line per answer.
-    disableRequestLogging: true,
+    logController: new RequestLog(),
   });
-  if (deps.logger.level === 'debug' || deps.logger.level === 'trace') logEveryAnswer(app);
 
   // The emitter sends `application/json` without charset, but any content type must be accepted
   // and the charset decided from the bytes: every body arrives raw.
