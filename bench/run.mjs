@@ -12,6 +12,8 @@
 // Everything listens on 127.0.0.1; every child process (redis-servers, servers, relays) is stopped
 // at the end, on error and on Ctrl-C. BENCH_QUICK=1 shortens every phase for trying the harness
 // and writes its report to a temp file instead of docs/benchmarks.md.
+// Longer than the usual file: the run's order, settings and bookkeeping read best in one place;
+// how each phase measures is in bench/lib/.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
