@@ -47,6 +47,16 @@ export function cpuMeter(pids) {
 }
 
 /**
+ * CPU seconds (user + system, from /proc/<pid>/stat) each of `pids` uses from now until stop():
+ * divided by the events it handled, a cost per event that holds on any machine. Ticks are 10 ms,
+ * so a measurement needs seconds of load to be meaningful.
+ */
+export function processCpu(pids) {
+  const start = new Map(pids.map((p) => [p, processTicks(p)]));
+  return { stop: () => new Map([...start].map(([p, before]) => [p, (processTicks(p) - before) / TICKS_PER_S])) };
+}
+
+/**
  * Waits (at most `maxWaitMs`) until the rest of the machine has used less than `threshold` cores
  * over a `windowMs` window: a measurement is then less likely to start next to someone's build.
  * Returns the foreign load of the last window and how long it waited.

@@ -2,7 +2,7 @@
 // Latencies are recorded here from autocannon's per-response callback, in sub-millisecond
 // precision: autocannon's own histogram keeps whole milliseconds, too coarse for a 5 ms target.
 import autocannon from 'autocannon';
-import { cpuMeter } from './cpu.mjs';
+import { cpuMeter, processCpu } from './cpu.mjs';
 import { livePids } from './procs.mjs';
 
 const MAX_SAMPLES = 4_000_000; // bounds memory (32 MB) whatever the rate
@@ -15,9 +15,10 @@ function percentile(sorted, p) {
 
 /**
  * One autocannon run. `body()` gives each request its body; `headersFor()` optional per-request
- * headers (merged over `headers`). Stops after `duration` seconds or `amount` requests.
+ * headers (merged over `headers`). Stops after `duration` seconds or `amount` requests. `watch`:
+ * pids whose CPU seconds over the run are returned in `cpuS` (a Map by pid).
  */
-export function load({ url, connections, duration, amount, overallRate, headers = {}, body, headersFor, timeout = 10 }) {
+export function load({ url, connections, duration, amount, overallRate, headers = {}, body, headersFor, timeout = 10, watch = [] }) {
   const target = new URL(url);
   const samples = new Float64Array(MAX_SAMPLES);
   let n = 0;
@@ -44,9 +45,11 @@ export function load({ url, connections, duration, amount, overallRate, headers 
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const cpu = cpuMeter(livePids);
+    const watched = processCpu(watch);
     const instance = autocannon(options, (err, result) => {
       if (err) return reject(err);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const cpuS = watched.stop();
       const { oursCores, foreignCores } = cpu.stop();
       const sorted = samples.subarray(0, n).sort();
       resolve({
@@ -65,6 +68,7 @@ export function load({ url, connections, duration, amount, overallRate, headers 
         acP99: result.latency.p99,
         oursCores,
         foreignCores,
+        cpuS,
       });
     });
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {

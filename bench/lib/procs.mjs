@@ -18,6 +18,23 @@ export function freePort() {
   });
 }
 
+/** A free port p whose p + `offset` is free too (a Redis Cluster node's bus port). */
+export async function freePortPair(offset) {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 2_700);
+    if ((await portIsFree(port)) && (await portIsFree(port + offset))) return port;
+  }
+  throw new Error(`no free port pair (p, p + ${offset})`);
+}
+
+function portIsFree(port) {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
 /**
  * Children get a minimal environment plus what the bench sets explicitly: a REDIS_URL,
  * DESTINATIONS or KEY_PREFIX exported in the caller's shell must not change what is measured.

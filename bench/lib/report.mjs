@@ -33,7 +33,25 @@ export function mdTable(headers, rows) {
 /** Cores used by the benchmark's own processes / by the rest of the machine during the run. */
 const cpu = (r) => `${fmt.ratio(r.oursCores)} / ${fmt.ratio(r.foreignCores)}`;
 
-const verdict = (met) => (met === true ? 'met' : met === false ? '**NOT met**' : 'not measured');
+const verdict = (met) => (met === true ? 'met' : met === false ? '**NOT met**' : met === 'none' ? 'reported (no target)' : 'not measured');
+
+/** CPU per event (µs) of the row's server process, and of each of its store's processes. */
+const cpuCols = (r) => [fmt.int(r.serverUs), r.storeUs === undefined ? '—' : r.storeUs.length === 0 ? 'n/a' : r.storeUs.map(fmt.int).join(' / ')];
+const CPU_HEADERS = ['CPU µs/event: server', 'CPU µs/event: Redis'];
+
+const pct = (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)} %` : '—');
+
+const saturationHeaders = ['server', 'body', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'stored', '× bare route', ...CPU_HEADERS, 'CPU bench/other'];
+const saturationRow = (r) => [
+  r.server, r.body, fmt.int(r.rps), fmt.ms(r.p50), fmt.ms(r.p99), fmt.ms(r.max),
+  fmt.int(r.non2xx), fmt.int(r.errors + r.timeouts), r.stored ?? 'n/a', r.ratio === undefined ? '1.00 (reference)' : fmt.ratio(r.ratio),
+  ...cpuCols(r), cpu(r),
+];
+const fixedRateHeaders = ['server', 'body', 'achieved req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'autocannon p99 ms', 'non-2xx', 'errors', ...CPU_HEADERS, 'CPU bench/other'];
+const fixedRateRow = (r) => [
+  r.server, r.body, fmt.int(r.rps), fmt.ms(r.p50), fmt.ms(r.p99), fmt.ms(r.p999), fmt.ms(r.max), fmt.int(r.acP99),
+  fmt.int(r.non2xx), fmt.int(r.errors + r.timeouts), ...cpuCols(r), cpu(r),
+];
 
 /** The sections shared by the console and the markdown, as [title, headers, rows]. */
 export function sections(results) {
@@ -45,21 +63,36 @@ export function sections(results) {
   ]);
   out.push([
     `Ingest at saturation (${results.settings.connections} connections, ${results.settings.duration} s each, after a ${results.settings.warmup} s warm-up)`,
-    ['server', 'body', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'stored', '× bare route', 'CPU bench/other'],
-    results.saturation.map((r) => [
-      r.server, r.body, fmt.int(r.rps), fmt.ms(r.p50), fmt.ms(r.p99), fmt.ms(r.max),
-      fmt.int(r.non2xx), fmt.int(r.errors + r.timeouts), r.stored ?? 'n/a', r.ratio === undefined ? '1.00 (reference)' : fmt.ratio(r.ratio),
-      cpu(r),
-    ]),
+    saturationHeaders,
+    results.saturation.map(saturationRow),
   ]);
   out.push([
     `Ingest at a fixed ${fmt.int(results.settings.rate)} req/s (${results.settings.rateConnections} connections, ${results.settings.rateDuration} s each)`,
-    ['server', 'body', 'achieved req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'autocannon p99 ms', 'non-2xx', 'errors', 'CPU bench/other'],
-    results.fixedRate.map((r) => [
-      r.server, r.body, fmt.int(r.rps), fmt.ms(r.p50), fmt.ms(r.p99), fmt.ms(r.p999), fmt.ms(r.max), fmt.int(r.acP99),
-      fmt.int(r.non2xx), fmt.int(r.errors + r.timeouts), cpu(r),
-    ]),
+    fixedRateHeaders,
+    results.fixedRate.map(fixedRateRow),
   ]);
+  if (results.cluster?.length > 0) {
+    out.push([
+      `Redis Cluster, 3 primaries: PARTITIONS=1 vs 6 (saturation, ${results.settings.connections} connections, ${results.settings.duration} s; Redis CPU per shard)`,
+      saturationHeaders,
+      results.cluster.map(saturationRow),
+    ]);
+  }
+  if (results.replication?.length > 0) {
+    out.push([
+      `A primary with one replica: REDIS_WAIT_REPLICAS=0 vs 1 (fixed ${fmt.int(results.settings.rate)} req/s; Redis CPU primary / replica)`,
+      fixedRateHeaders,
+      results.replication.map(fixedRateRow),
+    ]);
+  }
+  if (results.profile) {
+    const p = results.profile;
+    out.push([
+      `Where the relay's CPU goes (node --cpu-prof, relay on Redis, JSON, saturation; ${fmt.int(p.rps)} req/s while profiled${p.whole ? '; WHOLE run, start-up included' : ''}): self time, share of the busy time (${fmt.int(p.busyMs)} ms busy, ${fmt.int(p.idleMs)} ms idle); socket writes: ${pct(p.writes.redis)} Redis commands, ${pct(p.writes.http)} HTTP answers`,
+      ['share', 'function', 'called from'],
+      p.rows.map((r) => [pct(r.share), `\`${r.what}\``, r.via ? `\`${r.via}\`` : '']),
+    ]);
+  }
   if (results.drain.rows.length > 0) {
     out.push(['Forwarding: drain and replay', ['measure', 'value'], results.drain.rows]);
   }
@@ -84,7 +117,7 @@ export function writeMarkdown(path, results) {
     `- Code measured: ${m.revision}`,
     `- Node: ${m.node} (the project's own toolchain, \`node_modules/.bin/node\`)`,
     `- Machine: ${m.cores} cores (${m.cpu}), ${m.memGiB} GiB RAM, ${m.os}`,
-    `- Redis: ${m.redis} (private redis-server started by the run, no persistence: \`--save '' --appendonly no\`)`,
+    `- Redis: ${m.redis} (private redis-servers started by the run; without persistence, \`--save '' --appendonly no\`, unless the row says \`appendfsync always\`: \`--appendonly yes --appendfsync always\`)`,
     `- fastify ${m.fastify}, autocannon ${m.autocannon}`,
     `- Command: \`${m.command}\`${m.quick ? ' (**BENCH_QUICK=1: shortened run, figures indicative only**)' : ''}`,
     `- Load average (1 min) at start / end: ${m.loadStart} / ${m.loadEnd}; "CPU bench/other" columns: cores used by the benchmark's processes / by the rest of the machine during each measurement`,

@@ -62,6 +62,8 @@ const schema = z
     REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
     REDIS_WAIT_TIMEOUT: duration('REDIS_WAIT_TIMEOUT', '500ms'),
     DATA_DIR: z.string().min(1).default('./data'),
+    // full: fsync before every 200 (survives power loss); normal: survives a relay crash only.
+    EMBEDDED_SYNC: z.enum(['full', 'normal']).default('full'),
     KEY_PREFIX: z
       .string()
       .regex(/^[^{}\s]*$/, 'KEY_PREFIX must not contain braces or spaces (braces are reserved for hash tags)')

@@ -5,7 +5,7 @@ import type { BodyFormat } from '../event/canonical.js';
 import { charsetOf, decodeBodyText } from './charset.js';
 import type { DecodedFields } from './decoded-fields.js';
 import { decodeFlatBuffer } from './flatbuffer/decode-flatbuffer.js';
-import { parseJsonBody } from './json-body.js';
+import { parseJsonBodyFast } from './json-body-fast.js';
 import { decodeJsonEvent, readFlatBufferWrapper } from './json-event.js';
 import type { DecodeSettings } from './sender-settings.js';
 
@@ -24,7 +24,7 @@ export type DecodedBody = DecodedFields & { format: BodyFormat };
  */
 export function decodeBody(body: Buffer, ctx: BodyContext): DecodedBody {
   const { settings } = ctx;
-  const obj = parseJsonBody(decodeBodyText(body, charsetOf(ctx.contentType), settings.bodyCharset));
+  const obj = parseJsonBodyFast(decodeBodyText(body, charsetOf(ctx.contentType), settings.bodyCharset));
   const wrapper = readFlatBufferWrapper(obj);
   if (wrapper === null) return { ...decodeJsonEvent(obj), format: 'json' };
   return { ...decodeFlatBuffer(wrapper, settings), format: 'flatbuffer' };

@@ -16,6 +16,7 @@ import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
 import { healthRoutes, type HealthState } from './routes/health.js';
 import { INGEST_PATHS, ingestRoutes } from './routes/ingest.js';
 import { loadShedding } from './load-shedding.js';
+import { RequestLog } from './request-log.js';
 import { logoutRoutes } from './routes/logouts.js';
 import { statusPageRoutes } from './routes/status-page.js';
 
@@ -48,6 +49,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // default check runs every 30 s); fastify's own default is no limit at all.
     requestTimeout: config.BODY_TIMEOUT,
     http: { requestTimeout: config.BODY_TIMEOUT, headersTimeout: config.BODY_TIMEOUT, connectionsCheckingInterval: 1_000 },
+    logController: new RequestLog(),
   });
   capConnectionsPerAddress(app.server, config.MAX_CONNECTIONS_PER_ADDRESS, () => deps.metrics.connectionsRefused.inc());
 

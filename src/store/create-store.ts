@@ -65,10 +65,12 @@ export async function createStore(config: Config, log?: FastifyBaseLogger): Prom
       description: `${where}${ready ? '' : ', not reachable yet: ingest answers 503 until it is'}`,
     };
   }
-  const store = EmbeddedEventStore.open(config.DATA_DIR, policy);
+  const store = EmbeddedEventStore.open(config.DATA_DIR, policy, config.EMBEDDED_SYNC);
+  const durability =
+    store.db.sync === 'full' ? 'every commit fsynced' : 'EMBEDDED_SYNC=normal: survives a crash of the relay, not of the machine';
   return {
     store,
     backend: { kind: 'embedded', db: store.db },
-    description: `embedded (node:sqlite in ${store.dataDir}): serves ONE replica only; set REDIS_URL to run several`,
+    description: `embedded (node:sqlite in ${store.dataDir}, ${durability}): serves ONE replica only; set REDIS_URL to run several`,
   };
 }

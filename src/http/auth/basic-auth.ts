@@ -1,7 +1,7 @@
 // HTTP Basic authentication of the emitter: username = the Keycloak node's host name, password =
 // the shared secret. Comparison is constant-time over SHA-256 digests, so neither the secret's
 // content nor its length leaks through timing.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 export interface BasicCredentials {
   username: string;
@@ -19,7 +19,8 @@ export function parseBasicAuth(header: string | undefined): BasicCredentials | n
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+// One-shot hash: no Hash object per request.
+const digest = (s: string): Buffer => hash('sha256', s, 'buffer');
 
 export function secretsEqual(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));

@@ -6,7 +6,7 @@ import { KCR_ERR_CONFIG, KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
 import { AppendSignal } from './append-signal.js';
 import { forgetOwner } from './data-dir-lock.js';
 import { GroupCommit } from './group-commit.js';
-import { openDatabase } from './open-database.js';
+import { openDatabase, type EmbeddedSync } from './open-database.js';
 
 export class EmbeddedDb {
   /** Wakes readers blocked on the ring buffer when an event is appended. */
@@ -18,14 +18,16 @@ export class EmbeddedDb {
     private readonly db: DatabaseSync,
     /** Absolute DATA_DIR. */
     readonly dataDir: string,
+    /** EMBEDDED_SYNC as SQLite applied it. */
+    readonly sync: EmbeddedSync,
   ) {
     this.commits = new GroupCommit(db, asStoreError);
   }
 
   /** Opens (creating and migrating if needed) DATA_DIR's database; refuses when another process holds it. */
-  static open(dataDir: string): EmbeddedDb {
-    const opened = openDatabase(dataDir);
-    return new EmbeddedDb(opened.db, opened.dataDir);
+  static open(dataDir: string, sync: EmbeddedSync = 'full'): EmbeddedDb {
+    const opened = openDatabase(dataDir, sync);
+    return new EmbeddedDb(opened.db, opened.dataDir, opened.sync);
   }
 
   get isClosed(): boolean {

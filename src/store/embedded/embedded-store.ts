@@ -8,6 +8,7 @@ import type { AppendOutcome, BufferPolicy, LookupOutcome, StoreStatus } from '..
 import { EmbeddedConsumerGroups } from './consumer-groups.js';
 import { EmbeddedDedupAppend } from './dedup-append.js';
 import { EmbeddedDb } from './embedded-db.js';
+import type { EmbeddedSync } from './open-database.js';
 import { EmbeddedQuarantine } from './quarantine.js';
 import { RingBuffer } from './ring-buffer.js';
 
@@ -25,8 +26,8 @@ export class EmbeddedEventStore extends ComposedEventStore {
   }
 
   /** Opens (creating if needed) the store in `dataDir`; refuses when another process holds it. */
-  static open(dataDir: string, policy: BufferPolicy): EmbeddedEventStore {
-    return new EmbeddedEventStore(EmbeddedDb.open(dataDir), policy);
+  static open(dataDir: string, policy: BufferPolicy, sync: EmbeddedSync = 'full'): EmbeddedEventStore {
+    return new EmbeddedEventStore(EmbeddedDb.open(dataDir, sync), policy);
   }
 
   /** Absolute DATA_DIR. */

@@ -1,4 +1,5 @@
-// Opens DATA_DIR's database: created if absent, locked to this process, durable on every commit.
+// Opens DATA_DIR's database: created if absent, locked to this process, durable on every commit
+// (EMBEDDED_SYNC=full, the default) or on every commit but the last second's (EMBEDDED_SYNC=normal).
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -9,13 +10,22 @@ import { migrate } from './schema.js';
 /** The database inside DATA_DIR (with its -wal journal beside it while open). */
 export const DATABASE_FILE = 'relay.sqlite';
 
+/** EMBEDDED_SYNC: what an accepted event survives (README, docs/benchmarks.md). */
+export const EMBEDDED_SYNC_MODES = ['full', 'normal'] as const;
+export type EmbeddedSync = (typeof EMBEDDED_SYNC_MODES)[number];
+
 export interface OpenedDatabase {
   db: DatabaseSync;
   /** DATA_DIR, absolute: what messages name. */
   dataDir: string;
+  /** The synchronous mode SQLite reports for the connection, read back after setting it. */
+  sync: EmbeddedSync;
 }
 
-export function openDatabase(dataDirSetting: string): OpenedDatabase {
+// PRAGMA synchronous reads back as a number: 1 NORMAL, 2 FULL.
+const SYNC_LEVELS: Record<EmbeddedSync, number> = { normal: 1, full: 2 };
+
+export function openDatabase(dataDirSetting: string, sync: EmbeddedSync = 'full'): OpenedDatabase {
   const dataDir = resolve(dataDirSetting);
   try {
     mkdirSync(dataDir, { recursive: true });
@@ -34,21 +44,24 @@ export function openDatabase(dataDirSetting: string): OpenedDatabase {
     lockDataDir(db, dataDir);
     locked = true;
     // 200 means "durably stored". WAL makes each commit one sequential append (no rewrite of pages
-    // in place); synchronous=FULL fsyncs that append before COMMIT returns. NORMAL would already
-    // survive `kill -9` (the written WAL is in the OS's page cache), but not a power loss or kernel
-    // crash of the host, which the emitter could not know about: FULL is the `appendfsync always`
-    // of this store. Group commit (./group-commit.ts) shares one fsync among concurrent writes;
-    // the ingest benchmark (docs/benchmarks.md) measures what is left of the cost.
+    // in place); synchronous=FULL fsyncs that append before COMMIT returns: the `appendfsync always`
+    // of this store, and the default. NORMAL fsyncs at checkpoints only: a commit is in the OS's page
+    // cache when COMMIT returns, so it survives `kill -9` and any crash of the relay, but not a power
+    // loss or kernel crash of the host (the last commits are lost, as with Redis' `appendfsync
+    // everysec`), which the emitter could not know about. Group commit (./group-commit.ts) shares
+    // one fsync among concurrent writes; docs/benchmarks.md measures both modes.
     const { journal_mode: mode } = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string };
     if (mode !== 'wal') throw new Error(`cannot use WAL journaling in ${dataDir} (got ${mode})`);
-    db.exec('PRAGMA synchronous = FULL');
+    db.exec(`PRAGMA synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
+    const { synchronous } = db.prepare('PRAGMA synchronous').get() as { synchronous: number };
+    if (synchronous !== SYNC_LEVELS[sync]) throw new Error(`SQLite did not take synchronous=${sync} (reads ${synchronous})`);
     migrate(db, dataDir);
   } catch (err) {
     if (locked) forgetOwner(dataDir);
     db.close();
     throw err instanceof KcrError ? err : cannotUse(file, err);
   }
-  return { db, dataDir };
+  return { db, dataDir, sync };
 }
 
 /** Start-up failures name DATA_DIR (exit 78) rather than surfacing as a stack trace. */

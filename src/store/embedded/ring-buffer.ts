@@ -19,7 +19,10 @@ export class RingBuffer {
   private readonly sql: Record<'bounds', StatementSync>;
 
   constructor(db: EmbeddedDb) {
-    this.sql = db.prepare({ bounds: 'SELECT min(id) AS oldest, max(id) AS newest FROM events' });
+    // One subquery per bound: SQLite reads min() or max() of the key from the b-tree's edge only
+    // when the query has that single aggregate; `SELECT min(id), max(id)` scans the whole table,
+    // which every append paid (32 ms at 200,000 entries).
+    this.sql = db.prepare({ bounds: 'SELECT (SELECT min(id) FROM events) AS oldest, (SELECT max(id) FROM events) AS newest' });
   }
 
   bounds(): Bounds {
