@@ -1,5 +1,6 @@
 // Every error the relay reports has a stable machine-readable code (KCR_ERR_*), an HTTP status and a
-// message, built by one coded constructor per error, as fastify does with FST_ERR_*.
+// message, built by one coded constructor per error, as fastify does with FST_ERR_*. Long by nature:
+// a table of definitions, kept in one file so that the README's error table has one source.
 
 export interface KcrErrorJson {
   code: string;

@@ -2,7 +2,8 @@
 // reads its own group, on the stream of every partition; entries stay pending until acknowledged or
 // dead-lettered, and pending entries of a dead consumer are claimed by another (XPENDING + XCLAIM).
 // An entry's id says its partition (`<partition>/<stream id>`; the bare stream id with one
-// partition, as before partitions existed).
+// partition, as before partitions existed). One file over the usual size: every operation of the
+// ConsumerStore contract is here, sharing that id encoding and the partitions' walk.
 import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
