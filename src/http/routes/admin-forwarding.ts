@@ -71,6 +71,7 @@ const deadLetter = loose<DeadLetter>()({
 });
 
 const UNKNOWN_DESTINATION = 'KCR_ERR_DESTINATION_UNKNOWN: no destination of that name in DESTINATIONS';
+const NOT_JSON = 'KCR_ERR_REQUEST: a body that is not application/json';
 const byName = z.object({ name: destinationName });
 
 export function adminForwardingRoutes(
@@ -110,7 +111,11 @@ export function adminForwardingRoutes(
         body: replayBody,
         response: {
           202: job.describe('The job, started'),
-          ...errors({ 400: 'KCR_ERR_REPLAY_REQUEST (no destination, or a bound that is neither a uid nor an ISO time), KCR_ERR_BODY_NOT_JSON', 404: UNKNOWN_DESTINATION }),
+          ...errors({
+            400: 'KCR_ERR_REPLAY_REQUEST (no destination, or a bound that is neither a uid nor an ISO time), KCR_ERR_BODY_NOT_JSON',
+            404: UNKNOWN_DESTINATION,
+            415: NOT_JSON,
+          }),
         },
       }),
     },
@@ -142,7 +147,7 @@ export function adminForwardingRoutes(
       schema: adminSchema({
         summary: "Re-send a destination's dead letters (a job); each one delivered is removed",
         params: byName,
-        response: { 202: job.describe('The job, started'), ...errors({ 404: UNKNOWN_DESTINATION }) },
+        response: { 202: job.describe('The job, started'), ...errors({ 404: UNKNOWN_DESTINATION, 415: NOT_JSON }) },
       }),
     },
     async (request, reply) => reply.code(202).send(jobs.redrive(worker(request.params.name))),

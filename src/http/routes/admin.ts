@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { KCR_ERR_ADMIN_AUTH, KCR_ERR_EVENT_EVICTED, KCR_ERR_EVENT_NOT_FOUND, KCR_ERR_UID_PARAM } from '../../errors.js';
+import { KCR_ERR_ADMIN_AUTH, KCR_ERR_EVENT_EVICTED, KCR_ERR_EVENT_NOT_FOUND, KCR_ERR_REQUEST, KCR_ERR_UID_PARAM } from '../../errors.js';
 import { uidToDecimal } from '../../event/snowflake.js';
 import type { Forwarder } from '../../forward/forwarder.js';
 import type { ReplayJobs } from '../../forward/replay.js';
@@ -39,11 +39,13 @@ export function adminRoutes(app: FastifyInstance, { store, token, throttle, forw
     // Ingest reads raw bytes; admin requests are ordinary JSON, and an empty body (a redrive of
     // everything sent with a JSON content type) is no body rather than a syntax error.
     const json = scope.getDefaultJsonParser('error', 'error');
+    scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
       const text = body.toString();
       if (text.trim() === '') return done(null, undefined);
       return json(request, text, done);
     });
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(KCR_ERR_REQUEST(415, 'admin routes read application/json bodies')));
 
     scope.addHook('onRequest', requireBearer(token, KCR_ERR_ADMIN_AUTH, throttle));
     const admin = scope.withTypeProvider<ZodTypeProvider>();
