@@ -250,6 +250,11 @@ export const KCR_ERR_NOT_REPLICATED = define('KCR_ERR_NOT_REPLICATED', {
     `Stored on the Redis primary, but only ${acknowledged} of the ${wanted} replicas of REDIS_WAIT_REPLICAS confirmed it within ${timeoutMs} ms: not confirmed, resend (the resend is a duplicate)`,
 });
 
+export const KCR_ERR_SHUTTING_DOWN = define('KCR_ERR_SHUTTING_DOWN', {
+  status: 503,
+  message: () => 'The relay is shutting down; nothing was done: resend (another replica will take it)',
+});
+
 export const KCR_ERR_NO_GROUP = define('KCR_ERR_NO_GROUP', {
   status: 503,
   message: (group: string) => `Consumer group "${group}" does not exist (never created, or lost with the store's data)`,

@@ -4,7 +4,7 @@
 // refuses before fastify sees them (timeout, headers too large, malformed) get the same shape.
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import type { SchemaErrorDataVar } from 'fastify/types/schema.js';
 import {
   KCR_ERR_BODY_NOT_JSON,
@@ -14,6 +14,7 @@ import {
   KCR_ERR_NOT_FOUND,
   KCR_ERR_REQUEST,
   KCR_ERR_REQUEST_TIMEOUT,
+  KCR_ERR_SHUTTING_DOWN,
   KcrError,
 } from '../errors.js';
 
@@ -35,6 +36,17 @@ export function errorHandler(bodyLimit: number) {
     if (coded.statusCode >= 500 && coded.statusCode !== 503) request.log.error({ err }, 'unhandled error');
     return reply.code(coded.statusCode).headers(coded.headers).send({ error: coded.toJSON() });
   };
+}
+
+/** Once the app closes, every request still arriving (on a busy keep-alive connection) gets a coded 503. */
+export function refuseWhileClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw KCR_ERR_SHUTTING_DOWN();
+  });
 }
 
 export async function notFoundHandler(request: FastifyRequest): Promise<never> {

@@ -11,7 +11,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { EventStore } from '../store/event-store.js';
 import { AuthThrottle } from './auth/auth-throttle.js';
 import { capConnectionsPerAddress } from './connection-cap.js';
-import { clientErrorHandler, codedValidation, errorHandler, notFoundHandler } from './error-reply.js';
+import { clientErrorHandler, codedValidation, errorHandler, notFoundHandler, refuseWhileClosing } from './error-reply.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { adminRoutes } from './routes/admin.js';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
@@ -45,7 +45,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     trustProxy: config.TRUST_PROXY,
     // A keep-alive connection left idle is closed on shutdown; in-flight requests still finish.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Requests arriving on a busy keep-alive connection once closing has begun are refused by
+    // refuseWhileClosing (KCR_ERR_SHUTTING_DOWN), not by fastify's own uncoded 503.
+    return503OnClosing: false,
     // A request (headers and body) must arrive within BODY_TIMEOUT, checked every second (Node's
     // default check runs every 30 s); fastify's own default is no limit at all.
     requestTimeout: config.BODY_TIMEOUT,
@@ -62,6 +64,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.setErrorHandler(errorHandler(config.BODY_LIMIT));
   app.setNotFoundHandler(notFoundHandler);
+  refuseWhileClosing(app);
   registerOpenApi(app);
   loadShedding(app, config, INGEST_PATHS);
   // Routes once the document's collector is loaded, so that it sees every one of them.
