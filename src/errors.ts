@@ -1,6 +1,6 @@
 // Every error the relay reports has a stable machine-readable code (KCR_ERR_*), an HTTP status and a
-// message, built by one coded constructor per error, as fastify does with FST_ERR_*. Long by nature:
-// a table of definitions, kept in one file so that the README's error table has one source.
+// message, built by one coded constructor per error, as fastify does with FST_ERR_*. One file past
+// 250 lines on purpose: the whole catalogue in one place (test/docs/readme.test.ts reads it).
 
 export interface KcrErrorJson {
   code: string;
@@ -12,13 +12,22 @@ export class KcrError extends Error {
   readonly statusCode: number;
   /** Undecodable-but-authenticated input: quarantined (200) or rejected (400) per INVALID_PAYLOAD. */
   readonly quarantinable: boolean;
+  /** Headers of the HTTP answer: Retry-After of every 503 and 429, the challenge of a 401. */
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(code: string, message: string, statusCode: number, quarantinable: boolean, options?: ErrorOptions) {
+  constructor(
+    code: string,
+    message: string,
+    statusCode: number,
+    quarantinable: boolean,
+    options?: ErrorOptions & { headers?: Record<string, string> },
+  ) {
     super(message, options);
     this.name = 'KcrError';
     this.code = code;
     this.statusCode = statusCode;
     this.quarantinable = quarantinable;
+    this.headers = options?.headers ?? {};
   }
 
   toJSON(): KcrErrorJson {
@@ -35,14 +44,32 @@ export interface KcrErrorConstructor<A extends unknown[]> {
 
 interface Definition<A extends unknown[]> {
   status: number;
+  /** For a code whose status is the one the HTTP layer gave (KCR_ERR_REQUEST); `status` otherwise. */
+  statusOf?: (...args: A) => number;
   message: (...args: A) => string;
   /** true for decode/validation failures of an authenticated body. */
   quarantinable?: boolean;
+  /** Seconds the client should wait before resending; every 503 has one (DEFAULT_RETRY_AFTER_S unless given). */
+  retryAfterS?: (...args: A) => number;
+  /** The WWW-Authenticate challenge of a 401. */
+  challenge?: string;
+}
+
+/** Retry-After of a 503 whose definition names none: a short wait, Keycloak resends anyway. */
+const DEFAULT_RETRY_AFTER_S = 2;
+
+function headersOf<A extends unknown[]>(def: Definition<A>, status: number, args: A): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const retryAfter = def.retryAfterS?.(...args) ?? (status === 503 ? DEFAULT_RETRY_AFTER_S : undefined);
+  if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+  if (def.challenge) headers['www-authenticate'] = def.challenge;
+  return headers;
 }
 
 function define<A extends unknown[]>(code: string, def: Definition<A>): KcrErrorConstructor<A> {
   const ctor = function (...args: A): KcrError {
-    return new KcrError(code, def.message(...args), def.status, def.quarantinable ?? false);
+    const status = def.statusOf?.(...args) ?? def.status;
+    return new KcrError(code, def.message(...args), status, def.quarantinable ?? false, { headers: headersOf(def, status, args) });
   } as unknown as KcrErrorConstructor<A>;
   Object.defineProperty(ctor, 'code', { value: code });
   Object.defineProperty(ctor, 'statusCode', { value: def.status });
@@ -64,6 +91,20 @@ export const KCR_ERR_BODY_NOT_JSON = define('KCR_ERR_BODY_NOT_JSON', {
 export const KCR_ERR_BODY_TOO_LARGE = define('KCR_ERR_BODY_TOO_LARGE', {
   status: 413,
   message: (limit: number) => `Body exceeds BODY_LIMIT (${limit} bytes)`,
+});
+/** A request the HTTP layer refused (fastify's own 4xx, a schema it fails): fastify's status is kept. */
+export const KCR_ERR_REQUEST = define('KCR_ERR_REQUEST', {
+  status: 400,
+  statusOf: (status: number, _why: string) => status,
+  message: (_status: number, why: string) => `Request refused: ${why}`,
+});
+export const KCR_ERR_REQUEST_TIMEOUT = define('KCR_ERR_REQUEST_TIMEOUT', {
+  status: 408,
+  message: (timeoutMs: number) => `Headers and body not received within BODY_TIMEOUT (${timeoutMs} ms)`,
+});
+export const KCR_ERR_HEADERS_TOO_LARGE = define('KCR_ERR_HEADERS_TOO_LARGE', {
+  status: 431,
+  message: () => 'Request headers exceed the server\'s limit',
 });
 
 // --- decoding (authenticated bodies: quarantined or rejected) --------------------------------
@@ -113,29 +154,36 @@ export const KCR_ERR_DECODE_FAILED = define(
 );
 
 // --- authentication ---------------------------------------------------------------------------
+const BASIC_CHALLENGE = 'Basic realm="kc-event-relay", charset="UTF-8"';
 export const KCR_ERR_AUTH_MISSING = define('KCR_ERR_AUTH_MISSING', {
   status: 401,
   message: () => 'Basic credentials are required',
+  challenge: BASIC_CHALLENGE,
 });
 export const KCR_ERR_AUTH_INVALID = define('KCR_ERR_AUTH_INVALID', {
   status: 401,
   message: () => 'Credentials are not valid',
+  challenge: BASIC_CHALLENGE,
 });
 export const KCR_ERR_AUTH_THROTTLED = define('KCR_ERR_AUTH_THROTTLED', {
   status: 429,
   message: (retryAfterS: number) => `Too many failed authentications from this address; retry in ${retryAfterS} s (valid credentials are always admitted)`,
+  retryAfterS: (retryAfterS: number) => retryAfterS,
 });
 export const KCR_ERR_ADMIN_AUTH = define('KCR_ERR_ADMIN_AUTH', {
   status: 401,
   message: () => 'A valid bearer token (ADMIN_TOKEN) is required',
+  challenge: 'Bearer realm="kc-event-relay admin"',
 });
 export const KCR_ERR_LOGOUT_AUTH = define('KCR_ERR_LOGOUT_AUTH', {
   status: 401,
   message: () => 'A valid bearer token (LOGOUT_STREAM_TOKEN) is required',
+  challenge: 'Bearer realm="kc-event-relay logouts"',
 });
 export const KCR_ERR_METRICS_AUTH = define('KCR_ERR_METRICS_AUTH', {
   status: 401,
   message: () => 'A valid bearer token (METRICS_TOKEN) is required',
+  challenge: 'Bearer realm="kc-event-relay metrics"',
 });
 export const KCR_ERR_REVOCATION_QUERY = define('KCR_ERR_REVOCATION_QUERY', {
   status: 400,
@@ -187,7 +235,8 @@ export const KCR_ERR_BUFFER_FULL = define('KCR_ERR_BUFFER_FULL', {
 
 export const KCR_ERR_OVERLOADED = define('KCR_ERR_OVERLOADED', {
   status: 503,
-  message: (why: string) => `The relay is overloaded (${why}); nothing was stored, retry later`,
+  message: (why: string, _retryAfterS: number) => `The relay is overloaded (${why}); nothing was stored, retry later`,
+  retryAfterS: (_why: string, retryAfterS: number) => retryAfterS,
 });
 
 export const KCR_ERR_STORE_LAYOUT = define('KCR_ERR_STORE_LAYOUT', {
@@ -202,6 +251,11 @@ export const KCR_ERR_NOT_REPLICATED = define('KCR_ERR_NOT_REPLICATED', {
     `Stored on the Redis primary, but only ${acknowledged} of the ${wanted} replicas of REDIS_WAIT_REPLICAS confirmed it within ${timeoutMs} ms: not confirmed, resend (the resend is a duplicate)`,
 });
 
+export const KCR_ERR_SHUTTING_DOWN = define('KCR_ERR_SHUTTING_DOWN', {
+  status: 503,
+  message: () => 'The relay is shutting down; nothing was done: resend (another replica will take it)',
+});
+
 export const KCR_ERR_NO_GROUP = define('KCR_ERR_NO_GROUP', {
   status: 503,
   message: (group: string) => `Consumer group "${group}" does not exist (never created, or lost with the store's data)`,
@@ -210,7 +264,7 @@ export const KCR_ERR_NO_GROUP = define('KCR_ERR_NO_GROUP', {
 // --- admin / lookups --------------------------------------------------------------------------
 export const KCR_ERR_UID_PARAM = define('KCR_ERR_UID_PARAM', {
   status: 400,
-  message: (got: string) => `"${got}" is not a decimal signed 64-bit uid`,
+  message: (why: string) => `Not a decimal signed 64-bit uid: ${why}`,
 });
 export const KCR_ERR_EVENT_NOT_FOUND = define('KCR_ERR_EVENT_NOT_FOUND', {
   status: 404,

@@ -7,7 +7,6 @@ import underPressure, { TYPE_EVENT_LOOP_DELAY } from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/env.js';
 import { KCR_ERR_OVERLOADED } from '../errors.js';
-import { sendError } from './error-reply.js';
 
 export function loadShedding(
   app: FastifyInstance,
@@ -16,20 +15,20 @@ export function loadShedding(
 ): void {
   if (config.SHED_EVENT_LOOP_DELAY === 0 && config.SHED_EVENT_LOOP_UTILIZATION === 0) return;
   const shed = new Set(shedUrls);
-  const retryAfter = String(Math.max(1, Math.round(config.SHED_RETRY_AFTER / 1000)));
+  const retryAfterS = Math.max(1, Math.round(config.SHED_RETRY_AFTER / 1000));
   void app.register(underPressure, {
     maxEventLoopDelay: config.SHED_EVENT_LOOP_DELAY,
     maxEventLoopUtilization: config.SHED_EVENT_LOOP_UTILIZATION,
     // Utilization of the last sample, not since start: a saturated minute after a quiet day counts.
     eventLoopUtilizationMode: 'interval',
-    // A promise: under-pressure goes on with the request once it settles, and fastify stops there
-    // when the reply was sent (a shed route), or serves it (any other route).
-    pressureHandler: async (request, reply, type, value) => {
+    // A promise: under-pressure goes on with the request once it resolves (any other route), and
+    // hands a rejection to the error handler (a shed route).
+    pressureHandler: async (request, _reply, type, value) => {
       if (!shed.has(request.routeOptions.url ?? '')) return;
       const why =
         type === TYPE_EVENT_LOOP_DELAY ? `event loop delay ${Math.round(Number(value))} ms` : `event loop utilization ${Number(value).toFixed(2)}`;
       request.ingestOutcome = 'overloaded';
-      sendError(reply, KCR_ERR_OVERLOADED(why), { 'retry-after': retryAfter });
+      throw KCR_ERR_OVERLOADED(why, retryAfterS);
     },
   });
 }

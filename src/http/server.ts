@@ -1,4 +1,5 @@
-// Builds the fastify application: ingest, health, metrics and admin routes over one store.
+// Builds the fastify application: ingest, health, metrics and admin routes over one store, each
+// declaring its schemas (src/http/openapi.ts), every failure answered by one error handler.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { BackchannelReceiver } from '../backchannel/receiver.js';
 import type { Config } from '../config/env.js';
@@ -10,7 +11,8 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { EventStore } from '../store/event-store.js';
 import { AuthThrottle } from './auth/auth-throttle.js';
 import { capConnectionsPerAddress } from './connection-cap.js';
-import { errorHandler, notFoundHandler } from './error-reply.js';
+import { clientErrorHandler, codedValidation, errorHandler, notFoundHandler, refuseWhileClosing } from './error-reply.js';
+import { openApiRoute, registerOpenApi } from './openapi.js';
 import { adminRoutes } from './routes/admin.js';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
 import { healthRoutes, type HealthState } from './routes/health.js';
@@ -44,12 +46,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     trustProxy: config.TRUST_PROXY,
     // A keep-alive connection left idle is closed on shutdown; in-flight requests still finish.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Requests arriving on a busy keep-alive connection once closing has begun are refused by
+    // refuseWhileClosing (KCR_ERR_SHUTTING_DOWN), not by fastify's own uncoded 503.
+    return503OnClosing: false,
     // A request (headers and body) must arrive within BODY_TIMEOUT, checked every second (Node's
     // default check runs every 30 s); fastify's own default is no limit at all.
     requestTimeout: config.BODY_TIMEOUT,
     http: { requestTimeout: config.BODY_TIMEOUT, headersTimeout: config.BODY_TIMEOUT, connectionsCheckingInterval: 1_000 },
     logController: new RequestLog(),
+    clientErrorHandler: clientErrorHandler(config.BODY_TIMEOUT),
+    schemaErrorFormatter: codedValidation(),
   });
   capConnectionsPerAddress(app.server, config.MAX_CONNECTIONS_PER_ADDRESS, () => deps.metrics.connectionsRefused.inc());
 
@@ -60,10 +66,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.setErrorHandler(errorHandler(config.BODY_LIMIT));
   app.setNotFoundHandler(notFoundHandler);
+  refuseWhileClosing(app);
+  registerOpenApi(app);
+  loadShedding(app, config, INGEST_PATHS);
+  // Routes once the document's collector is loaded, so that it sees every one of them.
+  app.after(() => routes(app, deps));
+  return app;
+}
 
+function routes(app: FastifyInstance, deps: AppDeps): void {
+  const { config } = deps;
   // Wrong bearer tokens (admin, logout stream, metrics) share one budget per address.
   const bearerThrottle = new AuthThrottle(config.AUTH_MAX_FAILURES, config.AUTH_FAILURE_WINDOW);
-  loadShedding(app, config, INGEST_PATHS);
+  openApiRoute(app);
   ingestRoutes(app, { ...deps, now: deps.now ?? Date.now });
   healthRoutes(app, {
     store: deps.store,
@@ -85,6 +100,5 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.logout && config.LOGOUT_STREAM_TOKEN) {
     logoutRoutes(app, { ...deps.logout, token: config.LOGOUT_STREAM_TOKEN, throttle: bearerThrottle });
   }
-  if (deps.backchannel) backchannelLogoutRoutes(app, deps.backchannel);
-  return app;
+  if (deps.backchannel) backchannelLogoutRoutes(app, deps.backchannel, config.BODY_LIMIT);
 }

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import { Forwarder } from '../../src/forward/forwarder.js';
 import { createStore } from '../../src/store/create-store.js';
-import type { EventStore } from '../../src/store/event-store.js';
 import { postEvent } from '../support/http.js';
 import { adminEventJson, freshUid, loginEventJson } from '../support/payloads.js';
 import { ADMIN_TOKEN, SECRET, startRelay, uniquePrefix, type Relay } from '../support/relay.js';

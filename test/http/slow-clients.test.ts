@@ -1,5 +1,5 @@
 // Slow and greedy clients, over real sockets: a body trickled in slower than BODY_TIMEOUT is cut
-// (408, connection closed), and an address holding MAX_CONNECTIONS_PER_ADDRESS connections gets no
+// (408 KCR_ERR_REQUEST_TIMEOUT, connection closed), and an address holding MAX_CONNECTIONS_PER_ADDRESS connections gets no
 // more until one closes.
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
@@ -56,7 +56,10 @@ it('cuts authenticated connections that trickle their body in, answering 408', a
   } finally {
     timers.forEach(clearInterval);
   }
-  for (const c of clients) expect(c.received()).toMatch(/^HTTP\/1\.1 408/);
+  for (const c of clients) {
+    expect(c.received()).toMatch(/^HTTP\/1\.1 408/);
+    expect(c.received()).toContain('"code":"KCR_ERR_REQUEST_TIMEOUT"');
+  }
 });
 
 it('refuses connections beyond MAX_CONNECTIONS_PER_ADDRESS, and accepts again once one closes', async () => {

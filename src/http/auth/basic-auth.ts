@@ -1,7 +1,6 @@
 // HTTP Basic authentication of the emitter: username = the Keycloak node's host name, password =
-// the shared secret. Comparison is constant-time over SHA-256 digests, so neither the secret's
-// content nor its length leaks through timing.
-import { hash, timingSafeEqual } from 'node:crypto';
+// the shared secret, compared in constant time (./secrets.ts).
+import { matchesDigest, secretDigest } from './secrets.js';
 
 export interface BasicCredentials {
   username: string;
@@ -19,13 +18,6 @@ export function parseBasicAuth(header: string | undefined): BasicCredentials | n
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-// One-shot hash: no Hash object per request.
-const digest = (s: string): Buffer => hash('sha256', s, 'buffer');
-
-export function secretsEqual(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
 export class BasicAuthenticator {
   private readonly allowed: ReadonlySet<string> | null;
   /** The secret's digest, computed once: every request compares against it. */
@@ -33,7 +25,7 @@ export class BasicAuthenticator {
 
   constructor(secret: string, usernames: readonly string[] | undefined) {
     this.allowed = usernames && usernames.length > 0 ? new Set(usernames) : null;
-    this.secretDigest = digest(secret);
+    this.secretDigest = secretDigest(secret);
   }
 
   /** Whether `username` is one of AUTH_USERNAMES (false when the list is unset: any name is accepted, none is known). */
@@ -44,7 +36,7 @@ export class BasicAuthenticator {
   /** The authenticated node name, or null. The secret is checked even for unknown users (no user probing by timing). */
   authenticate(credentials: BasicCredentials | null): string | null {
     if (!credentials) return null;
-    const secretOk = timingSafeEqual(digest(credentials.password), this.secretDigest);
+    const secretOk = matchesDigest(credentials.password, this.secretDigest);
     const userOk = this.allowed === null || this.allowed.has(credentials.username);
     return secretOk && userOk && credentials.username.length > 0 ? credentials.username : null;
   }

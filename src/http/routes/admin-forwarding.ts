@@ -1,17 +1,27 @@
 // Operator routes of forwarding: destinations' state, replays, dead letters and redrives.
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { KCR_ERR_DESTINATION_UNKNOWN, KCR_ERR_JOB_NOT_FOUND, KCR_ERR_REPLAY_REQUEST } from '../../errors.js';
 import type { DestinationWorker } from '../../forward/destination-worker.js';
+import type { CircuitState } from '../../forward/circuit-breaker.js';
 import type { Forwarder } from '../../forward/forwarder.js';
-import type { RangeBound, ReplayJobs } from '../../forward/replay.js';
-import type { EventStore } from '../../store/event-store.js';
-import { sendError } from '../error-reply.js';
+import type { JobStatus, RangeBound, ReplayJobs } from '../../forward/replay.js';
+import type { DeadLetter, EventStore, GroupState } from '../../store/event-store.js';
+import { codedValidation } from '../error-reply.js';
+import { errors, limit, loose, uid } from '../schemas.js';
+import { adminSchema, canonicalEvent, destinationName } from './admin-schemas.js';
 
 const bound = z
   .string()
   .transform((text, ctx): RangeBound => {
-    if (/^-?\d{1,19}$/.test(text)) return { uid: BigInt(text) };
+    // Digits are a uid, never a year: "2026" would otherwise be a time.
+    if (/^[-+]?\d+$/.test(text)) {
+      const parsed = uid.safeParse(text);
+      if (parsed.success) return { uid: parsed.data };
+      ctx.addIssue({ code: 'custom', message: parsed.error.issues.map((i) => i.message).join('; ') });
+      return z.NEVER;
+    }
     const time = Date.parse(text);
     if (Number.isNaN(time)) {
       ctx.addIssue({ code: 'custom', message: `"${text.slice(0, 40)}" is neither an ISO time nor a uid` });
@@ -19,14 +29,56 @@ const bound = z
     }
     return { time };
   })
-  .nullish();
+  .nullish()
+  .meta({ description: 'A uid, or an ISO-8601 time compared with receivedAt; absent or null: unbounded' });
 
-const replayBody = z.object({ destination: z.string().min(1), from: bound, to: bound }).strict();
+const replayBody = z.strictObject({ destination: destinationName, from: bound, to: bound });
+
+const job = loose<JobStatus>()({
+  id: z.string(),
+  kind: z.enum(['replay', 'redrive']),
+  destination: z.string(),
+  state: z.enum(['running', 'done', 'stopped', 'failed']),
+  total: z.number().int(),
+  scanned: z.number().int(),
+  matched: z.number().int(),
+  delivered: z.number().int(),
+  deadLettered: z.number().int(),
+  error: z.string().optional(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+});
+
+const destinationState = loose<GroupState & { name: string; url: string; circuit: CircuitState }>()({
+  name: z.string(),
+  url: z.string(),
+  circuit: z.enum(['closed', 'half-open', 'open']),
+  group: z.string(),
+  pending: z.number().int(),
+  lag: z.number().int(),
+  deadLetters: z.number().int(),
+  partitionLag: z.array(z.number().int()),
+});
+
+const deadLetter = loose<DeadLetter>()({
+  id: z.string(),
+  event: canonicalEvent,
+  body: z.string().describe('The event JSON as first stored: what a redrive sends'),
+  deadAt: z.string(),
+  attempts: z.number().int(),
+  lastStatus: z.number().int().nullable(),
+  lastError: z.string(),
+});
+
+const UNKNOWN_DESTINATION = 'KCR_ERR_DESTINATION_UNKNOWN: no destination of that name in DESTINATIONS';
+const NOT_JSON = 'KCR_ERR_REQUEST: a body that is not application/json';
+const byName = z.object({ name: destinationName });
 
 export function adminForwardingRoutes(
-  admin: FastifyInstance,
+  app: FastifyInstance,
   deps: { store: EventStore; forwarder: Forwarder; jobs: ReplayJobs },
 ): void {
+  const admin = app.withTypeProvider<ZodTypeProvider>();
   const { store, forwarder, jobs } = deps;
   const worker = (name: string): DestinationWorker => {
     const w = forwarder.workers.get(name);
@@ -34,40 +86,86 @@ export function adminForwardingRoutes(
     return w;
   };
 
-  admin.get('/admin/destinations', async () => {
-    const now = Date.now();
-    return Promise.all(
-      [...forwarder.workers.values()].map(async (w) => ({
-        name: w.name,
-        url: w.destination.url,
-        circuit: w.breaker.state(now),
-        ...(await store.groupState(w.name)),
-      })),
-    );
-  });
+  admin.get(
+    '/admin/destinations',
+    { schema: adminSchema({ summary: 'Every destination: circuit, lag, pending, dead letters', response: { 200: z.array(destinationState).describe('One per destination') } }) },
+    async () => {
+      const now = Date.now();
+      return Promise.all(
+        [...forwarder.workers.values()].map(async (w) => ({
+          name: w.name,
+          url: w.destination.url,
+          circuit: w.breaker.state(now),
+          ...(await store.groupState(w.name)),
+        })),
+      );
+    },
+  );
 
-  admin.post('/admin/replay', async (request, reply) => {
-    const parsed = replayBody.safeParse(request.body);
-    if (!parsed.success) {
-      return sendError(reply, KCR_ERR_REPLAY_REQUEST(parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')));
-    }
-    const { destination, from, to } = parsed.data;
-    return reply.code(202).send(jobs.replay(worker(destination), from ?? null, to ?? null));
-  });
+  admin.post(
+    '/admin/replay',
+    {
+      schemaErrorFormatter: codedValidation(KCR_ERR_REPLAY_REQUEST),
+      schema: adminSchema({
+        summary: 'Re-deliver the buffered events of a uid or time range to one destination (a job)',
+        body: replayBody,
+        response: {
+          202: job.describe('The job, started'),
+          ...errors({
+            400: 'KCR_ERR_REPLAY_REQUEST (no destination, or a bound that is neither a uid nor an ISO time), KCR_ERR_BODY_NOT_JSON',
+            404: UNKNOWN_DESTINATION,
+            415: NOT_JSON,
+          }),
+        },
+      }),
+    },
+    async (request, reply) => {
+      const { destination, from, to } = request.body;
+      return reply.code(202).send(jobs.replay(worker(destination), from ?? null, to ?? null));
+    },
+  );
 
-  admin.get<{ Params: { name: string }; Querystring: { limit?: string } }>('/admin/destinations/:name/dead-letters', async (request) => {
-    worker(request.params.name);
-    const limit = Math.min(Math.max(Number(request.query.limit ?? 100) || 100, 1), 1000);
-    return store.listDeadLetters(request.params.name, limit);
-  });
+  admin.get(
+    '/admin/destinations/:name/dead-letters',
+    {
+      schema: adminSchema({
+        summary: "A destination's dead letters, oldest first",
+        params: byName,
+        querystring: z.object({ limit: limit(100, 1000) }),
+        response: { 200: z.array(deadLetter).describe('Dead letters'), ...errors({ 404: UNKNOWN_DESTINATION }) },
+      }),
+    },
+    async (request) => {
+      worker(request.params.name);
+      return store.listDeadLetters(request.params.name, request.query.limit);
+    },
+  );
 
-  admin.post<{ Params: { name: string } }>('/admin/destinations/:name/redrive', async (request, reply) => {
-    return reply.code(202).send(jobs.redrive(worker(request.params.name)));
-  });
+  admin.post(
+    '/admin/destinations/:name/redrive',
+    {
+      schema: adminSchema({
+        summary: "Re-send a destination's dead letters (a job); each one delivered is removed",
+        params: byName,
+        response: { 202: job.describe('The job, started'), ...errors({ 404: UNKNOWN_DESTINATION, 415: NOT_JSON }) },
+      }),
+    },
+    async (request, reply) => reply.code(202).send(jobs.redrive(worker(request.params.name))),
+  );
 
-  admin.get<{ Params: { id: string } }>('/admin/jobs/:id', async (request) => {
-    const job = jobs.get(request.params.id);
-    if (!job) throw KCR_ERR_JOB_NOT_FOUND(request.params.id);
-    return job;
-  });
+  admin.get(
+    '/admin/jobs/:id',
+    {
+      schema: adminSchema({
+        summary: 'A replay or redrive job of this replica, with its progress',
+        params: z.object({ id: z.string() }),
+        response: { 200: job.describe('The job'), ...errors({ 404: 'KCR_ERR_JOB_NOT_FOUND: no such job on this replica' }) },
+      }),
+    },
+    async (request) => {
+      const found = jobs.get(request.params.id);
+      if (!found) throw KCR_ERR_JOB_NOT_FOUND(request.params.id);
+      return found;
+    },
+  );
 }

@@ -1,10 +1,15 @@
 // What the status page reads besides the existing admin routes: one summary of the relay's
 // counters and gauges, and the latest logout messages.
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { Forwarder } from '../../forward/forwarder.js';
 import type { RecentLogouts } from '../../logout/recent.js';
-import { summarize } from '../../metrics/summary.js';
+import { summarize, type Summary } from '../../metrics/summary.js';
 import type { Metrics } from '../../metrics/metrics.js';
+import { limit, loose } from '../schemas.js';
+import { adminSchema } from './admin-schemas.js';
+import { logoutMessage } from './logout-schemas.js';
 
 export interface AdminSummaryDeps {
   metrics: Metrics;
@@ -21,7 +26,20 @@ export function displayUrl(url: string): string {
   return `${parsed.origin}${parsed.pathname}`;
 }
 
-export function adminSummaryRoutes(admin: FastifyInstance, deps: AdminSummaryDeps): void {
+const count = z.number();
+const summary = loose<Summary>()({
+  time: z.string(),
+  startedAt: z.string(),
+  ingest: z.record(z.string(), count).describe('Answers of the ingest routes by outcome (kcr_ingest_requests_total)'),
+  ingestDuration: z.looseObject({ buckets: z.array(z.object({ le: z.number(), count })), count, sum: z.number() }),
+  late: count,
+  buffer: z.looseObject({ length: count.nullable(), capacity: count, overflow: z.string(), evicted: count, lost: count }),
+  destinations: z.array(z.looseObject({ name: z.string(), url: z.string(), circuit: z.enum(['closed', 'half-open', 'open']) })),
+  logout: z.looseObject({ enabled: z.boolean(), lag: count.nullable(), published: count, failures: count }),
+});
+
+export function adminSummaryRoutes(app: FastifyInstance, deps: AdminSummaryDeps): void {
+  const admin = app.withTypeProvider<ZodTypeProvider>();
   const destinations = () => {
     const now = Date.now();
     return [...(deps.forwarder?.workers.values() ?? [])].map((w) => ({
@@ -31,18 +49,28 @@ export function adminSummaryRoutes(admin: FastifyInstance, deps: AdminSummaryDep
     }));
   };
 
-  admin.get('/admin/summary', async () =>
-    summarize({
-      registry: deps.metrics.registry,
-      startedAt: deps.startedAt,
-      buffer: deps.buffer,
-      destinations,
-      logoutEnabled: deps.recentLogouts !== undefined,
-    }),
+  admin.get(
+    '/admin/summary',
+    { schema: adminSchema({ summary: "The status page's counters, gauges and answer-time histogram, as /metrics has them", response: { 200: summary.describe('This replica\'s counters; store gauges are shared') } }) },
+    async () =>
+      summarize({
+        registry: deps.metrics.registry,
+        startedAt: deps.startedAt,
+        buffer: deps.buffer,
+        destinations,
+        logoutEnabled: deps.recentLogouts !== undefined,
+      }),
   );
 
-  admin.get<{ Querystring: { limit?: string } }>('/admin/logouts/recent', async (request) => {
-    const limit = Math.min(Math.max(Number(request.query.limit ?? 20) || 20, 1), 50);
-    return deps.recentLogouts?.latest(limit) ?? [];
-  });
+  admin.get(
+    '/admin/logouts/recent',
+    {
+      schema: adminSchema({
+        summary: 'The latest logout messages this replica published',
+        querystring: z.object({ limit: limit(20, 50) }),
+        response: { 200: z.array(logoutMessage).describe('Newest first; empty when the logout publisher does not run here') },
+      }),
+    },
+    async (request) => deps.recentLogouts?.latest(request.query.limit) ?? [],
+  );
 }

@@ -1,9 +1,13 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { KCR_ERR_METRICS_AUTH } from '../../errors.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { AuthThrottle } from '../auth/auth-throttle.js';
 import { requireBearer } from '../auth/bearer-auth.js';
+import { securedBy } from '../openapi.js';
+import { errors, textBody } from '../schemas.js';
 
 export interface HealthState {
   shuttingDown: boolean;
@@ -18,22 +22,58 @@ export interface HealthDeps {
   throttle: AuthThrottle;
 }
 
+const readiness = z.looseObject({
+  status: z.enum(['ready', 'shutting-down', 'store-unreachable']),
+  store: z.enum(['redis', 'redis-cluster', 'embedded']),
+  reachable: z.boolean(),
+  partitions: z.number().int().optional(),
+  singleReplica: z.boolean().optional(),
+  detail: z.string().optional(),
+});
+
 export function healthRoutes(app: FastifyInstance, { store, metrics, state, metricsToken, throttle }: HealthDeps): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  api.get(
+    '/healthz',
+    { schema: { summary: 'Liveness: the process answers', tags: ['probes'], response: { 200: z.object({ status: z.literal('ok') }).describe('Alive') } } },
+    async () => ({ status: 'ok' as const }),
+  );
 
   // Ready = the store answers; a load balancer stops routing here while it does not, or while
   // the process drains for shutdown.
-  app.get('/readyz', async (_request, reply) => {
-    const status = await store.status();
-    const ready = status.reachable && !state.shuttingDown;
-    return reply
-      .code(ready ? 200 : 503)
-      .send({ status: ready ? 'ready' : state.shuttingDown ? 'shutting-down' : 'store-unreachable', ...status });
-  });
+  api.get(
+    '/readyz',
+    {
+      schema: {
+        summary: 'Readiness: the store is reachable and the process is not draining for shutdown',
+        tags: ['probes'],
+        response: { 200: readiness.describe('Ready'), 503: readiness.describe('Not ready: store unreachable, or shutting down') },
+      },
+    },
+    async (_request, reply) => {
+      const status = await store.status();
+      const ready = status.reachable && !state.shuttingDown;
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : state.shuttingDown ? 'shutting-down' : 'store-unreachable', ...status });
+    },
+  );
 
   // Open by default (counts and latencies, no event content); METRICS_TOKEN closes it.
-  const guard = metricsToken ? { onRequest: requireBearer(metricsToken, 'kc-event-relay metrics', KCR_ERR_METRICS_AUTH, throttle) } : {};
-  app.get('/metrics', guard, async (_request, reply) => {
-    return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  api.get(
+    '/metrics',
+    {
+      ...(metricsToken ? { onRequest: requireBearer(metricsToken, KCR_ERR_METRICS_AUTH, throttle) } : {}),
+      schema: {
+        summary: 'Prometheus metrics (counts and latencies, never event content)',
+        tags: ['probes'],
+        ...(metricsToken ? { security: securedBy('metricsToken') } : {}),
+        response: {
+          200: textBody(metrics.registry.contentType, 'Prometheus text exposition format'),
+          ...(metricsToken ? errors({ 401: 'KCR_ERR_METRICS_AUTH: no or wrong bearer token', 429: 'KCR_ERR_AUTH_THROTTLED: too many wrong tokens from this address' }) : {}),
+        },
+      },
+    },
+    async (_request, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 }

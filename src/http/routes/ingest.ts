@@ -1,6 +1,7 @@
 // POST /events and /event/receiver: authenticate -> decode -> validate -> store, answering 200 only
 // once the event is durably stored (or is a known duplicate), since the emitter resends anything else.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import { z } from 'zod';
 import type { Config } from '../../config/env.js';
 import { decodeBody } from '../../decode/index.js';
 import { UNKNOWN } from '../../decode/flatbuffer/profiles.js';
@@ -20,10 +21,45 @@ import type { EventStore } from '../../store/event-store.js';
 import { validateEvent } from '../../validate/index.js';
 import { AuthThrottle } from '../auth/auth-throttle.js';
 import { BasicAuthenticator, parseBasicAuth } from '../auth/basic-auth.js';
-import { sendError } from '../error-reply.js';
+import { securedBy } from '../openapi.js';
+import { errorBody, errors, uidText } from '../schemas.js';
 
 export const INGEST_PATHS = ['/events', '/event/receiver'] as const;
-const RETRY_AFTER = { 'retry-after': '2' };
+
+const wireUid = z.union([z.string(), z.number().int()]).optional().describe('Snowflake uid; the relay assigns one when absent');
+const SCHEMA: FastifySchema = {
+  summary: 'Receive one Keycloak event from the event-emitter; 200 only once it is stored durably (or is a known duplicate)',
+  description:
+    'The body is read as bytes and decoded by the relay itself, whatever its Content-Type: JSON (Keycloak Event or AdminEvent) ' +
+    'or a FlatBuffer wrapper, its charset decided from the bytes (README, "Pointing Keycloak at it"). Anything but a 200 is resent by the emitter.',
+  tags: ['ingest'],
+  security: securedBy('emitterBasic'),
+  rawBody: {
+    'application/json': z.union([
+      z.looseObject({ uid: wireUid, type: z.string(), realmId: z.string().nullish() }).describe('Keycloak Event'),
+      z.looseObject({ uid: wireUid, operationType: z.string(), resourceType: z.string().nullish() }).describe('Keycloak AdminEvent'),
+      z.object({ type: z.enum(['Event', 'AdminEvent']), obj: z.string().describe('Standard base64 of the FlatBuffer') }).describe('FlatBuffer wrapper'),
+    ]),
+    '*/*': z.string().describe('The same bodies under any other content type'),
+  },
+  response: {
+    200: z
+      .discriminatedUnion('status', [
+        z.object({ status: z.literal('accepted'), uid: uidText }).describe('Stored durably'),
+        z.object({ status: z.literal('duplicate'), uid: uidText }).describe('Already stored (a resend)'),
+        z.object({ status: z.literal('quarantined'), error: errorBody.shape.error }).describe('Undecodable, kept whole (INVALID_PAYLOAD=quarantine)'),
+      ])
+      .describe('Stored, a duplicate, or quarantined: the emitter is done with it'),
+    ...errors({
+      400: 'KCR_ERR_BODY_NOT_JSON, or a decoding code (KCR_ERR_CHARSET, KCR_ERR_FLATBUFFER, …) under INVALID_PAYLOAD=reject',
+      401: 'KCR_ERR_AUTH_MISSING, KCR_ERR_AUTH_INVALID (WWW-Authenticate: Basic)',
+      408: 'KCR_ERR_REQUEST_TIMEOUT: headers and body not received within BODY_TIMEOUT; the connection is closed',
+      413: 'KCR_ERR_BODY_TOO_LARGE: over BODY_LIMIT',
+      429: 'KCR_ERR_AUTH_THROTTLED: wrong credentials after too many failures (Retry-After)',
+      503: 'Not confirmed, resend (Retry-After): KCR_ERR_STORE_UNAVAILABLE, KCR_ERR_BUFFER_FULL, KCR_ERR_OVERLOADED, KCR_ERR_NOT_REPLICATED, KCR_ERR_STORE_LAYOUT',
+    }),
+  },
+};
 
 export interface IngestDeps {
   config: Config;
@@ -71,7 +107,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
 
     // Authentication runs before the body is read: an unauthenticated client never makes us buffer it.
     // The credential is checked first: a correct one is always admitted, whatever others failed.
-    scope.addHook('onRequest', async (request, reply) => {
+    scope.addHook('onRequest', async (request) => {
       const credentials = parseBasicAuth(request.headers.authorization);
       const node = authenticator.authenticate(credentials);
       if (node !== null) {
@@ -83,7 +119,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
       const retryAfter = throttle.retryAfterSeconds(address, username, now());
       if (retryAfter > 0) {
         request.ingestOutcome = 'throttled';
-        return sendError(reply, KCR_ERR_AUTH_THROTTLED(retryAfter), { 'retry-after': String(retryAfter) });
+        throw KCR_ERR_AUTH_THROTTLED(retryAfter);
       }
       throttle.recordFailure(address, username, now());
       // The username only when it is a configured node name: a sender with username and secret
@@ -94,9 +130,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
         'ingest authentication failed',
       );
       request.ingestOutcome = 'unauthorized';
-      return sendError(reply, credentials ? KCR_ERR_AUTH_INVALID() : KCR_ERR_AUTH_MISSING(), {
-        'www-authenticate': 'Basic realm="kc-event-relay", charset="UTF-8"',
-      });
+      throw credentials ? KCR_ERR_AUTH_INVALID() : KCR_ERR_AUTH_MISSING();
     });
 
     const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
@@ -124,7 +158,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
         }
         request.log.info({ node: request.node, code: err.code }, 'body rejected');
         request.ingestOutcome = 'rejected';
-        return sendError(reply, err);
+        throw err;
       }
       if (event.source.format === 'flatbuffer') noteEnumNaming(event, request);
 
@@ -136,7 +170,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
         case 'full':
           request.log.warn({ oldestUid: outcome.oldestUid }, 'ring buffer full under BUFFER_OVERFLOW=reject');
           request.ingestOutcome = 'full';
-          return sendError(reply, KCR_ERR_BUFFER_FULL(config.BUFFER_CAPACITY), RETRY_AFTER);
+          throw KCR_ERR_BUFFER_FULL(config.BUFFER_CAPACITY);
         case 'accepted':
           if (outcome.late) metrics.late.inc();
           if (outcome.evicted > 0) metrics.evicted.inc(outcome.evicted);
@@ -168,7 +202,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
     };
 
     for (const url of INGEST_PATHS) {
-      scope.post(url, { bodyLimit: config.BODY_LIMIT }, handler);
+      scope.post(url, { bodyLimit: config.BODY_LIMIT, schema: SCHEMA }, handler);
     }
   });
 }

@@ -4,12 +4,15 @@
 //   GET /logouts/revoked  the revocation check, for nodes that cannot read the store themselves
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { KCR_ERR_LOGOUT_AUTH, KCR_ERR_REVOCATION_QUERY } from '../../errors.js';
 import type { LoggedMessage, LogoutBus, LogoutStream } from '../../logout/bus.js';
-import type { RevocationClaims } from '../../logout/revocation.js';
 import type { AuthThrottle } from '../auth/auth-throttle.js';
 import { requireBearer } from '../auth/bearer-auth.js';
-import { sendError } from '../error-reply.js';
+import { codedValidation } from '../error-reply.js';
+import { securedBy } from '../openapi.js';
+import { errors, textBody } from '../schemas.js';
 
 export interface LogoutRoutesDeps {
   bus: LogoutBus;
@@ -21,35 +24,80 @@ export interface LogoutRoutesDeps {
   heartbeatMs?: number;
 }
 
+const optional = (description: string) => z.string().optional().describe(description);
+const revocationQuery = z
+  .object({
+    realmId: optional("Keycloak's realm id, as in the events; may be left out when iss is given"),
+    iss: optional("The token's issuer (the realm's URL)"),
+    sub: z.string().min(1).describe("The token's subject (user id)"),
+    sid: optional("The token's session id"),
+    azp: optional("The token's authorized party (client id)"),
+    iat: z
+      .string()
+      .regex(/^\d+$/, 'iat must be a decimal integer (epoch seconds)')
+      .transform(Number)
+      .refine(Number.isSafeInteger, 'iat is out of range')
+      .describe("The token's issued-at, epoch seconds"),
+    clientUuid: optional("Keycloak's internal id of the azp client"),
+  })
+  .refine((q) => q.realmId || q.iss, 'realmId or iss is required');
+
+const SCOPE = { tags: ['logouts'], security: securedBy('logoutToken') };
+const REFUSALS = errors({
+  401: 'KCR_ERR_LOGOUT_AUTH: no or wrong bearer token (WWW-Authenticate: Bearer)',
+  429: 'KCR_ERR_AUTH_THROTTLED: too many wrong tokens from this address (Retry-After)',
+});
+
 const frame = ({ message }: LoggedMessage): string => `id: ${message.id}\ndata: ${JSON.stringify(message)}\n\n`;
 
 export function logoutRoutes(app: FastifyInstance, deps: LogoutRoutesDeps): void {
   const open = new Set<ServerResponse>();
 
   app.register(async (scope) => {
-    scope.addHook('onRequest', requireBearer(deps.token, 'kc-event-relay logouts', KCR_ERR_LOGOUT_AUTH, deps.throttle));
+    scope.addHook('onRequest', requireBearer(deps.token, KCR_ERR_LOGOUT_AUTH, deps.throttle));
+    const api = scope.withTypeProvider<ZodTypeProvider>();
 
-    scope.get<{ Querystring: Record<string, string | undefined> }>('/logouts/revoked', async (request, reply) => {
-      const q = request.query;
-      const iat = Number(q.iat);
-      if (!(q.realmId || q.iss) || !q.sub || !/^\d+$/.test(q.iat ?? '') || !Number.isSafeInteger(iat)) {
-        return sendError(reply, KCR_ERR_REVOCATION_QUERY(`got ${JSON.stringify(q)}`));
-      }
-      const claims: RevocationClaims = {
-        realmId: q.realmId ?? null,
-        iss: q.iss ?? null,
-        sub: q.sub,
-        sid: q.sid ?? null,
-        azp: q.azp ?? null,
-        iat,
-        clientUuid: q.clientUuid ?? null,
-      };
-      return { revoked: await deps.bus.isRevoked(claims) };
-    });
+    api.get(
+      '/logouts/revoked',
+      {
+        schemaErrorFormatter: codedValidation(KCR_ERR_REVOCATION_QUERY),
+        schema: {
+          ...SCOPE,
+          summary: "Whether a token's session was logged out (the revocation check, for nodes that cannot read the store)",
+          querystring: revocationQuery,
+          response: {
+            200: z.object({ revoked: z.boolean() }).describe('The verdict'),
+            ...errors({ 400: 'KCR_ERR_REVOCATION_QUERY: no realmId (or iss), no sub, or iat not an integer' }),
+            ...REFUSALS,
+          },
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const claims = {
+          realmId: q.realmId ?? null,
+          iss: q.iss ?? null,
+          sub: q.sub,
+          sid: q.sid ?? null,
+          azp: q.azp ?? null,
+          iat: q.iat,
+          clientUuid: q.clientUuid ?? null,
+        };
+        return { revoked: await deps.bus.isRevoked(claims) };
+      },
+    );
 
     const stream = deps.stream;
     if (!stream) return;
-    scope.get('/logouts', (request, reply) => {
+    const lastEventId = z.string().optional().describe('The id of the last message received: the stream resumes after it');
+    const sseSchema = {
+      ...SCOPE,
+      summary: 'Logout messages as Server-Sent Events (without Redis), resumable with Last-Event-ID',
+      // Loose: the validated headers replace the request's, which must keep every other header.
+      headers: z.looseObject({ 'last-event-id': lastEventId }),
+      response: { 200: textBody('text/event-stream', 'One `id:`/`data:` frame per message; `event: gap` when the resume point is lost'), ...REFUSALS },
+    };
+    api.get('/logouts', { schema: sseSchema }, (request, reply) => {
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {

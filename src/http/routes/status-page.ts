@@ -3,6 +3,7 @@
 // anyone, under a Content-Security-Policy that lets it load nothing but its own files.
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { textBody } from '../schemas.js';
 
 const DIR = new URL('../status-page/', import.meta.url);
 
@@ -28,7 +29,8 @@ const FILES: Record<string, { file: string; type: string }> = {
 export function statusPageRoutes(app: FastifyInstance): void {
   for (const [url, { file, type }] of Object.entries(FILES)) {
     const content = readFileSync(new URL(file, DIR));
-    app.get(url, async (_request, reply) =>
+    const schema = { summary: `Status page: ${file}`, tags: ['status page'], response: { 200: textBody(type, 'Static file, the same for everyone') } };
+    app.get(url, { schema }, async (_request, reply) =>
       reply
         .header('content-type', type)
         .header('content-security-policy', CSP)
