@@ -111,7 +111,13 @@ async function main() {
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, Node ${process.version}, Redis ${redisVersion()}`);
   console.log(JSON.stringify(result, null, 2));
 
-  if (process.env.BENCH_METRICS) console.log((await (await fetch(`${url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('kcr_logout') || l.startsWith('kcr_ingest_duration')).join('\n'));
+  if (process.env.BENCH_METRICS)
+    console.log(
+      (await (await fetch(`${url}/metrics`)).text())
+        .split('\n')
+        .filter((l) => l.startsWith('kcr_logout') || l.startsWith('kcr_ingest_duration'))
+        .join('\n'),
+    );
   subscriber.disconnect();
   await stopAll();
 }

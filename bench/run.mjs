@@ -162,8 +162,18 @@ async function redisTopologiesPhase(redis, bodyKinds, results) {
     const baseline = await bench.startBaseline();
     const list = [{ server: 'bare fastify', url: baseline.url, pid: baseline.proc.pid, baseline: true }];
     for (const partitions of ['1', '6']) {
-      const r = await bench.startRelay(`relay, Cluster PARTITIONS=${partitions}`, { REDIS_CLUSTER_NODES: cluster.nodes.join(','), KEY_PREFIX: `bcluster${partitions}:`, PARTITIONS: partitions });
-      list.push({ server: `relay, Cluster PARTITIONS=${partitions}`, url: r.url, pid: r.proc.pid, storePids: cluster.pids, checkStored: true });
+      const r = await bench.startRelay(`relay, Cluster PARTITIONS=${partitions}`, {
+        REDIS_CLUSTER_NODES: cluster.nodes.join(','),
+        KEY_PREFIX: `bcluster${partitions}:`,
+        PARTITIONS: partitions,
+      });
+      list.push({
+        server: `relay, Cluster PARTITIONS=${partitions}`,
+        url: r.url,
+        pid: r.proc.pid,
+        storePids: cluster.pids,
+        checkStored: true,
+      });
     }
     results.cluster.push(...(await ingestRounds(bench, list, json, { fixedRate: false })).saturation);
   } catch (err) {
@@ -178,7 +188,11 @@ async function redisTopologiesPhase(redis, bodyKinds, results) {
     pair = await startReplicated();
     const list = [];
     for (const replicas of ['0', '1']) {
-      const r = await bench.startRelay(`relay, REDIS_WAIT_REPLICAS=${replicas}`, { REDIS_URL: pair.primary.url, KEY_PREFIX: `bwait${replicas}:`, REDIS_WAIT_REPLICAS: replicas });
+      const r = await bench.startRelay(`relay, REDIS_WAIT_REPLICAS=${replicas}`, {
+        REDIS_URL: pair.primary.url,
+        KEY_PREFIX: `bwait${replicas}:`,
+        REDIS_WAIT_REPLICAS: replicas,
+      });
       list.push({ server: `relay, primary + replica, REDIS_WAIT_REPLICAS=${replicas}`, url: r.url, pid: r.proc.pid, storePids: pair.pids });
     }
     results.replication.push(...(await ingestRounds(bench, list, json, { saturation: false })).fixedRate);
@@ -198,8 +212,14 @@ async function profilePhase(redis, bodyKinds, results) {
     await quiet();
     const json = bodyKinds.find((k) => k.name === 'JSON');
     results.profile = await profileRelay(bench, { redisUrl: redis.url, body: json.body, dir });
-    if (results.profile.whole) notes.push('profile: the samples could not be placed on the bench\'s clock; the table covers the whole relay run, start-up included');
-    console.log(`  ${fmt.int(results.profile.rps)} req/s under the profiler; top: ${results.profile.rows.slice(0, 3).map((r) => r.what).join(', ')}`);
+    if (results.profile.whole)
+      notes.push("profile: the samples could not be placed on the bench's clock; the table covers the whole relay run, start-up included");
+    console.log(
+      `  ${fmt.int(results.profile.rps)} req/s under the profiler; top: ${results.profile.rows
+        .slice(0, 3)
+        .map((r) => r.what)
+        .join(', ')}`,
+    );
   } catch (err) {
     failures.push(`profile: ${err.message}`);
   } finally {
@@ -293,7 +313,10 @@ async function main() {
   for (const f of failures) if (!notes.some((n) => n.includes(f))) notes.push(`FAILED: ${f}`);
 
   const disturbed = [
-    ...[...results.saturation, ...results.fixedRate, ...results.cluster, ...results.replication].map((r) => ({ what: `${r.server} ${r.body} ${r.mode}`, foreignCores: r.foreignCores })),
+    ...[...results.saturation, ...results.fixedRate, ...results.cluster, ...results.replication].map((r) => ({
+      what: `${r.server} ${r.body} ${r.mode}`,
+      foreignCores: r.foreignCores,
+    })),
     ...(results.drain.loads ?? []),
   ].filter((r) => r.foreignCores > 0.25);
   if (disturbed.length > 0) {

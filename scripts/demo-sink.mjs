@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 
 const secret = process.env.SINK_SECRET;
 if (!secret?.startsWith('whsec_')) {
-  process.stderr.write('demo-sink: set SINK_SECRET to the destination\'s secret (whsec_…)\n');
+  process.stderr.write("demo-sink: set SINK_SECRET to the destination's secret (whsec_…)\n");
   process.exit(64);
 }
 const key = Buffer.from(secret.slice('whsec_'.length), 'base64');

@@ -15,7 +15,9 @@ const schemaDir = join(root, 'schema');
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-for (const file of readdirSync(schemaDir).filter((f) => f.endsWith('.fbs')).sort()) {
+for (const file of readdirSync(schemaDir)
+  .filter((f) => f.endsWith('.fbs'))
+  .sort()) {
   execFileSync('flatc', ['--ts', '--no-warnings', '-o', out, join(schemaDir, file)], { stdio: 'inherit' });
 }
 

@@ -15,7 +15,7 @@ const env = process.env;
 const url = `${(env.RELAY_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '')}/events`;
 const secret = env.AUTH_SECRET;
 if (!secret) {
-  process.stderr.write('simulate: set AUTH_SECRET to the relay\'s (the emitter\'s CT_KEYCLOAK_BRIDGE_SECRET_TOKEN)\n');
+  process.stderr.write("simulate: set AUTH_SECRET to the relay's (the emitter's CT_KEYCLOAK_BRIDGE_SECRET_TOKEN)\n");
   process.exit(64);
 }
 const int = (name, fallback) => {
@@ -42,19 +42,50 @@ const pick = (list) => list[Math.floor(Math.random() * list.length)];
 /** The next thing a random user does: log in when out; else mostly use the session, sometimes end it. */
 function nextUserEvent() {
   const user = pick(users);
-  const base = { realmId: user.realmId, userId: user.userId, ipAddress: `10.0.${users.indexOf(user)}.7`, details: { username: user.username } };
+  const base = {
+    realmId: user.realmId,
+    userId: user.userId,
+    ipAddress: `10.0.${users.indexOf(user)}.7`,
+    details: { username: user.username },
+  };
   if (!user.session) {
-    if (Math.random() < 0.1) return { ...base, type: 'LOGIN_ERROR', clientId: pick(CLIENTS), sessionId: null, error: 'invalid_user_credentials', details: { ...base.details, auth_method: 'openid-connect' } };
+    if (Math.random() < 0.1)
+      return {
+        ...base,
+        type: 'LOGIN_ERROR',
+        clientId: pick(CLIENTS),
+        sessionId: null,
+        error: 'invalid_user_credentials',
+        details: { ...base.details, auth_method: 'openid-connect' },
+      };
     user.session = { id: randomUUID(), clientId: pick(CLIENTS) };
-    return { ...base, type: 'LOGIN', clientId: user.session.clientId, sessionId: user.session.id, details: { ...base.details, auth_method: 'openid-connect', redirect_uri: 'https://shop.example/' } };
+    return {
+      ...base,
+      type: 'LOGIN',
+      clientId: user.session.clientId,
+      sessionId: user.session.id,
+      details: { ...base.details, auth_method: 'openid-connect', redirect_uri: 'https://shop.example/' },
+    };
   }
   const session = user.session;
   const roll = Math.random();
   if (roll < 0.2) {
     user.session = null;
-    return { ...base, type: 'LOGOUT', clientId: session.clientId, sessionId: session.id, details: { ...base.details, redirect_uri: 'https://shop.example/' } };
+    return {
+      ...base,
+      type: 'LOGOUT',
+      clientId: session.clientId,
+      sessionId: session.id,
+      details: { ...base.details, redirect_uri: 'https://shop.example/' },
+    };
   }
-  return { ...base, type: roll < 0.55 ? 'CODE_TO_TOKEN' : 'REFRESH_TOKEN', clientId: session.clientId, sessionId: session.id, details: { ...base.details, token_id: randomUUID() } };
+  return {
+    ...base,
+    type: roll < 0.55 ? 'CODE_TO_TOKEN' : 'REFRESH_TOKEN',
+    clientId: session.clientId,
+    sessionId: session.id,
+    details: { ...base.details, token_id: randomUUID() },
+  };
 }
 
 const tally = { sent: 0, json: 0, flatbuffer: 0, resent: 0, logouts: 0, adminLogouts: 0, damaged: 0, answers: {} };
@@ -104,7 +135,9 @@ process.on('SIGINT', () => (stopping = true));
 process.on('SIGTERM', () => (stopping = true));
 
 function report() {
-  const answers = Object.entries(tally.answers).map(([k, v]) => `${k}: ${v}`).join(', ');
+  const answers = Object.entries(tally.answers)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ');
   process.stdout.write(
     `simulate: ${tally.sent} sent (json ${tally.json}, flatbuffer ${tally.flatbuffer}), ${tally.resent} resent, ` +
       `${tally.logouts} logouts, ${tally.adminLogouts} admin logouts, ${tally.damaged} damaged; answers ${answers || 'none yet'}\n`,

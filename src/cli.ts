@@ -97,7 +97,8 @@ async function main(argv: string[]): Promise<number> {
     const input = positionals[1];
     if (!input) throw new Error('decode needs a file, or - for standard input');
     // The decoder reads uids through JSON.parse's source text (Node 22+): older Node would round them.
-    if (Number(process.versions.node.split('.')[0]) < 22) throw new Error(`decode needs Node 22 or later; this is Node ${process.versions.node}`);
+    if (Number(process.versions.node.split('.')[0]) < 22)
+      throw new Error(`decode needs Node 22 or later; this is Node ${process.versions.node}`);
     try {
       const event = decodeCapture(readCapture(input, values.base64 === true), {
         schema: values.schema,

@@ -104,7 +104,7 @@ export const KCR_ERR_REQUEST_TIMEOUT = define('KCR_ERR_REQUEST_TIMEOUT', {
 });
 export const KCR_ERR_HEADERS_TOO_LARGE = define('KCR_ERR_HEADERS_TOO_LARGE', {
   status: 431,
-  message: () => 'Request headers exceed the server\'s limit',
+  message: () => "Request headers exceed the server's limit",
 });
 
 // --- decoding (authenticated bodies: quarantined or rejected) --------------------------------
@@ -167,7 +167,8 @@ export const KCR_ERR_AUTH_INVALID = define('KCR_ERR_AUTH_INVALID', {
 });
 export const KCR_ERR_AUTH_THROTTLED = define('KCR_ERR_AUTH_THROTTLED', {
   status: 429,
-  message: (retryAfterS: number) => `Too many failed authentications from this address; retry in ${retryAfterS} s (valid credentials are always admitted)`,
+  message: (retryAfterS: number) =>
+    `Too many failed authentications from this address; retry in ${retryAfterS} s (valid credentials are always admitted)`,
   retryAfterS: (retryAfterS: number) => retryAfterS,
 });
 export const KCR_ERR_ADMIN_AUTH = define('KCR_ERR_ADMIN_AUTH', {

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const message = err instanceof KcrError ? err.message : (err as Error).stack ?? String(err);
+  const message = err instanceof KcrError ? err.message : ((err as Error).stack ?? String(err));
   process.stderr.write(`kc-event-relay: ${message}\n`);
   process.exit(err instanceof KcrError && err.code === 'KCR_ERR_CONFIG' ? 78 : 1);
 });

@@ -83,7 +83,15 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
   const logout =
     options.logout === false
       ? null
-      : new LogoutService({ config, store, backend, registry: metrics.registry, lost: metrics.lost, log: logger, publisher: { consumer, claimIdleMs: logoutClaimIdle(config), ...blockMs } });
+      : new LogoutService({
+          config,
+          store,
+          backend,
+          registry: metrics.registry,
+          lost: metrics.lost,
+          log: logger,
+          publisher: { consumer, claimIdleMs: logoutClaimIdle(config), ...blockMs },
+        });
   const backchannel =
     logout && config.BACKCHANNEL_ISSUERS
       ? new BackchannelReceiver({ config, bus: logout.bus, nextId: logout.nextId, registry: metrics.registry, log: logger })

@@ -91,7 +91,10 @@ export async function flatbufferBuilder(root) {
     const user = str(event.userId);
     const session = str(event.sessionId);
     const ip = str('10.0.0.7');
-    const tuples = [['auth_method', 'openid-connect'], ['username', event.username]].map(([k, v]) => {
+    const tuples = [
+      ['auth_method', 'openid-connect'],
+      ['username', event.username],
+    ].map(([k, v]) => {
       const key = str(k);
       const value = str(v);
       Tuple.startTuple(b);

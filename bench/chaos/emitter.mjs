@@ -31,7 +31,18 @@ export class Emitter {
     this.running = false;
     this.turn = 0;
     this.created = 0;
-    this.stats = { posts: 0, accepted: 0, duplicate: 0, quarantined: 0, dropped: 0, unavailable: 0, full: 0, connectionErrors: 0, timeouts: 0, other: [] };
+    this.stats = {
+      posts: 0,
+      accepted: 0,
+      duplicate: 0,
+      quarantined: 0,
+      dropped: 0,
+      unavailable: 0,
+      full: 0,
+      connectionErrors: 0,
+      timeouts: 0,
+      other: [],
+    };
     this.acked = new Set();
     this.dropped = new Set();
   }

@@ -87,7 +87,19 @@ export function generators({ seeds, bodyLimit }) {
       return { expect: 'invalid', body: Buffer.from(v.text, 'latin1') };
     },
     'uid of the wrong type': (p) => {
-      const uid = p.pick(['"abc"', '1.5', '-5', '18446744073709551616', '-9223372036854775809', '1e19', 'true', '[]', '{}', '""', '"0x10"']);
+      const uid = p.pick([
+        '"abc"',
+        '1.5',
+        '-5',
+        '18446744073709551616',
+        '-9223372036854775809',
+        '1e19',
+        'true',
+        '[]',
+        '{}',
+        '""',
+        '"0x10"',
+      ]);
       const v = validEvent((t) => t.replace(/"uid":\d+/, `"uid":${uid}`));
       return { expect: 'invalid', body: Buffer.from(v.text, 'latin1') };
     },
@@ -99,7 +111,11 @@ export function generators({ seeds, bodyLimit }) {
     'JSON capture, mutated': (p) => ({ expect: 'any', body: mutate(p, p.pick(jsonSeeds.length ? jsonSeeds : seeds).body, p.int(1, 4)) }),
     'body at BODY_LIMIT': () => {
       const v = validEvent();
-      return { expect: 'valid', body: Buffer.from(v.text.slice(0, -1) + ' '.repeat(bodyLimit - v.text.length) + '}', 'latin1'), uid: v.uid };
+      return {
+        expect: 'valid',
+        body: Buffer.from(v.text.slice(0, -1) + ' '.repeat(bodyLimit - v.text.length) + '}', 'latin1'),
+        uid: v.uid,
+      };
     },
     'body just over BODY_LIMIT': () => {
       const v = validEvent();
@@ -107,7 +123,14 @@ export function generators({ seeds, bodyLimit }) {
     },
     'wrong or missing auth': (p) => {
       const v = validEvent();
-      const authorization = p.pick([null, 'Basic !!!', 'Bearer abc', `Basic ${Buffer.from('kc-node-1:wrong').toString('base64')}`, 'Basic', `Basic ${Buffer.from('no-colon').toString('base64')}`]);
+      const authorization = p.pick([
+        null,
+        'Basic !!!',
+        'Bearer abc',
+        `Basic ${Buffer.from('kc-node-1:wrong').toString('base64')}`,
+        'Basic',
+        `Basic ${Buffer.from('no-colon').toString('base64')}`,
+      ]);
       return { expect: 'unauth', body: Buffer.from(v.text, 'latin1'), authorization, uid: v.uid };
     },
     'valid event (control)': () => {
@@ -117,9 +140,19 @@ export function generators({ seeds, bodyLimit }) {
   };
   // Weights: cheap, varied bodies often; large ones (deep nesting, BODY_LIMIT) now and then.
   const weights = {
-    'random bytes': 3, 'truncated FlatBuffer': 3, 'mutated FlatBuffer': 4, 'mutated body bytes': 3, 'deep nesting': 1,
-    'huge number in details': 1, 'huge number as time': 1, 'uid of the wrong type': 2, 'invalid UTF-8': 2,
-    'JSON capture, mutated': 2, 'body at BODY_LIMIT': 0.3, 'body just over BODY_LIMIT': 0.3, 'wrong or missing auth': 2,
+    'random bytes': 3,
+    'truncated FlatBuffer': 3,
+    'mutated FlatBuffer': 4,
+    'mutated body bytes': 3,
+    'deep nesting': 1,
+    'huge number in details': 1,
+    'huge number as time': 1,
+    'uid of the wrong type': 2,
+    'invalid UTF-8': 2,
+    'JSON capture, mutated': 2,
+    'body at BODY_LIMIT': 0.3,
+    'body just over BODY_LIMIT': 0.3,
+    'wrong or missing auth': 2,
     'valid event (control)': 2,
   };
   const table = Object.entries(weights);

@@ -43,7 +43,9 @@ export async function slowBodies(relay, n, { authorization, bodyTimeoutS }) {
   const sockets = Array.from({ length: n }, () => {
     const s = connect({ port: relay.port, host: '127.0.0.1' });
     s.on('error', () => {});
-    s.write(`POST /events HTTP/1.1\r\nHost: relay\r\nAuthorization: ${authorization}\r\nContent-Type: application/json\r\nContent-Length: 300\r\n\r\n`);
+    s.write(
+      `POST /events HTTP/1.1\r\nHost: relay\r\nAuthorization: ${authorization}\r\nContent-Type: application/json\r\nContent-Length: 300\r\n\r\n`,
+    );
     const timer = setInterval(() => !s.destroyed && s.write('{'), 1_000);
     let received = '';
     s.on('data', (d) => (received += d.toString('latin1')));
@@ -66,17 +68,24 @@ export async function slowBodies(relay, n, { authorization, bodyTimeoutS }) {
 /** `n` idle connections from one address: those beyond MAX_CONNECTIONS_PER_ADDRESS are closed at once. */
 export async function connectionFlood(relay, n) {
   const sockets = await Promise.all(
-    Array.from({ length: n }, () => new Promise((resolve) => {
-      const s = connect({ port: relay.port, host: '127.0.0.1' });
-      s.on('error', () => {});
-      s.once('connect', () => resolve(s));
-      s.once('close', () => resolve(s));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise((resolve) => {
+          const s = connect({ port: relay.port, host: '127.0.0.1' });
+          s.on('error', () => {});
+          s.once('connect', () => resolve(s));
+          s.once('close', () => resolve(s));
+        }),
+    ),
   );
   await sleep(500);
   const refused = sockets.filter((s) => s.destroyed || s.readyState === 'closed').length;
   for (const s of sockets) s.destroy();
   await sleep(500);
-  const servesAfter = await request(`${relay.url}/healthz`).then((x) => (x.body.dump(), x.statusCode === 200), () => false);
+  const servesAfter = await request(`${relay.url}/healthz`).then(
+    (x) => (x.body.dump(), x.statusCode === 200),
+    () => false,
+  );
   return { opened: n, refused, held: n - refused, servesAfter };
 }

@@ -46,7 +46,15 @@ export async function hostileRun(args, { root, log }) {
   const results = [];
   for (const store of names) results.push(await hostileStore(store, { seconds, seeds, prng: new Prng(args.seed).fork(store), log }));
   const out = join(tmpdir(), `kcr-chaos-hostile-${args.seed}.json`);
-  const settings = { seed: args.seed, seconds, seeds: source, BODY_LIMIT, BODY_TIMEOUT: `${BODY_TIMEOUT_S}s`, MAX_CONNECTIONS_PER_ADDRESS: MAX_CONNECTIONS, RSS_BOUND_MB };
+  const settings = {
+    seed: args.seed,
+    seconds,
+    seeds: source,
+    BODY_LIMIT,
+    BODY_TIMEOUT: `${BODY_TIMEOUT_S}s`,
+    MAX_CONNECTIONS_PER_ADDRESS: MAX_CONNECTIONS,
+    RSS_BOUND_MB,
+  };
   writeFileSync(out, `${JSON.stringify({ settings, results }, null, 2)}\n`);
   process.stdout.write(`\nkc-event-relay hostile-input verdict (seed ${args.seed}; ${seconds} s per store; bodies from ${source})\n`);
   for (const r of results) printHostile(r);
@@ -63,8 +71,14 @@ async function hostileStore(store, { seconds, seeds, prng, log }) {
     name: `relay (${store})`,
     logFile: join(dir, 'relay.log'),
     env: {
-      AUTH_SECRET: SECRET, ADMIN_TOKEN, LOG_LEVEL: 'error', BODY_LIMIT: String(BODY_LIMIT), BODY_TIMEOUT: `${BODY_TIMEOUT_S}s`,
-      MAX_CONNECTIONS_PER_ADDRESS: String(MAX_CONNECTIONS), INVALID_PAYLOAD: 'quarantine', FLATBUFFERS_SCHEMA: 'emitter-2018',
+      AUTH_SECRET: SECRET,
+      ADMIN_TOKEN,
+      LOG_LEVEL: 'error',
+      BODY_LIMIT: String(BODY_LIMIT),
+      BODY_TIMEOUT: `${BODY_TIMEOUT_S}s`,
+      MAX_CONNECTIONS_PER_ADDRESS: String(MAX_CONNECTIONS),
+      INVALID_PAYLOAD: 'quarantine',
+      FLATBUFFERS_SCHEMA: 'emitter-2018',
       ...(redis ? { REDIS_URL: redis.url } : { DATA_DIR: join(dir, 'data') }),
     },
   });
@@ -86,7 +100,10 @@ async function hostileStore(store, { seconds, seeds, prng, log }) {
     r.flood = await connectionFlood(relay, 150);
     clearInterval(sampler);
     r.maxRssMb = Math.round(Math.max(r.maxRssMb, rssMb(relay.handle.pid) ?? 0));
-    const health = await request(`${relay.url}/healthz`).then((x) => (x.body.dump(), x.statusCode), () => null);
+    const health = await request(`${relay.url}/healthz`).then(
+      (x) => (x.body.dump(), x.statusCode),
+      () => null,
+    );
     r.alive = relay.up && health === 200;
     r.crashes = relay.crashes;
     if (!r.alive) r.problems.push('relay not alive at the end');
@@ -130,8 +147,18 @@ async function bodies(relay, r, { seconds, seeds, prng }) {
       let status;
       let json = null;
       try {
-        const headers = { 'content-type': 'application/json', ...(item.authorization === null ? {} : { authorization: item.authorization ?? AUTH }) };
-        const res = await request(`${relay.url}/events`, { method: 'POST', dispatcher: agent, headers, body: item.body, headersTimeout: 30_000, bodyTimeout: 30_000 });
+        const headers = {
+          'content-type': 'application/json',
+          ...(item.authorization === null ? {} : { authorization: item.authorization ?? AUTH }),
+        };
+        const res = await request(`${relay.url}/events`, {
+          method: 'POST',
+          dispatcher: agent,
+          headers,
+          body: item.body,
+          headersTimeout: 30_000,
+          bodyTimeout: 30_000,
+        });
         status = res.statusCode;
         json = await res.body.json().catch(() => null);
       } catch (err) {
@@ -165,16 +192,19 @@ async function judgeAnswer(relay, r, item, status, json) {
   if (item.body.length > BODY_LIMIT && /EPIPE|ECONNRESET|UND_ERR_SOCKET/.test(String(status))) return undefined;
   if (typeof status !== 'number') return fail(`no answer (${status})`);
   if (status >= 500 && status !== 503) return fail(`answered ${status} ${JSON.stringify(json)}`);
-  if (status === 200 && !['accepted', 'duplicate', 'quarantined'].includes(json?.status)) return fail(`200 without a status: ${JSON.stringify(json)}`);
+  if (status === 200 && !['accepted', 'duplicate', 'quarantined'].includes(json?.status))
+    return fail(`200 without a status: ${JSON.stringify(json)}`);
   if (status >= 400 && status < 500 && typeof json?.error?.code !== 'string') return fail(`uncoded ${status}`);
   if (item.expect === 'invalid' && accepted) return fail(`accepted an invalid body as ${json.uid}`);
   if (item.expect === 'unauth' && status !== 401 && status !== 429) return fail(`answered ${status} without valid credentials`);
-  if (item.expect === 'too-large' && !(status === 413 && json?.error?.code === 'KCR_ERR_BODY_TOO_LARGE')) return fail(`answered ${status} over BODY_LIMIT`);
+  if (item.expect === 'too-large' && !(status === 413 && json?.error?.code === 'KCR_ERR_BODY_TOO_LARGE'))
+    return fail(`answered ${status} over BODY_LIMIT`);
   if (item.expect === 'valid' && !accepted && status !== 503) return fail(`refused a valid body: ${status} ${JSON.stringify(json)}`);
   if (accepted) {
     const found = await call(relay, `/admin/events/${json.uid}`);
     if (found.status !== 200) return fail(`answered ${json.status} ${json.uid} but the lookup says ${found.status}`);
-    if (item.detail && found.json?.details?.[item.detail[0]] !== item.detail[1]) return fail(`stored details.${item.detail[0]} differs from what was sent`);
+    if (item.detail && found.json?.details?.[item.detail[0]] !== item.detail[1])
+      return fail(`stored details.${item.detail[0]} differs from what was sent`);
   }
   return undefined;
 }
@@ -183,12 +213,21 @@ function printHostile(r) {
   const w = (line) => process.stdout.write(`${line}\n`);
   w(`-- ${r.store}: ${r.requests} requests; relay alive: ${r.alive ? 'yes' : 'NO'}; max RSS ${r.maxRssMb} MB (bound ${RSS_BOUND_MB} MB)`);
   for (const [name, c] of Object.entries(r.byCategory).sort()) {
-    const answers = Object.entries(c.answers).sort((a, b) => b[1] - a[1]).map(([a, k]) => `${a} ×${k}`).join(', ');
+    const answers = Object.entries(c.answers)
+      .sort((a, b) => b[1] - a[1])
+      .map(([a, k]) => `${a} ×${k}`)
+      .join(', ');
     w(`   ${name.padEnd(26)} ${String(c.sent).padStart(5)}  ${answers}`);
   }
-  const fivexx = Object.entries(r.statuses).filter(([a]) => /^5/.test(a) && !/^503/.test(a)).reduce((n, [, k]) => n + k, 0);
+  const fivexx = Object.entries(r.statuses)
+    .filter(([a]) => /^5/.test(a) && !/^503/.test(a))
+    .reduce((n, [, k]) => n + k, 0);
   w(`   5xx other than 503: ${fivexx}; quarantined bodies checked in the quarantine: ${r.quarantineChecked}`);
   w(`   headers: 500 → ${r.headers.few}; 5,000 → ${r.headers.many}`);
-  w(`   slow bodies (1 byte/s): ${r.slow.connections - r.slow.stillOpen}/${r.slow.connections} cut, ${r.slow.answered408} answered 408, last after ${r.slow.maxSecondsToCut} s (BODY_TIMEOUT ${BODY_TIMEOUT_S} s)`);
-  w(`   connection flood: ${r.flood.opened} opened, ${r.flood.refused} refused at once, ${r.flood.held} held (cap ${MAX_CONNECTIONS}); serves after: ${r.flood.servesAfter ? 'yes' : 'NO'}`);
+  w(
+    `   slow bodies (1 byte/s): ${r.slow.connections - r.slow.stillOpen}/${r.slow.connections} cut, ${r.slow.answered408} answered 408, last after ${r.slow.maxSecondsToCut} s (BODY_TIMEOUT ${BODY_TIMEOUT_S} s)`,
+  );
+  w(
+    `   connection flood: ${r.flood.opened} opened, ${r.flood.refused} refused at once, ${r.flood.held} held (cap ${MAX_CONNECTIONS}); serves after: ${r.flood.servesAfter ? 'yes' : 'NO'}`,
+  );
 }

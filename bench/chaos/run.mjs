@@ -62,8 +62,16 @@ async function faultsRun(args) {
     const seconds = args.seconds ?? (args.quick ? s.quickSeconds : s.seconds);
     const scenarioName = name === 'everysec' ? 'redis-everysec' : name === 'redis' ? 'redis-always' : 'embedded';
     const result = await runScenario({
-      name: scenarioName, store: s.store, fsync: s.fsync, durationMs: seconds * 1000, quick: args.quick,
-      prng: prng.fork(name), runDir, root: ROOT, flatbuffer, progress: log,
+      name: scenarioName,
+      store: s.store,
+      fsync: s.fsync,
+      durationMs: seconds * 1000,
+      quick: args.quick,
+      prng: prng.fork(name),
+      runDir,
+      root: ROOT,
+      flatbuffer,
+      progress: log,
     });
     try {
       const v = await judge(result);
@@ -78,12 +86,16 @@ async function faultsRun(args) {
   const command = `npm run chaos --${args.quick ? ' --quick' : ''}${args.seconds ? ` --seconds ${args.seconds}` : ''} --seed ${args.seed}`;
   const settings = { seed: args.seed, quick: args.quick, relay: RELAY_SETTINGS, command };
   writeFileSync(out, `${JSON.stringify({ settings, verdicts }, null, 2)}\n`);
-  process.stdout.write(`\nkc-event-relay chaos verdict (seed ${args.seed}${args.quick ? ', quick' : ''}; reproduce: ${settings.command})\n`);
+  process.stdout.write(
+    `\nkc-event-relay chaos verdict (seed ${args.seed}${args.quick ? ', quick' : ''}; reproduce: ${settings.command})\n`,
+  );
   printTable(verdicts);
   for (const v of verdicts) {
     if (v.lossAsserted) continue;
     // A killed redis-server loses nothing written to the OS; a host crash would lose what was not yet fsynced.
-    process.stdout.write(`${v.scenario}: loss measured, not asserted (everysec answers before the fsync; these faults kill the Redis process, not its host)\n`);
+    process.stdout.write(
+      `${v.scenario}: loss measured, not asserted (everysec answers before the fsync; these faults kill the Redis process, not its host)\n`,
+    );
   }
   process.stdout.write(`${problems.length === 0 ? 'PASS' : `FAIL\n- ${problems.join('\n- ')}\nlogs: ${runDir}`}\nverdict JSON: ${out}\n`);
   if (problems.length === 0) rmSync(runDir, { recursive: true, force: true });
@@ -93,7 +105,8 @@ async function faultsRun(args) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} missing: run through \`npm run chaos\` (it builds first)`);
-  if (spawnSync('redis-server', ['--version']).error) throw new Error('redis-server not found on PATH (Debian: apt-get install redis-server)');
+  if (spawnSync('redis-server', ['--version']).error)
+    throw new Error('redis-server not found on PATH (Debian: apt-get install redis-server)');
   if (args.mode === 'hostile') {
     const { hostileRun } = await import('./hostile.mjs');
     return hostileRun(args, { root: ROOT, log });

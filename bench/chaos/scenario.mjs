@@ -68,12 +68,18 @@ export async function runScenario({ name, store, fsync, durationMs, quick, prng,
     };
     const replicas = store === 'redis' ? 2 : 1;
     for (let i = 0; i < replicas; i++) {
-      const relay = new RelayReplica({ name: `relay-${i + 1}`, env: { ...baseEnv, RELAY_WORKER_ID: String(i + 1) }, logFile: join(runDir, `${name}-relay-${i + 1}.log`) });
+      const relay = new RelayReplica({
+        name: `relay-${i + 1}`,
+        env: { ...baseEnv, RELAY_WORKER_ID: String(i + 1) },
+        logFile: join(runDir, `${name}-relay-${i + 1}.log`),
+      });
       await relay.start();
       relays.push(relay);
     }
     const liveUrl = () => (relays.find((r) => r.up) ?? relays[0]).url;
-    watcher = redis ? new RedisLogoutWatcher({ url: redis.url, prefix: PREFIX }) : new SseLogoutWatcher({ url: liveUrl, token: LOGOUT_TOKEN });
+    watcher = redis
+      ? new RedisLogoutWatcher({ url: redis.url, prefix: PREFIX })
+      : new SseLogoutWatcher({ url: liveUrl, token: LOGOUT_TOKEN });
     await watcher.start();
 
     const perEmitterRate = quick ? 20 : 25;
@@ -112,11 +118,31 @@ export async function runScenario({ name, store, fsync, durationMs, quick, prng,
     progress(`${name}: healed after ${((healedAt - startedAt) / 1000).toFixed(1)} s; draining`);
 
     const drain = await waitForDrain({ emitters, sinks, watcher, liveUrl, registry, healedAt });
-    progress(`${name}: ${drain.complete ? `drained in ${(drain.ms / 1000).toFixed(1)} s` : `NOT drained after ${DRAIN_TIMEOUT_MS / 1000} s`}`);
+    progress(
+      `${name}: ${drain.complete ? `drained in ${(drain.ms / 1000).toFixed(1)} s` : `NOT drained after ${DRAIN_TIMEOUT_MS / 1000} s`}`,
+    );
     await Promise.all(emitters.map((e) => e.stop()));
     const deadLetters = await destinationsState(liveUrl());
     // The caller reads the evidence (revocations need a live relay), then calls close().
-    return { name, store, fsync, replicas, durationMs, plan, faultLog, registry, emitters, sinks, watcher, relays, drain, deadLetters, bufferCapacity: capacity, liveUrl, close };
+    return {
+      name,
+      store,
+      fsync,
+      replicas,
+      durationMs,
+      plan,
+      faultLog,
+      registry,
+      emitters,
+      sinks,
+      watcher,
+      relays,
+      drain,
+      deadLetters,
+      bufferCapacity: capacity,
+      liveUrl,
+      close,
+    };
   } catch (err) {
     await close();
     throw err;

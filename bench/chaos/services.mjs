@@ -64,8 +64,20 @@ export class PersistentRedis {
   async start() {
     this.port ??= await stablePort();
     mkdirSync(this.dir, { recursive: true });
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes',
-      '--appendfsync', this.fsync, '--dir', this.dir];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      this.fsync,
+      '--dir',
+      this.dir,
+    ];
     this.handle = startChild(`redis-server (${this.fsync})`, 'redis-server', args);
     logTo(this.handle, join(this.dir, '..', 'redis.log'));
     await this.#waitPing();
@@ -82,7 +94,8 @@ export class PersistentRedis {
           // LOADING while the AOF is replayed after a crash: not ready yet.
           if ((await client.ping()) === 'PONG') return;
         } catch (err) {
-          if (!this.handle.running || Date.now() > deadline) throw new Error(`redis-server not ready: ${err.message}\n${this.handle.output()}`);
+          if (!this.handle.running || Date.now() > deadline)
+            throw new Error(`redis-server not ready: ${err.message}\n${this.handle.output()}`);
           client.disconnect();
           await sleep(50);
         }

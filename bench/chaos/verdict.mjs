@@ -40,11 +40,30 @@ export async function judge(result) {
       otherSample: otherAnswers.filter(Boolean).slice(0, 10),
     },
     crashes,
-    drain: { complete: drain.complete, seconds: drain.ms / 1000, emittersFlushedSeconds: drain.emittersFlushedMs === null ? null : drain.emittersFlushedMs / 1000 },
-    logouts: { expected: expectedLogouts, heard: expectedLogouts - logouts.revoked.length - logouts.missing.length, revokedNotHeard: logouts.revoked.length, missing: logouts.missing.length, sseGaps: watcher.gaps },
+    drain: {
+      complete: drain.complete,
+      seconds: drain.ms / 1000,
+      emittersFlushedSeconds: drain.emittersFlushedMs === null ? null : drain.emittersFlushedMs / 1000,
+    },
+    logouts: {
+      expected: expectedLogouts,
+      heard: expectedLogouts - logouts.revoked.length - logouts.missing.length,
+      revokedNotHeard: logouts.revoked.length,
+      missing: logouts.missing.length,
+      sseGaps: watcher.gaps,
+    },
     emitterDrops: sum('dropped'),
-    faults: result.faultLog.map((f) => ({ kind: f.kind, target: f.target, at: f.startedMs, until: f.endedMs, ...(f.filled !== undefined ? { filled: f.filled } : {}), ...(f.error ? { error: f.error } : {}) })),
-    deadLetters: Array.isArray(result.deadLetters) ? Object.fromEntries(result.deadLetters.map((d) => [d.name, d.deadLetters])) : result.deadLetters,
+    faults: result.faultLog.map((f) => ({
+      kind: f.kind,
+      target: f.target,
+      at: f.startedMs,
+      until: f.endedMs,
+      ...(f.filled !== undefined ? { filled: f.filled } : {}),
+      ...(f.error ? { error: f.error } : {}),
+    })),
+    deadLetters: Array.isArray(result.deadLetters)
+      ? Object.fromEntries(result.deadLetters.map((d) => [d.name, d.deadLetters]))
+      : result.deadLetters,
   };
 }
 
@@ -75,11 +94,23 @@ export function printTable(verdicts, write = (line) => process.stdout.write(`${l
     ['other non-200 answers', ...verdicts.map((v) => v.answers.other)],
     ['connection errors / timeouts', ...verdicts.map((v) => `${v.answers.connectionErrors} / ${v.answers.timeouts}`)],
     ['relay crashes', ...verdicts.map((v) => v.crashes.length)],
-    ['time to drain (s)', ...verdicts.map((v) => (v.drain.complete ? v.drain.seconds.toFixed(1) : `>${v.drain.seconds.toFixed(0)} (incomplete)`))],
-    ['logouts expected / heard / revoked only', ...verdicts.map((v) => `${v.logouts.expected} / ${v.logouts.heard} / ${v.logouts.revokedNotHeard}`)],
-    ['emitter-side drops (not the relay\'s)', ...verdicts.map((v) => v.emitterDrops)],
+    [
+      'time to drain (s)',
+      ...verdicts.map((v) => (v.drain.complete ? v.drain.seconds.toFixed(1) : `>${v.drain.seconds.toFixed(0)} (incomplete)`)),
+    ],
+    [
+      'logouts expected / heard / revoked only',
+      ...verdicts.map((v) => `${v.logouts.expected} / ${v.logouts.heard} / ${v.logouts.revokedNotHeard}`),
+    ],
+    ["emitter-side drops (not the relay's)", ...verdicts.map((v) => v.emitterDrops)],
     ['faults', ...verdicts.map((v) => v.faults.length)],
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)) + 2);
-  for (const r of rows) write(r.map((c, i) => pad(c, widths[i])).join('| ').trimEnd());
+  for (const r of rows)
+    write(
+      r
+        .map((c, i) => pad(c, widths[i]))
+        .join('| ')
+        .trimEnd(),
+    );
 }

@@ -38,7 +38,8 @@ async function waitFor(check, { timeoutMs, everyMs = 100, stallMs = Infinity, pr
       last = p;
       lastChange = Date.now();
     }
-    if (Date.now() > deadline || Date.now() - lastChange > stallMs) return { ...state, timedOut: true, stalled: Date.now() - lastChange > stallMs };
+    if (Date.now() > deadline || Date.now() - lastChange > stallMs)
+      return { ...state, timedOut: true, stalled: Date.now() - lastChange > stallMs };
     await sleep(everyMs);
   }
 }
@@ -60,7 +61,13 @@ export async function drainBench(bench, redis, drain) {
       const id = uids.next().toString();
       return { 'webhook-id': id, 'idempotency-key': id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)) };
     };
-    const sinkLoad = { url: hookUrl, connections: SETTINGS.destinationConcurrency, body: () => eventBody, headersFor, headers: { 'user-agent': 'kc-event-relay' } };
+    const sinkLoad = {
+      url: hookUrl,
+      connections: SETTINGS.destinationConcurrency,
+      body: () => eventBody,
+      headersFor,
+      headers: { 'user-agent': 'kc-event-relay' },
+    };
     const measureSink = async (what) => {
       await quiet();
       await load({ ...sinkLoad, duration: SETTINGS.warmup });
@@ -141,7 +148,8 @@ export async function drainBench(bench, redis, drain) {
         body: JSON.stringify({ destination: 'sink' }),
       });
       const job = await res.json().catch(() => null);
-      if (res.status !== 202 && res.status !== 200) throw new Error(`replay: POST /admin/replay answered ${res.status} ${JSON.stringify(job)}`);
+      if (res.status !== 202 && res.status !== 200)
+        throw new Error(`replay: POST /admin/replay answered ${res.status} ${JSON.stringify(job)}`);
       if (!job?.id) throw new Error(`replay: no job id in ${JSON.stringify(job)}`);
       f.job = await waitFor(
         async () => {
@@ -182,7 +190,9 @@ function drainRows({ SETTINGS, notes }, drain, f) {
   if (f.drained) {
     const d = f.drained;
     drain.ratio = drain.rate / drain.sinkCapacity;
-    const label = drain.complete ? 'drain' : `drain (INCOMPLETE: ${fmt.int(d.distinct)} of ${fmt.int(SETTINGS.backlog)} in the time allowed)`;
+    const label = drain.complete
+      ? 'drain'
+      : `drain (INCOMPLETE: ${fmt.int(d.distinct)} of ${fmt.int(SETTINGS.backlog)} in the time allowed)`;
     rows.push([`${label}: first to last delivery at the sink`, `${fmt.s(f.drainSpanS)} → ${fmt.int(drain.rate)} events/s`]);
     rows.push(['drain rate ÷ sink capacity', fmt.ratio3(drain.ratio)]);
     rows.push(['drain incl. relay start (spawn → last delivery)', fmt.s(f.drainFromSpawnS)]);
@@ -201,13 +211,21 @@ function drainRows({ SETTINGS, notes }, drain, f) {
         `replay of ${fmt.int(SETTINGS.backlog)} events (admin API)`,
         `NOT finished within ${SETTINGS.replayTimeoutS} s: ${fmt.int(j.delivered)} delivered at ${fmt.int(rate)}/s → ~${fmt.s(SETTINGS.backlog / rate)} extrapolated`,
       ]);
-      notes.push(`replay job ${j.id} still "${j.state}" when the run stopped waiting (counts ${JSON.stringify({ scanned: j.scanned, matched: j.matched, delivered: j.delivered })})`);
+      notes.push(
+        `replay job ${j.id} still "${j.state}" when the run stopped waiting (counts ${JSON.stringify({ scanned: j.scanned, matched: j.matched, delivered: j.delivered })})`,
+      );
     } else {
       const jobS = j.finishedAt ? (Date.parse(j.finishedAt) - Date.parse(j.startedAt)) / 1000 : f.replayWallS;
-      rows.push([`replay of ${fmt.int(SETTINGS.backlog)} events (admin API, job ${j.state})`, `${fmt.s(jobS)} → ${fmt.int(j.delivered / jobS)} events/s`]);
+      rows.push([
+        `replay of ${fmt.int(SETTINGS.backlog)} events (admin API, job ${j.state})`,
+        `${fmt.s(jobS)} → ${fmt.int(j.delivered / jobS)} events/s`,
+      ]);
       if (j.state !== 'done') notes.push(`replay job ended "${j.state}": ${j.error ?? ''}`);
     }
-    rows.push(['replay job counts (scanned / matched / delivered / dead-lettered)', `${fmt.int(j.scanned)} / ${fmt.int(j.matched)} / ${fmt.int(j.delivered)} / ${fmt.int(j.deadLettered)}`]);
+    rows.push([
+      'replay job counts (scanned / matched / delivered / dead-lettered)',
+      `${fmt.int(j.scanned)} / ${fmt.int(j.matched)} / ${fmt.int(j.delivered)} / ${fmt.int(j.deadLettered)}`,
+    ]);
     rows.push(['CPU during the replay: bench processes / other', cpu(f.replayCpu)]);
     rows.push(['replay deliveries received by the sink / distinct', `${fmt.int(f.replaySink.total)} / ${fmt.int(f.replaySink.distinct)}`]);
   }

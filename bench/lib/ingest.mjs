@@ -17,7 +17,10 @@ export function servers(bench) {
   /** Configured as the relay where it costs per request: pino at info without request lines, raw Buffer bodies. */
   async function startBaseline() {
     const port = await freePort();
-    const proc = startChild('bare fastify', NODE, [join(ROOT, 'bench/servers/bare-fastify.mjs')], { cwd: ROOT, env: { PORT: String(port) } });
+    const proc = startChild('bare fastify', NODE, [join(ROOT, 'bench/servers/bare-fastify.mjs')], {
+      cwd: ROOT,
+      env: { PORT: String(port) },
+    });
     const url = `http://127.0.0.1:${port}`;
     await waitHttp(proc, `${url}/healthz`);
     return { url, proc };
@@ -118,14 +121,21 @@ export async function ingestRounds(bench, list, bodyKinds, { saturation: doSatur
           // but their answers are not counted, so accepted may exceed the 2xx by that much.
           const inFlight = accepted - r.ok;
           const consistent = inFlight >= 0 && inFlight <= SETTINGS.connections;
-          row.stored = consistent ? `${fmt.int(accepted)} (2xx + ${inFlight} in flight at stop)` : `${fmt.int(accepted)} ≠ ${fmt.int(r.ok)} 2xx`;
-          if (!consistent) notes.push(`${s.server}, ${kind.name}: ${r.ok} answers 2xx but ${accepted} counted accepted (outcomes so far: ${JSON.stringify(after)})`);
+          row.stored = consistent
+            ? `${fmt.int(accepted)} (2xx + ${inFlight} in flight at stop)`
+            : `${fmt.int(accepted)} ≠ ${fmt.int(r.ok)} 2xx`;
+          if (!consistent)
+            notes.push(
+              `${s.server}, ${kind.name}: ${r.ok} answers 2xx but ${accepted} counted accepted (outcomes so far: ${JSON.stringify(after)})`,
+            );
         }
         Object.assign(row, cpuPerEvent(s, r, events));
         if (s.baseline) baseline = row;
         else if (baseline) row.ratio = row.rps / baseline.rps;
         saturation.push(row);
-        console.log(`  ${s.server}, ${kind.name}: ${fmt.int(r.rps)} req/s, p99 ${fmt.ms(r.p99)} ms, CPU ${fmt.int(row.serverUs)} µs/event, non-2xx ${r.non2xx}, errors ${r.errors}, other CPU ${fmt.ratio(r.foreignCores)}`);
+        console.log(
+          `  ${s.server}, ${kind.name}: ${fmt.int(r.rps)} req/s, p99 ${fmt.ms(r.p99)} ms, CPU ${fmt.int(row.serverUs)} µs/event, non-2xx ${r.non2xx}, errors ${r.errors}, other CPU ${fmt.ratio(r.foreignCores)}`,
+        );
       } catch (err) {
         failures.push(`${s.server}, ${kind.name}, saturation: ${err.message}`);
       }
@@ -147,7 +157,9 @@ export async function ingestRounds(bench, list, bodyKinds, { saturation: doSatur
         // Every 2xx at a fixed rate is a new uid (stored), as the saturation rows check.
         const row = { server: s.server, body: kind.name, mode: `at ${SETTINGS.rate}/s`, ...r, ...cpuPerEvent(s, r, r.ok) };
         fixedRate.push(row);
-        console.log(`  ${s.server}, ${kind.name} @${SETTINGS.rate}/s: p50 ${fmt.ms(r.p50)} ms, p99 ${fmt.ms(r.p99)} ms, max ${fmt.ms(r.max)} ms, other CPU ${fmt.ratio(r.foreignCores)}`);
+        console.log(
+          `  ${s.server}, ${kind.name} @${SETTINGS.rate}/s: p50 ${fmt.ms(r.p50)} ms, p99 ${fmt.ms(r.p99)} ms, max ${fmt.ms(r.max)} ms, other CPU ${fmt.ratio(r.foreignCores)}`,
+        );
       } catch (err) {
         failures.push(`${s.server}, ${kind.name}, fixed rate: ${err.message}`);
       }

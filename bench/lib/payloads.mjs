@@ -112,7 +112,17 @@ export function canonicalEventBody(uid) {
     error: null,
     details: { auth_method: 'openid-connect', username: 'alice' },
     authDetails: null,
-    source: { node: 'kc-node-1', format: 'json', schema: null, keycloak: null, enumBytes: null, uidAssigned: false, datacenterId: 1, keycloakId: 3, sequence: Number(uid & 32767n) },
+    source: {
+      node: 'kc-node-1',
+      format: 'json',
+      schema: null,
+      keycloak: null,
+      enumBytes: null,
+      uidAssigned: false,
+      datacenterId: 1,
+      keycloakId: 3,
+      sequence: Number(uid & 32767n),
+    },
     receivedAt: new Date().toISOString(),
     late: false,
   });

@@ -82,7 +82,11 @@ export function summarizeProfile(profile, { fromUs = -Infinity, toUs = Infinity,
  */
 export async function profileRelay(bench, { redisUrl, body, dir }) {
   const { SETTINGS, AUTHORIZATION, startRelay } = bench;
-  const relay = await startRelay('relay (profiled)', { REDIS_URL: redisUrl, KEY_PREFIX: 'bprofile:' }, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+  const relay = await startRelay(
+    'relay (profiled)',
+    { REDIS_URL: redisUrl, KEY_PREFIX: 'bprofile:' },
+    { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] },
+  );
   const common = { url: `${relay.url}/events`, headers: { authorization: AUTHORIZATION }, body, connections: SETTINGS.connections };
   let window;
   let result;

@@ -74,7 +74,9 @@ export async function startReplicated() {
   let replica;
   try {
     replica = await startRedis({ name: 'redis replica', args: [...NO_PERSISTENCE, '--replicaof', '127.0.0.1', String(primary.port)] });
-    await until('the replica did not link to its primary', async () => (await replica.client.info('replication')).includes('master_link_status:up'));
+    await until('the replica did not link to its primary', async () =>
+      (await replica.client.info('replication')).includes('master_link_status:up'),
+    );
   } catch (err) {
     await replica?.stop();
     await primary.stop();
@@ -94,10 +96,19 @@ export async function startCluster() {
   try {
     for (let i = 0; i < 3; i++) {
       const port = await freePortPair(10_000); // the cluster bus listens on port + 10000
-      servers.push(await startRedis({ name: `redis cluster node ${i + 1}`, port, args: [...NO_PERSISTENCE, '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'] }));
+      servers.push(
+        await startRedis({
+          name: `redis cluster node ${i + 1}`,
+          port,
+          args: [...NO_PERSISTENCE, '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
+        }),
+      );
     }
     const nodes = servers.map((s) => `127.0.0.1:${s.port}`);
-    const created = spawnSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
+    const created = spawnSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stderr || created.stdout}`);
     for (const s of servers) {
       await until(`cluster node ${s.port} not ok`, async () => (await s.client.cluster('INFO')).includes('cluster_state:ok'));

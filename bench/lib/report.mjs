@@ -36,21 +36,69 @@ const cpu = (r) => `${fmt.ratio(r.oursCores)} / ${fmt.ratio(r.foreignCores)}`;
 const verdict = (met) => (met === true ? 'met' : met === false ? '**NOT met**' : met === 'none' ? 'reported (no target)' : 'not measured');
 
 /** CPU per event (µs) of the row's server process, and of each of its store's processes. */
-const cpuCols = (r) => [fmt.int(r.serverUs), r.storeUs === undefined ? '—' : r.storeUs.length === 0 ? 'n/a' : r.storeUs.map(fmt.int).join(' / ')];
+const cpuCols = (r) => [
+  fmt.int(r.serverUs),
+  r.storeUs === undefined ? '—' : r.storeUs.length === 0 ? 'n/a' : r.storeUs.map(fmt.int).join(' / '),
+];
 const CPU_HEADERS = ['CPU µs/event: server', 'CPU µs/event: Redis'];
 
 const pct = (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)} %` : '—');
 
-const saturationHeaders = ['server', 'body', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'stored', '× bare route', ...CPU_HEADERS, 'CPU bench/other'];
-const saturationRow = (r) => [
-  r.server, r.body, fmt.int(r.rps), fmt.ms(r.p50), fmt.ms(r.p99), fmt.ms(r.max),
-  fmt.int(r.non2xx), fmt.int(r.errors + r.timeouts), r.stored ?? 'n/a', r.ratio === undefined ? '1.00 (reference)' : fmt.ratio(r.ratio),
-  ...cpuCols(r), cpu(r),
+const saturationHeaders = [
+  'server',
+  'body',
+  'req/s',
+  'p50 ms',
+  'p99 ms',
+  'max ms',
+  'non-2xx',
+  'errors',
+  'stored',
+  '× bare route',
+  ...CPU_HEADERS,
+  'CPU bench/other',
 ];
-const fixedRateHeaders = ['server', 'body', 'achieved req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'autocannon p99 ms', 'non-2xx', 'errors', ...CPU_HEADERS, 'CPU bench/other'];
+const saturationRow = (r) => [
+  r.server,
+  r.body,
+  fmt.int(r.rps),
+  fmt.ms(r.p50),
+  fmt.ms(r.p99),
+  fmt.ms(r.max),
+  fmt.int(r.non2xx),
+  fmt.int(r.errors + r.timeouts),
+  r.stored ?? 'n/a',
+  r.ratio === undefined ? '1.00 (reference)' : fmt.ratio(r.ratio),
+  ...cpuCols(r),
+  cpu(r),
+];
+const fixedRateHeaders = [
+  'server',
+  'body',
+  'achieved req/s',
+  'p50 ms',
+  'p99 ms',
+  'p99.9 ms',
+  'max ms',
+  'autocannon p99 ms',
+  'non-2xx',
+  'errors',
+  ...CPU_HEADERS,
+  'CPU bench/other',
+];
 const fixedRateRow = (r) => [
-  r.server, r.body, fmt.int(r.rps), fmt.ms(r.p50), fmt.ms(r.p99), fmt.ms(r.p999), fmt.ms(r.max), fmt.int(r.acP99),
-  fmt.int(r.non2xx), fmt.int(r.errors + r.timeouts), ...cpuCols(r), cpu(r),
+  r.server,
+  r.body,
+  fmt.int(r.rps),
+  fmt.ms(r.p50),
+  fmt.ms(r.p99),
+  fmt.ms(r.p999),
+  fmt.ms(r.max),
+  fmt.int(r.acP99),
+  fmt.int(r.non2xx),
+  fmt.int(r.errors + r.timeouts),
+  ...cpuCols(r),
+  cpu(r),
 ];
 
 /** The sections shared by the console and the markdown, as [title, headers, rows]. */

@@ -31,7 +31,10 @@ export function judge(results) {
   out.push({
     name: `drain of ${fmt.int(settings.backlog)} events`,
     goal: '≥ 0.70 × sink capacity',
-    measured: results.drain.ratio === undefined ? 'failed (see notes)' : `${fmt.ratio3(results.drain.ratio)} (${fmt.int(results.drain.rate)} / ${fmt.int(results.drain.sinkCapacity)} events/s)`,
+    measured:
+      results.drain.ratio === undefined
+        ? 'failed (see notes)'
+        : `${fmt.ratio3(results.drain.ratio)} (${fmt.int(results.drain.rate)} / ${fmt.int(results.drain.sinkCapacity)} events/s)`,
     met: results.drain.ratio === undefined ? null : results.drain.ratio >= 0.7 && results.drain.complete,
   });
   out.push({

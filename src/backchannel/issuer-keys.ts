@@ -41,7 +41,9 @@ export class IssuerKeys {
   readonly resolve = async (header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<Key> => {
     if (this.keySet === null) {
       if (!(await this.refreshIfAllowed())) {
-        throw KCR_ERR_BACKCHANNEL_KEY(`the keys of ${this.issuer} could not be fetched (tried again at most every ${this.options.cooldownMs} ms)`);
+        throw KCR_ERR_BACKCHANNEL_KEY(
+          `the keys of ${this.issuer} could not be fetched (tried again at most every ${this.options.cooldownMs} ms)`,
+        );
       }
     } else if (this.now() - this.fetchedAt >= (this.options.maxAgeMs ?? 600_000)) {
       // A stale set still serves when the issuer is unreachable: a restart of Keycloak must not fail logouts.
@@ -53,7 +55,9 @@ export class IssuerKeys {
       if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
     }
     if (!(await this.refreshIfAllowed())) {
-      throw KCR_ERR_BACKCHANNEL_KEY(`no key ${describe(header)} in the JWKS of ${this.issuer} (fetched again at most every ${this.options.cooldownMs} ms)`);
+      throw KCR_ERR_BACKCHANNEL_KEY(
+        `no key ${describe(header)} in the JWKS of ${this.issuer} (fetched again at most every ${this.options.cooldownMs} ms)`,
+      );
     }
     try {
       return await this.select(header, token);
@@ -96,7 +100,8 @@ export class IssuerKeys {
         const discovery = await this.getJson(`${this.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
         // OpenID Connect Discovery 1.0, 4.3: the document must name exactly this issuer.
         if (discovery.issuer !== this.issuer) throw new Error(`discovery names issuer ${JSON.stringify(discovery.issuer)}`);
-        if (typeof discovery.jwks_uri !== 'string' || !/^https?:\/\//.test(discovery.jwks_uri)) throw new Error('discovery has no http(s) jwks_uri');
+        if (typeof discovery.jwks_uri !== 'string' || !/^https?:\/\//.test(discovery.jwks_uri))
+          throw new Error('discovery has no http(s) jwks_uri');
         this.jwksUri = discovery.jwks_uri;
       }
       const jwks = await this.getJson(this.jwksUri);

@@ -20,7 +20,7 @@ const issuerUrl = z.string().refine(
       return false;
     }
   },
-  { message: 'issuer must be an http(s) URL without query or fragment, written exactly as the tokens\' iss' },
+  { message: "issuer must be an http(s) URL without query or fragment, written exactly as the tokens' iss" },
 );
 
 const issuerEntry = z

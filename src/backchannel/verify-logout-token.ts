@@ -3,7 +3,13 @@
 // the spec requires. Each refusal is a coded KcrError (400); nothing here has side effects beyond
 // fetching the issuer's keys.
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
-import { KCR_ERR_BACKCHANNEL_CLAIMS, KCR_ERR_BACKCHANNEL_ISSUER, KCR_ERR_BACKCHANNEL_REQUEST, KCR_ERR_BACKCHANNEL_SIGNATURE, KcrError } from '../errors.js';
+import {
+  KCR_ERR_BACKCHANNEL_CLAIMS,
+  KCR_ERR_BACKCHANNEL_ISSUER,
+  KCR_ERR_BACKCHANNEL_REQUEST,
+  KCR_ERR_BACKCHANNEL_SIGNATURE,
+  KcrError,
+} from '../errors.js';
 import type { IssuerKeys } from './issuer-keys.js';
 import type { IssuerConfig } from './issuers.js';
 
@@ -86,7 +92,8 @@ export class LogoutTokenVerifier {
     const events = payload.events;
     if (typeof events !== 'object' || events === null || Array.isArray(events)) refuse('events must be a JSON object');
     const event = (events as Record<string, unknown>)[BACKCHANNEL_LOGOUT_EVENT];
-    if (typeof event !== 'object' || event === null || Array.isArray(event)) refuse(`events must hold ${BACKCHANNEL_LOGOUT_EVENT} as an object`);
+    if (typeof event !== 'object' || event === null || Array.isArray(event))
+      refuse(`events must hold ${BACKCHANNEL_LOGOUT_EVENT} as an object`);
     if ('nonce' in payload) refuse('a logout token must not contain nonce');
     // Keycloak's own claim: its access, ID and refresh tokens say "Bearer", "ID", "Refresh".
     if ('typ' in payload && payload.typ !== 'Logout') refuse(`typ claim ${JSON.stringify(payload.typ).slice(0, 100)} is not "Logout"`);

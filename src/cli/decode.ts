@@ -36,7 +36,10 @@ export function decodeContextOf(options: DecodeOptions, env: NodeJS.ProcessEnv, 
   if (maxFutureSkewMs === null) throw new Error(`--max-clock-skew must be a duration such as 5m; got "${skewText}"`);
   const version = options.keycloak ?? env.KEYCLOAK_VERSION;
   const keycloak = version === undefined ? defaultKeycloak(schema as SchemaProfile) : resolveKeycloakVersion(version);
-  if (!keycloak) throw new Error(`--keycloak must be a Keycloak major or release the relay knows (${KNOWN_KEYCLOAK_RELEASES.join(', ')}); got "${version}"`);
+  if (!keycloak)
+    throw new Error(
+      `--keycloak must be a Keycloak major or release the relay knows (${KNOWN_KEYCLOAK_RELEASES.join(', ')}); got "${version}"`,
+    );
   const bodyCharset = options.bodyCharset ?? env.BODY_CHARSET ?? 'auto';
   if (!(BODY_CHARSETS as readonly string[]).includes(bodyCharset)) {
     throw new Error(`--body-charset must be one of ${BODY_CHARSETS.join(', ')}; got "${bodyCharset}"`);

@@ -75,7 +75,10 @@ export class LogoutClient {
         }
       });
       sub.on('error', (err: Error) => this.fail(err));
-      sub.ssubscribe(this.channel).then(() => confirm(), (err: Error) => this.fail(err));
+      sub.ssubscribe(this.channel).then(
+        () => confirm(),
+        (err: Error) => this.fail(err),
+      );
       this.subscriber = sub;
     } else {
       // Subscribing by hand on every `ready` (not ioredis's autoResubscribe): `resync` then comes
@@ -115,7 +118,8 @@ export class LogoutClient {
    */
   isRevoked(claims: TokenClaims): Promise<boolean> {
     const realmId = claims.realmId ?? this.options.realmId ?? null;
-    if (realmId === null && !claims.iss) return Promise.reject(new TypeError('isRevoked needs claims.realmId or claims.iss (or the client option realmId)'));
+    if (realmId === null && !claims.iss)
+      return Promise.reject(new TypeError('isRevoked needs claims.realmId or claims.iss (or the client option realmId)'));
     return isRevokedInRedis(this.commands, this.prefix, { ...claims, realmId });
   }
 

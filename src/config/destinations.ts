@@ -25,7 +25,10 @@ const destination = z
       .optional(),
     filter: z
       .object({
-        kinds: z.array(z.enum(['event', 'admin'])).min(1).optional(),
+        kinds: z
+          .array(z.enum(['event', 'admin']))
+          .min(1)
+          .optional(),
         types: z.array(z.string().min(1)).min(1).optional(),
         realms: z.array(z.string().min(1)).min(1).optional(),
         clients: z.array(z.string().min(1)).min(1).optional(),

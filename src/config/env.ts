@@ -10,14 +10,17 @@ import { bodyCharset, flatbuffersSchema, keycloakVersion, nodeSettingsSchema } f
 
 // zod 4 applies .default() after transforms (the default is an output value), so the text default goes first.
 const duration = (name: string, fallback: string) =>
-  z.string().default(fallback).transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === null || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: `${name} must be a duration such as 7d, 12h, 30m, 45s or 500ms` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === null || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a duration such as 7d, 12h, 30m, 45s or 500ms` });
+        return z.NEVER;
+      }
+      return ms;
+    });
 
 const jsonText = (name: string, what: string, fallback?: string) =>
   (fallback === undefined ? z.string() : z.string().default(fallback)).transform((text, ctx): unknown => {
@@ -30,9 +33,12 @@ const jsonText = (name: string, what: string, fallback?: string) =>
   });
 
 const positiveInt = z.coerce.number().int().positive();
-const list = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0),
+);
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each node must be host:port');
 
@@ -51,7 +57,10 @@ const schema = z
       .optional(),
     REDIS_CLUSTER_NODES: list.pipe(z.array(hostPort).min(1)).optional(),
     // Cluster seeds have no URL scheme to say `rediss`: TLS to the cluster is asked for here.
-    REDIS_CLUSTER_TLS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+    REDIS_CLUSTER_TLS: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
     // CA bundle for rediss:// servers whose certificate is not signed by a public CA (self-hosted TLS).
     REDIS_TLS_CA_FILE: z.string().min(1).optional(),
     REDIS_COMMAND_TIMEOUT: duration('REDIS_COMMAND_TIMEOUT', '1s'),
@@ -87,7 +96,10 @@ const schema = z
       .default('false')
       .transform((v): boolean | string[] => {
         if (v === 'true' || v === 'false') return v === 'true';
-        return v.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+        return v
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => x.length > 0);
       }),
     SHUTDOWN_TIMEOUT: duration('SHUTDOWN_TIMEOUT', '10s'),
     // Slow senders: a request's headers and body must arrive within BODY_TIMEOUT (answered 408 and

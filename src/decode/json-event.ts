@@ -3,13 +3,7 @@
 // the `format=FLATBUFFER` wrapper, which is JSON too, so the two formats are told apart here.
 import type { AuthDetails } from '../event/canonical.js';
 import { parseUid } from '../event/snowflake.js';
-import {
-  KCR_ERR_BASE64,
-  KCR_ERR_EVENT_KIND,
-  KCR_ERR_FIELD_TYPE,
-  KCR_ERR_UID_INVALID,
-  KCR_ERR_WRAPPER_TYPE,
-} from '../errors.js';
+import { KCR_ERR_BASE64, KCR_ERR_EVENT_KIND, KCR_ERR_FIELD_TYPE, KCR_ERR_UID_INVALID, KCR_ERR_WRAPPER_TYPE } from '../errors.js';
 import type { DecodedFields, FlatBufferWrapper } from './decoded-fields.js';
 import { describeJsonValue } from './describe.js';
 import { NumberText } from './number-text.js';
@@ -19,13 +13,10 @@ type JsonObject = Record<string, unknown>;
 // Own members only: a body's fields must not be confused with Object.prototype's.
 const member = (obj: JsonObject, key: string): unknown => (Object.hasOwn(obj, key) ? obj[key] : undefined);
 
-const isObject = (value: unknown): value is JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The FlatBuffer wrapper: an `obj` member and a `type` of exactly "Event" or "AdminEvent". */
-export function isFlatBufferWrapper(
-  obj: JsonObject,
-): obj is JsonObject & { type: 'Event' | 'AdminEvent'; obj: unknown } {
+export function isFlatBufferWrapper(obj: JsonObject): obj is JsonObject & { type: 'Event' | 'AdminEvent'; obj: unknown } {
   const type = member(obj, 'type');
   return Object.hasOwn(obj, 'obj') && (type === 'Event' || type === 'AdminEvent');
 }

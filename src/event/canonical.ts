@@ -4,13 +4,7 @@
 export type EventKind = 'event' | 'admin';
 export type BodyFormat = 'json' | 'flatbuffer';
 
-export const SCHEMA_PROFILES = [
-  'emitter-2018',
-  'emitter-2020',
-  'emitter-2024-10',
-  'emitter-2024-11',
-  'emitter-kc26',
-] as const;
+export const SCHEMA_PROFILES = ['emitter-2018', 'emitter-2020', 'emitter-2024-10', 'emitter-2024-11', 'emitter-kc26'] as const;
 export type SchemaProfile = (typeof SCHEMA_PROFILES)[number];
 
 export interface AuthDetails {

@@ -27,11 +27,36 @@ export class ForwardMetrics {
   ) {
     const registers = [registry];
     const labelNames = ['destination'] as const;
-    this.delivered = new Counter({ name: 'kcr_forward_delivered_total', help: 'Events acknowledged (2xx) by the destination', labelNames, registers });
-    this.failed = new Counter({ name: 'kcr_forward_failed_total', help: 'Delivery attempts that failed (non-2xx, refused, timeout)', labelNames, registers });
-    this.retried = new Counter({ name: 'kcr_forward_retried_total', help: 'Retries scheduled after a failed attempt', labelNames, registers });
-    this.deadLettered = new Counter({ name: 'kcr_forward_dead_lettered_total', help: 'Events moved to the dead letters after maxAttempts or maxAge', labelNames, registers });
-    this.filtered = new Counter({ name: 'kcr_forward_filtered_total', help: "Events skipped by the destination's filter", labelNames, registers });
+    this.delivered = new Counter({
+      name: 'kcr_forward_delivered_total',
+      help: 'Events acknowledged (2xx) by the destination',
+      labelNames,
+      registers,
+    });
+    this.failed = new Counter({
+      name: 'kcr_forward_failed_total',
+      help: 'Delivery attempts that failed (non-2xx, refused, timeout)',
+      labelNames,
+      registers,
+    });
+    this.retried = new Counter({
+      name: 'kcr_forward_retried_total',
+      help: 'Retries scheduled after a failed attempt',
+      labelNames,
+      registers,
+    });
+    this.deadLettered = new Counter({
+      name: 'kcr_forward_dead_lettered_total',
+      help: 'Events moved to the dead letters after maxAttempts or maxAge',
+      labelNames,
+      registers,
+    });
+    this.filtered = new Counter({
+      name: 'kcr_forward_filtered_total',
+      help: "Events skipped by the destination's filter",
+      labelNames,
+      registers,
+    });
     this.latency = new Histogram({
       name: 'kcr_forward_delivery_seconds',
       help: 'Duration of successful deliveries (request to 2xx answer)',
@@ -39,16 +64,39 @@ export class ForwardMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.circuit = new Gauge({ name: 'kcr_forward_circuit_state', help: 'Circuit breaker: 0 closed, 1 half-open, 2 open', labelNames, registers });
+    this.circuit = new Gauge({
+      name: 'kcr_forward_circuit_state',
+      help: 'Circuit breaker: 0 closed, 1 half-open, 2 open',
+      labelNames,
+      registers,
+    });
     const fromStore = (field: 'lag' | 'pending' | 'deadLetters') =>
       async function collect(this: Gauge<'destination'>): Promise<void> {
         for (const [name, state] of await groupStates.getAll(destinations)) {
           if (state) this.set({ destination: name }, state[field]);
         }
       };
-    new Gauge({ name: 'kcr_forward_lag', help: 'Buffered events not yet handed to the destination', labelNames, registers, collect: fromStore('lag') });
-    new Gauge({ name: 'kcr_forward_pending', help: 'Events handed out but not yet acknowledged', labelNames, registers, collect: fromStore('pending') });
-    new Gauge({ name: 'kcr_forward_dead_letters', help: 'Dead letters waiting for a redrive', labelNames, registers, collect: fromStore('deadLetters') });
+    new Gauge({
+      name: 'kcr_forward_lag',
+      help: 'Buffered events not yet handed to the destination',
+      labelNames,
+      registers,
+      collect: fromStore('lag'),
+    });
+    new Gauge({
+      name: 'kcr_forward_pending',
+      help: 'Events handed out but not yet acknowledged',
+      labelNames,
+      registers,
+      collect: fromStore('pending'),
+    });
+    new Gauge({
+      name: 'kcr_forward_dead_letters',
+      help: 'Dead letters waiting for a redrive',
+      labelNames,
+      registers,
+      collect: fromStore('deadLetters'),
+    });
     new Gauge({
       name: 'kcr_forward_partition_lag',
       help: 'kcr_forward_lag per partition of the ring buffer (PARTITIONS): a partition left behind shows here',

@@ -29,7 +29,12 @@ export class Forwarder {
   constructor(options: ForwarderOptions) {
     const { store, destinations } = options;
     this.groupStates = new GroupStates(store);
-    this.metrics = new ForwardMetrics(options.registry, options.lost, this.groupStates, destinations.map((d) => d.name));
+    this.metrics = new ForwardMetrics(
+      options.registry,
+      options.lost,
+      this.groupStates,
+      destinations.map((d) => d.name),
+    );
     for (const destination of destinations) {
       this.workers.set(
         destination.name,

@@ -26,7 +26,9 @@ export function loadShedding(
     pressureHandler: async (request, _reply, type, value) => {
       if (!shed.has(request.routeOptions.url ?? '')) return;
       const why =
-        type === TYPE_EVENT_LOOP_DELAY ? `event loop delay ${Math.round(Number(value))} ms` : `event loop utilization ${Number(value).toFixed(2)}`;
+        type === TYPE_EVENT_LOOP_DELAY
+          ? `event loop delay ${Math.round(Number(value))} ms`
+          : `event loop utilization ${Number(value).toFixed(2)}`;
       request.ingestOutcome = 'overloaded';
       throw KCR_ERR_OVERLOADED(why, retryAfterS);
     },

@@ -87,7 +87,11 @@ export function openApiRoute(app: FastifyInstance): void {
         tags: ['meta'],
         response: {
           200: z
-            .looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) })
+            .looseObject({
+              openapi: z.string(),
+              info: z.looseObject({ title: z.string(), version: z.string() }),
+              paths: z.record(z.string(), z.unknown()),
+            })
             .describe('The OpenAPI document of this relay, as configured (routes that are off are absent)'),
         },
       },

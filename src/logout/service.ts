@@ -56,7 +56,11 @@ export class LogoutService {
       this.bus = this.recent.recording(embedded);
       this.stream = embedded;
     }
-    const metrics = new LogoutMetrics(deps.registry, deps.lost, async () => (await store.groupState(LOGOUT_GROUP).catch(() => null))?.lag ?? null);
+    const metrics = new LogoutMetrics(
+      deps.registry,
+      deps.lost,
+      async () => (await store.groupState(LOGOUT_GROUP).catch(() => null))?.lag ?? null,
+    );
     // RELAY_WORKER_ID already tells replicas apart; message ids are a namespace apart from event uids.
     const ids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
     this.nextId = () => ids.next();

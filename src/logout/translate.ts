@@ -75,7 +75,11 @@ const path = (pattern: string): RegExp => new RegExp(`^${pattern.replaceAll('{}'
 
 export const LOGOUT_TABLE: readonly Row[] = [
   // User logged out (front- or back-channel): that one session.
-  { kind: 'session', reason: 'logout', match: userEvent('LOGOUT', (e) => ({ sessionId: e.sessionId, userId: e.userId, clientId: e.clientId })) },
+  {
+    kind: 'session',
+    reason: 'logout',
+    match: userEvent('LOGOUT', (e) => ({ sessionId: e.sessionId, userId: e.userId, clientId: e.clientId })),
+  },
   // Admin "Sign out" of a user: Keycloak sets the user's notBefore and drops all their sessions.
   { kind: 'user', reason: 'admin-logout', match: adminEvent('USER', ['ACTION'], path('users/{}/logout'), ([userId]) => ({ userId })) },
   // Admin deletes one session.

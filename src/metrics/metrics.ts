@@ -86,7 +86,9 @@ export class Metrics {
         if (length !== null) this.set(length);
       },
     });
-    new Gauge({ name: 'kcr_buffer_capacity', help: 'The ring buffer bound (BUFFER_CAPACITY)', registers: [this.registry] }).set(gauges.bufferCapacity);
+    new Gauge({ name: 'kcr_buffer_capacity', help: 'The ring buffer bound (BUFFER_CAPACITY)', registers: [this.registry] }).set(
+      gauges.bufferCapacity,
+    );
     const replicationGauge = (name: string, help: string, field: 'minReplicas' | 'maxLagBytes') =>
       new Gauge({
         name,
@@ -97,7 +99,15 @@ export class Metrics {
           if (replication) this.set(replication[field]);
         },
       });
-    replicationGauge('kcr_redis_replicas', 'The fewest online replicas any Redis primary of the store has (REDIS_WAIT_REPLICAS waits for them)', 'minReplicas');
-    replicationGauge('kcr_redis_replication_lag_bytes', "The most bytes of a Redis primary's writes a replica has yet to copy: what a failover would lose without REDIS_WAIT_REPLICAS", 'maxLagBytes');
+    replicationGauge(
+      'kcr_redis_replicas',
+      'The fewest online replicas any Redis primary of the store has (REDIS_WAIT_REPLICAS waits for them)',
+      'minReplicas',
+    );
+    replicationGauge(
+      'kcr_redis_replication_lag_bytes',
+      "The most bytes of a Redis primary's writes a replica has yet to copy: what a failover would lose without REDIS_WAIT_REPLICAS",
+      'maxLagBytes',
+    );
   }
 }

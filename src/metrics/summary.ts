@@ -25,7 +25,14 @@ export interface Summary {
   /** Cumulative answer-time histogram over every outcome: `le` in seconds, counts cumulative. */
   ingestDuration: { buckets: Array<{ le: number; count: number }>; count: number; sum: number };
   late: number;
-  buffer: { length: number | null; capacity: number; overflow: string; evicted: number; lost: number; lostByDestination: Record<string, number> };
+  buffer: {
+    length: number | null;
+    capacity: number;
+    overflow: string;
+    evicted: number;
+    lost: number;
+    lostByDestination: Record<string, number>;
+  };
   destinations: DestinationSummary[];
   logout: { enabled: boolean; lag: number | null; published: number; failures: number };
 }

@@ -44,7 +44,13 @@ it('publishes a verified token once with SPUBLISH and records it where isRevoked
 
   expect((await postLogoutToken(relay.url, token)).json?.code).toBe('KCR_ERR_BACKCHANNEL_REPLAY');
 
-  const checked = { realmId: randomUUID(), iss: issuer.issuer, sub: claims.sub as string, sid: claims.sid as string, iat: claims.iat as number };
+  const checked = {
+    realmId: randomUUID(),
+    iss: issuer.issuer,
+    sub: claims.sub as string,
+    sid: claims.sid as string,
+    iat: claims.iat as number,
+  };
   expect(await client.isRevoked(checked)).toBe(true);
   expect(await client.isRevoked({ ...checked, iss: null })).toBe(false);
 });

@@ -14,7 +14,12 @@ it('is off unless BACKCHANNEL_ISSUERS is set; defaults to asymmetric algorithms,
 });
 
 it('reads issuers, with audiences and realmId optional', () => {
-  const config = loadConfig(issuers([{ issuer: 'https://kc.example/realms/shop', audiences: ['web'], realmId: 'f3a1' }, { issuer: 'https://kc.example/realms/hr' }]));
+  const config = loadConfig(
+    issuers([
+      { issuer: 'https://kc.example/realms/shop', audiences: ['web'], realmId: 'f3a1' },
+      { issuer: 'https://kc.example/realms/hr' },
+    ]),
+  );
   expect(config.BACKCHANNEL_ISSUERS).toEqual([
     { issuer: 'https://kc.example/realms/shop', audiences: ['web'], realmId: 'f3a1' },
     { issuer: 'https://kc.example/realms/hr', audiences: null, realmId: null },

@@ -53,7 +53,9 @@ async function nextMessage(url: string, match: (m: LogoutMessage) => boolean, th
 }
 
 const revoked = async (query: Record<string, string>): Promise<boolean> => {
-  const res = await request(`${relay.url}/logouts/revoked?${new URLSearchParams(query).toString()}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const res = await request(`${relay.url}/logouts/revoked?${new URLSearchParams(query).toString()}`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
   expect(res.statusCode).toBe(200);
   return ((await res.body.json()) as { revoked: boolean }).revoked;
 };
@@ -66,7 +68,14 @@ it('streams the logout to SSE subscribers, revokes the session, and refuses the 
     (m) => m.jti === claims.jti,
     async () => expect((await postLogoutToken(relay.url, token)).status).toBe(200),
   );
-  expect(message).toMatchObject({ kind: 'session', reason: 'backchannel', realmId: 'shop', issuer: issuer.issuer, sessionId: claims.sid, userId: claims.sub });
+  expect(message).toMatchObject({
+    kind: 'session',
+    reason: 'backchannel',
+    realmId: 'shop',
+    issuer: issuer.issuer,
+    sessionId: claims.sid,
+    userId: claims.sub,
+  });
 
   const iat = String(claims.iat);
   expect(await revoked({ iss: issuer.issuer, sub: claims.sub as string, sid: claims.sid as string, iat })).toBe(true);

@@ -15,7 +15,11 @@ beforeAll(async () => {
   proxy = new TcpProxy(Number(new URL(inject('redisUrl')).port));
   await proxy.start();
   relay = await startRelay(
-    { REDIS_URL: proxy.url, REDIS_COMMAND_TIMEOUT: '500ms', BACKCHANNEL_ISSUERS: JSON.stringify([{ issuer: issuer.issuer, audiences: ['web'] }]) },
+    {
+      REDIS_URL: proxy.url,
+      REDIS_COMMAND_TIMEOUT: '500ms',
+      BACKCHANNEL_ISSUERS: JSON.stringify([{ issuer: issuer.issuer, audiences: ['web'] }]),
+    },
     { logout: true },
   );
 });

@@ -27,11 +27,18 @@ const heard: Array<{ channel: string; message: LogoutMessage }> = [];
 const heardJti = (jti: unknown) => heard.filter((h) => h.message.jti === jti);
 
 beforeAll(async () => {
-  [shop, other, stranger] = await Promise.all([new TestIssuer('shop').start(), new TestIssuer('other').start(), new TestIssuer('shop').start()]);
+  [shop, other, stranger] = await Promise.all([
+    new TestIssuer('shop').start(),
+    new TestIssuer('other').start(),
+    new TestIssuer('shop').start(),
+  ]);
   const env = {
     REDIS_URL: redisUrl,
     KEY_PREFIX: prefix,
-    BACKCHANNEL_ISSUERS: JSON.stringify([{ issuer: shop.issuer, audiences: ['web', 'mobile'], realmId: REALM_ID }, { issuer: other.issuer }]),
+    BACKCHANNEL_ISSUERS: JSON.stringify([
+      { issuer: shop.issuer, audiences: ['web', 'mobile'], realmId: REALM_ID },
+      { issuer: other.issuer },
+    ]),
     BACKCHANNEL_JWKS_COOLDOWN: '1ms',
   };
   [a, b] = await Promise.all([startRelay(env, { logout: true, consumer: 'a' }), startRelay(env, { logout: true, consumer: 'b' })]);
@@ -97,39 +104,89 @@ it('logs a user out of the client when the token has no sid (ES256)', async () =
 
 describe('refusals: 400, a coded error, nothing published or recorded', () => {
   const now = () => Math.floor(Date.now() / 1000);
-  const cases: Array<{ name: string; code: string; claims?: Record<string, unknown>; token: (claims: Record<string, unknown>) => Promise<string> }> = [
+  const cases: Array<{
+    name: string;
+    code: string;
+    claims?: Record<string, unknown>;
+    token: (claims: Record<string, unknown>) => Promise<string>;
+  }> = [
     {
       name: 'signed by another key under the issuer key id',
       code: 'KCR_ERR_BACKCHANNEL_SIGNATURE',
       token: async (claims) => shop.token('web', { claims, key: { ...(await newKey('RS256')), kid: shop.key('RS256').kid } }),
     },
-    { name: 'alg none', code: 'KCR_ERR_BACKCHANNEL_SIGNATURE', token: async (claims) => `${segment({ alg: 'none', typ: 'JWT' })}.${segment(claims)}.` },
+    {
+      name: 'alg none',
+      code: 'KCR_ERR_BACKCHANNEL_SIGNATURE',
+      token: async (claims) => `${segment({ alg: 'none', typ: 'JWT' })}.${segment(claims)}.`,
+    },
     {
       name: 'HS256 keyed with the public key',
       code: 'KCR_ERR_BACKCHANNEL_SIGNATURE',
       token: async (claims) =>
-        new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: shop.key('RS256').kid, typ: 'JWT' }).sign(new TextEncoder().encode(await shop.publicPem())),
+        new SignJWT(claims)
+          .setProtectedHeader({ alg: 'HS256', kid: shop.key('RS256').kid, typ: 'JWT' })
+          .sign(new TextEncoder().encode(await shop.publicPem())),
     },
-    { name: 'an issuer not configured', code: 'KCR_ERR_BACKCHANNEL_ISSUER', token: (claims) => stranger.token('web', { claims: { ...claims, iss: stranger.issuer } }) },
+    {
+      name: 'an issuer not configured',
+      code: 'KCR_ERR_BACKCHANNEL_ISSUER',
+      token: (claims) => stranger.token('web', { claims: { ...claims, iss: stranger.issuer } }),
+    },
     {
       name: 'a key the issuer never published',
       code: 'KCR_ERR_BACKCHANNEL_KEY',
       token: async (claims) => shop.token('web', { claims, key: await newKey('RS256') }),
     },
-    { name: 'a client not in audiences', code: 'KCR_ERR_BACKCHANNEL_CLAIMS', claims: { aud: 'billing' }, token: (claims) => shop.token('web', { claims }) },
-    { name: 'expired', code: 'KCR_ERR_BACKCHANNEL_CLAIMS', claims: { iat: now() - 600, exp: now() - 300 }, token: (claims) => shop.token('web', { claims }) },
-    { name: 'iat in the future', code: 'KCR_ERR_BACKCHANNEL_CLAIMS', claims: { iat: now() + 600, exp: now() + 720 }, token: (claims) => shop.token('web', { claims }) },
-    { name: 'no events claim', code: 'KCR_ERR_BACKCHANNEL_CLAIMS', claims: { events: undefined }, token: (claims) => shop.token('web', { claims }) },
+    {
+      name: 'a client not in audiences',
+      code: 'KCR_ERR_BACKCHANNEL_CLAIMS',
+      claims: { aud: 'billing' },
+      token: (claims) => shop.token('web', { claims }),
+    },
+    {
+      name: 'expired',
+      code: 'KCR_ERR_BACKCHANNEL_CLAIMS',
+      claims: { iat: now() - 600, exp: now() - 300 },
+      token: (claims) => shop.token('web', { claims }),
+    },
+    {
+      name: 'iat in the future',
+      code: 'KCR_ERR_BACKCHANNEL_CLAIMS',
+      claims: { iat: now() + 600, exp: now() + 720 },
+      token: (claims) => shop.token('web', { claims }),
+    },
+    {
+      name: 'no events claim',
+      code: 'KCR_ERR_BACKCHANNEL_CLAIMS',
+      claims: { events: undefined },
+      token: (claims) => shop.token('web', { claims }),
+    },
     {
       name: 'events without the back-channel logout event',
       code: 'KCR_ERR_BACKCHANNEL_CLAIMS',
       claims: { events: { 'http://schemas.openid.net/event/other': {} } },
       token: (claims) => shop.token('web', { claims }),
     },
-    { name: 'a nonce', code: 'KCR_ERR_BACKCHANNEL_CLAIMS', claims: { nonce: 'n-0S6_WzA2Mj' }, token: (claims) => shop.token('web', { claims }) },
-    { name: 'neither sub nor sid', code: 'KCR_ERR_BACKCHANNEL_CLAIMS', claims: { sub: undefined, sid: undefined }, token: (claims) => shop.token('web', { claims }) },
+    {
+      name: 'a nonce',
+      code: 'KCR_ERR_BACKCHANNEL_CLAIMS',
+      claims: { nonce: 'n-0S6_WzA2Mj' },
+      token: (claims) => shop.token('web', { claims }),
+    },
+    {
+      name: 'neither sub nor sid',
+      code: 'KCR_ERR_BACKCHANNEL_CLAIMS',
+      claims: { sub: undefined, sid: undefined },
+      token: (claims) => shop.token('web', { claims }),
+    },
     { name: 'no jti', code: 'KCR_ERR_BACKCHANNEL_CLAIMS', claims: { jti: undefined }, token: (claims) => shop.token('web', { claims }) },
-    { name: 'an access token of the same issuer', code: 'KCR_ERR_BACKCHANNEL_CLAIMS', claims: { typ: 'Bearer' }, token: (claims) => shop.token('web', { claims }) },
+    {
+      name: 'an access token of the same issuer',
+      code: 'KCR_ERR_BACKCHANNEL_CLAIMS',
+      claims: { typ: 'Bearer' },
+      token: (claims) => shop.token('web', { claims }),
+    },
     { name: 'not a JWT', code: 'KCR_ERR_BACKCHANNEL_REQUEST', token: async () => 'not.a.jwt' },
   ];
 
@@ -161,7 +218,9 @@ describe('refusals: 400, a coded error, nothing published or recorded', () => {
     for (const claims of refused) {
       expect(heardJti(claims.jti)).toEqual([]);
       if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string') continue;
-      expect(await client.isRevoked({ realmId: REALM_ID, sub: claims.sub, sid: claims.sid, iat: Math.floor(Date.now() / 1000) - 1 })).toBe(false);
+      expect(await client.isRevoked({ realmId: REALM_ID, sub: claims.sub, sid: claims.sid, iat: Math.floor(Date.now() / 1000) - 1 })).toBe(
+        false,
+      );
     }
     expect(await a.metrics.registry.getSingleMetricAsString('kcr_backchannel_logout_requests_total')).toMatch(
       /outcome="KCR_ERR_BACKCHANNEL_SIGNATURE"\} 3/,

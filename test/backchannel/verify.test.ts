@@ -56,7 +56,10 @@ describe('issuer keys', () => {
       algorithms: ['RS256'],
       clockSkewS: 60,
     });
-    const err = await expectKcrError(v.verify(await issuer.token('web', { claims: { iss: `${issuer.issuer}/` } })), 'KCR_ERR_BACKCHANNEL_KEY');
+    const err = await expectKcrError(
+      v.verify(await issuer.token('web', { claims: { iss: `${issuer.issuer}/` } })),
+      'KCR_ERR_BACKCHANNEL_KEY',
+    );
     expect(err.message).toMatch(/discovery names issuer/);
   });
 });
@@ -68,14 +71,20 @@ describe('claims', () => {
     const v = verifier();
     const fresh = await v.verify(await issuer.token('web', { claims: { exp: undefined, iat: now() - 10 } }));
     expect(fresh.validUntil).toBe(fresh.iat + MAX_AGE_WITHOUT_EXP_S + 60);
-    await expectKcrError(v.verify(await issuer.token('web', { claims: { exp: undefined, iat: now() - MAX_AGE_WITHOUT_EXP_S - 120 } })), 'KCR_ERR_BACKCHANNEL_CLAIMS');
+    await expectKcrError(
+      v.verify(await issuer.token('web', { claims: { exp: undefined, iat: now() - MAX_AGE_WITHOUT_EXP_S - 120 } })),
+      'KCR_ERR_BACKCHANNEL_CLAIMS',
+    );
   });
 
   it('accepts the skew either side, and no more', async () => {
     const v = verifier();
     await v.verify(await issuer.token('web', { claims: { iat: now() + 50, exp: now() + 170 } }));
     await v.verify(await issuer.token('web', { claims: { iat: now() - 200, exp: now() - 50 } }));
-    await expectKcrError(v.verify(await issuer.token('web', { claims: { iat: now() - 200, exp: now() - 70 } })), 'KCR_ERR_BACKCHANNEL_CLAIMS');
+    await expectKcrError(
+      v.verify(await issuer.token('web', { claims: { iat: now() - 200, exp: now() - 70 } })),
+      'KCR_ERR_BACKCHANNEL_CLAIMS',
+    );
   });
 
   it('keeps the accepted audiences: one names the client of a user logout, several make it user-wide', async () => {

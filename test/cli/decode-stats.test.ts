@@ -15,8 +15,11 @@ const dir = mkdtempSync(join(tmpdir(), 'kcr-cli-'));
 
 function cli(args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['dist/src/cli.js', ...args], { env: { PATH: process.env.PATH, ADMIN_TOKEN } }, (err, stdout, stderr) =>
-      resolve({ stdout, stderr, code: err ? Number((err as { code?: number }).code) : 0 }),
+    const child = execFile(
+      process.execPath,
+      ['dist/src/cli.js', ...args],
+      { env: { PATH: process.env.PATH, ADMIN_TOKEN } },
+      (err, stdout, stderr) => resolve({ stdout, stderr, code: err ? Number((err as { code?: number }).code) : 0 }),
     );
     child.stdin!.end(input ?? '');
   });
@@ -29,7 +32,12 @@ describe('decode', () => {
     writeFileSync(file, Buffer.from(loginEventJson(uid, { details: { username: 'josé' } }), 'latin1'));
     const { stdout, code } = await cli(['decode', file, '--node', 'kc-7']);
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ uid, type: 'LOGIN', details: { username: 'josé' }, source: { node: 'kc-7', format: 'json' } });
+    expect(JSON.parse(stdout)).toMatchObject({
+      uid,
+      type: 'LOGIN',
+      details: { username: 'josé' },
+      source: { node: 'kc-7', format: 'json' },
+    });
   });
 
   it('decodes a FlatBuffer body from standard input with the schema asked for', async () => {
@@ -38,7 +46,15 @@ describe('decode', () => {
     const { stdout, code } = await cli(['decode', '-', '--schema', 'emitter-2018'], body);
     expect(code).toBe(0);
     const { uid, time, type, realmId, userId, sessionId } = golden.expected;
-    expect(JSON.parse(stdout)).toMatchObject({ uid, time, type, realmId, userId, sessionId, source: { format: 'flatbuffer', schema: 'emitter-2018' } });
+    expect(JSON.parse(stdout)).toMatchObject({
+      uid,
+      time,
+      type,
+      realmId,
+      userId,
+      sessionId,
+      source: { format: 'flatbuffer', schema: 'emitter-2018' },
+    });
   });
 
   it('says why the relay quarantines a body, with its code (exit 65), from the base64 the admin API gives', async () => {
@@ -50,17 +66,21 @@ describe('decode', () => {
 
   it('maps options onto the decoder context in one place: option over environment over default', () => {
     const now = Date.now();
-    const view = (c: ReturnType<typeof decodeContextOf>) => [c.settings.profile, c.settings.keycloak.release, c.settings.bodyCharset, c.contentType];
+    const view = (c: ReturnType<typeof decodeContextOf>) => [
+      c.settings.profile,
+      c.settings.keycloak.release,
+      c.settings.bodyCharset,
+      c.contentType,
+    ];
     expect(decodeContextOf({}, {}, now)).toMatchObject({ node: 'cli', maxFutureSkewMs: 300_000, nowMs: now });
     expect(view(decodeContextOf({}, {}, now))).toEqual(['emitter-2018', '8.0.1', 'auto', undefined]);
-    expect(decodeContextOf({}, { FLATBUFFERS_SCHEMA: 'emitter-kc26', MAX_CLOCK_SKEW: '1m' }, now)).toMatchObject({ maxFutureSkewMs: 60_000 });
+    expect(decodeContextOf({}, { FLATBUFFERS_SCHEMA: 'emitter-kc26', MAX_CLOCK_SKEW: '1m' }, now)).toMatchObject({
+      maxFutureSkewMs: 60_000,
+    });
     expect(view(decodeContextOf({}, { FLATBUFFERS_SCHEMA: 'emitter-kc26' }, now))).toEqual(['emitter-kc26', '26.2.4', 'auto', undefined]);
-    expect(view(decodeContextOf({ schema: 'emitter-2020', keycloak: '6' }, { FLATBUFFERS_SCHEMA: 'emitter-kc26', KEYCLOAK_VERSION: '20' }, now))).toEqual([
-      'emitter-2020',
-      '6.0.1',
-      'auto',
-      undefined,
-    ]);
+    expect(
+      view(decodeContextOf({ schema: 'emitter-2020', keycloak: '6' }, { FLATBUFFERS_SCHEMA: 'emitter-kc26', KEYCLOAK_VERSION: '20' }, now)),
+    ).toEqual(['emitter-2020', '6.0.1', 'auto', undefined]);
     expect(view(decodeContextOf({ charset: 'utf-8' }, { KEYCLOAK_VERSION: '20', BODY_CHARSET: 'latin1' }, now))).toEqual([
       'emitter-2018',
       '20.0.5',

@@ -118,7 +118,9 @@ async function failoverUnderLoad(
       run,
       failover,
       recoveredMs: Math.min(...firstAfter) - killedAt,
-      outage: refused.length ? [Math.min(...refused.map((a) => a.startedAt)) - killedAt, Math.max(...refused.map((a) => a.startedAt + a.ms)) - killedAt] : null,
+      outage: refused.length
+        ? [Math.min(...refused.map((a) => a.startedAt)) - killedAt, Math.max(...refused.map((a) => a.startedAt + a.ms)) - killedAt]
+        : null,
       missing,
       delivered: { total: sink.delivered.length, distinct: new Set(sink.delivered).size },
       relayLog: warningsByMessage(relay.output()),

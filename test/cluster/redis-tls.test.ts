@@ -16,7 +16,18 @@ beforeAll(async () => {
   certs = makeTestCerts();
   tlsPort = await freeRedisPort();
   redis = await startTestRedis({
-    extraArgs: ['--tls-port', String(tlsPort), '--tls-cert-file', certs.cert, '--tls-key-file', certs.key, '--tls-ca-cert-file', certs.ca, '--tls-auth-clients', 'no'],
+    extraArgs: [
+      '--tls-port',
+      String(tlsPort),
+      '--tls-cert-file',
+      certs.cert,
+      '--tls-key-file',
+      certs.key,
+      '--tls-ca-cert-file',
+      certs.ca,
+      '--tls-auth-clients',
+      'no',
+    ],
   });
   relay = await startRelay({ REDIS_URL: `rediss://127.0.0.1:${tlsPort}`, REDIS_TLS_CA_FILE: certs.ca });
 });

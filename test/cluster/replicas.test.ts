@@ -43,7 +43,11 @@ async function standalone(): Promise<Store> {
 async function cluster(): Promise<Store> {
   const c = await startTestCluster({ appendfsync: 'everysec' });
   const client = new Cluster(c.nodes.map((a) => ({ host: '127.0.0.1', port: Number(a.split(':')[1]) })));
-  return { env: { REDIS_CLUSTER_NODES: c.nodes.join(','), PARTITIONS: '6' }, client, dispose: async () => (client.disconnect(), c.dispose()) };
+  return {
+    env: { REDIS_CLUSTER_NODES: c.nodes.join(','), PARTITIONS: '6' },
+    client,
+    dispose: async () => (client.disconnect(), c.dispose()),
+  };
 }
 
 /** Every partition's `events` stream (one today, `{p0}`; more with PARTITIONS). */
@@ -170,7 +174,12 @@ async function replicasShareTheWork(makeStore: () => Promise<Store>, label: stri
         // A resend of an accepted uid to each live replica, whichever stored it: all duplicates.
         if (n % 5 !== 0) return;
         const answers = await Promise.all(
-          live().map((r) => postEvent(r.url, bodies.get(uid)!).then((a) => (a.json?.status === 'duplicate' ? a.status : -a.status), () => null)),
+          live().map((r) =>
+            postEvent(r.url, bodies.get(uid)!).then(
+              (a) => (a.json?.status === 'duplicate' ? a.status : -a.status),
+              () => null,
+            ),
+          ),
         );
         resends.push(...answers);
       },
@@ -201,7 +210,7 @@ async function replicasShareTheWork(makeStore: () => Promise<Store>, label: stri
         return Object.values(stillPending).every((n) => n === 0);
       },
       LOGOUT_TAKEOVER_MS,
-      'the killed replica\'s pending entries taken over',
+      "the killed replica's pending entries taken over",
     ).catch((err: Error) => {
       throw new Error(`${err.message}: ${JSON.stringify(stillPending)}`);
     });

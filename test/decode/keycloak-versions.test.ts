@@ -21,7 +21,8 @@ describe('resolveKeycloakVersion', () => {
   });
 
   it('refuses majors whose lists are not known, and anything that is not a version', () => {
-    for (const text of ['7', '13.0.0', '19', '27', '', 'latest', '8.x', '8.0.1-SNAPSHOT', '1.2.3.4']) expect(release(text), text).toBeNull();
+    for (const text of ['7', '13.0.0', '19', '27', '', 'latest', '8.x', '8.0.1-SNAPSHOT', '1.2.3.4'])
+      expect(release(text), text).toBeNull();
   });
 
   it('knows every release it lists, with lists that only ever grew at the end or were inserted into', () => {
@@ -44,8 +45,12 @@ describe('KEYCLOAK_VERSION and NODE_SETTINGS at start-up', () => {
   });
 
   it('refuse a bad node entry, naming the node and the field', () => {
-    expect(() => loadConfig({ AUTH_SECRET: 's', NODE_SETTINGS: '{"kc-a":{"keycloakVersion":"7"}}' })).toThrow(/NODE_SETTINGS\.kc-a\.keycloakVersion: "7" is not/);
-    expect(() => loadConfig({ AUTH_SECRET: 's', NODE_SETTINGS: '{"kc-a":{"flatbuffersSchema":"emitter-2019"}}' })).toThrow(/NODE_SETTINGS\.kc-a\.flatbuffersSchema/);
+    expect(() => loadConfig({ AUTH_SECRET: 's', NODE_SETTINGS: '{"kc-a":{"keycloakVersion":"7"}}' })).toThrow(
+      /NODE_SETTINGS\.kc-a\.keycloakVersion: "7" is not/,
+    );
+    expect(() => loadConfig({ AUTH_SECRET: 's', NODE_SETTINGS: '{"kc-a":{"flatbuffersSchema":"emitter-2019"}}' })).toThrow(
+      /NODE_SETTINGS\.kc-a\.flatbuffersSchema/,
+    );
     expect(() => loadConfig({ AUTH_SECRET: 's', NODE_SETTINGS: '{"kc-a":{"schema":"emitter-2020"}}' })).toThrow(/NODE_SETTINGS\.kc-a/);
     expect(() => loadConfig({ AUTH_SECRET: 's', NODE_SETTINGS: '[' })).toThrow(/NODE_SETTINGS: NODE_SETTINGS must be a JSON object/);
   });
@@ -64,7 +69,10 @@ describe('SenderSettings', () => {
       FLATBUFFERS_SCHEMA: 'emitter-2020',
       KEYCLOAK_VERSION: '8',
       BODY_CHARSET: 'latin1',
-      NODE_SETTINGS: JSON.stringify({ 'kc-new': { flatbuffersSchema: 'emitter-2024-11', keycloakVersion: '20' }, 'kc-utf8': { bodyCharset: 'utf-8' } }),
+      NODE_SETTINGS: JSON.stringify({
+        'kc-new': { flatbuffersSchema: 'emitter-2024-11', keycloakVersion: '20' },
+        'kc-utf8': { bodyCharset: 'utf-8' },
+      }),
     });
     const view = (node: string) => {
       const x = s.for(node);
@@ -75,7 +83,7 @@ describe('SenderSettings', () => {
     expect(view('kc-utf8')).toEqual(['emitter-2020', '8.0.1', 'utf-8', false]);
   });
 
-  it('falls back to the node\'s own build default when no Keycloak version is set anywhere', () => {
+  it("falls back to the node's own build default when no Keycloak version is set anywhere", () => {
     const s = settings({ NODE_SETTINGS: '{"kc-26":{"flatbuffersSchema":"emitter-kc26"}}' });
     expect(s.for('kc-26').keycloak.release).toBe('26.2.4');
     expect(s.for('kc-26').keycloakDefaulted).toBe(true);

@@ -3,7 +3,15 @@
 // or UNKNOWN (with the raw byte) where the FlatBuffer byte could not carry that constant.
 import { describe, expect, it } from 'vitest';
 import { decodeEvent } from '../support/decode-event.js';
-import { capturesPresent, loadCaptures, operatorSettings, SKIP_REASON, storableName, usernameOf, type Capture } from '../support/real-emitter.js';
+import {
+  capturesPresent,
+  loadCaptures,
+  operatorSettings,
+  SKIP_REASON,
+  storableName,
+  usernameOf,
+  type Capture,
+} from '../support/real-emitter.js';
 import { decodeSettings } from '../support/decode-settings.js';
 
 const captures = loadCaptures();
@@ -24,7 +32,9 @@ function decodeCapture(c: Capture) {
 
 describe.skipIf(!capturesPresent)(capturesPresent ? 'real emitter captures' : `real emitter captures (skipped: ${SKIP_REASON})`, () => {
   it('cover four builds, both formats, and the bytes Keycloak 8 and 20 shifted', () => {
-    expect(new Set(captures.map((c) => c.build))).toEqual(new Set(['emitter-8.0.1-1.0', 'emitter-8.0.1-1.3', 'emitter-20.0.1', 'emitter-20.1.0']));
+    expect(new Set(captures.map((c) => c.build))).toEqual(
+      new Set(['emitter-8.0.1-1.0', 'emitter-8.0.1-1.3', 'emitter-20.0.1', 'emitter-20.1.0']),
+    );
     expect(captures.length).toBeGreaterThanOrEqual(170);
     // The bytes the issue was found with: the build's list says REVOKE_GRANT where Keycloak 8 meant GRANT_CONSENT.
     const misnamed = captures.filter((c) => c.expected.schemaNamesOfBytes?.type === 'REVOKE_GRANT' && c.expected.type !== 'REVOKE_GRANT');

@@ -17,7 +17,10 @@ let exposed: Set<string>;
 beforeAll(async () => {
   sink = new Sink();
   await sink.start();
-  relay = await startRelay({ REDIS_URL: inject('redisUrl'), DESTINATIONS: JSON.stringify([{ name: 'audit', url: sink.url }]) }, { logout: true });
+  relay = await startRelay(
+    { REDIS_URL: inject('redisUrl'), DESTINATIONS: JSON.stringify([{ name: 'audit', url: sink.url }]) },
+    { logout: true },
+  );
   const text = await (await request(`${relay.url}/metrics`)).body.text();
   exposed = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
 });
@@ -50,7 +53,7 @@ it('every metric the alert rules use is exposed by the relay', () => {
   expect(used.filter((name) => !exposed.has(name))).toEqual([]);
 });
 
-it("every alert has a runbook pointing to a section of the README", () => {
+it('every alert has a runbook pointing to a section of the README', () => {
   const rules = readFileSync(RULES, 'utf8');
   const alerts = [...rules.matchAll(/- alert: (\w+)/g)].map((m) => m[1]!);
   const runbooks = [...rules.matchAll(/runbook: "README\.md#([a-z0-9-]+)"/g)].map((m) => m[1]!);
@@ -58,7 +61,11 @@ it("every alert has a runbook pointing to a section of the README", () => {
   // GitHub's anchor of a heading: lower case, spaces to dashes, punctuation dropped.
   const anchors = new Set(
     [...readFileSync('README.md', 'utf8').matchAll(/^#{2,4} (.+)$/gm)].map((m) =>
-      m[1]!.trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-'),
+      m[1]!
+        .trim()
+        .toLowerCase()
+        .replace(/[^\w\- ]/g, '')
+        .replace(/ /g, '-'),
     ),
   );
   expect(runbooks.filter((r) => !anchors.has(r))).toEqual([]);

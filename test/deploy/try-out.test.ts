@@ -53,7 +53,13 @@ afterAll(async () => {
 });
 
 it('simulated emitters -> relay -> demo sink: both formats verified, logouts published, a wrong secret refused', async () => {
-  const simulator = node('scripts/simulate.mjs', { RELAY_URL: relay.url, AUTH_SECRET: SECRET, SIM_RATE: '100', SIM_COUNT: '40', SIM_RESEND_EVERY: '4' });
+  const simulator = node('scripts/simulate.mjs', {
+    RELAY_URL: relay.url,
+    AUTH_SECRET: SECRET,
+    SIM_RATE: '100',
+    SIM_COUNT: '40',
+    SIM_RESEND_EVERY: '4',
+  });
   let simOutput = '';
   simulator.stdout!.on('data', (d: Buffer) => (simOutput += d.toString()));
   const code = await new Promise((r) => simulator.once('exit', r));
@@ -65,7 +71,11 @@ it('simulated emitters -> relay -> demo sink: both formats verified, logouts pub
   expect(sinkOutput).toMatch(/^verified \d+ LOGIN realm=\w+ user=\S+ from kc-1 \(json\)$/m);
   expect(sinkOutput).toMatch(/^verified \d+ \w+ realm=\w+ user=\S+ from kc-2 \(flatbuffer\)$/m);
   expect(sinkOutput).toMatch(/^REJECTED \d+: signature does not match$/m);
-  await until(async () => (await relay.metrics.registry.getSingleMetric('kcr_logout_published_total')!.get()).values.length > 0, 10_000, 'logouts published');
+  await until(
+    async () => (await relay.metrics.registry.getSingleMetric('kcr_logout_published_total')!.get()).values.length > 0,
+    10_000,
+    'logouts published',
+  );
 });
 
 it('the compose file lets the relay finish its graceful shutdown before the container is killed', () => {

@@ -53,7 +53,9 @@ it('redrives dead letters, and fails clearly on a wrong destination or token', a
   expect(JSON.parse(stdout)).toMatchObject({ kind: 'redrive', state: 'done', delivered: 1 });
   expect((await relay.store.groupState('audit')).deadLetters).toBe(0);
 
-  await expect(cli('redrive', '--destination', 'nope')).rejects.toMatchObject({ stderr: expect.stringContaining('KCR_ERR_DESTINATION_UNKNOWN') });
+  await expect(cli('redrive', '--destination', 'nope')).rejects.toMatchObject({
+    stderr: expect.stringContaining('KCR_ERR_DESTINATION_UNKNOWN'),
+  });
   await expect(cli('destinations', '--token', 'wrong-token-wrong-token')).rejects.toMatchObject({
     stderr: expect.stringContaining('KCR_ERR_ADMIN_AUTH'),
   });

@@ -78,121 +78,124 @@ function verifyStandardWebhook(secret: string, headers: Record<string, unknown>,
 }
 
 describe.each<StoreKind>(['redis', 'embedded'])('on the %s store', (kind) => {
-beforeEach(() => {
-  storeKind = kind;
-});
-
-describe('delivery', () => {
-  it('posts the canonical event with Standard Webhooks headers and a verifiable signature', async () => {
-    const s = await sink();
-    const r = await relay([{ name: 'audit', url: s.url, secret: SECRET }]);
-    const [uid] = await ingest(r, 1);
-    await until(() => s.delivered.length === 1, 5_000, 'delivery');
-    const got = s.received[0]!;
-    expect(got.headers['webhook-id']).toBe(uid);
-    expect(got.headers['idempotency-key']).toBe(uid);
-    expect(JSON.parse(got.body)).toMatchObject({ uid, kind: 'event', type: 'LOGIN' });
-    expect(verifyStandardWebhook(SECRET, got.headers, got.body)).toBe(true);
-    expect(verifyStandardWebhook(SECRET, got.headers, got.body.replace('LOGIN', 'LOGOUT'))).toBe(false);
-    await until(async () => (await r.store.groupState('audit')).pending === 0, 2_000, 'ack');
+  beforeEach(() => {
+    storeKind = kind;
   });
 
-  it('delivers only what the filter selects, and acknowledges the rest', async () => {
-    const s = await sink();
-    const r = await relay([{ name: 'logins', url: s.url, filter: { kinds: ['event'], types: ['LOGIN*'], realms: ['master'] } }]);
-    const wanted = await ingest(r, 2);
-    await ingest(r, 1, adminEventJson);
-    await ingest(r, 1, (uid) => loginEventJson(uid, { type: 'LOGOUT' }));
-    await ingest(r, 1, (uid) => loginEventJson(uid, { realmId: 'other' }));
-    const errorLogin = await ingest(r, 1, (uid) => loginEventJson(uid, { type: 'LOGIN_ERROR', error: 'invalid_user_credentials' }));
-    await until(async () => (await r.store.groupState('logins')).lag === 0 && (await r.store.groupState('logins')).pending === 0, 5_000, 'drain');
-    expect(s.delivered.sort()).toEqual([...wanted, ...errorLogin].sort());
-  });
-});
-
-describe('failures', () => {
-  it('retries a 500 until the sink answers 200', async () => {
-    const s = await sink();
-    s.behave = (_req, i) => ({ status: i < 2 ? 500 : 200 });
-    const r = await relay([{ name: 'flaky', url: s.url }]);
-    const [uid] = await ingest(r, 1);
-    await until(() => s.delivered.includes(uid!), 10_000, 'delivery after retries');
-    expect(s.received.length).toBe(3);
-    expect(await r.metrics.registry.getSingleMetricAsString('kcr_forward_retried_total')).toMatch(/destination="flaky"\} 2/);
-  });
-
-  it('keeps to ratePerSecond', async () => {
-    const s = await sink();
-    const r = await relay([{ name: 'paced', url: s.url, ratePerSecond: 10, concurrency: 4 }]);
-    await ingest(r, 25);
-    await until(() => s.delivered.length === 25, 10_000, 'paced deliveries');
-    // A bucket of 10 tokens refilled at 10/s: the last 15 requests need at least 1.5 s.
-    expect(s.received[24]!.at - s.received[0]!.at).toBeGreaterThanOrEqual(1_400);
-  });
-
-  it('honours Retry-After on 429', async () => {
-    const s = await sink();
-    s.behave = (_req, i) => (i === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 });
-    const r = await relay([{ name: 'limited', url: s.url }]);
-    await ingest(r, 1);
-    await until(() => s.delivered.length === 1, 10_000, 'delivery after Retry-After');
-    expect(s.received[1]!.at - s.received[0]!.at).toBeGreaterThanOrEqual(950);
-  });
-
-  it('drains the backlog, oldest first, when a sink that was down comes back', async () => {
-    const s = await sink();
-    await s.stop();
-    const r = await relay([{ name: 'later', url: s.url, concurrency: 1 }]);
-    const uids = await ingest(r, 20);
-    await new Promise((res) => setTimeout(res, 300));
-    await s.start();
-    await until(() => new Set(s.delivered).size === 20, 20_000, 'backlog drained');
-    const firstSeen = [...new Set(s.delivered)];
-    expect(firstSeen).toEqual(uids);
-  });
-
-  it('a slow sink times out; after maxAttempts the event is a dead letter, redriven once the sink is fixed', async () => {
-    const s = await sink();
-    s.behave = () => ({ status: 200, delayMs: 1_000 });
-    const r = await relay([{ name: 'slow', url: s.url, timeoutMs: 200, maxAttempts: 2 }]);
-    const [uid] = await ingest(r, 1);
-    await until(async () => (await r.store.groupState('slow')).deadLetters === 1, 10_000, 'dead letter');
-    const letters = await adminCall(r, 'GET', '/admin/destinations/slow/dead-letters');
-    expect(letters.json).toHaveLength(1);
-    expect(letters.json[0]).toMatchObject({ attempts: 2, lastStatus: null, event: { uid } });
-    expect(letters.json[0].lastError).toMatch(/timeout/i);
-    expect((await r.store.groupState('slow')).pending).toBe(0);
-
-    s.behave = () => ({ status: 204 });
-    // As `curl -X POST -H 'Content-Type: application/json'` sends it: a JSON content type, no body (= all).
-    const redrive = await request(`${r.url}/admin/destinations/slow/redrive`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+  describe('delivery', () => {
+    it('posts the canonical event with Standard Webhooks headers and a verifiable signature', async () => {
+      const s = await sink();
+      const r = await relay([{ name: 'audit', url: s.url, secret: SECRET }]);
+      const [uid] = await ingest(r, 1);
+      await until(() => s.delivered.length === 1, 5_000, 'delivery');
+      const got = s.received[0]!;
+      expect(got.headers['webhook-id']).toBe(uid);
+      expect(got.headers['idempotency-key']).toBe(uid);
+      expect(JSON.parse(got.body)).toMatchObject({ uid, kind: 'event', type: 'LOGIN' });
+      expect(verifyStandardWebhook(SECRET, got.headers, got.body)).toBe(true);
+      expect(verifyStandardWebhook(SECRET, got.headers, got.body.replace('LOGIN', 'LOGOUT'))).toBe(false);
+      await until(async () => (await r.store.groupState('audit')).pending === 0, 2_000, 'ack');
     });
-    const job = { status: redrive.statusCode, json: (await redrive.body.json()) as { id: string } };
-    expect(job.status).toBe(202);
-    await until(async () => (await adminCall(r, 'GET', `/admin/jobs/${job.json.id}`)).json.state === 'done', 10_000, 'redrive');
-    expect((await adminCall(r, 'GET', `/admin/jobs/${job.json.id}`)).json).toMatchObject({ delivered: 1, deadLettered: 0 });
-    expect(s.delivered).toContain(uid);
-    expect((await r.store.groupState('slow')).deadLetters).toBe(0);
-    // The redrive sends the bytes first stored and first sent, not a new serialization of the event.
-    const bodies = s.received.filter((x) => x.headers['webhook-id'] === uid).map((x) => x.body);
-    expect(bodies).toHaveLength(3);
-    expect(new Set(bodies).size).toBe(1);
+
+    it('delivers only what the filter selects, and acknowledges the rest', async () => {
+      const s = await sink();
+      const r = await relay([{ name: 'logins', url: s.url, filter: { kinds: ['event'], types: ['LOGIN*'], realms: ['master'] } }]);
+      const wanted = await ingest(r, 2);
+      await ingest(r, 1, adminEventJson);
+      await ingest(r, 1, (uid) => loginEventJson(uid, { type: 'LOGOUT' }));
+      await ingest(r, 1, (uid) => loginEventJson(uid, { realmId: 'other' }));
+      const errorLogin = await ingest(r, 1, (uid) => loginEventJson(uid, { type: 'LOGIN_ERROR', error: 'invalid_user_credentials' }));
+      await until(
+        async () => (await r.store.groupState('logins')).lag === 0 && (await r.store.groupState('logins')).pending === 0,
+        5_000,
+        'drain',
+      );
+      expect(s.delivered.sort()).toEqual([...wanted, ...errorLogin].sort());
+    });
   });
 
-  it('an open circuit costs one probe at a time, not a retry storm', async () => {
-    const s = await sink();
-    s.behave = () => ({ status: 500 });
-    const r = await relay([{ name: 'down', url: s.url, concurrency: 8 }]);
-    await ingest(r, 40);
-    await new Promise((res) => setTimeout(res, 2_500));
-    // 5 failures open the circuit; then probes at 1 s, 2 s (doubling cool-down): far fewer than 40 events × retries.
-    expect(s.received.length).toBeLessThanOrEqual(16);
-    expect(await r.metrics.registry.getSingleMetricAsString('kcr_forward_circuit_state')).toMatch(/destination="down"\} [12]/);
-  });
-});
+  describe('failures', () => {
+    it('retries a 500 until the sink answers 200', async () => {
+      const s = await sink();
+      s.behave = (_req, i) => ({ status: i < 2 ? 500 : 200 });
+      const r = await relay([{ name: 'flaky', url: s.url }]);
+      const [uid] = await ingest(r, 1);
+      await until(() => s.delivered.includes(uid!), 10_000, 'delivery after retries');
+      expect(s.received.length).toBe(3);
+      expect(await r.metrics.registry.getSingleMetricAsString('kcr_forward_retried_total')).toMatch(/destination="flaky"\} 2/);
+    });
 
+    it('keeps to ratePerSecond', async () => {
+      const s = await sink();
+      const r = await relay([{ name: 'paced', url: s.url, ratePerSecond: 10, concurrency: 4 }]);
+      await ingest(r, 25);
+      await until(() => s.delivered.length === 25, 10_000, 'paced deliveries');
+      // A bucket of 10 tokens refilled at 10/s: the last 15 requests need at least 1.5 s.
+      expect(s.received[24]!.at - s.received[0]!.at).toBeGreaterThanOrEqual(1_400);
+    });
+
+    it('honours Retry-After on 429', async () => {
+      const s = await sink();
+      s.behave = (_req, i) => (i === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 });
+      const r = await relay([{ name: 'limited', url: s.url }]);
+      await ingest(r, 1);
+      await until(() => s.delivered.length === 1, 10_000, 'delivery after Retry-After');
+      expect(s.received[1]!.at - s.received[0]!.at).toBeGreaterThanOrEqual(950);
+    });
+
+    it('drains the backlog, oldest first, when a sink that was down comes back', async () => {
+      const s = await sink();
+      await s.stop();
+      const r = await relay([{ name: 'later', url: s.url, concurrency: 1 }]);
+      const uids = await ingest(r, 20);
+      await new Promise((res) => setTimeout(res, 300));
+      await s.start();
+      await until(() => new Set(s.delivered).size === 20, 20_000, 'backlog drained');
+      const firstSeen = [...new Set(s.delivered)];
+      expect(firstSeen).toEqual(uids);
+    });
+
+    it('a slow sink times out; after maxAttempts the event is a dead letter, redriven once the sink is fixed', async () => {
+      const s = await sink();
+      s.behave = () => ({ status: 200, delayMs: 1_000 });
+      const r = await relay([{ name: 'slow', url: s.url, timeoutMs: 200, maxAttempts: 2 }]);
+      const [uid] = await ingest(r, 1);
+      await until(async () => (await r.store.groupState('slow')).deadLetters === 1, 10_000, 'dead letter');
+      const letters = await adminCall(r, 'GET', '/admin/destinations/slow/dead-letters');
+      expect(letters.json).toHaveLength(1);
+      expect(letters.json[0]).toMatchObject({ attempts: 2, lastStatus: null, event: { uid } });
+      expect(letters.json[0].lastError).toMatch(/timeout/i);
+      expect((await r.store.groupState('slow')).pending).toBe(0);
+
+      s.behave = () => ({ status: 204 });
+      // As `curl -X POST -H 'Content-Type: application/json'` sends it: a JSON content type, no body (= all).
+      const redrive = await request(`${r.url}/admin/destinations/slow/redrive`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      });
+      const job = { status: redrive.statusCode, json: (await redrive.body.json()) as { id: string } };
+      expect(job.status).toBe(202);
+      await until(async () => (await adminCall(r, 'GET', `/admin/jobs/${job.json.id}`)).json.state === 'done', 10_000, 'redrive');
+      expect((await adminCall(r, 'GET', `/admin/jobs/${job.json.id}`)).json).toMatchObject({ delivered: 1, deadLettered: 0 });
+      expect(s.delivered).toContain(uid);
+      expect((await r.store.groupState('slow')).deadLetters).toBe(0);
+      // The redrive sends the bytes first stored and first sent, not a new serialization of the event.
+      const bodies = s.received.filter((x) => x.headers['webhook-id'] === uid).map((x) => x.body);
+      expect(bodies).toHaveLength(3);
+      expect(new Set(bodies).size).toBe(1);
+    });
+
+    it('an open circuit costs one probe at a time, not a retry storm', async () => {
+      const s = await sink();
+      s.behave = () => ({ status: 500 });
+      const r = await relay([{ name: 'down', url: s.url, concurrency: 8 }]);
+      await ingest(r, 40);
+      await new Promise((res) => setTimeout(res, 2_500));
+      // 5 failures open the circuit; then probes at 1 s, 2 s (doubling cool-down): far fewer than 40 events × retries.
+      expect(s.received.length).toBeLessThanOrEqual(16);
+      expect(await r.metrics.registry.getSingleMetricAsString('kcr_forward_circuit_state')).toMatch(/destination="down"\} [12]/);
+    });
+  });
 });
 
 describe('replicas and replay (Redis)', () => {

@@ -79,7 +79,12 @@ it('summarises ingest, buffer, destinations and logouts as /metrics counts them'
 
 it('lists the latest logout messages, newest first', async () => {
   const messages = JSON.parse((await get('/admin/logouts/recent?limit=5')).body);
-  expect(messages[0]).toMatchObject({ kind: 'user', reason: 'admin-logout', realmId: 'master', userId: '2b3a3f7e-8f4e-4c5b-9a1d-7c2f4e9d1a11' });
+  expect(messages[0]).toMatchObject({
+    kind: 'user',
+    reason: 'admin-logout',
+    realmId: 'master',
+    userId: '2b3a3f7e-8f4e-4c5b-9a1d-7c2f4e9d1a11',
+  });
 });
 
 it('needs the admin token for the data, not for the page', async () => {
@@ -107,7 +112,9 @@ it('a scrape reads each destination group once, not once per metric', async () =
     },
   });
   const registry = new Registry();
-  const destinations = ['a', 'b', 'c'].map((name) => loadConfig({ AUTH_SECRET: SECRET, DESTINATIONS: JSON.stringify([{ name, url: sink.url }]) }).DESTINATIONS[0]!);
+  const destinations = ['a', 'b', 'c'].map(
+    (name) => loadConfig({ AUTH_SECRET: SECRET, DESTINATIONS: JSON.stringify([{ name, url: sink.url }]) }).DESTINATIONS[0]!,
+  );
   const lost = new Counter({ name: 'kcr_buffer_lost_total', help: 'lost', labelNames: ['destination'] as const, registers: [registry] });
   new Forwarder({ destinations, store: counting, registry, lost, log: pino({ level: 'silent' }), claimIdleMs: 60_000, consumer: 'c1' });
   for (const name of ['a', 'b', 'c']) await store.ensureGroup(name, 'start');

@@ -17,9 +17,11 @@ const start = async (env: Record<string, string> = {}) => {
 const post = (authorization?: string) =>
   postEvent(relay.url, loginEventJson(freshUid()), authorization === undefined ? {} : { authorization });
 const noAuth = () =>
-  request(`${relay.url}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: loginEventJson(freshUid()) }).then(
-    async (r) => (await r.body.dump(), r.statusCode),
-  );
+  request(`${relay.url}/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: loginEventJson(freshUid()),
+  }).then(async (r) => (await r.body.dump(), r.statusCode));
 
 it('after the failure budget, wrong secrets get 429 with Retry-After, and the right secret is still admitted', async () => {
   await start();
@@ -41,7 +43,7 @@ it("the emitter's successes do not reset a guesser's count", async () => {
   expect(statuses).toEqual([401, 401, 401, 429]);
 });
 
-it('unauthenticated floods from the emitter\'s own address never lock it out', async () => {
+it("unauthenticated floods from the emitter's own address never lock it out", async () => {
   await start();
   for (let i = 0; i < 60; i++) await noAuth();
   expect(await noAuth()).toBe(429);

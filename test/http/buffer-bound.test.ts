@@ -72,7 +72,10 @@ describe('reject', () => {
     expect(res.headers['retry-after']).toBeDefined();
     expect(await redis.xlen(keys.events)).toBe(3);
     // Handed out but unacknowledged is not yet delivered: still full.
-    const read = (await redis.xreadgroup('GROUP', 'audit', 'c1', 'COUNT', 1, 'STREAMS', keys.events, '>')) as [string, [string, string[]][]][];
+    const read = (await redis.xreadgroup('GROUP', 'audit', 'c1', 'COUNT', 1, 'STREAMS', keys.events, '>')) as [
+      string,
+      [string, string[]][],
+    ][];
     const oldestId = read[0]![1][0]![0];
     expect((await postEvent(relay.url, loginEventJson(uid))).status).toBe(503);
     // Once the destination has acknowledged the oldest event, the bound may drop it again.

@@ -23,22 +23,24 @@ const wrapper = (bytes: Uint8Array) => JSON.stringify({ type: 'Event', obj: Buff
 
 /** Random edits of a valid body: flips, overwrites, truncation. */
 const mutated = (base: Buffer) =>
-  fc
-    .array(fc.tuple(fc.nat({ max: base.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 })
-    .chain((edits) =>
-      fc.nat({ max: base.length }).map((cut) => {
-        const copy = Buffer.from(base);
-        for (const [i, v] of edits) copy[i] = v;
-        return copy.subarray(0, Math.max(cut, 1));
-      }),
-    );
+  fc.array(fc.tuple(fc.nat({ max: base.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }).chain((edits) =>
+    fc.nat({ max: base.length }).map((cut) => {
+      const copy = Buffer.from(base);
+      for (const [i, v] of edits) copy[i] = v;
+      return copy.subarray(0, Math.max(cut, 1));
+    }),
+  );
 
 it('random and mutated bodies: never a 5xx, never a crash', async () => {
   const json = Buffer.from(loginEventJson(freshUid()));
   const fb = Buffer.from(wrapper(bytesOf(logout)));
   await fc.assert(
     fc.asyncProperty(
-      fc.oneof(fc.uint8Array({ maxLength: 512 }).map((a) => Buffer.from(a)), mutated(json), mutated(fb)),
+      fc.oneof(
+        fc.uint8Array({ maxLength: 512 }).map((a) => Buffer.from(a)),
+        mutated(json),
+        mutated(fb),
+      ),
       async (body) => {
         const res = await postEvent(relay.url, body);
         expect(ok(res), `${res.status} ${JSON.stringify(res.json)}`).toBe(true);

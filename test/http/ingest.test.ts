@@ -23,7 +23,7 @@ async function post(body: string | Buffer, headers: Record<string, string> = {},
 
 async function admin(path: string) {
   const res = await request(`${relay.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-  return { status: res.statusCode, json: await res.body.json() as any };
+  return { status: res.statusCode, json: (await res.body.json()) as any };
 }
 
 beforeAll(async () => {
@@ -166,7 +166,12 @@ describe('bad input', () => {
     expect(Buffer.from(record.body!, 'base64').toString()).toBe(body);
     const listed = await admin('/admin/quarantine?limit=1');
     expect(listed.json).toEqual([
-      expect.objectContaining({ node: NODE, errorCode: 'KCR_ERR_EVENT_KIND', bytes: body.length, body: Buffer.from(body).toString('base64') }),
+      expect.objectContaining({
+        node: NODE,
+        errorCode: 'KCR_ERR_EVENT_KIND',
+        bytes: body.length,
+        body: Buffer.from(body).toString('base64'),
+      }),
     ]);
   });
 

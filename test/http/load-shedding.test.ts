@@ -51,7 +51,11 @@ it('answers 503 + Retry-After under saturation, keeps probes and metrics up, the
 }, 40_000);
 
 it('takes its thresholds from the configuration, naming a bad one', () => {
-  expect(loadConfig({ AUTH_SECRET: SECRET })).toMatchObject({ SHED_EVENT_LOOP_DELAY: 1_000, SHED_EVENT_LOOP_UTILIZATION: 0, SHED_RETRY_AFTER: 5_000 });
+  expect(loadConfig({ AUTH_SECRET: SECRET })).toMatchObject({
+    SHED_EVENT_LOOP_DELAY: 1_000,
+    SHED_EVENT_LOOP_UTILIZATION: 0,
+    SHED_RETRY_AFTER: 5_000,
+  });
   expect(loadConfig({ AUTH_SECRET: SECRET, SHED_EVENT_LOOP_DELAY: '0' }).SHED_EVENT_LOOP_DELAY).toBe(0);
   expect(() => loadConfig({ AUTH_SECRET: SECRET, SHED_EVENT_LOOP_DELAY: 'fast' })).toThrow(/SHED_EVENT_LOOP_DELAY/);
   expect(() => loadConfig({ AUTH_SECRET: SECRET, SHED_EVENT_LOOP_UTILIZATION: '1.5' })).toThrow(/SHED_EVENT_LOOP_UTILIZATION/);

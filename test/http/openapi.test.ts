@@ -95,7 +95,9 @@ describe('GET /openapi.json', () => {
   it('has an operation for every route the relay serves, and nothing else', () => {
     const served = servedRoutes(relay.app.printRoutes({ commonPrefix: false }));
     // Sanity: the tree was read (every kind of route is on in this relay).
-    expect(served).toEqual(expect.arrayContaining(['POST /events', 'GET /admin/events/{uid}', 'GET /logouts', 'POST /backchannel-logout', 'GET /openapi.json']));
+    expect(served).toEqual(
+      expect.arrayContaining(['POST /events', 'GET /admin/events/{uid}', 'GET /logouts', 'POST /backchannel-logout', 'GET /openapi.json']),
+    );
     expect([...operations(doc).keys()].sort()).toEqual(served);
   });
 
@@ -108,14 +110,20 @@ describe('GET /openapi.json', () => {
       const path = key.split(' ')[1]!;
       const pathParams = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
       const declared = (op.parameters ?? []) as OpenAPIV3_1.ParameterObject[];
-      expect(declared.filter((p) => p.in === 'path' && p.schema).map((p) => p.name), key).toEqual(pathParams);
+      expect(
+        declared.filter((p) => p.in === 'path' && p.schema).map((p) => p.name),
+        key,
+      ).toEqual(pathParams);
       if (key.startsWith('POST') && !bodiless.has(key)) {
         const content = (op.requestBody as OpenAPIV3_1.RequestBodyObject | undefined)?.content ?? {};
         expect(Object.keys(content).length, `${key} request body`).toBeGreaterThan(0);
         for (const media of Object.values(content)) expect(media.schema, `${key} request body schema`).toBeDefined();
       }
       const responses = Object.entries(op.responses ?? {}) as Array<[string, Response]>;
-      expect(responses.some(([status]) => status.startsWith('2')), `${key} has a 2xx`).toBe(true);
+      expect(
+        responses.some(([status]) => status.startsWith('2')),
+        `${key} has a 2xx`,
+      ).toBe(true);
       for (const [status, response] of responses) {
         // A body-less answer (the back-channel's 200) is the only one without content.
         if (key === 'POST /backchannel-logout' && status === '200') continue;
@@ -137,7 +145,12 @@ describe('GET /openapi.json', () => {
     expect(schemes('GET /logouts/revoked')).toEqual(['logoutToken']);
     expect(schemes('GET /metrics')).toEqual(['metricsToken']);
     expect(schemes('GET /healthz')).toEqual([]);
-    expect(Object.keys(doc.components?.securitySchemes ?? {}).sort()).toEqual(['adminToken', 'emitterBasic', 'logoutToken', 'metricsToken']);
+    expect(Object.keys(doc.components?.securitySchemes ?? {}).sort()).toEqual([
+      'adminToken',
+      'emitterBasic',
+      'logoutToken',
+      'metricsToken',
+    ]);
   });
 });
 
@@ -147,7 +160,8 @@ describe("the README's route table", () => {
     const readme = readFileSync('README.md', 'utf8');
     const section = readme.slice(readme.indexOf('\n## Routes\n'), readme.indexOf('\n## ', readme.indexOf('\n## Routes\n') + 1));
     const rows = new Map<string, string>();
-    for (const m of section.matchAll(/^\| (GET|POST|PUT|PATCH|DELETE) \| `([^`]+)` \| ([^|]+) \|/gm)) rows.set(`${m[1]} ${m[2]}`, m[3]!.trim());
+    for (const m of section.matchAll(/^\| (GET|POST|PUT|PATCH|DELETE) \| `([^`]+)` \| ([^|]+) \|/gm))
+      rows.set(`${m[1]} ${m[2]}`, m[3]!.trim());
     return rows;
   }
 
@@ -179,7 +193,9 @@ describe('the schema guard', () => {
     const app = Fastify();
     registerOpenApi(app);
     expect(() => app.get('/bare', async () => 'x')).toThrow(/GET \/bare declares no response schema/);
-    expect(() => app.get('/things/:id', { schema: { response: { 200: z.string() } } }, async () => 'x')).toThrow(/declares no params schema/);
+    expect(() => app.get('/things/:id', { schema: { response: { 200: z.string() } } }, async () => 'x')).toThrow(
+      /declares no params schema/,
+    );
     await app.close();
   });
 });

@@ -21,7 +21,12 @@ async function replay(url: string, c: Capture): Promise<{ status: number; json: 
   const h = c.request.headers;
   const res = await request(`${url}${c.request.path}`, {
     method: c.request.method as 'POST',
-    headers: { 'Content-type': h['Content-type']!, Authorization: h.Authorization!, 'User-Agent': h['User-Agent']!, 'Accept-Encoding': h['Accept-Encoding']! },
+    headers: {
+      'Content-type': h['Content-type']!,
+      Authorization: h.Authorization!,
+      'User-Agent': h['User-Agent']!,
+      'Accept-Encoding': h['Accept-Encoding']!,
+    },
     body: c.body,
   });
   return { status: res.statusCode, json: (await res.body.json()) as { status: string; uid?: string } };
@@ -34,7 +39,11 @@ async function stored(url: string, uid: string): Promise<Record<string, unknown>
 }
 
 /** The scenario a capture belongs to (`06-revoke-grant`), shared by its JSON and FlatBuffer requests. */
-const scenarioOf = (c: Capture) => c.file.split('/')[1]!.replace(/-(json|flatbuffer)-/, '-').replace(/\.json$/, '');
+const scenarioOf = (c: Capture) =>
+  c.file
+    .split('/')[1]!
+    .replace(/-(json|flatbuffer)-/, '-')
+    .replace(/\.json$/, '');
 
 describe.skipIf(!capturesPresent).each(builds)(capturesPresent ? '%s' : `%s (skipped: ${SKIP_REASON})`, (build) => {
   const mine = captures.filter((c) => c.build === build);
@@ -74,13 +83,24 @@ describe.skipIf(!capturesPresent).each(builds)(capturesPresent ? '%s' : `%s (ski
   it('publishes for each FlatBuffer request exactly the logout message of its JSON twin', async () => {
     // Acknowledged means published; a PING answered on the subscriber's connection comes after every
     // message Redis pushed to it before.
-    await until(async () => {
-      const { lag, pending } = await relay.store.groupState('@logout');
-      return lag === 0 && pending === 0;
-    }, 10_000, 'publisher caught up');
+    await until(
+      async () => {
+        const { lag, pending } = await relay.store.groupState('@logout');
+        return lag === 0 && pending === 0;
+      },
+      10_000,
+      'publisher caught up',
+    );
     await subscriber.ping();
     const shape = (uid: string) =>
-      (heard.get(uid) ?? []).map(({ kind, reason, realmId, userId, sessionId, clientId }) => ({ kind, reason, realmId, userId, sessionId, clientId }));
+      (heard.get(uid) ?? []).map(({ kind, reason, realmId, userId, sessionId, clientId }) => ({
+        kind,
+        reason,
+        realmId,
+        userId,
+        sessionId,
+        clientId,
+      }));
     const byScenario = Map.groupBy(mine, scenarioOf);
     for (const [scenario, pair] of byScenario) {
       const json = pair.find((c) => c.format === 'JSON')!;

@@ -18,11 +18,14 @@ describe('uid', () => {
 
   it('refuses integers out of range, whatever their length', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.bigInt({ min: INT64_MAX + 1n, max: 1n << 80n }), fc.bigInt({ min: -(1n << 80n), max: INT64_MIN - 1n })), (n) => {
-        const result = uid.safeParse(n.toString());
-        expect(result.success).toBe(false);
-        expect(result.error?.issues[0]?.message).toContain('out of the signed 64-bit range');
-      }),
+      fc.property(
+        fc.oneof(fc.bigInt({ min: INT64_MAX + 1n, max: 1n << 80n }), fc.bigInt({ min: -(1n << 80n), max: INT64_MIN - 1n })),
+        (n) => {
+          const result = uid.safeParse(n.toString());
+          expect(result.success).toBe(false);
+          expect(result.error?.issues[0]?.message).toContain('out of the signed 64-bit range');
+        },
+      ),
     );
   });
 

@@ -24,7 +24,11 @@ function flatEvent(uid: string, typeByte: number): string {
 }
 
 async function post(relay: Relay, node: string, body: string | Buffer, contentType = 'application/json') {
-  const res = await request(`${relay.url}/events`, { method: 'POST', headers: { 'content-type': contentType, authorization: basic(node, SECRET) }, body });
+  const res = await request(`${relay.url}/events`, {
+    method: 'POST',
+    headers: { 'content-type': contentType, authorization: basic(node, SECRET) },
+    body,
+  });
   return (await res.body.json()) as { status: string; uid?: string; error?: { code: string } };
 }
 
@@ -33,7 +37,8 @@ async function stored(relay: Relay, uid: string) {
   return (await res.body.json()) as { type: string; realmId: string; source: { keycloak: string; enumBytes: Record<string, number> } };
 }
 
-const warnings = (relay: Relay, node: string) => relay.logs.filter((l) => l.includes('"level":40') && l.includes(`FlatBuffer bodies from ${node}`));
+const warnings = (relay: Relay, node: string) =>
+  relay.logs.filter((l) => l.includes('"level":40') && l.includes(`FlatBuffer bodies from ${node}`));
 
 describe('a rolling upgrade: nodes of Keycloak 6 and 8 behind one relay', () => {
   let relay: Relay;
@@ -47,7 +52,7 @@ describe('a rolling upgrade: nodes of Keycloak 6 and 8 behind one relay', () => 
   });
   afterAll(() => relay.close());
 
-  it('names byte 32 by each node\'s Keycloak: GRANT_CONSENT on 8, REVOKE_GRANT on 6', async () => {
+  it("names byte 32 by each node's Keycloak: GRANT_CONSENT on 8, REVOKE_GRANT on 6", async () => {
     const onNew = freshUid();
     const onOld = freshUid();
     expect((await post(relay, 'kc-new', flatEvent(onNew, 32))).status).toBe('accepted');
@@ -58,7 +63,7 @@ describe('a rolling upgrade: nodes of Keycloak 6 and 8 behind one relay', () => 
     expect(relay.logs.some((l) => l.includes('set KEYCLOAK_VERSION'))).toBe(false);
   });
 
-  it('stores the build\'s UNKNOWN byte as UNKNOWN, keeps the byte, and counts it per node and field', async () => {
+  it("stores the build's UNKNOWN byte as UNKNOWN, keeps the byte, and counts it per node and field", async () => {
     const uid = freshUid();
     expect((await post(relay, 'kc-new', flatEvent(uid, 86))).status).toBe('accepted');
     expect(await stored(relay, uid)).toMatchObject({ type: 'UNKNOWN', source: { enumBytes: { type: 86 } } });
@@ -78,7 +83,10 @@ describe('a rolling upgrade: nodes of Keycloak 6 and 8 behind one relay', () => 
     expect((await stored(relay, declared)).realmId).toBe('Ã©');
     // A body that is not what its Content-Type says is kept in quarantine, not guessed at.
     const lying = Buffer.from(loginEventJson(freshUid(), { realmId: 'société' }), 'latin1');
-    expect(await post(relay, 'kc-new', lying, 'application/json; charset=utf-8')).toMatchObject({ status: 'quarantined', error: { code: 'KCR_ERR_CHARSET' } });
+    expect(await post(relay, 'kc-new', lying, 'application/json; charset=utf-8')).toMatchObject({
+      status: 'quarantined',
+      error: { code: 'KCR_ERR_CHARSET' },
+    });
   });
 });
 
@@ -89,7 +97,7 @@ describe('KEYCLOAK_VERSION unset', () => {
   });
   afterAll(() => relay.close());
 
-  it('decodes with the build\'s default and warns once per node, only when FlatBuffer bodies arrive', async () => {
+  it("decodes with the build's default and warns once per node, only when FlatBuffer bodies arrive", async () => {
     expect((await post(relay, 'kc-a', loginEventJson(freshUid()))).status).toBe('accepted');
     expect(warnings(relay, 'kc-a')).toHaveLength(0);
     for (let i = 0; i < 3; i++) expect((await post(relay, 'kc-a', flatEvent(freshUid(), 36))).status).toBe('accepted');

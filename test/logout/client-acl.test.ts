@@ -20,7 +20,17 @@ beforeAll(async () => {
   redis = await startTestRedis({
     extraArgs: [
       ...relayAclArgs(prefix, 'relay-pass-8Hq2'),
-      '--user', 'app', 'on', '>app-pass-3Kd9', `~${prefix}{rv:*`, `&${prefix}logout*`, '+mget', '+subscribe', '+ssubscribe', '+ping', '+info',
+      '--user',
+      'app',
+      'on',
+      '>app-pass-3Kd9',
+      `~${prefix}{rv:*`,
+      `&${prefix}logout*`,
+      '+mget',
+      '+subscribe',
+      '+ssubscribe',
+      '+ping',
+      '+info',
     ],
   });
   relay = await startRelay({ REDIS_URL: `redis://relay:relay-pass-8Hq2@127.0.0.1:${redis.port}`, KEY_PREFIX: prefix }, { logout: true });
@@ -36,7 +46,16 @@ afterAll(async () => {
 it('hears and checks as an app user confined to revocation keys and logout channels', async () => {
   const uid = freshUid();
   const sub = randomUUID();
-  const body = JSON.stringify({ time: Date.now(), realmId: 'shop', authDetails: null, resourceType: 'USER', operationType: 'ACTION', resourcePath: `users/${sub}/logout`, representation: null, error: null });
+  const body = JSON.stringify({
+    time: Date.now(),
+    realmId: 'shop',
+    authDetails: null,
+    resourceType: 'USER',
+    operationType: 'ACTION',
+    resourcePath: `users/${sub}/logout`,
+    representation: null,
+    error: null,
+  });
   expect((await postEvent(relay.url, `${body.slice(0, -1)},"uid":${uid}}`)).json.status).toBe('accepted');
   await until(() => heard.some((m) => m.eventUid === uid), 10_000, 'heard');
   const m = heard.find((x) => x.eventUid === uid) as LogoutMessage;

@@ -41,9 +41,23 @@ it('publishes with SPUBLISH on both channels and records the revocation in the r
   const uid = freshUid();
   const sid = randomUUID();
   const sub = randomUUID();
-  const body = JSON.stringify({ time: Date.now(), type: 'LOGOUT', realmId: 'shop', clientId: 'web', userId: sub, sessionId: sid, ipAddress: null, error: null, details: {} });
+  const body = JSON.stringify({
+    time: Date.now(),
+    type: 'LOGOUT',
+    realmId: 'shop',
+    clientId: 'web',
+    userId: sub,
+    sessionId: sid,
+    ipAddress: null,
+    error: null,
+    details: {},
+  });
   expect((await postEvent(relay.url, `${body.slice(0, -1)},"uid":${uid}}`)).json.status).toBe('accepted');
-  await until(() => heard.oneRealm.some((m) => m.eventUid === uid) && heard.allRealms.some((m) => m.eventUid === uid), 10_000, 'heard on both channels');
+  await until(
+    () => heard.oneRealm.some((m) => m.eventUid === uid) && heard.allRealms.some((m) => m.eventUid === uid),
+    10_000,
+    'heard on both channels',
+  );
   const m = heard.oneRealm.find((x) => x.eventUid === uid) as LogoutMessage;
   expect(m).toMatchObject({ kind: 'session', sessionId: sid, realmId: 'shop' });
   expect(await oneRealm.isRevoked({ sub, sid, azp: 'web', iat: m.notBefore - 1 })).toBe(true);

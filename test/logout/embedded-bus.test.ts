@@ -17,12 +17,14 @@ afterEach(async () => {
 });
 
 async function revoked(relay: Relay, query: Record<string, string>): Promise<boolean> {
-  const res = await request(`${relay.url}/logouts/revoked?${new URLSearchParams(query).toString()}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const res = await request(`${relay.url}/logouts/revoked?${new URLSearchParams(query).toString()}`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
   expect(res.statusCode).toBe(200);
   return ((await res.body.json()) as { revoked: boolean }).revoked;
 }
 
-it('imports the revocations and replay log of an older relay\'s logout.sqlite, once, and sets the file aside', async () => {
+it("imports the revocations and replay log of an older relay's logout.sqlite, once, and sets the file aside", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'kcr-legacy-'));
   dirs.push(dataDir);
   const notBefore = Math.floor(Date.now() / 1000);

@@ -65,7 +65,15 @@ describe.each(Object.keys(BODY_FORMATS) as Array<keyof typeof BODY_FORMATS>)('%s
       expect(got.map((g) => g.channel).sort(), c.name).toEqual([`${prefix}logout`, `${prefix}logout:${REALM}`]);
       const [a, b] = got.map((g) => g.message);
       expect(a, c.name).toEqual(b);
-      expect(a, c.name).toEqual({ v: 1, id: expect.stringMatching(/^\d+$/), ...c.expected, realmId: REALM, notBefore: notBeforeOf(time), eventUid: uid, time });
+      expect(a, c.name).toEqual({
+        v: 1,
+        id: expect.stringMatching(/^\d+$/),
+        ...c.expected,
+        realmId: REALM,
+        notBefore: notBeforeOf(time),
+        eventUid: uid,
+        time,
+      });
     }
     const ids = posted.flatMap(({ uid }) => onChannel(uid).map((g) => g.message.id));
     expect(new Set(ids).size).toBe(ids.length / 2);
@@ -115,9 +123,24 @@ describe('revocation state', () => {
     return waitFor(uid);
   }
 
-  const event = (type: string, fields: object) => (time: number) => ({ time, type, realmId: 'shop', ipAddress: null, error: null, details: {}, ...fields });
+  const event = (type: string, fields: object) => (time: number) => ({
+    time,
+    type,
+    realmId: 'shop',
+    ipAddress: null,
+    error: null,
+    details: {},
+    ...fields,
+  });
   const admin = (resourceType: string, operationType: string, resourcePath: string) => (time: number) => ({
-    time, realmId: 'shop', authDetails: null, resourceType, operationType, resourcePath, representation: null, error: null,
+    time,
+    realmId: 'shop',
+    authDetails: null,
+    resourceType,
+    operationType,
+    resourcePath,
+    representation: null,
+    error: null,
   });
 
   it('revokes the tokens of a logged-out session, and only those issued up to the logout', async () => {
@@ -139,7 +162,16 @@ describe('revocation state', () => {
     // An older event arriving late (the emitter resends out of order) does not move notBefore back.
     const older = Date.now() - 60_000;
     const uid = uidAt(older);
-    const late = JSON.stringify({ time: older, realmId: 'shop', authDetails: null, resourceType: 'USER', operationType: 'DELETE', resourcePath: `users/${sub}`, representation: null, error: null });
+    const late = JSON.stringify({
+      time: older,
+      realmId: 'shop',
+      authDetails: null,
+      resourceType: 'USER',
+      operationType: 'DELETE',
+      resourcePath: `users/${sub}`,
+      representation: null,
+      error: null,
+    });
     await postEvent(relay.url, `${late.slice(0, -1)},"uid":${uid}}`);
     await waitFor(uid);
     expect(Number(await redis.get(key))).toBe(first.notBefore);
@@ -149,7 +181,16 @@ describe('revocation state', () => {
     const sub = randomUUID();
     const old = Date.now() - 2 * 86_400_000;
     const uid = uidAt(old);
-    const body = JSON.stringify({ time: old, realmId: 'shop', authDetails: null, resourceType: 'USER', operationType: 'DELETE', resourcePath: `users/${sub}`, representation: null, error: null });
+    const body = JSON.stringify({
+      time: old,
+      realmId: 'shop',
+      authDetails: null,
+      resourceType: 'USER',
+      operationType: 'DELETE',
+      resourcePath: `users/${sub}`,
+      representation: null,
+      error: null,
+    });
     expect((await postEvent(relay.url, `${body.slice(0, -1)},"uid":${uid}}`)).json.status).toBe('accepted');
     expect(await waitFor(uid)).toMatchObject({ kind: 'user', reason: 'user-deleted', userId: sub });
     expect(await redis.exists(revocationKey(prefix, { realmId: 'shop', scope: `user:${sub}`, notBefore: 0 }))).toBe(0);
@@ -179,7 +220,10 @@ describe('revocation state', () => {
     const node = await createLogoutClient({ redis: proxy.url, keyPrefix: prefix, realmId: 'shop' });
     const got: LogoutMessage[] = [];
     let resyncs = 0;
-    node.on('user', (m) => void got.push(m)).on('resync', () => void resyncs++).on('error', () => {});
+    node
+      .on('user', (m) => void got.push(m))
+      .on('resync', () => void resyncs++)
+      .on('error', () => {});
     try {
       const sub = randomUUID();
       const before = await publish(admin('USER', 'ACTION', `users/${randomUUID()}/logout`));

@@ -90,7 +90,17 @@ async function logout(): Promise<{ uid: string; sid: string; sub: string }> {
   const uid = freshUid();
   const sid = randomUUID();
   const sub = randomUUID();
-  const body = JSON.stringify({ time: Date.now(), type: 'LOGOUT', realmId: 'shop', clientId: 'web', userId: sub, sessionId: sid, ipAddress: null, error: null, details: {} });
+  const body = JSON.stringify({
+    time: Date.now(),
+    type: 'LOGOUT',
+    realmId: 'shop',
+    clientId: 'web',
+    userId: sub,
+    sessionId: sid,
+    ipAddress: null,
+    error: null,
+    details: {},
+  });
   expect((await postEvent(relay.url, `${body.slice(0, -1)},"uid":${uid}}`)).json.status).toBe('accepted');
   return { uid, sid, sub };
 }
@@ -174,7 +184,9 @@ describe('GET /logouts', () => {
 
 describe('GET /logouts/revoked', () => {
   const check = async (query: Record<string, string>, base = relay.url) => {
-    const res = await request(`${base}/logouts/revoked?${new URLSearchParams(query).toString()}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const res = await request(`${base}/logouts/revoked?${new URLSearchParams(query).toString()}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     return { status: res.statusCode, json: (await res.body.json()) as { revoked?: boolean; error?: { code: string } } };
   };
 

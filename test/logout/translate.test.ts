@@ -64,7 +64,15 @@ describe('translate', () => {
 
   it('tolerates a leading slash or a query on the admin resource path, and rejects a malformed escape', () => {
     const admin = (resourcePath: string) =>
-      canonicalEvent(TIME, { kind: 'admin', type: null, resourceType: 'USER', operationType: 'ACTION', resourcePath, userId: null, sessionId: null });
+      canonicalEvent(TIME, {
+        kind: 'admin',
+        type: null,
+        resourceType: 'USER',
+        operationType: 'ACTION',
+        resourcePath,
+        userId: null,
+        sessionId: null,
+      });
     expect(translate(admin('/users/u1/logout?x=1'), ids())).toMatchObject([{ kind: 'user', userId: 'u1' }]);
     expect(translate(admin('users/%E0%A4%A/logout'), ids())).toEqual([]);
   });

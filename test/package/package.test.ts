@@ -12,7 +12,10 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { bin: Record<st
 const PATH = `${dirname(process.execPath)}:${process.env.PATH}`;
 
 it('npm pack ships the compiled relay, client, CLI and status page, and no tests, benches, sources or maps', async () => {
-  const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { env: { ...process.env, PATH }, maxBuffer: 16 << 20 });
+  const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    env: { ...process.env, PATH },
+    maxBuffer: 16 << 20,
+  });
   const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
   for (const needed of [
     'package.json',
@@ -29,7 +32,9 @@ it('npm pack ships the compiled relay, client, CLI and status page, and no tests
     expect(files, needed).toContain(needed);
   }
   expect(files.filter((f) => /^dist\/src\/store\/redis\/lua\/.+\.lua$/.test(f)).length, 'the Lua scripts').toBeGreaterThan(0);
-  const unwanted = files.filter((f) => /^(test|bench|src|scripts|deploy|docs|schema)\/|^dist\/(test|bench)\/|\.map$|\.ts$/.test(f) && !f.endsWith('.d.ts'));
+  const unwanted = files.filter(
+    (f) => /^(test|bench|src|scripts|deploy|docs|schema)\/|^dist\/(test|bench)\/|\.map$|\.ts$/.test(f) && !f.endsWith('.d.ts'),
+  );
   expect(unwanted).toEqual([]);
   expect(files.length).toBeLessThan(400);
 });
@@ -55,10 +60,13 @@ describe('bins', () => {
 
 // The project's own Node is 24; an older system Node, when there is one, is what application nodes run.
 const SYSTEM_NODE = '/usr/bin/node';
-const systemMajor = Number(spawnSync(SYSTEM_NODE, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).stdout?.trim() || NaN);
+const systemMajor = Number(
+  spawnSync(SYSTEM_NODE, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).stdout?.trim() || NaN,
+);
 const declaredMinimum = Number(/^>=(\d+)/.exec(pkg.engines.node)?.[1]);
 const older = systemMajor >= declaredMinimum && systemMajor < 24;
-if (!older) console.warn(`client-on-older-Node test skipped: ${SYSTEM_NODE} is not a Node ${declaredMinimum}–23 (got ${systemMajor || 'none'})`);
+if (!older)
+  console.warn(`client-on-older-Node test skipped: ${SYSTEM_NODE} is not a Node ${declaredMinimum}–23 (got ${systemMajor || 'none'})`);
 
 describe.skipIf(!older)(`on the oldest Node admitted (${SYSTEM_NODE}, Node ${systemMajor})`, () => {
   it('the logout client subscribes and checks a revocation', () => {

@@ -89,30 +89,33 @@ it('kill -9 of the delivering replica mid-batch: every accepted uid still reache
 it.each([
   ['Redis', () => ({ REDIS_URL: redisUrl, KEY_PREFIX: uniquePrefix() })],
   ['embedded', () => ({ DATA_DIR: mkdtempSync(join(tmpdir(), 'kcr-resume-')) })],
-] as const)('%s: a replica restarted under its own name resumes its pending events at once, not after FORWARD_CLAIM_IDLE', async (_store, storeEnv) => {
-  const sink = new Sink();
-  sink.behave = () => ({ status: 200, delayMs: 300 });
-  await sink.start();
-  cleanup.push(() => sink.stop());
-  const destinations = JSON.stringify([{ name: 'sink', url: sink.url, concurrency: 4 }]);
-  // Nobody else would claim them for ten minutes: only the restarted replica's own resumption can deliver them.
-  const env = { ...storeEnv(), DESTINATIONS: destinations, FORWARD_CLAIM_IDLE: '10m', RELAY_WORKER_ID: '7' };
+] as const)(
+  '%s: a replica restarted under its own name resumes its pending events at once, not after FORWARD_CLAIM_IDLE',
+  async (_store, storeEnv) => {
+    const sink = new Sink();
+    sink.behave = () => ({ status: 200, delayMs: 300 });
+    await sink.start();
+    cleanup.push(() => sink.stop());
+    const destinations = JSON.stringify([{ name: 'sink', url: sink.url, concurrency: 4 }]);
+    // Nobody else would claim them for ten minutes: only the restarted replica's own resumption can deliver them.
+    const env = { ...storeEnv(), DESTINATIONS: destinations, FORWARD_CLAIM_IDLE: '10m', RELAY_WORKER_ID: '7' };
 
-  const first = track(await startChildRelay(env));
-  const uids: string[] = [];
-  for (let i = 0; i < 20; i++) {
-    const uid = freshUid();
-    expect((await postEvent(first.url, loginEventJson(uid))).json.status).toBe('accepted');
-    uids.push(uid);
-  }
-  await until(() => sink.received.length >= 4, 10_000, 'deliveries under way');
-  first.process.kill('SIGKILL');
-  await first.exited;
-  expect(new Set(sink.delivered).size).toBeLessThan(20);
+    const first = track(await startChildRelay(env));
+    const uids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const uid = freshUid();
+      expect((await postEvent(first.url, loginEventJson(uid))).json.status).toBe('accepted');
+      uids.push(uid);
+    }
+    await until(() => sink.received.length >= 4, 10_000, 'deliveries under way');
+    first.process.kill('SIGKILL');
+    await first.exited;
+    expect(new Set(sink.delivered).size).toBeLessThan(20);
 
-  sink.behave = () => ({ status: 200 });
-  const again = track(await startChildRelay(env));
-  await until(() => uids.every((u) => sink.delivered.includes(u)), 30_000, 'every uid delivered after the restart');
-  const metrics = async () => (await request(`${again.url}/metrics`)).body.text();
-  await until(async () => /kcr_forward_pending\{destination="sink"\} 0/.test(await metrics()), 5_000, 'nothing left pending');
-});
+    sink.behave = () => ({ status: 200 });
+    const again = track(await startChildRelay(env));
+    await until(() => uids.every((u) => sink.delivered.includes(u)), 30_000, 'every uid delivered after the restart');
+    const metrics = async () => (await request(`${again.url}/metrics`)).body.text();
+    await until(async () => /kcr_forward_pending\{destination="sink"\} 0/.test(await metrics()), 5_000, 'nothing left pending');
+  },
+);

@@ -17,16 +17,16 @@ const walk = (dir: string): string[] =>
     const path = join(dir, name);
     return statSync(path).isDirectory() ? walk(path) : [path];
   });
-const filesUnder = (dir: string): string[] => walk(dir).map((path) => relative(dir, path)).sort();
+const filesUnder = (dir: string): string[] =>
+  walk(dir)
+    .map((path) => relative(dir, path))
+    .sort();
 
-it.skipIf(!hasFlatc)(
-  'generated/ is up to date with schema/ (skipped: flatc, Debian flatbuffers-compiler 2.0.8, is not on PATH)',
-  () => {
-    execFileSync(process.execPath, [join(ROOT, 'scripts', 'generate-flatbuffers.mjs'), '--out', out], { stdio: 'pipe' });
-    const fresh = filesUnder(out);
-    expect(filesUnder(GENERATED)).toEqual(fresh);
-    for (const file of fresh) {
-      expect(readFileSync(join(GENERATED, file)).equals(readFileSync(join(out, file))), `${file} differs: run npm run generate`).toBe(true);
-    }
-  },
-);
+it.skipIf(!hasFlatc)('generated/ is up to date with schema/ (skipped: flatc, Debian flatbuffers-compiler 2.0.8, is not on PATH)', () => {
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'generate-flatbuffers.mjs'), '--out', out], { stdio: 'pipe' });
+  const fresh = filesUnder(out);
+  expect(filesUnder(GENERATED)).toEqual(fresh);
+  for (const file of fresh) {
+    expect(readFileSync(join(GENERATED, file)).equals(readFileSync(join(out, file))), `${file} differs: run npm run generate`).toBe(true);
+  }
+});

@@ -47,14 +47,29 @@ describe.skipIf(!present)('status page in Chromium', () => {
       { logout: true },
     );
     simulator = spawn(process.execPath, ['scripts/simulate.mjs'], {
-      env: { PATH: process.env.PATH, RELAY_URL: relay.url, AUTH_SECRET: SECRET, SIM_RATE: '25', SIM_COUNT: '4000', SIM_DAMAGED_EVERY: '40' },
+      env: {
+        PATH: process.env.PATH,
+        RELAY_URL: relay.url,
+        AUTH_SECRET: SECRET,
+        SIM_RATE: '25',
+        SIM_COUNT: '4000',
+        SIM_DAMAGED_EVERY: '40',
+      },
       stdio: 'ignore',
     });
     profile = mkdtempSync(join(tmpdir(), 'kcr-chromium-'));
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
       viewport: { width: 1360, height: 900 },
     });
     page = browser.pages()[0] ?? (await browser.newPage());
@@ -103,7 +118,7 @@ describe.skipIf(!present)('status page in Chromium', () => {
     await page.locator('#logouts tbody tr', { hasText: 'logout' }).first().waitFor({ timeout: 30_000 });
   }, 60_000);
 
-  it('redrives a destination\'s dead letters from its row, with the job shown', async () => {
+  it("redrives a destination's dead letters from its row, with the job shown", async () => {
     await until(async () => (await number(`${row('audit')} td.dead-letters`)) > 0, 30_000, 'dead letters for audit');
     audit.behave = () => ({ status: 200 });
     await page.locator(`${row('audit')} button.redrive`).click();

@@ -74,7 +74,11 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
     it('answers each append of a turn on its own, a uid twice in the turn being a duplicate the second time', async () => {
       const store = await open();
       const [a, b] = [canonicalEvent(), canonicalEvent()];
-      const outcomes = await Promise.all([store.append(a, Date.now()), store.append({ ...a, type: 'LOGOUT' }, Date.now()), store.append(b, Date.now())]);
+      const outcomes = await Promise.all([
+        store.append(a, Date.now()),
+        store.append({ ...a, type: 'LOGOUT' }, Date.now()),
+        store.append(b, Date.now()),
+      ]);
       expect(outcomes.map((o) => o.status)).toEqual(['accepted', 'duplicate', 'accepted']);
       expect(uidsOf(await store.scan(null, 10))).toEqual([a.uid, b.uid]);
       expect(await store.lookup(a.uid)).toMatchObject({ event: { type: 'LOGIN' } });
@@ -249,10 +253,16 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       const store = await open({ BUFFER_CAPACITY: '3' });
       await store.ensureGroup('audit', 'start');
       await fill(store, 1);
-      await store.ack('audit', (await store.readNew('audit', 'c1', 10, 0)).map((e) => e.id));
+      await store.ack(
+        'audit',
+        (await store.readNew('audit', 'c1', 10, 0)).map((e) => e.id),
+      );
       await fill(store, 5);
       expect(await store.groupState('audit')).toMatchObject({ lag: 3, pending: 0 });
-      await store.ack('audit', (await store.readNew('audit', 'c1', 10, 0)).map((e) => e.id));
+      await store.ack(
+        'audit',
+        (await store.readNew('audit', 'c1', 10, 0)).map((e) => e.id),
+      );
       expect(await store.groupState('audit')).toMatchObject({ lag: 0, pending: 0 });
       await fill(store, 1);
       expect(await store.groupState('audit')).toMatchObject({ lag: 1 });
@@ -386,7 +396,10 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       await fill(store, 3);
       const handed = await store.readNew('audit', 'c1', 10, 0);
       expect(await store.groupState('audit')).toMatchObject({ pending: 3, lag: 0 });
-      await store.ack('audit', handed.slice(0, 2).map((e) => e.id));
+      await store.ack(
+        'audit',
+        handed.slice(0, 2).map((e) => e.id),
+      );
       expect(await store.groupState('audit')).toMatchObject({ pending: 1 });
       // Acknowledging twice is harmless.
       await store.ack('audit', [handed[0]!.id]);
@@ -409,11 +422,14 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       expect(uidsOf(rest)).toEqual([events[2]!.uid]);
       await sleep(250);
       expect((await store.claimStale('audit', 'c1', 200, 1)).entries.map((e) => e.deliveries)).toEqual([3]);
-      await store.ack('audit', [...claimed, ...rest].map((e) => e.id));
+      await store.ack(
+        'audit',
+        [...claimed, ...rest].map((e) => e.id),
+      );
       expect(await store.groupState('audit')).toMatchObject({ pending: 0 });
     });
 
-    it('resumes a consumer\'s own pending entries page by page, skipping those it still works on', async () => {
+    it("resumes a consumer's own pending entries page by page, skipping those it still works on", async () => {
       const store = await open();
       await store.ensureGroup('audit', 'start');
       await fill(store, 5);
@@ -431,7 +447,7 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       await expect(store.resumePending('ghost', 'c1', '0', 10, new Set())).rejects.toMatchObject({ code: 'KCR_ERR_NO_GROUP' });
     });
 
-    it('touch keeps a slow consumer\'s entries from being claimed', async () => {
+    it("touch keeps a slow consumer's entries from being claimed", async () => {
       const store = await open();
       await store.ensureGroup('audit', 'start');
       await fill(store, 2);
@@ -441,7 +457,7 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       expect(uidsOf((await store.claimStale('audit', 'c2', 200, 10)).entries)).toEqual([stuck!.event.uid]);
     });
 
-    it('dead-letters atomically: the entry leaves pending and joins the group\'s dead letters', async () => {
+    it("dead-letters atomically: the entry leaves pending and joins the group's dead letters", async () => {
       const store = await open();
       await store.ensureGroup('audit', 'start');
       const [a, b] = await fill(store, 2);
@@ -456,8 +472,24 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       const dead = await store.listDeadLetters('audit', 10);
       expect(dead).toEqual([
         // The bytes first stored, not a new serialization: a redrive sends exactly them.
-        { id: expect.any(String), event: a, body: ea!.body, attempts: 5, lastStatus: 500, lastError: 'HTTP 500', deadAt: '2025-01-02T03:04:05.678Z' },
-        { id: expect.any(String), event: b, body: eb!.body, attempts: 3, lastStatus: null, lastError: 'timeout', deadAt: '2025-01-02T03:04:05.679Z' },
+        {
+          id: expect.any(String),
+          event: a,
+          body: ea!.body,
+          attempts: 5,
+          lastStatus: 500,
+          lastError: 'HTTP 500',
+          deadAt: '2025-01-02T03:04:05.678Z',
+        },
+        {
+          id: expect.any(String),
+          event: b,
+          body: eb!.body,
+          attempts: 3,
+          lastStatus: null,
+          lastError: 'timeout',
+          deadAt: '2025-01-02T03:04:05.679Z',
+        },
       ]);
       expect(uidsOf(await store.listDeadLetters('audit', 1))).toEqual([a!.uid]);
       // Paging: after the first letter's id comes the second, after the last nothing.
@@ -470,7 +502,7 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       expect(await store.groupState('audit')).toMatchObject({ deadLetters: 1 });
     });
 
-    it('keeps a dead letter\'s bytes as given, not a new serialization of its event', async () => {
+    it("keeps a dead letter's bytes as given, not a new serialization of its event", async () => {
       const store = await open();
       await store.ensureGroup('audit', 'start');
       await fill(store, 1);
@@ -507,7 +539,13 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       await store.ack('audit', [handed[0]!.id, handed[1]!.id]);
       await store.deadLetter('audit', handed[2]!, { attempts: 1, lastStatus: 410, lastError: 'HTTP 410' }, Date.now());
       expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 1, deadLetters: 1, partitionLag: [1] });
-      expect(await store.groupState('never-created')).toEqual({ group: 'never-created', pending: 0, lag: 4, deadLetters: 0, partitionLag: [4] });
+      expect(await store.groupState('never-created')).toEqual({
+        group: 'never-created',
+        pending: 0,
+        lag: 4,
+        deadLetters: 0,
+        partitionLag: [4],
+      });
     });
 
     it('keeps two groups independent', async () => {
@@ -516,7 +554,10 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       await store.ensureGroup('logout', 'start');
       const events = await fill(store, 3);
       const audit = await store.readNew('audit', 'c1', 10, 0);
-      await store.ack('audit', audit.map((e) => e.id));
+      await store.ack(
+        'audit',
+        audit.map((e) => e.id),
+      );
       const logout = await store.readNew('logout', 'c1', 10, 0);
       expect(logout.map((e) => [e.event, e.deliveries])).toEqual(events.map((e) => [e, 1]));
       await store.deadLetter('logout', logout[0]!, { attempts: 2, lastStatus: 502, lastError: 'HTTP 502' }, Date.now());

@@ -42,43 +42,47 @@ async function adminStatus(url: string, uid: string): Promise<number> {
 it.each([
   { sync: 'full', says: 'every commit fsynced' },
   { sync: 'normal', says: 'EMBEDDED_SYNC=normal: survives a crash of the relay, not of the machine' },
-])('kill -9 during a load of unique events, EMBEDDED_SYNC=$sync: every uid answered 200 is there after a restart', async ({ sync, says }) => {
-  const env = { DATA_DIR: dataDir(), EMBEDDED_SYNC: sync };
-  const first = await start(env);
-  await until(() => first.output().includes(says), 5_000, `the start-up line says "${says}"`);
-  const acknowledged: string[] = [];
-  let crashed = false;
-  // Eight concurrent emitters, so that requests are in flight when the process dies.
-  const emitter = async (): Promise<void> => {
-    while (!crashed) {
-      const uid = freshUid();
-      try {
-        const res = await postEvent(first.url, loginEventJson(uid));
-        if (res.status === 200 && res.json.status === 'accepted') acknowledged.push(uid);
-      } catch {
-        return;
+])(
+  'kill -9 during a load of unique events, EMBEDDED_SYNC=$sync: every uid answered 200 is there after a restart',
+  async ({ sync, says }) => {
+    const env = { DATA_DIR: dataDir(), EMBEDDED_SYNC: sync };
+    const first = await start(env);
+    await until(() => first.output().includes(says), 5_000, `the start-up line says "${says}"`);
+    const acknowledged: string[] = [];
+    let crashed = false;
+    // Eight concurrent emitters, so that requests are in flight when the process dies.
+    const emitter = async (): Promise<void> => {
+      while (!crashed) {
+        const uid = freshUid();
+        try {
+          const res = await postEvent(first.url, loginEventJson(uid));
+          if (res.status === 200 && res.json.status === 'accepted') acknowledged.push(uid);
+        } catch {
+          return;
+        }
       }
-    }
-  };
-  const emitters = Array.from({ length: 8 }, emitter);
-  await until(() => acknowledged.length >= 300, 30_000, '300 events acknowledged');
-  first.process.kill('SIGKILL');
-  crashed = true;
-  await Promise.all(emitters);
-  await first.exited;
+    };
+    const emitters = Array.from({ length: 8 }, emitter);
+    await until(() => acknowledged.length >= 300, 30_000, '300 events acknowledged');
+    first.process.kill('SIGKILL');
+    crashed = true;
+    await Promise.all(emitters);
+    await first.exited;
 
-  // The lock died with the process: the restart is not refused.
-  const second = await start(env);
-  expect(second.output()).toContain('store: embedded');
-  const missing: string[] = [];
-  for (let i = 0; i < acknowledged.length; i += 50) {
-    const batch = acknowledged.slice(i, i + 50);
-    const statuses = await Promise.all(batch.map((uid) => adminStatus(second.url, uid)));
-    batch.forEach((uid, j) => statuses[j] !== 200 && missing.push(uid));
-  }
-  expect(missing).toEqual([]);
-  expect((await postEvent(second.url, loginEventJson(acknowledged[0]!))).json.status).toBe('duplicate');
-}, 60_000);
+    // The lock died with the process: the restart is not refused.
+    const second = await start(env);
+    expect(second.output()).toContain('store: embedded');
+    const missing: string[] = [];
+    for (let i = 0; i < acknowledged.length; i += 50) {
+      const batch = acknowledged.slice(i, i + 50);
+      const statuses = await Promise.all(batch.map((uid) => adminStatus(second.url, uid)));
+      batch.forEach((uid, j) => statuses[j] !== 200 && missing.push(uid));
+    }
+    expect(missing).toEqual([]);
+    expect((await postEvent(second.url, loginEventJson(acknowledged[0]!))).json.status).toBe('duplicate');
+  },
+  60_000,
+);
 
 it('refuses an EMBEDDED_SYNC other than full or normal, naming it (exit 78)', async () => {
   const child = spawn(process.execPath, ['dist/src/main.js'], {

@@ -63,7 +63,9 @@ describe('embedded store files', () => {
     const dir = tempDir();
     const first = open(dir);
     expect(() => EmbeddedEventStore.open(dir, policy)).toThrow(expect.objectContaining({ code: 'KCR_ERR_CONFIG' }));
-    expect(() => EmbeddedEventStore.open(dir, policy)).toThrow(`DATA_DIR: ${dir} is in use by another kc-event-relay process (pid ${process.pid}`);
+    expect(() => EmbeddedEventStore.open(dir, policy)).toThrow(
+      `DATA_DIR: ${dir} is in use by another kc-event-relay process (pid ${process.pid}`,
+    );
     await first.close();
     const second = open(dir);
     expect((await second.status()).reachable).toBe(true);

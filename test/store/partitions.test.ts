@@ -20,7 +20,9 @@ afterEach(async () => {
 afterAll(() => redis.disconnect());
 
 async function open(prefix: string, settings: Record<string, string> = {}): Promise<EventStore> {
-  const { store } = await createStore(loadConfig({ AUTH_SECRET: 's', REDIS_URL: redisUrl, KEY_PREFIX: prefix, PARTITIONS: '6', ...settings }));
+  const { store } = await createStore(
+    loadConfig({ AUTH_SECRET: 's', REDIS_URL: redisUrl, KEY_PREFIX: prefix, PARTITIONS: '6', ...settings }),
+  );
   opened.push(store);
   return store;
 }
@@ -49,7 +51,7 @@ describe('six partitions on one Redis', () => {
     }
   });
 
-  it('hands every partition\'s entries to a group once, a turn starting with each partition in turn', async () => {
+  it("hands every partition's entries to a group once, a turn starting with each partition in turn", async () => {
     const store = await open(uniquePrefix());
     await store.ensureGroup('audit', 'start');
     const events = await fill(store, 48);
@@ -98,14 +100,21 @@ describe('six partitions on one Redis', () => {
     await new Promise((r) => setTimeout(r, 120));
     const { entries: claimed } = await store.claimStale('audit', 'c2', 100, 100);
     expect(uids(claimed)).toEqual(uids(events));
-    await store.ack('audit', claimed.slice(0, 20).map((e) => e.id));
-    for (const e of claimed.slice(20)) await store.deadLetter('audit', e, { attempts: 3, lastStatus: 500, lastError: 'HTTP 500' }, Date.now());
+    await store.ack(
+      'audit',
+      claimed.slice(0, 20).map((e) => e.id),
+    );
+    for (const e of claimed.slice(20))
+      await store.deadLetter('audit', e, { attempts: 3, lastStatus: 500, lastError: 'HTTP 500' }, Date.now());
     expect(await store.groupState('audit')).toMatchObject({ pending: 0, lag: 0, deadLetters: 10 });
     const letters = [...(await store.listDeadLetters('audit', 4))];
     for (let i = 0; i < 10 && letters.length < 10; i++) letters.push(...(await store.listDeadLetters('audit', 4, letters.at(-1)!.id)));
     expect(uids(letters.map((l) => l.event))).toEqual(uids(claimed.slice(20)));
     expect(letters.map((l) => l.body)).toEqual(expect.arrayContaining(claimed.slice(20).map((e) => e.body)));
-    await store.removeDeadLetters('audit', letters.map((l) => l.id));
+    await store.removeDeadLetters(
+      'audit',
+      letters.map((l) => l.id),
+    );
     expect(await store.groupState('audit')).toMatchObject({ deadLetters: 0 });
     const scanned = [...(await store.scan(null, 7))];
     for (let i = 0; i < 10 && scanned.length < 30; i++) scanned.push(...(await store.scan(scanned.at(-1)!.id, 7)));
@@ -125,11 +134,17 @@ describe('the partition count of a store', () => {
     const legacy = (await createStore(loadConfig({ AUTH_SECRET: 's', REDIS_URL: redisUrl, KEY_PREFIX: prefix }))).store;
     await legacy.append(canonicalEvent(), Date.now());
     await legacy.close();
-    await expect(open(prefix)).rejects.toMatchObject({ code: 'KCR_ERR_CONFIG', message: expect.stringMatching(/PARTITIONS: .*written with PARTITIONS=1; this relay runs with PARTITIONS=6/) });
+    await expect(open(prefix)).rejects.toMatchObject({
+      code: 'KCR_ERR_CONFIG',
+      message: expect.stringMatching(/PARTITIONS: .*written with PARTITIONS=1; this relay runs with PARTITIONS=6/),
+    });
 
     const six = uniquePrefix();
     await fill(await open(six), 1);
-    await expect(open(six, { PARTITIONS: '1' })).rejects.toMatchObject({ code: 'KCR_ERR_CONFIG', message: expect.stringMatching(/PARTITIONS=6; this relay runs with PARTITIONS=1/) });
+    await expect(open(six, { PARTITIONS: '1' })).rejects.toMatchObject({
+      code: 'KCR_ERR_CONFIG',
+      message: expect.stringMatching(/PARTITIONS=6; this relay runs with PARTITIONS=1/),
+    });
     expect((await (await open(six)).append(canonicalEvent(), Date.now())).status).toBe('accepted');
   });
 });

@@ -46,7 +46,9 @@ it('fails every append of a turn whose call Redis does not answer in time: none 
   const turn = Array.from({ length: 10 }, () => canonicalEvent());
   const settled = await Promise.allSettled(turn.map((e) => store.append(e, Date.now())));
   process.kill(pid, 'SIGCONT');
-  expect(settled.map((s) => (s.status === 'rejected' ? (s.reason as KcrError).code : s.value.status))).toEqual(Array(10).fill('KCR_ERR_STORE_UNAVAILABLE'));
+  expect(settled.map((s) => (s.status === 'rejected' ? (s.reason as KcrError).code : s.value.status))).toEqual(
+    Array(10).fill('KCR_ERR_STORE_UNAVAILABLE'),
+  );
   // 503 means "not confirmed": the call may still have run once Redis woke up, for the whole turn
   // at once; the emitter's resends are then duplicates, or stored now.
   const resent = await Promise.all(turn.map((e) => store.append(e, Date.now())));

@@ -53,9 +53,15 @@ it('answers 503 not confirmed when the replica does not confirm in time; the res
   expect(during.json.error.code).toBe('KCR_ERR_NOT_REPLICATED');
   expect(during.headers['retry-after']).toBeDefined();
   // Stored on the primary all the same: nothing is lost, and nothing doubled.
-  await until(async () => (await postEvent(relay.url, loginEventJson(uid))).json.status === 'duplicate', 10_000, 'resend answered duplicate');
+  await until(
+    async () => (await postEvent(relay.url, loginEventJson(uid))).json.status === 'duplicate',
+    10_000,
+    'resend answered duplicate',
+  );
 });
 
 it('refuses a WAIT timeout that the command timeout would cut short', () => {
-  expect(() => loadConfig({ AUTH_SECRET: 's', REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT: '1s', REDIS_COMMAND_TIMEOUT: '1s' })).toThrow(/REDIS_WAIT_TIMEOUT: .*shorter than REDIS_COMMAND_TIMEOUT/);
+  expect(() => loadConfig({ AUTH_SECRET: 's', REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT: '1s', REDIS_COMMAND_TIMEOUT: '1s' })).toThrow(
+    /REDIS_WAIT_TIMEOUT: .*shorter than REDIS_COMMAND_TIMEOUT/,
+  );
 });

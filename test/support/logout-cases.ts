@@ -15,7 +15,13 @@ export const REALM = 'corp';
 export const USER = '0b7c0f6e-3d1e-4a8f-8a44-51d1f0d2e9a3';
 export const SESSION = 'e1f3b5a2-7c44-4d0b-9b1e-3a6f2c8d9e01';
 export const CLIENT_UUID = '6f1d2c3b-4a59-4e8f-9a0b-1c2d3e4f5a6b';
-const ADMIN = { realmId: 'master', clientId: 'security-admin-console', userId: 'a1d2m3i4-0000-4000-8000-000000000001', username: 'admin', ipAddress: '10.0.0.9' };
+const ADMIN = {
+  realmId: 'master',
+  clientId: 'security-admin-console',
+  userId: 'a1d2m3i4-0000-4000-8000-000000000001',
+  username: 'admin',
+  ipAddress: '10.0.0.9',
+};
 
 interface UserEventSpec {
   type: keyof typeof EventType;
@@ -43,7 +49,17 @@ export interface LogoutCase {
 }
 
 const userRep = (enabled: boolean) =>
-  JSON.stringify({ id: USER, createdTimestamp: 1740000000000, username: 'josé', enabled, totp: false, emailVerified: true, firstName: '日本', attributes: { enabled: ['false'] }, access: { manage: true } });
+  JSON.stringify({
+    id: USER,
+    createdTimestamp: 1740000000000,
+    username: 'josé',
+    enabled,
+    totp: false,
+    emailVerified: true,
+    firstName: '日本',
+    attributes: { enabled: ['false'] },
+    access: { manage: true },
+  });
 
 export const ROWS: LogoutCase[] = [
   {
@@ -63,12 +79,22 @@ export const ROWS: LogoutCase[] = [
   },
   {
     name: 'admin REALM ACTION logout-all',
-    admin: { resourceType: 'REALM', operationType: 'ACTION', resourcePath: 'logout-all', representation: '{"successRequests":[],"failedRequests":[]}' },
+    admin: {
+      resourceType: 'REALM',
+      operationType: 'ACTION',
+      resourcePath: 'logout-all',
+      representation: '{"successRequests":[],"failedRequests":[]}',
+    },
     expected: { kind: 'realm', reason: 'logout-all', userId: null, sessionId: null, clientId: null },
   },
   {
     name: 'admin REALM ACTION push-revocation',
-    admin: { resourceType: 'REALM', operationType: 'ACTION', resourcePath: 'push-revocation', representation: '{"successRequests":["https://app/"]}' },
+    admin: {
+      resourceType: 'REALM',
+      operationType: 'ACTION',
+      resourcePath: 'push-revocation',
+      representation: '{"successRequests":["https://app/"]}',
+    },
     expected: { kind: 'realm', reason: 'push-revocation', userId: null, sessionId: null, clientId: null },
   },
   {
@@ -121,7 +147,11 @@ export const ROWS: LogoutCase[] = [
 export const NOTHING: LogoutCase[] = [
   { name: 'Event LOGIN', event: { type: 'LOGIN', clientId: 'web-shop', userId: USER, sessionId: SESSION }, expected: null },
   { name: 'Event LOGOUT_ERROR', event: { type: 'LOGOUT_ERROR', userId: USER, error: 'user_session_not_found' }, expected: null },
-  { name: 'Event LOGOUT with error set', event: { type: 'LOGOUT', userId: USER, sessionId: SESSION, error: 'invalid_token' }, expected: null },
+  {
+    name: 'Event LOGOUT with error set',
+    event: { type: 'LOGOUT', userId: USER, sessionId: SESSION, error: 'invalid_token' },
+    expected: null,
+  },
   {
     name: 'admin USER_SESSION DELETE with error set',
     admin: { resourceType: 'USER_SESSION', operationType: 'DELETE', resourcePath: `sessions/${SESSION}`, error: 'unknown_error' },
@@ -142,9 +172,21 @@ export const NOTHING: LogoutCase[] = [
     admin: { resourceType: 'USER', operationType: 'UPDATE', resourcePath: `users/${USER}`, representation: userRep(false).slice(0, 60) },
     expected: null,
   },
-  { name: 'admin USER CREATE users/{id}', admin: { resourceType: 'USER', operationType: 'CREATE', resourcePath: `users/${USER}`, representation: userRep(false) }, expected: null },
-  { name: 'admin USER DELETE users/{id}/groups/{g}', admin: { resourceType: 'GROUP_MEMBERSHIP', operationType: 'DELETE', resourcePath: `users/${USER}/groups/g1` }, expected: null },
-  { name: 'admin CLIENT ACTION clients/{id}/push-revocation with error set', admin: { resourceType: 'CLIENT', operationType: 'ACTION', resourcePath: `clients/${CLIENT_UUID}/push-revocation`, error: 'failed' }, expected: null },
+  {
+    name: 'admin USER CREATE users/{id}',
+    admin: { resourceType: 'USER', operationType: 'CREATE', resourcePath: `users/${USER}`, representation: userRep(false) },
+    expected: null,
+  },
+  {
+    name: 'admin USER DELETE users/{id}/groups/{g}',
+    admin: { resourceType: 'GROUP_MEMBERSHIP', operationType: 'DELETE', resourcePath: `users/${USER}/groups/g1` },
+    expected: null,
+  },
+  {
+    name: 'admin CLIENT ACTION clients/{id}/push-revocation with error set',
+    admin: { resourceType: 'CLIENT', operationType: 'ACTION', resourcePath: `clients/${CLIENT_UUID}/push-revocation`, error: 'failed' },
+    expected: null,
+  },
 ];
 
 /** Splices the uid in as raw digits: it does not fit a JS number. */
@@ -205,9 +247,21 @@ export function flatBufferBody(c: LogoutCase, uid: string, timeMs: number): stri
     return JSON.stringify({ type: 'Event', obj: Buffer.from(b.asUint8Array()).toString('base64') });
   }
   const a = c.admin as AdminEventSpec;
-  const auth = AuthDetails.createAuthDetails(b, str(ADMIN.realmId), str(ADMIN.clientId), str(ADMIN.userId), str(ADMIN.username), str(ADMIN.ipAddress));
+  const auth = AuthDetails.createAuthDetails(
+    b,
+    str(ADMIN.realmId),
+    str(ADMIN.clientId),
+    str(ADMIN.userId),
+    str(ADMIN.username),
+    str(ADMIN.ipAddress),
+  );
   const details = AdminEvent.createDetailsVector(b, []);
-  const [realm, path, representation, error] = [REALM, a.resourcePath, a.representation, a.error].map(str) as [number, number, number, number];
+  const [realm, path, representation, error] = [REALM, a.resourcePath, a.representation, a.error].map(str) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   AdminEvent.startAdminEvent(b);
   AdminEvent.addUid(b, BigInt(uid));
   AdminEvent.addTime(b, BigInt(timeMs));

@@ -51,7 +51,13 @@ export class TestIssuer {
         res.writeHead(503).end();
       } else if (path === `/realms/${this.realm}/.well-known/openid-configuration`) {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ issuer: this.issuer, jwks_uri: `${this.issuer}/protocol/openid-connect/certs`, backchannel_logout_supported: true }));
+        res.end(
+          JSON.stringify({
+            issuer: this.issuer,
+            jwks_uri: `${this.issuer}/protocol/openid-connect/certs`,
+            backchannel_logout_supported: true,
+          }),
+        );
       } else if (path === `/realms/${this.realm}/protocol/openid-connect/certs`) {
         this.jwksFetches++;
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -99,9 +105,7 @@ export class TestIssuer {
     const key = options.key ?? this.key('RS256');
     const payload: Record<string, unknown> = { ...this.claims(clientId, ids), ...options.claims };
     for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
-    return new SignJWT(payload)
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...options.header })
-      .sign(key.privateKey);
+    return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...options.header }).sign(key.privateKey);
   }
 
   /** The issuer's RSA public key as PEM text: what an HS256 "key confusion" forger would use as the secret. */

@@ -6,7 +6,7 @@ let sequence = 0;
 /** An emitter-layout snowflake: ms since 2015 <<22 | dc <<20 | keycloakId <<15 | sequence. */
 export function uidAt(timeMs: number, seq?: number, dc = 1, kc = 3): string {
   const s = seq ?? (sequence = (sequence + 1) % 32768);
-  return ((((BigInt(timeMs) - EPOCH) << 22n) | (BigInt(dc) << 20n) | (BigInt(kc) << 15n) | BigInt(s)).toString());
+  return (((BigInt(timeMs) - EPOCH) << 22n) | (BigInt(dc) << 20n) | (BigInt(kc) << 15n) | BigInt(s)).toString();
 }
 
 export const freshUid = (): string => uidAt(Date.now());
@@ -33,7 +33,14 @@ export function adminEventJson(uid: string): string {
     time: Date.now(),
     realmId: 'master',
     realmName: null,
-    extAuthDetails: { realmId: 'master', realmName: null, clientId: 'security-admin-console', userId: 'a1', username: 'admin', ipAddress: '10.0.0.9' },
+    extAuthDetails: {
+      realmId: 'master',
+      realmName: null,
+      clientId: 'security-admin-console',
+      userId: 'a1',
+      username: 'admin',
+      ipAddress: '10.0.0.9',
+    },
     resourceType: 'USER',
     operationType: 'ACTION',
     resourcePath: 'users/2b3a3f7e-8f4e-4c5b-9a1d-7c2f4e9d1a11/logout',

@@ -87,7 +87,9 @@ export function operatorSettings(build: string): OperatorSettings {
 /** The Basic-auth username a capture was sent with. */
 export function usernameOf(c: Capture): string {
   const value = c.request.headers.Authorization ?? '';
-  return Buffer.from(value.replace(/^Basic /, ''), 'base64').toString('utf8').split(':')[0]!;
+  return Buffer.from(value.replace(/^Basic /, ''), 'base64')
+    .toString('utf8')
+    .split(':')[0]!;
 }
 
 /** What the relay can store for an enum field: the constant Keycloak meant, or UNKNOWN where the byte could not carry it. */

@@ -64,7 +64,15 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** One command to one node, on a connection of its own that never retries (the node may be dead). */
 async function nodeCall(port: number, ...args: string[]): Promise<string> {
-  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2_000, commandTimeout: 2_000 });
+  const redis = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 2_000,
+    commandTimeout: 2_000,
+  });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
@@ -105,8 +113,10 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   const replicas = options.replicas === true;
   const nodeTimeout = options.nodeTimeoutMs ?? (replicas ? 2_000 : undefined);
   const args = (i: number): string[] => [
-    '--cluster-enabled', 'yes',
-    '--cluster-config-file', `nodes-${i}.conf`,
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    `nodes-${i}.conf`,
     ...(nodeTimeout ? ['--cluster-node-timeout', String(nodeTimeout)] : []),
     // A replica takes over however long ago it last heard its primary, and syncs without waiting.
     ...(replicas ? ['--cluster-replica-validity-factor', '0', '--repl-diskless-sync-delay', '0'] : []),
@@ -227,7 +237,8 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
         for (;;) {
           const info = await nodeCall(promotedPort, 'INFO', 'replication').catch(() => '');
           if (/slave\d+:[^\n]*state=online/.test(info)) return;
-          if (Date.now() > deadline) throw new Error(`the killed node did not rejoin as a replica of ${promotedPort} within ${timeoutMs} ms`);
+          if (Date.now() > deadline)
+            throw new Error(`the killed node did not rejoin as a replica of ${promotedPort} within ${timeoutMs} ms`);
           await sleep(100);
         }
       },

@@ -143,8 +143,21 @@ export async function startTestRedis(options: { extraArgs?: string[]; port?: num
  */
 export function relayAclArgs(prefix: string, password: string): string[] {
   return [
-    '--user', 'default', 'off',
-    '--user', 'relay', 'on', `>${password}`, `~${prefix}*`, `&${prefix}*`,
-    '+@read', '+@write', '+@stream', '+@scripting', '+@pubsub', '+@connection', '+info',
+    '--user',
+    'default',
+    'off',
+    '--user',
+    'relay',
+    'on',
+    `>${password}`,
+    `~${prefix}*`,
+    `&${prefix}*`,
+    '+@read',
+    '+@write',
+    '+@stream',
+    '+@scripting',
+    '+@pubsub',
+    '+@connection',
+    '+info',
   ];
 }

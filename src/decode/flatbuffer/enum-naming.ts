@@ -19,7 +19,10 @@ function table(names: readonly string[], limit: number): readonly string[] {
   return Object.freeze(Array.from({ length: Math.min(limit, names.length) }, (_, byte) => names[byte] as string));
 }
 
-const lookup = (names: readonly string[]) => (byte: number): string => names[byte] ?? UNKNOWN;
+const lookup =
+  (names: readonly string[]) =>
+  (byte: number): string =>
+    names[byte] ?? UNKNOWN;
 
 function build(spec: ProfileSpec, keycloak: KeycloakEnums): EnumNaming {
   return Object.freeze({

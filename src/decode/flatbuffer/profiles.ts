@@ -37,7 +37,13 @@ interface GeneratedEnum {
   readonly UNKNOWN: number;
 }
 
-function spec(profile: SchemaProfile, layout: Layout, eventType: GeneratedEnum, resourceType: GeneratedEnum, defaultKeycloak: string): ProfileSpec {
+function spec(
+  profile: SchemaProfile,
+  layout: Layout,
+  eventType: GeneratedEnum,
+  resourceType: GeneratedEnum,
+  defaultKeycloak: string,
+): ProfileSpec {
   return Object.freeze({
     profile,
     layout,

@@ -124,7 +124,13 @@ export function readAdminEvent(bytes: Uint8Array, spec: ProfileSpec, naming: Enu
     username: readString((e) => auth.username(e), 'authDetails.username'),
     ipAddress: readString((e) => auth.ipAddress(e), 'authDetails.ipAddress'),
   };
-  return adminFields(admin, spec, naming, authDetails, readDetails(admin.detailsLength(), (i) => admin.details(i), 'details'));
+  return adminFields(
+    admin,
+    spec,
+    naming,
+    authDetails,
+    readDetails(admin.detailsLength(), (i) => admin.details(i), 'details'),
+  );
 }
 
 function adminFields(

@@ -71,11 +71,7 @@ const fail = (reason: string): never => {
  * Verifies `bytes` as a FlatBuffer whose root table is `root`. Throws KCR_ERR_FLATBUFFER with the
  * failing path and byte position; returns where the root table's fields lie.
  */
-export function verifyFlatBuffer(
-  bytes: Uint8Array,
-  root: TableDescriptor,
-  maxDepth: number = DEFAULT_MAX_DEPTH,
-): VerifiedTable {
+export function verifyFlatBuffer(bytes: Uint8Array, root: TableDescriptor, maxDepth: number = DEFAULT_MAX_DEPTH): VerifiedTable {
   const len = bytes.byteLength;
   // Offsets are read as int32 by the runtime: beyond 2 GiB they could turn negative.
   if (len > 0x7fffffff) fail(`buffer of ${len} bytes exceeds 2 GiB`);

@@ -74,10 +74,7 @@ const UNKNOWN_DESTINATION = 'KCR_ERR_DESTINATION_UNKNOWN: no destination of that
 const NOT_JSON = 'KCR_ERR_REQUEST: a body that is not application/json';
 const byName = z.object({ name: destinationName });
 
-export function adminForwardingRoutes(
-  app: FastifyInstance,
-  deps: { store: EventStore; forwarder: Forwarder; jobs: ReplayJobs },
-): void {
+export function adminForwardingRoutes(app: FastifyInstance, deps: { store: EventStore; forwarder: Forwarder; jobs: ReplayJobs }): void {
   const admin = app.withTypeProvider<ZodTypeProvider>();
   const { store, forwarder, jobs } = deps;
   const worker = (name: string): DestinationWorker => {
@@ -88,7 +85,12 @@ export function adminForwardingRoutes(
 
   admin.get(
     '/admin/destinations',
-    { schema: adminSchema({ summary: 'Every destination: circuit, lag, pending, dead letters', response: { 200: z.array(destinationState).describe('One per destination') } }) },
+    {
+      schema: adminSchema({
+        summary: 'Every destination: circuit, lag, pending, dead letters',
+        response: { 200: z.array(destinationState).describe('One per destination') },
+      }),
+    },
     async () => {
       const now = Date.now();
       return Promise.all(

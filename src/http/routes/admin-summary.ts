@@ -51,7 +51,12 @@ export function adminSummaryRoutes(app: FastifyInstance, deps: AdminSummaryDeps)
 
   admin.get(
     '/admin/summary',
-    { schema: adminSchema({ summary: "The status page's counters, gauges and answer-time histogram, as /metrics has them", response: { 200: summary.describe('This replica\'s counters; store gauges are shared') } }) },
+    {
+      schema: adminSchema({
+        summary: "The status page's counters, gauges and answer-time histogram, as /metrics has them",
+        response: { 200: summary.describe("This replica's counters; store gauges are shared") },
+      }),
+    },
     async () =>
       summarize({
         registry: deps.metrics.registry,

@@ -56,7 +56,11 @@ function refuse(bodyLimit: number) {
     else request.log.warn({ code: err.code, reason: err.message }, 'back-channel logout refused');
     // `temporarily_unavailable` (RFC 6749) tells the logout was valid but could not be recorded.
     const error =
-      err.code === KCR_ERR_BACKCHANNEL_UNAVAILABLE.code ? 'temporarily_unavailable' : err.statusCode >= 500 ? 'server_error' : 'invalid_request';
+      err.code === KCR_ERR_BACKCHANNEL_UNAVAILABLE.code
+        ? 'temporarily_unavailable'
+        : err.statusCode >= 500
+          ? 'server_error'
+          : 'invalid_request';
     return reply.code(err.statusCode).headers(err.headers).send({ error, error_description: err.message, code: err.code });
   };
 }

@@ -35,7 +35,13 @@ export function healthRoutes(app: FastifyInstance, { store, metrics, state, metr
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.get(
     '/healthz',
-    { schema: { summary: 'Liveness: the process answers', tags: ['probes'], response: { 200: z.object({ status: z.literal('ok') }).describe('Alive') } } },
+    {
+      schema: {
+        summary: 'Liveness: the process answers',
+        tags: ['probes'],
+        response: { 200: z.object({ status: z.literal('ok') }).describe('Alive') },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -70,7 +76,12 @@ export function healthRoutes(app: FastifyInstance, { store, metrics, state, metr
         ...(metricsToken ? { security: securedBy('metricsToken') } : {}),
         response: {
           200: textBody(metrics.registry.contentType, 'Prometheus text exposition format'),
-          ...(metricsToken ? errors({ 401: 'KCR_ERR_METRICS_AUTH: no or wrong bearer token', 429: 'KCR_ERR_AUTH_THROTTLED: too many wrong tokens from this address' }) : {}),
+          ...(metricsToken
+            ? errors({
+                401: 'KCR_ERR_METRICS_AUTH: no or wrong bearer token',
+                429: 'KCR_ERR_AUTH_THROTTLED: too many wrong tokens from this address',
+              })
+            : {}),
         },
       },
     },

@@ -38,7 +38,9 @@ const SCHEMA: FastifySchema = {
     'application/json': z.union([
       z.looseObject({ uid: wireUid, type: z.string(), realmId: z.string().nullish() }).describe('Keycloak Event'),
       z.looseObject({ uid: wireUid, operationType: z.string(), resourceType: z.string().nullish() }).describe('Keycloak AdminEvent'),
-      z.object({ type: z.enum(['Event', 'AdminEvent']), obj: z.string().describe('Standard base64 of the FlatBuffer') }).describe('FlatBuffer wrapper'),
+      z
+        .object({ type: z.enum(['Event', 'AdminEvent']), obj: z.string().describe('Standard base64 of the FlatBuffer') })
+        .describe('FlatBuffer wrapper'),
     ]),
     '*/*': z.string().describe('The same bodies under any other content type'),
   },
@@ -47,7 +49,9 @@ const SCHEMA: FastifySchema = {
       .discriminatedUnion('status', [
         z.object({ status: z.literal('accepted'), uid: uidText }).describe('Stored durably'),
         z.object({ status: z.literal('duplicate'), uid: uidText }).describe('Already stored (a resend)'),
-        z.object({ status: z.literal('quarantined'), error: errorBody.shape.error }).describe('Undecodable, kept whole (INVALID_PAYLOAD=quarantine)'),
+        z
+          .object({ status: z.literal('quarantined'), error: errorBody.shape.error })
+          .describe('Undecodable, kept whole (INVALID_PAYLOAD=quarantine)'),
       ])
       .describe('Stored, a duplicate, or quarantined: the emitter is done with it'),
     ...errors({

@@ -95,7 +95,10 @@ export function logoutRoutes(app: FastifyInstance, deps: LogoutRoutesDeps): void
       summary: 'Logout messages as Server-Sent Events (without Redis), resumable with Last-Event-ID',
       // Loose: the validated headers replace the request's, which must keep every other header.
       headers: z.looseObject({ 'last-event-id': lastEventId }),
-      response: { 200: textBody('text/event-stream', 'One `id:`/`data:` frame per message; `event: gap` when the resume point is lost'), ...REFUSALS },
+      response: {
+        200: textBody('text/event-stream', 'One `id:`/`data:` frame per message; `event: gap` when the resume point is lost'),
+        ...REFUSALS,
+      },
     };
     api.get('/logouts', { schema: sseSchema }, (request, reply) => {
       reply.hijack();

@@ -29,7 +29,11 @@ const FILES: Record<string, { file: string; type: string }> = {
 export function statusPageRoutes(app: FastifyInstance): void {
   for (const [url, { file, type }] of Object.entries(FILES)) {
     const content = readFileSync(new URL(file, DIR));
-    const schema = { summary: `Status page: ${file}`, tags: ['status page'], response: { 200: textBody(type, 'Static file, the same for everyone') } };
+    const schema = {
+      summary: `Status page: ${file}`,
+      tags: ['status page'],
+      response: { 200: textBody(type, 'Static file, the same for everyone') },
+    };
     app.get(url, { schema }, async (_request, reply) =>
       reply
         .header('content-type', type)

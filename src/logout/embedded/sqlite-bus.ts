@@ -118,7 +118,9 @@ export class SqliteLogoutBus implements LogoutBus, LogoutStream {
 
   async isRevoked(claims: RevocationClaims): Promise<boolean> {
     return this.db.read(() => {
-      const rows = this.sql.check.all(JSON.stringify(realmsOf(claims)), JSON.stringify(scopesOf(claims)), Date.now()) as Array<{ not_before: number }>;
+      const rows = this.sql.check.all(JSON.stringify(realmsOf(claims)), JSON.stringify(scopesOf(claims)), Date.now()) as Array<{
+        not_before: number;
+      }>;
       return isRevokedBy(
         rows.map((r) => r.not_before),
         claims.iat,

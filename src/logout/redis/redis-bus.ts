@@ -11,7 +11,14 @@ import { realmKeyBase, revocationKey } from './keys.js';
 import { isRevokedInRedis } from './revocation-check.js';
 
 interface LuaCommands {
-  revokeAndPublish(key: string, notBefore: number, expireAtMs: number, nowMs: number, message: string, ...channels: string[]): Promise<number>;
+  revokeAndPublish(
+    key: string,
+    notBefore: number,
+    expireAtMs: number,
+    nowMs: number,
+    message: string,
+    ...channels: string[]
+  ): Promise<number>;
   revokeAndPublishOnce(
     marker: string,
     key: string,
@@ -62,7 +69,9 @@ export class RedisLogoutBus implements LogoutBus {
       ),
     );
     if (this.cluster) {
-      await Promise.all(outgoing.flatMap(({ json, channels }) => channels.map((channel) => (this.client as Redis).spublish(channel, json))));
+      await Promise.all(
+        outgoing.flatMap(({ json, channels }) => channels.map((channel) => (this.client as Redis).spublish(channel, json))),
+      );
     }
   }
 

@@ -8,7 +8,9 @@ export async function isRevokedInRedis(redis: Redis | Cluster, prefix: string, c
   const scopes = scopesOf(claims);
   // One MGET per realm (a token names two when its issuer's realm name differs from its realm id):
   // sent together, so one round trip on a standalone connection.
-  const perRealm = await Promise.all(realmsOf(claims).map((realm) => redis.mget(...scopes.map((scope) => realmKeyBase(prefix, realm) + scope))));
+  const perRealm = await Promise.all(
+    realmsOf(claims).map((realm) => redis.mget(...scopes.map((scope) => realmKeyBase(prefix, realm) + scope))),
+  );
   return isRevokedBy(
     perRealm.flat().map((v) => (v === null ? null : Number(v))),
     claims.iat,

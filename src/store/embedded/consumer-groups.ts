@@ -75,7 +75,12 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
     return this.db.write(() => {
       this.requireGroup(group);
       const rows = all<PendingRow>(this.sql.ownPending, group, consumer, positionOf(afterId), count);
-      const claimed = this.claim(group, consumer, Date.now(), rows.filter((row) => !exclude.has(String(row.id))));
+      const claimed = this.claim(
+        group,
+        consumer,
+        Date.now(),
+        rows.filter((row) => !exclude.has(String(row.id))),
+      );
       return { ...claimed, cursor: rows.length < count ? null : String(rows.at(-1)!.id) };
     });
   }

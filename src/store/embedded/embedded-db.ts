@@ -36,7 +36,10 @@ export class EmbeddedDb {
 
   /** Prepares each statement of `texts` once. */
   prepare<K extends string>(texts: Readonly<Record<K, string>>): Record<K, StatementSync> {
-    return Object.fromEntries(Object.entries(texts).map(([name, text]) => [name, this.db.prepare(text as string)])) as Record<K, StatementSync>;
+    return Object.fromEntries(Object.entries(texts).map(([name, text]) => [name, this.db.prepare(text as string)])) as Record<
+      K,
+      StatementSync
+    >;
   }
 
   /**
@@ -49,7 +52,9 @@ export class EmbeddedDb {
     const found = this.db.prepare('SELECT version FROM table_owners WHERE owner = ?').get(owner) as { version: number } | undefined;
     if (found?.version === version) return;
     if (found) {
-      throw KCR_ERR_CONFIG(`- DATA_DIR: ${this.dataDir} holds ${owner} tables of version ${found.version}; this kc-event-relay knows ${version}`);
+      throw KCR_ERR_CONFIG(
+        `- DATA_DIR: ${this.dataDir} holds ${owner} tables of version ${found.version}; this kc-event-relay knows ${version}`,
+      );
     }
     this.db.exec('BEGIN IMMEDIATE');
     try {

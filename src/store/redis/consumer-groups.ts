@@ -106,7 +106,13 @@ export class RedisConsumerGroups implements ConsumerStore {
     const keys = this.keysOf(partition);
     const start = streamId === '0' ? '-' : `(${streamId}`;
     const pending = (await redisCall(() => this.redis.xpending(keys.events, group, start, '+', count, consumer), group)) as PendingRow[];
-    const claimed = await this.claim(keys, group, consumer, 0, pending.filter(([id]) => !exclude.has(this.idOf(partition, id))));
+    const claimed = await this.claim(
+      keys,
+      group,
+      consumer,
+      0,
+      pending.filter(([id]) => !exclude.has(this.idOf(partition, id))),
+    );
     const last = pending.at(-1)?.[0];
     let cursor: string | null = null;
     if (pending.length === count && last !== undefined) cursor = this.idOf(partition, last);
@@ -161,7 +167,9 @@ export class RedisConsumerGroups implements ConsumerStore {
     const from = afterId === null ? { partition: 0, streamId: null } : this.locate(afterId);
     for (let p = from.partition; p < this.parts.length && out.length < count; p++) {
       const start = p === from.partition && from.streamId !== null ? `(${from.streamId}` : '-';
-      const raw = (await redisCall(() => this.redis.xrange(this.keysOf(p).dead(group), start, '+', 'COUNT', count - out.length))) as RawEntry[];
+      const raw = (await redisCall(() =>
+        this.redis.xrange(this.keysOf(p).dead(group), start, '+', 'COUNT', count - out.length),
+      )) as RawEntry[];
       for (const [id, fields] of raw) {
         if (!fields) continue;
         const f = fieldsOf(fields);
@@ -268,7 +276,8 @@ export class RedisConsumerGroups implements ConsumerStore {
     for (const [id, fields] of raw) {
       if (!fields) continue;
       const body = fieldsOf(fields).event;
-      if (body !== undefined) out.push({ id: this.idOf(partition, id), event: JSON.parse(body) as CanonicalEvent, body, deliveries: deliveries(id) });
+      if (body !== undefined)
+        out.push({ id: this.idOf(partition, id), event: JSON.parse(body) as CanonicalEvent, body, deliveries: deliveries(id) });
     }
     return out;
   }

@@ -70,7 +70,17 @@ export class RedisDedupAppend {
     const place = placeUid(Date.parse(event.emittedAt), nowMs, this.policy.dedupWindowMs);
     const body = JSON.stringify({ ...event, late: place.late } satisfies CanonicalEvent);
     return new Promise<AppendOutcome>((resolve, reject) => {
-      const first = this.queue.push({ uid: event.uid, bucket: place.bucket, expireAtMs: place.expireAtMs, late: place.late, body, nowMs, resolve, reject }) === 1;
+      const first =
+        this.queue.push({
+          uid: event.uid,
+          bucket: place.bucket,
+          expireAtMs: place.expireAtMs,
+          late: place.late,
+          body,
+          nowMs,
+          resolve,
+          reject,
+        }) === 1;
       this.queuedBytes += body.length;
       if (this.queue.length >= MAX_BATCH_EVENTS || this.queuedBytes >= MAX_BATCH_BYTES) this.flush();
       // The end of this turn: every append of the turn is queued by then, and none waits longer.
@@ -94,7 +104,13 @@ export class RedisDedupAppend {
   }
 
   private async send(batch: Pending[]): Promise<void> {
-    const args: Array<string | number> = [this.keys.seenPrefix, this.keys.events, this.keys.stats, this.policy.capacity, this.policy.overflow];
+    const args: Array<string | number> = [
+      this.keys.seenPrefix,
+      this.keys.events,
+      this.keys.stats,
+      this.policy.capacity,
+      this.policy.overflow,
+    ];
     args.push(Math.max(...batch.map((p) => p.nowMs)));
     for (const p of batch) args.push(p.uid, p.bucket, p.expireAtMs, p.body);
     let outcomes: Outcome[];
@@ -113,7 +129,10 @@ export class RedisDedupAppend {
 
   private async appendAndWait(args: Array<string | number>, wait: ReplicaWait): Promise<Outcome[]> {
     const pipeline = this.client.pipeline() as unknown as LuaPipeline;
-    const results = await pipeline.appendEvents(...args).wait(wait.replicas, wait.timeoutMs).exec();
+    const results = await pipeline
+      .appendEvents(...args)
+      .wait(wait.replicas, wait.timeoutMs)
+      .exec();
     if (!results) throw KCR_ERR_STORE_UNAVAILABLE('pipeline aborted');
     const [[scriptError, outcomes], [waitError, acknowledged]] = results as [[Error | null, Outcome[]], [Error | null, number]];
     if (scriptError) throw scriptError;

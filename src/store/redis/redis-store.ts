@@ -59,11 +59,14 @@ export class RedisEventStore extends ComposedEventStore {
    * first write; retried while Redis is unreachable; a mismatch refuses every write (503) for good.
    */
   checkLayout(): Promise<void> {
-    this.layoutChecked ??= redisCall(() => verifyLayout(this.client, this.options.prefix, this.options.partitions)).catch((err: unknown) => {
-      if ((err as KcrError).code === KCR_ERR_STORE_LAYOUT.code) this.options.log?.error({ err: (err as Error).message }, 'refusing to write: PARTITIONS mismatch');
-      else this.layoutChecked = null;
-      throw err;
-    });
+    this.layoutChecked ??= redisCall(() => verifyLayout(this.client, this.options.prefix, this.options.partitions)).catch(
+      (err: unknown) => {
+        if ((err as KcrError).code === KCR_ERR_STORE_LAYOUT.code)
+          this.options.log?.error({ err: (err as Error).message }, 'refusing to write: PARTITIONS mismatch');
+        else this.layoutChecked = null;
+        throw err;
+      },
+    );
     return this.layoutChecked;
   }
 

@@ -98,7 +98,14 @@ describe('decodeFlatBuffer: fields', () => {
 
   it('reads details: null values, later duplicates win, "__proto__" stays a plain key', () => {
     const details = decode(
-      event({ details: [['a', '1'], ['b', null], ['a', '2'], ['__proto__', 'x']] }),
+      event({
+        details: [
+          ['a', '1'],
+          ['b', null],
+          ['a', '2'],
+          ['__proto__', 'x'],
+        ],
+      }),
     ).details;
     expect(details).toEqual({ a: '2', b: null, ['__proto__']: 'x' });
     expect(Object.getPrototypeOf(details)).toBe(Object.prototype);
@@ -106,6 +113,17 @@ describe('decodeFlatBuffer: fields', () => {
   });
 
   it('refuses a details Tuple without a key', () => {
-    expect(kcrMessage(() => decode(event({ details: [['a', '1'], [null, 'v']] })))).toMatch(/Field "details\[1\].key" must be a string/);
+    expect(
+      kcrMessage(() =>
+        decode(
+          event({
+            details: [
+              ['a', '1'],
+              [null, 'v'],
+            ],
+          }),
+        ),
+      ),
+    ).toMatch(/Field "details\[1\].key" must be a string/);
   });
 });

@@ -36,7 +36,11 @@ describe('EventType bytes of the 2018/2020 builds', () => {
 describe('ResourceType bytes', () => {
   it('name 25 CLIENT_SCOPE_CLIENT_MAPPING and 27 COMPONENT on Keycloak 20 under emitter-2024-10', () => {
     const n = naming('emitter-2024-10', '20');
-    expect([n.resourceType(25), n.resourceType(26), n.resourceType(27)]).toEqual(['CLIENT_SCOPE_CLIENT_MAPPING', 'CLUSTER_NODE', 'COMPONENT']);
+    expect([n.resourceType(25), n.resourceType(26), n.resourceType(27)]).toEqual([
+      'CLIENT_SCOPE_CLIENT_MAPPING',
+      'CLUSTER_NODE',
+      'COMPONENT',
+    ]);
     // The 2024-10 list is one shorter than Keycloak 20's: AUTHORIZATION_POLICY and CUSTOM arrive as its UNKNOWN.
     expect(n.resourceType(31)).toBe(UNKNOWN);
   });
@@ -64,7 +68,7 @@ describe('bytes no constant has', () => {
     expect(n.operationType(4)).toBe(UNKNOWN);
   });
 
-  it('are UNKNOWN below the build\'s UNKNOWN when the Keycloak release has fewer constants (a forged byte)', () => {
+  it("are UNKNOWN below the build's UNKNOWN when the Keycloak release has fewer constants (a forged byte)", () => {
     // emitter-kc26 (UNKNOWN = 118) under Keycloak 8 (90 constants): bytes 90..117 name nothing.
     const n = naming('emitter-kc26', '8');
     expect(n.eventType(89)).toBe('PERMISSION_TOKEN_ERROR');
@@ -100,6 +104,7 @@ describe('profiles', () => {
 
   it('fall back to the build nearest across the layout change', () => {
     expect(nearestProfileOfOtherLayout('emitter-2018')).toBe('emitter-2020');
-    for (const profile of SCHEMA_PROFILES.filter((p) => p !== 'emitter-2018')) expect(nearestProfileOfOtherLayout(profile)).toBe('emitter-2018');
+    for (const profile of SCHEMA_PROFILES.filter((p) => p !== 'emitter-2018'))
+      expect(nearestProfileOfOtherLayout(profile)).toBe('emitter-2018');
   });
 });

@@ -19,9 +19,18 @@ describe('golden FlatBuffer payloads', () => {
   it('cover every profile, both kinds, both encoders and cross-layout bodies', () => {
     for (const profile of SCHEMA_PROFILES) {
       const mine = goldens.filter((g) => g.profile === profile);
-      expect(mine.some((g) => g.type === 'Event'), profile).toBe(true);
-      expect(mine.some((g) => g.type === 'AdminEvent' && g.expected.authDetails !== null), profile).toBe(true);
-      expect(mine.some((g) => g.expected.schema !== profile), profile).toBe(true);
+      expect(
+        mine.some((g) => g.type === 'Event'),
+        profile,
+      ).toBe(true);
+      expect(
+        mine.some((g) => g.type === 'AdminEvent' && g.expected.authDetails !== null),
+        profile,
+      ).toBe(true);
+      expect(
+        mine.some((g) => g.expected.schema !== profile),
+        profile,
+      ).toBe(true);
     }
     expect(goldens.filter((g) => g.encoder.startsWith('flatc')).length).toBeGreaterThanOrEqual(3);
   });

@@ -66,7 +66,7 @@ describe('no evidence either way', () => {
     expect(decodeAdmin(bytesOf(golden(name)), profile)).toMatchObject({ schema: profile, realmId: 'corp' });
   });
 
-  it('reports the configured layout\'s error when only the other layout verifies, without evidence', () => {
+  it("reports the configured layout's error when only the other layout verifies, without evidence", () => {
     // An emitter-2018 body whose resourcePath (slot 6) is corrupt: emitter-2020 reads slot 6 as a byte
     // and verifies, but a string-sized slot 6 is no evidence for it, so this is not guessed at.
     const bytes = bytesOf(golden('emitter-2018--admin-realm-logout-all'));

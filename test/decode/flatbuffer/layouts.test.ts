@@ -36,7 +36,9 @@ function tablesOf(schema: string): Map<string, string[]> {
 }
 
 const describeSlots = (table: TableDescriptor): string[] =>
-  table.slots.map((s) => (s.kind === 'table' || s.kind === 'vector-of-tables' ? `${s.name}:${s.kind}:${s.table.name}` : `${s.name}:${s.kind}`));
+  table.slots.map((s) =>
+    s.kind === 'table' || s.kind === 'vector-of-tables' ? `${s.name}:${s.kind}:${s.table.name}` : `${s.name}:${s.kind}`,
+  );
 
 describe('layout descriptors', () => {
   it.each(SCHEMA_PROFILES)('match schema/%s.fbs', (profile) => {

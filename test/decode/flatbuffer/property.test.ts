@@ -110,8 +110,11 @@ it('guards runtime reads: an unverified forged buffer trips the guard', () => {
 describe('decodeFlatBuffer never fails other than with a KcrError', () => {
   it('on random bytes', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 256 }), fc.constantFrom(...KINDS), fc.constantFrom(...SCHEMA_PROFILES), (bytes, type, profile) =>
-        decodesOrRefuses(bytes, type, profile),
+      fc.property(
+        fc.uint8Array({ maxLength: 256 }),
+        fc.constantFrom(...KINDS),
+        fc.constantFrom(...SCHEMA_PROFILES),
+        (bytes, type, profile) => decodesOrRefuses(bytes, type, profile),
       ),
       { numRuns: 2000 },
     );

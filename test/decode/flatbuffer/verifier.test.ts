@@ -51,15 +51,20 @@ describe('verifyFlatBuffer: truncation', () => {
         const obj = base64(full.subarray(0, length));
         // The last bytes may be alignment padding of the first object written: at most 7.
         if (length <= full.length - 8) {
-          expect(kcrCode(() => decodeFlatBuffer({ type: g.type, obj }, settingsOf(g))), `${g.name} cut to ${length}`).toBe(
-            'KCR_ERR_FLATBUFFER',
-          );
+          expect(
+            kcrCode(() => decodeFlatBuffer({ type: g.type, obj }, settingsOf(g))),
+            `${g.name} cut to ${length}`,
+          ).toBe('KCR_ERR_FLATBUFFER');
           rejected++;
         } else {
           try {
             expect(decodeFlatBuffer({ type: g.type, obj }, settingsOf(g))).toEqual(decoded);
           } catch (err) {
-            expect(kcrCode(() => { throw err; })).toBe('KCR_ERR_FLATBUFFER');
+            expect(
+              kcrCode(() => {
+                throw err;
+              }),
+            ).toBe('KCR_ERR_FLATBUFFER');
           }
         }
       }
@@ -88,12 +93,28 @@ describe('verifyFlatBuffer: forged offsets', () => {
     ['table size read as negative int16', (v: DataView) => v.setUint16(vtable + 2, 0xfff0, true), /beyond 32767/],
     ['table size below 4', (v: DataView) => v.setUint16(vtable + 2, 2, true), /has size 2, smaller than its soffset/],
     ['table past the end', (v: DataView) => v.setUint16(vtable + 2, logout.length, true), /table of \d+ bytes .* runs past the end/],
-    ['field beyond the table', (v: DataView) => v.setUint16(vtable + 4 + 2 * 3, 0x7000, true), /Event.realmId: 4-byte field .* exceeds the table's size/],
+    [
+      'field beyond the table',
+      (v: DataView) => v.setUint16(vtable + 4 + 2 * 3, 0x7000, true),
+      /Event.realmId: 4-byte field .* exceeds the table's size/,
+    ],
     ['field over the soffset', (v: DataView) => v.setUint16(vtable + 4 + 2 * 3, 2, true), /Event.realmId: .* overlaps the table's soffset/],
     ['two slots at one offset', (v: DataView) => v.setUint16(vtable + 4 + 2 * 4, fieldOffset(3), true), /shares table offset/],
-    ['uid overlapping the next field', (v: DataView) => v.setUint16(vtable + 4, fieldOffset(2) - 4, true), /Event.uid: 8-byte field at table offset \d+ has only \d+ bytes before the next field/],
-    ['string offset into itself', (v: DataView) => v.setUint32(table + fieldOffset(3), 0, true), /Event.realmId: offset 0 .* points into itself/],
-    ['string offset backwards (negative as int32)', (v: DataView) => v.setUint32(table + fieldOffset(3), 0xfffffff0, true), /Event.realmId: .* past the end/],
+    [
+      'uid overlapping the next field',
+      (v: DataView) => v.setUint16(vtable + 4, fieldOffset(2) - 4, true),
+      /Event.uid: 8-byte field at table offset \d+ has only \d+ bytes before the next field/,
+    ],
+    [
+      'string offset into itself',
+      (v: DataView) => v.setUint32(table + fieldOffset(3), 0, true),
+      /Event.realmId: offset 0 .* points into itself/,
+    ],
+    [
+      'string offset backwards (negative as int32)',
+      (v: DataView) => v.setUint32(table + fieldOffset(3), 0xfffffff0, true),
+      /Event.realmId: .* past the end/,
+    ],
   ])('%s', (_name, edit, reason) => {
     const forged = patched(logout, edit);
     expect(failure(forged)).toMatch(reason);
@@ -172,8 +193,18 @@ describe('verifyFlatBuffer: nesting, cycles and aliasing', () => {
     const { table, fieldOffset } = rootLayout(b);
     const at = table + fieldOffset(0);
     // Pointing the child back at its parent takes a negative offset, which is past the end as a uoffset.
-    expect(failure(patched(b, (v) => v.setUint32(at, (table - at) >>> 0, true)), node)).toMatch(/past the end/);
-    expect(failure(patched(b, (v) => v.setUint32(at, 0, true)), node)).toMatch(/points into itself/);
+    expect(
+      failure(
+        patched(b, (v) => v.setUint32(at, (table - at) >>> 0, true)),
+        node,
+      ),
+    ).toMatch(/past the end/);
+    expect(
+      failure(
+        patched(b, (v) => v.setUint32(at, 0, true)),
+        node,
+      ),
+    ).toMatch(/points into itself/);
   });
 
   it('stops aliasing (many offsets to one big Tuple) by its work budget', () => {

@@ -7,8 +7,14 @@ import { kcrCode } from '../../support/kcr-error.js';
 const auto = (bytes: Uint8Array): string => decodeBodyText(bytes, null, 'auto');
 
 describe('decodeBodyText without a declared charset, BODY_CHARSET=auto', () => {
-  it('reads the emitter\'s ISO-8859-1 bodies: 0xE9 is é', () => {
-    const body = Buffer.concat([Buffer.from('{"realmId":"soci'), Buffer.from([0xe9]), Buffer.from('t'), Buffer.from([0xe9]), Buffer.from('"}')]);
+  it("reads the emitter's ISO-8859-1 bodies: 0xE9 is é", () => {
+    const body = Buffer.concat([
+      Buffer.from('{"realmId":"soci'),
+      Buffer.from([0xe9]),
+      Buffer.from('t'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}'),
+    ]);
     expect(auto(body)).toBe('{"realmId":"société"}');
   });
 

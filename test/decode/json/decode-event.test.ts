@@ -58,7 +58,16 @@ describe('decodeEvent: JSON bodies', () => {
   });
 
   it('decodes every historical shape', () => {
-    const shapes = [F.EVENT_2020, F.EVENT_2020_EMPTY_DETAILS, F.ADMIN_2018, F.ADMIN_2020, F.EVENT_KC18, F.ADMIN_KC18, F.EVENT_KC26, F.ADMIN_KC26];
+    const shapes = [
+      F.EVENT_2020,
+      F.EVENT_2020_EMPTY_DETAILS,
+      F.ADMIN_2018,
+      F.ADMIN_2020,
+      F.EVENT_KC18,
+      F.ADMIN_KC18,
+      F.EVENT_KC26,
+      F.ADMIN_KC26,
+    ];
     const events = shapes.map((json) => decodeEvent(body(json), ctx()));
     expect(events.map((e) => e.kind)).toEqual(['event', 'event', 'admin', 'admin', 'event', 'admin', 'event', 'admin']);
     expect(events.map((e) => e.emittedAt)).toEqual([
@@ -90,7 +99,10 @@ describe('decodeEvent: JSON bodies', () => {
   });
 
   it('reads a Latin-1 body (0xE9) as é and a UTF-8 body as UTF-8', () => {
-    const latin1 = Buffer.from('{"type":"LOGIN","realmId":"soci\u00e9t\u00e9","details":{"username":"ren\u00e9"},"uid":717739917312229378}', 'latin1');
+    const latin1 = Buffer.from(
+      '{"type":"LOGIN","realmId":"soci\u00e9t\u00e9","details":{"username":"ren\u00e9"},"uid":717739917312229378}',
+      'latin1',
+    );
     expect(latin1.includes(0xe9)).toBe(true);
     const e = decodeEvent(latin1, ctx());
     expect(e.realmId).toBe('société');
@@ -117,9 +129,7 @@ describe('decodeEvent: JSON bodies', () => {
   it('refuses future and pre-epoch uids with their codes', () => {
     expect(kcrCode(() => decodeEvent(body('{"type":"LOGIN","uid":7311288319461113857}'), ctx()))).toBe('KCR_ERR_UID_FUTURE');
     expect(kcrCode(() => decodeEvent(body('{"type":"LOGIN","uid":-42}'), ctx()))).toBe('KCR_ERR_UID_BEFORE_EPOCH');
-    expect(kcrCode(() => decodeEvent(body('{"type":"LOGIN","uid":"-9223372036854775808"}'), ctx()))).toBe(
-      'KCR_ERR_UID_BEFORE_EPOCH',
-    );
+    expect(kcrCode(() => decodeEvent(body('{"type":"LOGIN","uid":"-9223372036854775808"}'), ctx()))).toBe('KCR_ERR_UID_BEFORE_EPOCH');
   });
 
   it('reports the non-quarantinable KCR_ERR_BODY_NOT_JSON and quarantinable decode errors', () => {

@@ -44,7 +44,9 @@ const sameOutcome = (text: string): void => {
   const slow = outcome(parseJsonBody, text);
   const fast = outcome(parseJsonBodyFast, text);
   if (!isDeepStrictEqual(fast, slow)) {
-    expect.fail(`differs on ${JSON.stringify(text.slice(0, 300))}:\nfast ${JSON.stringify(fast).slice(0, 300)}\nslow ${JSON.stringify(slow).slice(0, 300)}`);
+    expect.fail(
+      `differs on ${JSON.stringify(text.slice(0, 300))}:\nfast ${JSON.stringify(fast).slice(0, 300)}\nslow ${JSON.stringify(slow).slice(0, 300)}`,
+    );
   }
 };
 
@@ -54,8 +56,25 @@ const ws = fc.constantFrom('', '', ' ', '\n', '\t', '\r\n  ');
 const numberText = fc.oneof(
   fc.bigInt({ min: INT64_MIN * 4n, max: INT64_MAX * 4n }).map(String),
   fc.integer().map(String),
-  fc.double({ noNaN: true, noDefaultInfinity: true }).map(String).filter((s) => !s.includes('Infinity')),
-  fc.constantFrom('0', '-0', '1.0', '1.0E3', '1e2', '-1E-7', '7311288319461113857.0', '1e400', '-1e400', '9'.repeat(299), '9'.repeat(301), '9'.repeat(400), `0.${'1'.repeat(400)}`),
+  fc
+    .double({ noNaN: true, noDefaultInfinity: true })
+    .map(String)
+    .filter((s) => !s.includes('Infinity')),
+  fc.constantFrom(
+    '0',
+    '-0',
+    '1.0',
+    '1.0E3',
+    '1e2',
+    '-1E-7',
+    '7311288319461113857.0',
+    '1e400',
+    '-1e400',
+    '9'.repeat(299),
+    '9'.repeat(301),
+    '9'.repeat(400),
+    `0.${'1'.repeat(400)}`,
+  ),
 );
 const uidKey = fc.constantFrom('"uid"', '"\\u0075id"', '"u\\u0069d"', '"\\u0055ID"', '"uid "', '"Uid"', '"ui"', '"uidd"', '"\\\\uid"');
 const plainKey = fc.oneof(
@@ -72,7 +91,10 @@ const valueText: fc.Memo<string> = fc.memo((n) =>
     ? fc.oneof(numberText, stringText, fc.constantFrom('true', 'false', 'null'))
     : fc.oneof(
         { weight: 3, arbitrary: valueText(1) },
-        { weight: 1, arbitrary: fc.array(valueText(n - 1), { maxLength: 4 }).chain((items) => ws.map((w) => `[${w}${items.join(`,${w}`)}${w}]`)) },
+        {
+          weight: 1,
+          arbitrary: fc.array(valueText(n - 1), { maxLength: 4 }).chain((items) => ws.map((w) => `[${w}${items.join(`,${w}`)}${w}]`)),
+        },
         { weight: 2, arbitrary: objectText(n - 1) },
       ),
 );
@@ -84,7 +106,7 @@ function objectText(n: number): fc.Arbitrary<string> {
 
 const wrapIn = (depth: number, inner: string, open = '[', close = ']'): string => `${open.repeat(depth)}${inner}${close.repeat(depth)}`;
 
-describe('parseJsonBodyFast gives parseJsonBody\'s result or refusal', () => {
+describe("parseJsonBodyFast gives parseJsonBody's result or refusal", () => {
   it('on every emitter body of the fixtures, without falling back to parseJsonBody', () => {
     const bodies = Object.values(fixtures as Record<string, unknown>).filter((v): v is string => typeof v === 'string');
     expect(bodies.length).toBeGreaterThan(5);
@@ -109,31 +131,46 @@ describe('parseJsonBodyFast gives parseJsonBody\'s result or refusal', () => {
   });
 
   it('on arbitrary JSON values and on arbitrary text', () => {
-    fc.assert(fc.property(fc.jsonValue(), (v) => sameOutcome(JSON.stringify(v) ?? 'null')), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => sameOutcome(JSON.stringify(v) ?? 'null')),
+      { numRuns: 1000 },
+    );
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 120 }), sameOutcome), { numRuns: 1000 });
   });
 
   it('on mutations of valid bodies (a character deleted, inserted or replaced)', () => {
-    const mutation = fc.tuple(objectText(3), fc.nat(), fc.constantFrom('delete', 'insert', 'replace'), fc.constantFrom(...'{}[]",:\\-0123456789eE.uid \n'));
+    const mutation = fc.tuple(
+      objectText(3),
+      fc.nat(),
+      fc.constantFrom('delete', 'insert', 'replace'),
+      fc.constantFrom(...'{}[]",:\\-0123456789eE.uid \n'),
+    );
     fc.assert(
       fc.property(mutation, ([text, at, how, c]) => {
         const i = text.length === 0 ? 0 : at % text.length;
         const mutated =
-          how === 'delete' ? text.slice(0, i) + text.slice(i + 1) : how === 'insert' ? text.slice(0, i) + c + text.slice(i) : text.slice(0, i) + c + text.slice(i + 1);
+          how === 'delete'
+            ? text.slice(0, i) + text.slice(i + 1)
+            : how === 'insert'
+              ? text.slice(0, i) + c + text.slice(i)
+              : text.slice(0, i) + c + text.slice(i + 1);
         sameOutcome(mutated);
       }),
       { numRuns: 3000 },
     );
   });
 
-  it('on nesting on both sides of the fast path\'s depth, and far too deep for the reviver', () => {
+  it("on nesting on both sides of the fast path's depth, and far too deep for the reviver", () => {
     for (const depth of [1, 2, 30, 31, 32, 33, 100]) {
       sameOutcome(`{"uid":1,"a":${wrapIn(depth, '1')}}`);
       sameOutcome(`{"uid":2,"a":${wrapIn(depth, '{"uid":3}', '{"x":', '}')}}`);
     }
     const deep = `{"a":${wrapIn(500_000, '')}}`;
     sameOutcome(deep);
-    expect(outcome(parseJsonBodyFast, deep)).toMatchObject({ code: 'KCR_ERR_BODY_NOT_JSON', message: expect.stringContaining('nested too deeply') });
+    expect(outcome(parseJsonBodyFast, deep)).toMatchObject({
+      code: 'KCR_ERR_BODY_NOT_JSON',
+      message: expect.stringContaining('nested too deeply'),
+    });
   });
 
   it('on numbers that overflow a double, wherever they are', () => {

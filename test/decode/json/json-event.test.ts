@@ -140,13 +140,11 @@ describe('decodeJsonEvent: every historical shape', () => {
   });
 
   it('prefers a non-null extAuthDetails over authDetails', () => {
-    const e = decode(
-      '{"operationType":"CREATE","authDetails":{"userId":"old"},"extAuthDetails":{"userId":"new","username":"u"}}',
-    );
+    const e = decode('{"operationType":"CREATE","authDetails":{"userId":"old"},"extAuthDetails":{"userId":"new","username":"u"}}');
     expect(e.authDetails).toMatchObject({ userId: 'new', username: 'u' });
-    expect(decode('{"operationType":"CREATE","authDetails":{"userId":"old"},"extAuthDetails":null}').authDetails).toMatchObject(
-      { userId: 'old' },
-    );
+    expect(decode('{"operationType":"CREATE","authDetails":{"userId":"old"},"extAuthDetails":null}').authDetails).toMatchObject({
+      userId: 'old',
+    });
   });
 
   it('ignores unknown members', () => {

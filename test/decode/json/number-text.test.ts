@@ -27,8 +27,14 @@ const digits = (minLength: number, maxLength: number) => fc.string({ unit: fc.co
 const jsonNumberText = fc
   .tuple(
     fc.constantFrom('', '-'),
-    fc.oneof(fc.constant('0'), fc.tuple(fc.integer({ min: 1, max: 9 }), digits(0, 400)).map(([d, rest]) => `${d}${rest}`)),
-    fc.option(digits(1, 30).map((f) => `.${f}`), { nil: '' }),
+    fc.oneof(
+      fc.constant('0'),
+      fc.tuple(fc.integer({ min: 1, max: 9 }), digits(0, 400)).map(([d, rest]) => `${d}${rest}`),
+    ),
+    fc.option(
+      digits(1, 30).map((f) => `.${f}`),
+      { nil: '' },
+    ),
     fc.option(
       fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), fc.integer({ min: 0, max: 99999 })).map((e) => e.join('')),
       { nil: '' },

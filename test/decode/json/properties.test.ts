@@ -38,9 +38,25 @@ const onlyKcrErrors = (body: Buffer): void => {
 };
 
 const FIELDS = [
-  'id', 'time', 'type', 'realmId', 'realmName', 'clientId', 'userId', 'sessionId', 'ipAddress', 'error',
-  'details', 'uid', 'authDetails', 'extAuthDetails', 'operationType', 'resourceType', 'resourcePath',
-  'representation', 'obj',
+  'id',
+  'time',
+  'type',
+  'realmId',
+  'realmName',
+  'clientId',
+  'userId',
+  'sessionId',
+  'ipAddress',
+  'error',
+  'details',
+  'uid',
+  'authDetails',
+  'extAuthDetails',
+  'operationType',
+  'resourceType',
+  'resourcePath',
+  'representation',
+  'obj',
 ] as const;
 
 const eventLikeValue = fc.oneof(
@@ -57,7 +73,9 @@ const toJson = (value: unknown): string => {
   if (isRaw(value)) return value.raw;
   if (Array.isArray(value)) return `[${value.map(toJson).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
-    return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${toJson(v)}`).join(',')}}`;
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}:${toJson(v)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 };
@@ -67,7 +85,10 @@ const eventLikeJson = fc.dictionary(fc.constantFrom(...FIELDS), eventLikeValue, 
 
 // Well-typed Events and AdminEvents, every field optional or null: always decoded.
 const text = fc.option(fc.string({ unit: 'binary', maxLength: 24 }), { nil: null });
-const rawUid = fc.option(fc.bigInt({ min: 0n, max: INT64_MAX }).map((n): Raw => ({ raw: n.toString() })), { nil: null });
+const rawUid = fc.option(
+  fc.bigInt({ min: 0n, max: INT64_MAX }).map((n): Raw => ({ raw: n.toString() })),
+  { nil: null },
+);
 const time = fc.option(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), { nil: null });
 const details = fc.option(
   fc.dictionary(fc.string({ maxLength: 12 }), fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.boolean(), fc.constant(null))),
@@ -114,7 +135,10 @@ const wellTypedAdmin = fc.record(
 
 describe('decodeEvent never throws anything but a KcrError', () => {
   it('for arbitrary bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => onlyKcrErrors(Buffer.from(bytes))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => onlyKcrErrors(Buffer.from(bytes))),
+      { numRuns: 2000 },
+    );
   });
 
   it('for arbitrary text, in UTF-8 and in Latin-1', () => {
@@ -128,12 +152,15 @@ describe('decodeEvent never throws anything but a KcrError', () => {
   });
 
   it('for arbitrary JSON values', () => {
-    fc.assert(fc.property(fc.jsonValue(), (value) => onlyKcrErrors(Buffer.from(JSON.stringify(value) ?? 'null'))), {
-      numRuns: 1000,
-    });
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => onlyKcrErrors(Buffer.from(JSON.stringify(value) ?? 'null'))),
+      {
+        numRuns: 1000,
+      },
+    );
   });
 
-  it('for objects over the emitter\'s field names with arbitrary values', () => {
+  it("for objects over the emitter's field names with arbitrary values", () => {
     fc.assert(
       fc.property(eventLikeJson, (json) => {
         onlyKcrErrors(Buffer.from(json, 'utf8'));
