@@ -93,9 +93,13 @@ export class StreamConsumer {
     await this.options.store.touch(this.options.group, this.options.consumer, ids).catch(() => undefined);
   }
 
-  /** Stops handing out entries and sends the acknowledgements queued so far. */
-  async stop(): Promise<void> {
+  /**
+   * Stops handing out entries, waits for `work` (whatever still holds entries: it may acknowledge
+   * them as it ends), then sends every acknowledgement queued.
+   */
+  async stop(work?: Promise<unknown> | null): Promise<void> {
     this.stopper.abort();
+    await work;
     await this.acks.flush();
   }
 

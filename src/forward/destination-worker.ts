@@ -77,10 +77,7 @@ export class DestinationWorker {
   }
 
   async stop(): Promise<void> {
-    const stopping = this.consumer.stop();
-    await Promise.all(this.lanes);
-    await stopping;
-    await this.consumer.stop();
+    await this.consumer.stop(Promise.all(this.lanes));
     await this.client.close();
   }
 

@@ -60,10 +60,7 @@ export class LogoutPublisher {
   }
 
   async stop(): Promise<void> {
-    const stopping = this.consumer.stop();
-    await this.running;
-    await stopping;
-    await this.consumer.stop();
+    await this.consumer.stop(this.running);
   }
 
   private async run(): Promise<void> {
