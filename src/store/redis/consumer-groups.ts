@@ -161,31 +161,13 @@ export class RedisConsumerGroups implements ConsumerStore {
     if (!results || failed) throw KCR_ERR_STORE_UNAVAILABLE(failed?.[0]?.message ?? 'transaction aborted');
   }
 
-  /** Oldest first within each partition, partition after partition. */
   async listDeadLetters(group: string, count: number, afterId: string | null = null): Promise<DeadLetter[]> {
-    const out: DeadLetter[] = [];
-    const from = afterId === null ? { partition: 0, streamId: null } : this.locate(afterId);
-    for (let p = from.partition; p < this.parts.length && out.length < count; p++) {
-      const start = p === from.partition && from.streamId !== null ? `(${from.streamId}` : '-';
-      const raw = (await redisCall(() =>
-        this.redis.xrange(this.keysOf(p).dead(group), start, '+', 'COUNT', count - out.length),
-      )) as RawEntry[];
-      for (const [id, fields] of raw) {
-        if (!fields) continue;
-        const f = fieldsOf(fields);
-        const body = f.event ?? 'null';
-        out.push({
-          id: this.idOf(p, id),
-          event: JSON.parse(body) as CanonicalEvent,
-          body,
-          attempts: Number(f.attempts),
-          lastStatus: f.lastStatus ? Number(f.lastStatus) : null,
-          lastError: f.lastError ?? '',
-          deadAt: f.deadAt ?? '',
-        });
-      }
-    }
-    return out;
+    return this.walk(
+      afterId,
+      count,
+      (keys) => keys.dead(group),
+      (p, raw) => this.toDeadLetters(p, raw),
+    );
   }
 
   async removeDeadLetters(group: string, ids: string[]): Promise<void> {
@@ -194,16 +176,13 @@ export class RedisConsumerGroups implements ConsumerStore {
     }
   }
 
-  /** Oldest first within each partition, partition after partition. */
   async scan(afterId: string | null, count: number): Promise<StoredEntry[]> {
-    const out: StoredEntry[] = [];
-    const from = afterId === null ? { partition: 0, streamId: null } : this.locate(afterId);
-    for (let p = from.partition; p < this.parts.length && out.length < count; p++) {
-      const start = p === from.partition && from.streamId !== null ? `(${from.streamId}` : '-';
-      const raw = (await redisCall(() => this.redis.xrange(this.keysOf(p).events, start, '+', 'COUNT', count - out.length))) as RawEntry[];
-      out.push(...this.toEntries(p, raw, () => 0));
-    }
-    return out;
+    return this.walk(
+      afterId,
+      count,
+      (keys) => keys.events,
+      (p, raw) => this.toEntries(p, raw, () => 0),
+    );
   }
 
   async groupState(group: string): Promise<GroupState> {
@@ -220,6 +199,27 @@ export class RedisConsumerGroups implements ConsumerStore {
   async bufferLength(): Promise<number> {
     const lengths = await redisCall(() => Promise.all(this.parts.map((keys) => this.redis.xlen(keys.events))));
     return lengths.reduce((sum, n) => sum + n, 0);
+  }
+
+  /**
+   * Up to `count` items of the stream `streamOf` names in each partition, after `afterId`: oldest
+   * first within each partition, partition after partition (the paging of scan and dead letters).
+   */
+  private async walk<T>(
+    afterId: string | null,
+    count: number,
+    streamOf: (keys: PartitionKeys) => string,
+    toItems: (partition: number, raw: RawEntry[]) => T[],
+  ): Promise<T[]> {
+    const out: T[] = [];
+    const from = afterId === null ? { partition: 0, streamId: null } : this.locate(afterId);
+    for (let p = from.partition; p < this.parts.length && out.length < count; p++) {
+      const start = p === from.partition && from.streamId !== null ? `(${from.streamId}` : '-';
+      const stream = streamOf(this.keysOf(p));
+      const raw = (await redisCall(() => this.redis.xrange(stream, start, '+', 'COUNT', count - out.length))) as RawEntry[];
+      out.push(...toItems(p, raw));
+    }
+    return out;
   }
 
   private async partitionState(keys: PartitionKeys, group: string): Promise<{ pending: number; lag: number; deadLetters: number }> {
@@ -282,6 +282,25 @@ export class RedisConsumerGroups implements ConsumerStore {
     return out;
   }
 
+  private toDeadLetters(partition: number, raw: RawEntry[]): DeadLetter[] {
+    const out: DeadLetter[] = [];
+    for (const [id, fields] of raw) {
+      if (!fields) continue;
+      const f = fieldsOf(fields);
+      const body = f.event ?? 'null';
+      out.push({
+        id: this.idOf(partition, id),
+        event: JSON.parse(body) as CanonicalEvent,
+        body,
+        attempts: Number(f.attempts),
+        lastStatus: f.lastStatus ? Number(f.lastStatus) : null,
+        lastError: f.lastError ?? '',
+        deadAt: f.deadAt ?? '',
+      });
+    }
+    return out;
+  }
+
   private readsOf(group: string): GroupReads {
     let reads = this.reads.get(group);
     if (!reads) {
@@ -311,7 +330,9 @@ export class RedisConsumerGroups implements ConsumerStore {
     const out = new Map<number, string[]>();
     for (const id of ids) {
       const { partition, streamId } = this.locate(id);
-      out.set(partition, [...(out.get(partition) ?? []), streamId]);
+      const streamIds = out.get(partition);
+      if (streamIds) streamIds.push(streamId);
+      else out.set(partition, [streamId]);
     }
     return out;
   }
