@@ -12,6 +12,7 @@ import type { HealthState } from './http/routes/health.js';
 import { buildApp } from './http/server.js';
 import { LogoutService } from './logout/service.js';
 import { Metrics } from './metrics/metrics.js';
+import { sharedRead } from './metrics/shared-read.js';
 import { createStore } from './store/create-store.js';
 import type { EventStore } from './store/event-store.js';
 
@@ -56,11 +57,7 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
   const senders = new SenderSettings(config);
   const health: HealthState = { shuttingDown: false };
   // One read of the store's status serves a scrape's gauges (it asks every Redis primary for INFO).
-  let statusRead: { at: number; status: ReturnType<EventStore['status']> } | null = null;
-  const status = () => {
-    if (!statusRead || Date.now() - statusRead.at > 500) statusRead = { at: Date.now(), status: store.status() };
-    return statusRead.status;
-  };
+  const status = sharedRead(() => store.status());
   const metrics = new Metrics({
     bufferLength: () => store.bufferLength(),
     bufferCapacity: config.BUFFER_CAPACITY,

@@ -2,9 +2,10 @@
 // lag, pending and dead-letter gauges (and the status page's summary) of one scrape share one read
 // per destination instead of one per destination per metric.
 import type { ConsumerStore, GroupState } from '../store/event-store.js';
+import { sharedRead } from './shared-read.js';
 
 export class GroupStates {
-  private readonly cache = new Map<string, { at: number; state: Promise<GroupState | null> }>();
+  private readonly reads = new Map<string, () => Promise<GroupState | null>>();
 
   constructor(
     private readonly store: Pick<ConsumerStore, 'groupState'>,
@@ -14,12 +15,12 @@ export class GroupStates {
 
   /** null when the store cannot answer: the gauge keeps its last value rather than failing the scrape. */
   get(group: string): Promise<GroupState | null> {
-    const at = this.now();
-    const cached = this.cache.get(group);
-    if (cached && at - cached.at < this.maxAgeMs) return cached.state;
-    const state = this.store.groupState(group).catch(() => null);
-    this.cache.set(group, { at, state });
-    return state;
+    let read = this.reads.get(group);
+    if (!read) {
+      read = sharedRead(() => this.store.groupState(group).catch(() => null), this.maxAgeMs, this.now);
+      this.reads.set(group, read);
+    }
+    return read();
   }
 
   async getAll(groups: Iterable<string>): Promise<Map<string, GroupState | null>> {
