@@ -25,7 +25,8 @@ const ASCII_LABELS = new Set(['us-ascii', 'ascii']);
 
 /** The `charset` parameter of a Content-Type, lower-cased; null when absent or the header is not a MIME type. */
 export function charsetOf(contentType: string | undefined): string | null {
-  if (!contentType) return null;
+  // The emitter's bare `application/json` is the common case: no MIMEType parse per request for it.
+  if (!contentType || !/charset/i.test(contentType)) return null;
   try {
     return new MIMEType(contentType).params.get('charset')?.toLowerCase() ?? null;
   } catch {
