@@ -1,6 +1,6 @@
 // Where a uid is deduplicated (embedded): one write, atomic in its savepoint of a group commit,
 // checks the uid in its hour bucket, makes room under the bound and appends the event, as
-// lua/appendEvent-3.lua does in Redis; the same buckets answer lookups by uid.
+// ../redis/lua/appendEvents-3.lua does for each event in Redis; the same buckets answer lookups by uid.
 import type { StatementSync } from 'node:sqlite';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { placeUid, type DedupPlacement } from '../dedup-window.js';
