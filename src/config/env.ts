@@ -9,14 +9,16 @@ import { parseDuration } from './duration.js';
 import { bodyCharset, flatbuffersSchema, keycloakVersion, nodeSettingsSchema } from './node-settings.js';
 
 // zod 4 applies .default() after transforms (the default is an output value), so the text default goes first.
-const duration = (name: string, fallback: string) =>
+// With `off`, `0` is accepted too and read as 0 ms: the feature turned off.
+const duration = (name: string, fallback: string, { off = false } = {}) =>
   z
     .string()
     .default(fallback)
     .transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === null || ms <= 0) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a duration such as 7d, 12h, 30m, 45s or 500ms` });
+      const ms = off && text === '0' ? 0 : parseDuration(text);
+      if (ms === null || (ms <= 0 && !off)) {
+        const examples = off ? 'such as 500ms or 1s, or 0 (off)' : 'such as 7d, 12h, 30m, 45s or 500ms';
+        ctx.addIssue({ code: 'custom', message: `${name} must be a duration ${examples}` });
         return z.NEVER;
       }
       return ms;
@@ -33,12 +35,12 @@ const jsonText = (name: string, what: string, fallback?: string) =>
   });
 
 const positiveInt = z.coerce.number().int().positive();
-const list = z.string().transform((s) =>
-  s
+const splitList = (text: string): string[] =>
+  text
     .split(',')
     .map((x) => x.trim())
-    .filter((x) => x.length > 0),
-);
+    .filter((x) => x.length > 0);
+const list = z.string().transform(splitList);
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each node must be host:port');
 
@@ -96,10 +98,7 @@ const schema = z
       .default('false')
       .transform((v): boolean | string[] => {
         if (v === 'true' || v === 'false') return v === 'true';
-        return v
-          .split(',')
-          .map((x) => x.trim())
-          .filter((x) => x.length > 0);
+        return splitList(v);
       }),
     SHUTDOWN_TIMEOUT: duration('SHUTDOWN_TIMEOUT', '10s'),
     // Slow senders: a request's headers and body must arrive within BODY_TIMEOUT (answered 408 and
@@ -111,17 +110,7 @@ const schema = z
     METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
     // Load shedding (src/http/load-shedding.ts): ingest answers 503 + Retry-After while the event
     // loop is saturated, so Keycloak keeps and resends instead of waiting on a relay that cannot keep up.
-    SHED_EVENT_LOOP_DELAY: z
-      .string()
-      .default('1s')
-      .transform((text, ctx) => {
-        const ms = text === '0' ? 0 : parseDuration(text);
-        if (ms === null) {
-          ctx.addIssue({ code: 'custom', message: 'SHED_EVENT_LOOP_DELAY must be a duration such as 500ms or 1s, or 0 (off)' });
-          return z.NEVER;
-        }
-        return ms;
-      }),
+    SHED_EVENT_LOOP_DELAY: duration('SHED_EVENT_LOOP_DELAY', '1s', { off: true }),
     SHED_EVENT_LOOP_UTILIZATION: z.coerce.number().min(0).max(1).default(0),
     SHED_RETRY_AFTER: duration('SHED_RETRY_AFTER', '5s'),
     DESTINATIONS: jsonText('DESTINATIONS', 'a JSON array', '[]').pipe(destinationsSchema),
