@@ -1,12 +1,14 @@
 // `kc-event-relay-admin decode <file|->`: the canonical event the relay makes of a captured body,
 // the first thing an operator does with a quarantined one. Runs offline, with the relay's decoder.
 import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
 import { parseDuration } from '../config/duration.js';
-import { BODY_CHARSETS, type BodyCharset } from '../decode/charset.js';
-import { defaultKeycloak } from '../decode/flatbuffer/profiles.js';
+import { bodyCharset, flatbuffersSchema, keycloakVersion } from '../config/node-settings.js';
+import { BODY_CHARSETS } from '../decode/charset.js';
 import { decodeBody, type BodyContext } from '../decode/index.js';
-import { KNOWN_KEYCLOAK_RELEASES, resolveKeycloakVersion } from '../decode/keycloak/keycloak-versions.js';
-import { SCHEMA_PROFILES, type CanonicalEvent, type SchemaProfile } from '../event/canonical.js';
+import { KNOWN_KEYCLOAK_RELEASES } from '../decode/keycloak/keycloak-versions.js';
+import { SenderSettings } from '../decode/sender-settings.js';
+import { SCHEMA_PROFILES, type CanonicalEvent } from '../event/canonical.js';
 import { UidAssigner } from '../event/snowflake.js';
 import { validateEvent, type ValidateContext } from '../validate/index.js';
 
@@ -25,30 +27,43 @@ export interface DecodeOptions {
   maxClockSkew?: string | undefined;
 }
 
-/** The one place where command-line options become the decoder's context, as the relay's config does. */
+/** `text` through one of the relay's own configuration schemas; `refusal` says what the option takes. */
+function option<T>(schema: z.ZodType<T>, text: string, refusal: string): T {
+  const parsed = schema.safeParse(text);
+  if (!parsed.success) throw new Error(`${refusal}; got "${text}"`);
+  return parsed.data;
+}
+
+/**
+ * The one place where command-line options become the decoder's context: checked by the schemas
+ * of the relay's own variables and resolved as the relay resolves a sender's settings.
+ */
 export function decodeContextOf(options: DecodeOptions, env: NodeJS.ProcessEnv, nowMs: number): BodyContext & ValidateContext {
-  const schema = options.schema ?? env.FLATBUFFERS_SCHEMA ?? 'emitter-2018';
-  if (!(SCHEMA_PROFILES as readonly string[]).includes(schema)) {
-    throw new Error(`--schema must be one of ${SCHEMA_PROFILES.join(', ')}; got "${schema}"`);
-  }
+  const schemaText = options.schema ?? env.FLATBUFFERS_SCHEMA ?? 'emitter-2018';
+  const keycloakText = options.keycloak ?? env.KEYCLOAK_VERSION;
+  const charsetText = options.bodyCharset ?? env.BODY_CHARSET ?? 'auto';
   const skewText = options.maxClockSkew ?? env.MAX_CLOCK_SKEW ?? '5m';
   const maxFutureSkewMs = parseDuration(skewText);
   if (maxFutureSkewMs === null) throw new Error(`--max-clock-skew must be a duration such as 5m; got "${skewText}"`);
-  const version = options.keycloak ?? env.KEYCLOAK_VERSION;
-  const keycloak = version === undefined ? defaultKeycloak(schema as SchemaProfile) : resolveKeycloakVersion(version);
-  if (!keycloak)
-    throw new Error(
-      `--keycloak must be a Keycloak major or release the relay knows (${KNOWN_KEYCLOAK_RELEASES.join(', ')}); got "${version}"`,
-    );
-  const bodyCharset = options.bodyCharset ?? env.BODY_CHARSET ?? 'auto';
-  if (!(BODY_CHARSETS as readonly string[]).includes(bodyCharset)) {
-    throw new Error(`--body-charset must be one of ${BODY_CHARSETS.join(', ')}; got "${bodyCharset}"`);
-  }
+  const node = options.node ?? 'cli';
+  const senders = new SenderSettings({
+    FLATBUFFERS_SCHEMA: option(flatbuffersSchema, schemaText, `--schema must be one of ${SCHEMA_PROFILES.join(', ')}`),
+    KEYCLOAK_VERSION:
+      keycloakText === undefined
+        ? undefined
+        : option(
+            keycloakVersion,
+            keycloakText,
+            `--keycloak must be a Keycloak major or release the relay knows (${KNOWN_KEYCLOAK_RELEASES.join(', ')})`,
+          ),
+    BODY_CHARSET: option(bodyCharset, charsetText, `--body-charset must be one of ${BODY_CHARSETS.join(', ')}`),
+    NODE_SETTINGS: {},
+  });
   const uids = new UidAssigner({ workerId: 0 });
   return {
-    settings: { profile: schema as SchemaProfile, keycloak, bodyCharset: bodyCharset as BodyCharset },
+    settings: senders.for(node),
     contentType: options.charset === undefined ? undefined : `application/json; charset=${options.charset}`,
-    node: options.node ?? 'cli',
+    node,
     nowMs,
     maxFutureSkewMs,
     assignUid: () => uids.next(),
