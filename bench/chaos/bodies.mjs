@@ -6,33 +6,12 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Builder } from 'flatbuffers';
+import { UidSource } from '../lib/payloads.mjs';
 
-const EPOCH_MS = 1_420_070_400_000n;
 const TYPE_ORDINAL = { LOGIN: 0, LOGOUT: 4 };
 
-/** The emitter's snowflake generator for one Keycloak node: unique per (datacenter, keycloakId). */
-export class EmitterUids {
-  #ms = 0n;
-  #seq = 0n;
-
-  constructor(datacenterId, keycloakId) {
-    this.node = (BigInt(datacenterId) << 20n) | (BigInt(keycloakId) << 15n);
-  }
-
-  next() {
-    const now = BigInt(Date.now());
-    if (now > this.#ms) {
-      this.#ms = now;
-      this.#seq = 0n;
-    } else if (++this.#seq > 32_767n) {
-      this.#ms += 1n;
-      this.#seq = 0n;
-    }
-    return ((this.#ms - EPOCH_MS) << 22n) | this.node | this.#seq;
-  }
-}
-
-export const timeOf = (uid) => Number((uid >> 22n) + EPOCH_MS);
+/** The event's time, as the emitter sets it: the uid's own (epoch ms, a number). */
+export const timeOf = (uid) => Number(UidSource.timeOf(uid));
 
 /** What the harness remembers of an event, to check what the sinks receive. */
 export function describeEvent(uid, kind, type, index) {

@@ -4,7 +4,8 @@
 // relay it posts to rotates over the replicas, as a load balancer would.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { EmitterUids, describeEvent, jsonBody } from './bodies.mjs';
+import { basicAuth, UidSource } from '../lib/payloads.mjs';
+import { describeEvent, jsonBody } from './bodies.mjs';
 
 const RESEND_DELAY_MS = 200;
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -21,8 +22,8 @@ export class Emitter {
   constructor({ id, format, prng, targets, rate, bufferCapacity, concurrency, registry, secret, flatbuffer }) {
     Object.assign(this, { id, format, prng, targets, rate, bufferCapacity, concurrency, registry });
     this.username = `kc-node-${id}`;
-    this.authorization = `Basic ${Buffer.from(`${this.username}:${secret}`).toString('base64')}`;
-    this.uids = new EmitterUids(1, id);
+    this.authorization = basicAuth(this.username, secret);
+    this.uids = new UidSource(1, id);
     this.encode = format === 'json' ? jsonBody : flatbuffer;
     this.agent = new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
     /** Pending events, oldest first: { event, body, inFlight }. */

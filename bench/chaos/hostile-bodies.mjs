@@ -8,7 +8,8 @@
 // the repository) or else from the repository's golden FlatBuffers (test/fixtures/golden).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EmitterUids, describeEvent, jsonBody } from './bodies.mjs';
+import { UidSource } from '../lib/payloads.mjs';
+import { describeEvent, jsonBody } from './bodies.mjs';
 
 /** Emitter-2018 bodies to mutate: { format, body }; the relay runs FLATBUFFERS_SCHEMA=emitter-2018. */
 export function loadSeeds(root) {
@@ -28,7 +29,7 @@ export function loadSeeds(root) {
   return { source: 'golden FlatBuffers (test/fixtures/golden; ../shared/fixtures absent)', seeds };
 }
 
-const uids = new EmitterUids(2, 9);
+const uids = new UidSource(2, 9);
 let index = 0;
 
 /** A valid JSON LOGIN event with a fresh uid; `edit` may change its fields before it is encoded. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
+import { basicAuth } from '../lib/payloads.mjs';
 import { startRedis } from '../lib/redis.mjs';
 import { generators, loadSeeds } from './hostile-bodies.mjs';
 import { connectionFlood, manyHeaders, slowBodies } from './hostile-sockets.mjs';
@@ -17,7 +18,7 @@ import { RelayReplica, scratchDir } from './services.mjs';
 
 const SECRET = 'hostile-secret-9d2c4b';
 const ADMIN_TOKEN = 'hostile-admin-token-0123456789';
-const AUTH = `Basic ${Buffer.from(`kc-node-1:${SECRET}`).toString('base64')}`;
+const AUTH = basicAuth('kc-node-1', SECRET);
 const BODY_LIMIT = 1_048_576;
 const BODY_TIMEOUT_S = 5;
 const MAX_CONNECTIONS = 64;

@@ -2,25 +2,16 @@
 // port that stays the same across kill -9 and restart. Built on bench/lib/procs.mjs, so every child
 // is stopped at the end, on failure and on Ctrl-C; each one's output goes to a log file of the run.
 import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { onExit, startChild, waitHttp } from '../lib/procs.mjs';
+import { onExit, portIsFree, startChild, waitHttp } from '../lib/procs.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const MAIN_JS = join(ROOT, 'dist/src/main.js');
 // Children run on the project's own Node 24 even when this script was started with another node.
 export const NODE = existsSync(join(ROOT, 'node_modules/.bin/node')) ? join(ROOT, 'node_modules/.bin/node') : process.execPath;
-
-function portIsFree(port) {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
 
 /**
  * A port below Linux's ephemeral range (32768+): a service restarted on it cannot find it taken by

@@ -5,8 +5,6 @@ import { readFileSync } from 'node:fs';
 import { ByteBuffer } from 'flatbuffers';
 
 const EPOCH_MS = 1_420_070_400_000n;
-const DC = 1n;
-const KC = 3n;
 
 /**
  * The emitter's snowflake generator: ((ms - 2015-01-01) << 22) | dc << 20 | kc << 15 | seq, with
@@ -18,6 +16,11 @@ export class UidSource {
   #ms = 0n;
   #seq = 0n;
 
+  /** One Keycloak node's generator: uids of different (datacenterId, keycloakId) never collide. */
+  constructor(datacenterId = 1, keycloakId = 3) {
+    this.node = (BigInt(datacenterId) << 20n) | (BigInt(keycloakId) << 15n);
+  }
+
   next() {
     const now = BigInt(Date.now());
     if (now > this.#ms) {
@@ -27,7 +30,7 @@ export class UidSource {
       this.#ms += 1n;
       this.#seq = 0n;
     }
-    return ((this.#ms - EPOCH_MS) << 22n) | (DC << 20n) | (KC << 15n) | this.#seq;
+    return ((this.#ms - EPOCH_MS) << 22n) | this.node | this.#seq;
   }
 
   /** The uid's own time, as the emitter sets the event's `time` to it. */

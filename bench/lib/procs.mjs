@@ -27,7 +27,8 @@ export async function freePortPair(offset) {
   throw new Error(`no free port pair (p, p + ${offset})`);
 }
 
-function portIsFree(port) {
+/** Whether `port` can be bound on loopback right now. */
+export function portIsFree(port) {
   return new Promise((resolve) => {
     const srv = createServer();
     srv.once('error', () => resolve(false));
