@@ -1,7 +1,9 @@
 // The status page as an operator uses it, in Debian's headless Chromium: a relay on Redis with three
 // destinations (one failing then fixed, one healthy, one unreachable), the emitter simulator posting
 // both formats, resends, logouts and a few damaged bodies. The test logs in, sees the counters move,
-// redrives dead letters, replays a time range, and writes docs/status-page.png.
+// redrives dead letters, replays a time range, and takes a screenshot: into docs/status-page.png
+// (the README's picture) with UPDATE_SCREENSHOT=1, else into a temporary file, so that a test run
+// leaves the working tree as it found it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +15,7 @@ import { ADMIN_TOKEN, SECRET, startRelay, type Relay } from '../support/relay.js
 import { Sink, until } from '../support/sink.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT = 'docs/status-page.png';
+const SCREENSHOT = process.env.UPDATE_SCREENSHOT === '1' ? 'docs/status-page.png' : join(tmpdir(), `kcr-status-page-${process.pid}.png`);
 const present = existsSync(CHROMIUM);
 if (!present) console.warn(`status page test skipped: ${CHROMIUM} is absent (Debian package chromium; .ci/run installs it)`);
 
@@ -80,6 +82,7 @@ describe.skipIf(!present)('status page in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     if (profile) rmSync(profile, { recursive: true, force: true });
+    if (process.env.UPDATE_SCREENSHOT !== '1') rmSync(SCREENSHOT, { force: true });
     if (simulator && simulator.exitCode === null) {
       const exited = new Promise((r) => simulator.once('exit', r));
       simulator.kill('SIGTERM');
