@@ -73,10 +73,15 @@ it.each([
     const second = await start(env);
     expect(second.output()).toContain('store: embedded');
     const missing: string[] = [];
-    for (let i = 0; i < acknowledged.length; i += 50) {
-      const batch = acknowledged.slice(i, i + 50);
-      const statuses = await Promise.all(batch.map((uid) => adminStatus(second.url, uid)));
-      batch.forEach((uid, j) => statuses[j] !== 200 && missing.push(uid));
+    try {
+      for (let i = 0; i < acknowledged.length; i += 50) {
+        const batch = acknowledged.slice(i, i + 50);
+        const statuses = await Promise.all(batch.map((uid) => adminStatus(second.url, uid)));
+        batch.forEach((uid, j) => statuses[j] !== 200 && missing.push(uid));
+      }
+    } catch (err) {
+      // A connection the restarted relay dropped: what it logged says why.
+      throw new Error(`${(err as Error).message}; the restarted relay logged:\n${second.output()}`, { cause: err });
     }
     expect(missing).toEqual([]);
     expect((await postEvent(second.url, loginEventJson(acknowledged[0]!))).json.status).toBe('duplicate');
