@@ -3,6 +3,7 @@
 // HTTP is read (X-Forwarded-For is not known yet): behind a load balancer that is the balancer.
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { FastifyBaseLogger } from 'fastify';
 
 export function capConnectionsPerAddress(server: Server, max: number, onRefused: (address: string) => void): void {
   if (max <= 0) return;
@@ -22,4 +23,24 @@ export function capConnectionsPerAddress(server: Server, max: number, onRefused:
       else open.delete(address);
     });
   });
+}
+
+/**
+ * A refused connection is a client seeing "other side closed" with nothing in the relay's log
+ * unless it says so; one warning per interval (with the count since the last) keeps a client
+ * that keeps retrying from flooding the log.
+ */
+export function refusalWarnings(logger: FastifyBaseLogger, max: number, intervalMs = 60_000, now = Date.now): (address: string) => void {
+  let lastLine = -Infinity;
+  let unreported = 0;
+  return (address) => {
+    unreported++;
+    if (now() - lastLine < intervalMs) return;
+    logger.warn(
+      { address, refused: unreported },
+      `closed ${unreported} connection(s) at once: ${address} already held ${max} (MAX_CONNECTIONS_PER_ADDRESS; behind a load balancer, raise it)`,
+    );
+    lastLine = now();
+    unreported = 0;
+  };
 }

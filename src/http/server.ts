@@ -10,7 +10,7 @@ import type { LogoutService } from '../logout/service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { EventStore } from '../store/event-store.js';
 import { AuthThrottle } from './auth/auth-throttle.js';
-import { capConnectionsPerAddress } from './connection-cap.js';
+import { capConnectionsPerAddress, refusalWarnings } from './connection-cap.js';
 import { clientErrorHandler, codedValidation, errorHandler, notFoundHandler, refuseWhileClosing } from './error-reply.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { adminRoutes } from './routes/admin.js';
@@ -57,7 +57,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     clientErrorHandler: clientErrorHandler(config.BODY_TIMEOUT),
     schemaErrorFormatter: codedValidation(),
   });
-  capConnectionsPerAddress(app.server, config.MAX_CONNECTIONS_PER_ADDRESS, () => deps.metrics.connectionsRefused.inc());
+  const warnRefusal = refusalWarnings(deps.logger, config.MAX_CONNECTIONS_PER_ADDRESS);
+  capConnectionsPerAddress(app.server, config.MAX_CONNECTIONS_PER_ADDRESS, (address) => {
+    deps.metrics.connectionsRefused.inc();
+    warnRefusal(address);
+  });
 
   // The emitter sends `application/json` without charset, but any content type must be accepted
   // and the charset decided from the bytes: every body arrives raw.

@@ -80,6 +80,10 @@ it('refuses connections beyond MAX_CONNECTIONS_PER_ADDRESS, and accepts again on
   await within(extra.closed, 5_000, 'connection over the cap');
   expect(extra.received()).toBe('');
   expect(await relay.metrics.registry.getSingleMetricAsString('kcr_connections_refused_total')).toMatch(/ 1$/m);
+  // The client saw only a closed socket: the relay's log says why.
+  expect(relay.logs.filter((l) => l.includes('MAX_CONNECTIONS_PER_ADDRESS'))).toEqual([
+    expect.stringContaining('already held 4 (MAX_CONNECTIONS_PER_ADDRESS'),
+  ]);
 
   held[0]!.socket.destroy();
   await held[0]!.closed;

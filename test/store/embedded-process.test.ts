@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'undici';
+import { Pool, request, type Dispatcher } from 'undici';
 import { afterEach, expect, it } from 'vitest';
 import { startChildRelay, type ChildRelay } from '../support/child-relay.js';
 import { postEvent } from '../support/http.js';
@@ -33,8 +33,11 @@ async function start(env: Record<string, string>): Promise<ChildRelay> {
   return child;
 }
 
-async function adminStatus(url: string, uid: string): Promise<number> {
-  const res = await request(`${url}/admin/events/${uid}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+async function adminStatus(url: string, uid: string, dispatcher?: Dispatcher): Promise<number> {
+  const res = await request(`${url}/admin/events/${uid}`, {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    ...(dispatcher && { dispatcher }),
+  });
   await res.body.dump();
   return res.statusCode;
 }
@@ -73,10 +76,14 @@ it.each([
     const second = await start(env);
     expect(second.output()).toContain('store: embedded');
     const missing: string[] = [];
+    // Eight sockets, well under MAX_CONNECTIONS_PER_ADDRESS (64): the relay closes connections
+    // beyond it, and a pool with no limit opens one per request in flight.
+    const admin = new Pool(second.url, { connections: 8 });
+    cleanup.push(() => admin.close());
     try {
       for (let i = 0; i < acknowledged.length; i += 50) {
         const batch = acknowledged.slice(i, i + 50);
-        const statuses = await Promise.all(batch.map((uid) => adminStatus(second.url, uid)));
+        const statuses = await Promise.all(batch.map((uid) => adminStatus(second.url, uid, admin)));
         batch.forEach((uid, j) => statuses[j] !== 200 && missing.push(uid));
       }
     } catch (err) {
