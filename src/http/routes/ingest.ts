@@ -20,7 +20,7 @@ import type { Metrics } from '../../metrics/metrics.js';
 import type { EventStore } from '../../store/event-store.js';
 import { validateEvent } from '../../validate/index.js';
 import { AuthThrottle } from '../auth/auth-throttle.js';
-import { BasicAuthenticator, parseBasicAuth } from '../auth/basic-auth.js';
+import { BasicAuthenticator } from '../auth/basic-auth.js';
 import { securedBy } from '../openapi.js';
 import { errorBody, errors, uidText } from '../schemas.js';
 
@@ -112,12 +112,12 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
     // Authentication runs before the body is read: an unauthenticated client never makes us buffer it.
     // The credential is checked first: a correct one is always admitted, whatever others failed.
     scope.addHook('onRequest', async (request) => {
-      const credentials = parseBasicAuth(request.headers.authorization);
-      const node = authenticator.authenticate(credentials);
-      if (node !== null) {
-        request.node = node;
+      const checked = authenticator.check(request.headers.authorization);
+      if (checked.node !== null) {
+        request.node = checked.node;
         return undefined;
       }
+      const { credentials } = checked;
       const address = request.ip;
       const username = credentials?.username ?? '';
       const retryAfter = throttle.retryAfterSeconds(address, username, now());
