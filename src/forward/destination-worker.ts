@@ -4,7 +4,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Destination } from '../config/destinations.js';
 import { StreamConsumer } from '../consume/stream-consumer.js';
-import type { ConsumerStore, StoredEntry } from '../store/event-store.js';
+import { LineBudget } from '../log.js';
+import type { ConsumerStore, DeadLetterInfo, StoredEntry } from '../store/event-store.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { DestinationClient, type DeliveryResult } from './destination-client.js';
@@ -36,6 +37,8 @@ export class DestinationWorker {
   private lanes: Promise<void>[] = [];
   private readonly now: () => number;
   private readonly backoff: BackoffPolicy;
+  /** Dropped dead letters can come at the rate of failed deliveries: a warning a minute at most. */
+  private readonly dropWarnings = new LineBudget(60_000);
 
   constructor(
     readonly destination: Destination,
@@ -69,6 +72,20 @@ export class DestinationWorker {
 
   get name(): string {
     return this.destination.name;
+  }
+
+  /** Keeps an undeliverable event; the oldest dead letters beyond the bound make room, counted and logged. */
+  async keepDeadLetter(entry: StoredEntry, info: DeadLetterInfo): Promise<void> {
+    const dropped = await this.store.deadLetter(this.name, entry, info, this.now());
+    if (dropped === 0) return;
+    this.metrics.deadLettersDropped.inc({ destination: this.name }, dropped);
+    const since = this.dropWarnings.add(dropped);
+    if (since !== null) {
+      this.log.warn(
+        { destination: this.name, dropped: since },
+        'dead letters full (BUFFER_CAPACITY): the oldest were dropped and cannot be redriven; fix the destination and redrive the rest',
+      );
+    }
   }
 
   async start(): Promise<void> {
@@ -148,7 +165,7 @@ export class DestinationWorker {
         entry,
         async (result, attempts) => {
           const info = { attempts, lastStatus: result.status, lastError: result.error };
-          await this.consumer.retrying('keep a dead letter', () => this.store.deadLetter(this.name, entry, info, this.now()));
+          await this.consumer.retrying('keep a dead letter', () => this.keepDeadLetter(entry, info));
         },
         () => this.consumer.keepClaimed([entry.id]),
       );

@@ -11,6 +11,7 @@ export class ForwardMetrics {
   readonly failed: Counter<'destination'>;
   readonly retried: Counter<'destination'>;
   readonly deadLettered: Counter<'destination'>;
+  readonly deadLettersDropped: Counter<'destination'>;
   readonly filtered: Counter<'destination'>;
   readonly latency: Histogram<'destination'>;
   readonly circuit: Gauge<'destination'>;
@@ -48,6 +49,12 @@ export class ForwardMetrics {
     this.deadLettered = new Counter({
       name: 'kcr_forward_dead_lettered_total',
       help: 'Events moved to the dead letters after maxAttempts or maxAge',
+      labelNames,
+      registers,
+    });
+    this.deadLettersDropped = new Counter({
+      name: 'kcr_forward_dead_letters_dropped_total',
+      help: 'Oldest dead letters dropped to keep them within BUFFER_CAPACITY per destination: those events will not be redriven',
       labelNames,
       registers,
     });

@@ -59,9 +59,9 @@ export class ReplayJobs {
         job.scanned += page.length;
         job.matched += matching.length;
         await forEachConcurrently(matching, worker.destination.concurrency, async (entry) => {
-          const outcome = await worker.deliverWithRetries(entry, async (result, attempts) => {
-            await this.store.deadLetter(worker.name, entry, { attempts, lastStatus: result.status, lastError: result.error }, Date.now());
-          });
+          const outcome = await worker.deliverWithRetries(entry, (result, attempts) =>
+            worker.keepDeadLetter(entry, { attempts, lastStatus: result.status, lastError: result.error }),
+          );
           if (outcome === 'stopped') throw new StoppedError();
           job[outcome === 'delivered' ? 'delivered' : 'deadLettered'] += 1;
         });

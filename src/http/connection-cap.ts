@@ -4,6 +4,7 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
+import { LineBudget } from '../log.js';
 
 export function capConnectionsPerAddress(server: Server, max: number, onRefused: (address: string) => void): void {
   if (max <= 0) return;
@@ -30,17 +31,14 @@ export function capConnectionsPerAddress(server: Server, max: number, onRefused:
  * unless it says so; one warning per interval (with the count since the last) keeps a client
  * that keeps retrying from flooding the log.
  */
-export function refusalWarnings(logger: FastifyBaseLogger, max: number, intervalMs = 60_000, now = Date.now): (address: string) => void {
-  let lastLine = -Infinity;
-  let unreported = 0;
+export function refusalWarnings(logger: FastifyBaseLogger, max: number, intervalMs = 60_000): (address: string) => void {
+  const lines = new LineBudget(intervalMs);
   return (address) => {
-    unreported++;
-    if (now() - lastLine < intervalMs) return;
+    const refused = lines.add();
+    if (refused === null) return;
     logger.warn(
-      { address, refused: unreported },
-      `closed ${unreported} connection(s) at once: ${address} already held ${max} (MAX_CONNECTIONS_PER_ADDRESS; behind a load balancer, raise it)`,
+      { address, refused },
+      `closed ${refused} connection(s) at once: ${address} already held ${max} (MAX_CONNECTIONS_PER_ADDRESS; behind a load balancer, raise it)`,
     );
-    lastLine = now();
-    unreported = 0;
   };
 }

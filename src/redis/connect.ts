@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyBaseLogger } from 'fastify';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/env.js';
+import { LineBudget } from '../log.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -67,16 +68,9 @@ export async function waitReady(client: RedisClient, timeoutMs: number): Promise
  * reconnect attempt) instead of ioredis's "Unhandled error event" on stderr.
  */
 export function logConnectionErrors(client: RedisClient, log: FastifyBaseLogger, intervalMs = 10_000): void {
-  let last = 0;
-  let suppressed = 0;
+  const lines = new LineBudget(intervalMs);
   client.on('error', (err: Error) => {
-    const now = Date.now();
-    if (now - last < intervalMs) {
-      suppressed += 1;
-      return;
-    }
-    log.warn({ err: err.message, suppressed }, 'Redis connection error');
-    last = now;
-    suppressed = 0;
+    const errors = lines.add();
+    if (errors !== null) log.warn({ err: err.message, suppressed: errors - 1 }, 'Redis connection error');
   });
 }

@@ -66,7 +66,7 @@ export abstract class ComposedEventStore implements EventStore {
     return this.groups.ack(group, ids);
   }
 
-  deadLetter(group: string, entry: StoredEntry, info: DeadLetterInfo, nowMs: number): Promise<void> {
+  deadLetter(group: string, entry: StoredEntry, info: DeadLetterInfo, nowMs: number): Promise<number> {
     return this.groups.deadLetter(group, entry, info, nowMs);
   }
 

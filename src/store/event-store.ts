@@ -110,8 +110,12 @@ export interface ConsumerStore {
   /** Resets the idle time of entries `consumer` still works on (long retries), so nobody claims them. */
   touch(group: string, consumer: string, ids: string[]): Promise<void>;
   ack(group: string, ids: string[]): Promise<void>;
-  /** Atomically: acknowledge the entry and append it to the group's dead letters. */
-  deadLetter(group: string, entry: StoredEntry, info: DeadLetterInfo, nowMs: number): Promise<void>;
+  /**
+   * Atomically: acknowledge the entry and append it to the group's dead letters. Dead letters are
+   * bounded like the ring buffer (BUFFER_CAPACITY per group): returns how many of the oldest were
+   * dropped to make room, for the caller to count and log.
+   */
+  deadLetter(group: string, entry: StoredEntry, info: DeadLetterInfo, nowMs: number): Promise<number>;
   /** Oldest dead letters first, after `afterId` (a dead letter's id) when given. */
   listDeadLetters(group: string, count: number, afterId?: string | null): Promise<DeadLetter[]>;
   removeDeadLetters(group: string, ids: string[]): Promise<void>;

@@ -185,6 +185,29 @@ describe.each<StoreKind>(['redis', 'embedded'])('on the %s store', (kind) => {
       expect(new Set(bodies).size).toBe(1);
     });
 
+    it('keeps at most BUFFER_CAPACITY dead letters: the oldest are dropped, counted and logged', async () => {
+      const s = await sink();
+      s.behave = () => ({ status: 400 });
+      const r = await relay([{ name: 'refusing', url: s.url, maxAttempts: 1, concurrency: 1 }], { BUFFER_CAPACITY: '3' });
+      const uids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        uids.push(...(await ingest(r, 1)));
+        // One at a time: the ring buffer's own bound (3) must not evict what was not yet handed out.
+        await until(
+          async () => (await r.store.groupState('refusing')).lag === 0 && (await r.store.groupState('refusing')).pending === 0,
+          5_000,
+          'dead letter',
+        );
+      }
+      const letters = await adminCall(r, 'GET', '/admin/destinations/refusing/dead-letters');
+      expect(letters.json.map((l: { event: { uid: string } }) => l.event.uid)).toEqual(uids.slice(2));
+      expect(await r.metrics.registry.getSingleMetricAsString('kcr_forward_dead_letters_dropped_total')).toMatch(
+        /destination="refusing"\} 2$/m,
+      );
+      // Two drops within a minute: one warning line, not one per dropped letter.
+      expect(r.logs.filter((l) => l.includes('dead letters full'))).toEqual([expect.stringContaining('"dropped":1')]);
+    });
+
     it('an open circuit costs one probe at a time, not a retry storm', async () => {
       const s = await sink();
       s.behave = () => ({ status: 500 });

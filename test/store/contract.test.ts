@@ -502,6 +502,34 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       expect(await store.groupState('audit')).toMatchObject({ deadLetters: 1 });
     });
 
+    it('keeps at most BUFFER_CAPACITY dead letters per group: the oldest make room, and the store says how many', async () => {
+      const store = await open({ BUFFER_CAPACITY: '3' });
+      await store.ensureGroup('audit', 'start');
+      await store.ensureGroup('other', 'start');
+      const deadLetterNext = async (group: string): Promise<number> => {
+        const [entry] = await store.readNew(group, 'c1', 1, 0);
+        return store.deadLetter(group, entry!, { attempts: 1, lastStatus: 400, lastError: 'HTTP 400' }, Date.now());
+      };
+      const events = await fill(store, 3);
+      expect([await deadLetterNext('audit'), await deadLetterNext('audit'), await deadLetterNext('audit')]).toEqual([0, 0, 0]);
+      events.push(...(await fill(store, 1)));
+      expect(await deadLetterNext('audit')).toBe(1);
+      expect(uidsOf(await store.listDeadLetters('audit', 10))).toEqual(uidsOf(events.slice(1, 4)));
+      expect(await store.groupState('audit')).toMatchObject({ deadLetters: 3 });
+      // Another group's letters are bounded apart.
+      expect(await deadLetterNext('other')).toBe(0);
+      expect(await store.groupState('other')).toMatchObject({ deadLetters: 1 });
+
+      // A redriven letter frees its place.
+      await store.removeDeadLetters('audit', [(await store.listDeadLetters('audit', 1))[0]!.id]);
+      expect(await store.groupState('audit')).toMatchObject({ deadLetters: 2 });
+      events.push(...(await fill(store, 1)));
+      expect(await deadLetterNext('audit')).toBe(0);
+      expect(uidsOf(await store.listDeadLetters('audit', 10))).toEqual(uidsOf(events.slice(2, 5)));
+      expect(await deadLetterNext('other')).toBe(0);
+      expect(await store.groupState('audit')).toMatchObject({ deadLetters: 3 });
+    });
+
     it("keeps a dead letter's bytes as given, not a new serialization of its event", async () => {
       const store = await open();
       await store.ensureGroup('audit', 'start');

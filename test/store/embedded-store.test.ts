@@ -59,6 +59,31 @@ describe('embedded store files', () => {
     expect(claimed).toMatchObject({ id: handed!.id, deliveries: 2 });
   });
 
+  it('counts the dead letters of a database written before they were counted, and bounds them from there', async () => {
+    const dir = tempDir();
+    const first = open(dir);
+    await first.append(canonicalEvent(), Date.now());
+    await first.append(canonicalEvent(), Date.now());
+    await first.ensureGroup('audit', 'start');
+    for (const entry of await first.readNew('audit', 'c1', 2, 0)) {
+      await first.deadLetter('audit', entry, { attempts: 1, lastStatus: 400, lastError: 'HTTP 400' }, Date.now());
+    }
+    await first.close();
+    // As an earlier relay left it: the letters, no count of them.
+    const db = new DatabaseSync(join(dir, DATABASE_FILE));
+    db.prepare("DELETE FROM stats WHERE name LIKE 'deadLetters:%'").run();
+    db.close();
+
+    const again = open(dir, { capacity: 2 });
+    expect(await again.groupState('audit')).toMatchObject({ deadLetters: 2 });
+    await again.append(canonicalEvent(), Date.now());
+    const [next] = await again.readNew('audit', 'c1', 1, 0);
+    expect(await again.deadLetter('audit', next!, { attempts: 1, lastStatus: 400, lastError: 'HTTP 400' }, Date.now())).toBe(1);
+    expect(await again.groupState('audit')).toMatchObject({ deadLetters: 2 });
+    await again.close();
+    expect(inspect<{ n: number }>(dir, "SELECT count(*) AS n FROM dead_letters WHERE grp = 'audit'")).toEqual([{ n: 2 }]);
+  });
+
   it('refuses a second store on the same DATA_DIR in this process too, and frees it on close', async () => {
     const dir = tempDir();
     const first = open(dir);

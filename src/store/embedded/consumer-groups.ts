@@ -29,8 +29,13 @@ const STATEMENTS = {
   listDeadLetters: `SELECT id, event, attempts, last_status AS lastStatus, last_error AS lastError, dead_at AS deadAt
     FROM dead_letters WHERE grp = ? AND id > ? ORDER BY id LIMIT ?`,
   removeDeadLetter: 'DELETE FROM dead_letters WHERE grp = ? AND id = ?',
+  dropOldestDeadLetters: 'DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE grp = ? ORDER BY id LIMIT ?)',
   countDeadLetters: 'SELECT count(*) AS n FROM dead_letters WHERE grp = ?',
+  stat: 'SELECT value FROM stats WHERE name = ?',
+  setStat: 'INSERT INTO stats (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
 } as const;
+
+const deadLettersStat = (group: string) => `deadLetters:${group}`;
 
 type PendingRow = { id: number; deliveries: number; event: string | null };
 type DeadLetterRow = EntryRow & DeadLetterInfo & { deadAt: string };
@@ -41,6 +46,8 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
   constructor(
     private readonly db: EmbeddedDb,
     private readonly ring: RingBuffer,
+    /** Dead letters kept per group (BUFFER_CAPACITY). */
+    private readonly deadLetterCapacity: number,
   ) {
     this.sql = db.prepare(STATEMENTS);
   }
@@ -98,12 +105,26 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
     });
   }
 
-  async deadLetter(group: string, entry: StoredEntry, info: DeadLetterInfo, nowMs: number): Promise<void> {
-    await this.db.write(() => {
+  async deadLetter(group: string, entry: StoredEntry, info: DeadLetterInfo, nowMs: number): Promise<number> {
+    return this.db.write(() => {
+      const count = this.deadLetterCount(group) + 1;
       this.sql.ack.run(group, positionOf(entry.id));
       // The bytes first stored, so that a redrive sends exactly them.
       this.sql.addDeadLetter.run(group, entry.body, info.attempts, info.lastStatus, info.lastError, new Date(nowMs).toISOString());
+      const dropped = Math.max(0, count - this.deadLetterCapacity);
+      if (dropped > 0) this.sql.dropOldestDeadLetters.run(group, dropped);
+      this.sql.setStat.run(deadLettersStat(group), count - dropped);
+      return dropped;
     });
+  }
+
+  /**
+   * A group's dead letters, kept in the stats table with every change to them (a count(*) would
+   * scan them all on every dead letter and every scrape). Counted once where the stat is missing: a
+   * database written before it existed.
+   */
+  private deadLetterCount(group: string): number {
+    return one<{ value: number }>(this.sql.stat, deadLettersStat(group))?.value ?? one<{ n: number }>(this.sql.countDeadLetters, group)!.n;
   }
 
   async listDeadLetters(group: string, count: number, afterId: string | null = null): Promise<DeadLetter[]> {
@@ -115,7 +136,9 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
 
   async removeDeadLetters(group: string, ids: string[]): Promise<void> {
     await this.db.write(() => {
-      for (const id of ids) this.sql.removeDeadLetter.run(group, positionOf(id));
+      let count = this.deadLetterCount(group);
+      for (const id of ids) count -= Number(this.sql.removeDeadLetter.run(group, positionOf(id)).changes);
+      this.sql.setStat.run(deadLettersStat(group), count);
     });
   }
 
@@ -133,7 +156,7 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
       // A group not created yet has been handed nothing: everything buffered is its lag.
       const lag = oldest === null || newest === null ? 0 : newest - Math.max(found?.lastDelivered ?? 0, oldest - 1);
       const pending = one<{ n: number }>(this.sql.countPending, group)!.n;
-      const deadLetters = one<{ n: number }>(this.sql.countDeadLetters, group)!.n;
+      const deadLetters = this.deadLetterCount(group);
       return { group, pending, lag, deadLetters, partitionLag: [lag] };
     });
   }

@@ -21,7 +21,7 @@ export class EmbeddedEventStore extends ComposedEventStore {
     policy: BufferPolicy,
   ) {
     const ring = new RingBuffer(db);
-    super(new EmbeddedQuarantine(db, policy), new EmbeddedConsumerGroups(db, ring));
+    super(new EmbeddedQuarantine(db, policy), new EmbeddedConsumerGroups(db, ring, policy.capacity));
     this.appends = new EmbeddedDedupAppend(db, ring, policy);
   }
 

@@ -31,6 +31,8 @@ export class RedisConsumerGroups implements ConsumerStore {
     private readonly redis: Redis,
     private readonly parts: readonly PartitionKeys[],
     private readonly blocking: BlockingConnections,
+    /** Dead letters kept per group in each partition (its share of BUFFER_CAPACITY). */
+    private readonly deadLetterCapacity: number,
   ) {}
 
   async ensureGroup(group: string, from: 'start' | 'end'): Promise<void> {
@@ -132,11 +134,12 @@ export class RedisConsumerGroups implements ConsumerStore {
     }
   }
 
-  async deadLetter(group: string, entry: StoredEntry, info: DeadLetterInfo, nowMs: number): Promise<void> {
+  async deadLetter(group: string, entry: StoredEntry, info: DeadLetterInfo, nowMs: number): Promise<number> {
     const { partition, streamId } = this.locate(entry.id);
     const keys = this.keysOf(partition);
     // One MULTI on keys of one hash slot: the entry is acknowledged if and only if it is kept as a
-    // dead letter, with the bytes first stored, so that a redrive sends exactly them.
+    // dead letter, with the bytes first stored, so that a redrive sends exactly them. The exact trim
+    // (not `~`) says how many old letters made room.
     const results = await redisCall(() =>
       this.redis
         .multi()
@@ -155,10 +158,12 @@ export class RedisConsumerGroups implements ConsumerStore {
           new Date(nowMs).toISOString(),
         )
         .xack(keys.events, group, streamId)
+        .xtrim(keys.dead(group), 'MAXLEN', this.deadLetterCapacity)
         .exec(),
     );
     const failed = results?.find(([err]) => err);
     if (!results || failed) throw KCR_ERR_STORE_UNAVAILABLE(failed?.[0]?.message ?? 'transaction aborted');
+    return Number(results[2]?.[1] ?? 0);
   }
 
   async listDeadLetters(group: string, count: number, afterId: string | null = null): Promise<DeadLetter[]> {

@@ -42,9 +42,9 @@ export class RedisEventStore extends ComposedEventStore {
     // Cluster routes the same single-slot commands: typed as a standalone client.
     const redis = client as Redis;
     const blocking = new BlockingConnections(client, log);
-    super(new RedisQuarantine(redis, parts[0]!, policy), new RedisConsumerGroups(redis, parts, blocking));
-    this.blocking = blocking;
     const share = { ...policy, capacity: Math.max(1, Math.floor(policy.capacity / partitions)) };
+    super(new RedisQuarantine(redis, parts[0]!, policy), new RedisConsumerGroups(redis, parts, blocking, share.capacity));
+    this.blocking = blocking;
     this.appends = parts.map((keys) => new RedisDedupAppend(client, keys, share, options.wait));
     if (log) logConnectionErrors(client, log);
   }
