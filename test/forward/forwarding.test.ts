@@ -160,7 +160,13 @@ describe.each<StoreKind>(['redis', 'embedded'])('on the %s store', (kind) => {
       s.behave = () => ({ status: 200, delayMs: 1_000 });
       const r = await relay([{ name: 'slow', url: s.url, timeoutMs: 200, maxAttempts: 2 }]);
       const [uid] = await ingest(r, 1);
-      await until(async () => (await r.store.groupState('slow')).deadLetters === 1, 10_000, 'dead letter');
+      let state = await r.store.groupState('slow');
+      await until(async () => (state = await r.store.groupState('slow')).deadLetters === 1, 10_000, 'dead letter').catch((err: Error) => {
+        // Once seen failing under a loaded full run and never since: what the relay was doing says why.
+        throw new Error(
+          `${err.message}: group ${JSON.stringify(state)}, ${s.received.length} requests at the sink; relay log:\n${r.logs.join('')}`,
+        );
+      });
       const letters = await adminCall(r, 'GET', '/admin/destinations/slow/dead-letters');
       expect(letters.json).toHaveLength(1);
       expect(letters.json[0]).toMatchObject({ attempts: 2, lastStatus: null, event: { uid } });
