@@ -35,7 +35,11 @@ export interface StreamConsumerOptions {
 export class StreamConsumer {
   private readonly stopper = new AbortController();
   private readonly acks: AckBatcher;
-  /** Handed out by this process and not yet acknowledged or dead-lettered. */
+  /**
+   * Handed out by this process and not yet dead-lettered or confirmed acknowledged. An entry whose
+   * acknowledgement is still queued or failing (a store outage) stays here: the resumption of this
+   * consumer's pending entries after the outage skips it instead of handling it again.
+   */
   private readonly inFlight = new Set<string>();
   /** Where the next resumption of this consumer's own pending entries starts; null when none is due. */
   private resumeAfter: string | null = '0';
@@ -45,7 +49,9 @@ export class StreamConsumer {
     this.acks = new AckBatcher(async (ids, counted) => {
       // A lost acknowledgement only means the entry is handled again later: tried once more when stopping.
       const done = await this.retrying('acknowledge', () => options.store.ack(options.group, ids), { once: this.stopped });
-      if (done !== null && counted > 0) options.onAcknowledged?.(counted);
+      if (done === null) return;
+      for (const id of ids) this.inFlight.delete(id);
+      if (counted > 0) options.onAcknowledged?.(counted);
     });
   }
 
@@ -79,7 +85,6 @@ export class StreamConsumer {
 
   /** Queues an acknowledgement; `counted` says whether onAcknowledged counts it. */
   ack(id: string, counted = true): void {
-    this.inFlight.delete(id);
     this.acks.add(id, counted);
   }
 
