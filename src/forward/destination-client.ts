@@ -1,7 +1,6 @@
 // One HTTP destination: a keep-alive undici pool and the Standard Webhooks request for an event.
 import { Pool } from 'undici';
 import type { Destination } from '../config/destinations.js';
-import type { CanonicalEvent } from '../event/canonical.js';
 import { retryAfterMs } from './backoff.js';
 import { secretKey, sign } from './signature.js';
 
@@ -32,17 +31,17 @@ export class DestinationClient {
     this.key = destination.secret ? secretKey(destination.secret) : null;
   }
 
-  /** POSTs `body` (the stored JSON of `event`). */
-  async deliver(event: CanonicalEvent, body: string, nowMs: number): Promise<DeliveryResult> {
+  /** POSTs `body` (the stored JSON of the event `uid`). */
+  async deliver(uid: string, body: string, nowMs: number): Promise<DeliveryResult> {
     const timestamp = Math.floor(nowMs / 1000);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': 'kc-event-relay',
-      'webhook-id': event.uid,
+      'webhook-id': uid,
       'webhook-timestamp': String(timestamp),
-      'idempotency-key': event.uid,
+      'idempotency-key': uid,
     };
-    if (this.key) headers['webhook-signature'] = sign(this.key, event.uid, timestamp, body);
+    if (this.key) headers['webhook-signature'] = sign(this.key, uid, timestamp, body);
     const timeout = this.destination.timeoutMs;
     try {
       const res = await this.pool.request({

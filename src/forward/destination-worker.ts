@@ -29,7 +29,7 @@ export type DeliveryOutcome = 'delivered' | 'dead-lettered' | 'stopped';
 export class DestinationWorker {
   readonly client: DestinationClient;
   readonly breaker: CircuitBreaker;
-  private readonly matches: EventPredicate;
+  private readonly matches: EventPredicate | null;
   private readonly limiter: RateLimiter | null;
   private readonly consumer: StreamConsumer;
   private readonly queue: StoredEntry[] = [];
@@ -98,9 +98,9 @@ export class DestinationWorker {
     await this.client.close();
   }
 
-  /** Whether `event` passes this destination's filter. */
+  /** Whether the entry's event passes this destination's filter (parsed only when there is one). */
   wants(entry: StoredEntry): boolean {
-    return this.matches(entry.event);
+    return this.matches === null || this.matches(entry.event);
   }
 
   /**
@@ -114,13 +114,12 @@ export class DestinationWorker {
   ): Promise<DeliveryOutcome> {
     const labels = { destination: this.name };
     let attempts = Math.max(0, entry.deliveries - 1);
-    const receivedAt = Date.parse(entry.event.receivedAt);
     for (;;) {
       if (!(await this.waitForCircuit(keepClaimed))) return 'stopped';
       if (this.limiter) await this.limiter.take(this.consumer.signal).catch(() => undefined);
       if (this.stopped) return 'stopped';
       const started = process.hrtime.bigint();
-      const result = await this.client.deliver(entry.event, entry.body, this.now());
+      const result = await this.client.deliver(entry.uid, entry.body, this.now());
       attempts += 1;
       if (result.ok) {
         this.breaker.success();
@@ -131,12 +130,12 @@ export class DestinationWorker {
       this.metrics.failed.inc(labels);
       this.breaker.failure(this.now(), result.retryAfterMs);
       this.metrics.circuit.set(labels, CIRCUIT_STATE_VALUE[this.breaker.state(this.now())]);
-      const tooOld = this.now() - receivedAt > this.destination.maxAge;
+      const tooOld = this.now() - Date.parse(entry.event.receivedAt) > this.destination.maxAge;
       if (attempts >= this.destination.maxAttempts || tooOld) {
         await onDead(result, attempts);
         this.metrics.deadLettered.inc(labels);
         this.log.warn(
-          { destination: this.name, uid: entry.event.uid, attempts, status: result.status, error: result.error },
+          { destination: this.name, uid: entry.uid, attempts, status: result.status, error: result.error },
           'event moved to dead letters',
         );
         return 'dead-lettered';

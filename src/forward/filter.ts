@@ -10,7 +10,12 @@ function globToRegExp(glob: string): RegExp {
 
 export type EventPredicate = (event: CanonicalEvent) => boolean;
 
-export function compileFilter(filter: DestinationFilter): EventPredicate {
+/**
+ * The destination's predicate; null when no criterion is set, so that every event passes without
+ * being parsed. Any field set (a future one too) makes a predicate.
+ */
+export function compileFilter(filter: DestinationFilter): EventPredicate | null {
+  if (Object.values(filter).every((criterion) => criterion === undefined || criterion === false)) return null;
   const types = filter.types?.map(globToRegExp);
   const kinds = filter.kinds ? new Set<string>(filter.kinds) : null;
   const realms = filter.realms ? new Set(filter.realms) : null;

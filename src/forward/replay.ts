@@ -83,7 +83,7 @@ export class ReplayJobs {
         for (const letter of letters) {
           job.scanned += 1;
           job.matched += 1;
-          const entry: StoredEntry = { id: letter.id, event: letter.event, body: letter.body, deliveries: 0 };
+          const entry: StoredEntry = { id: letter.id, uid: letter.event.uid, event: letter.event, body: letter.body, deliveries: 0 };
           const outcome = await worker.deliverWithRetries(entry, async () => {});
           if (outcome === 'stopped') throw new StoppedError();
           if (outcome === 'delivered') await this.store.removeDeadLetters(worker.name, [letter.id]);

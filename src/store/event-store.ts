@@ -35,7 +35,10 @@ export interface QuarantineRecord {
 export interface StoredEntry {
   /** Position in the ring buffer: strictly increasing, opaque outside the store. */
   id: string;
-  event: CanonicalEvent;
+  /** The event's uid, known without parsing `body`. */
+  readonly uid: string;
+  /** Parsed from `body` on first use (stored-entry.ts): a destination without a filter never needs it. */
+  readonly event: CanonicalEvent;
   /** The event's JSON exactly as stored: forwarded as is, so it is neither re-serialized nor re-signed differently. */
   body: string;
   /** Times this entry has been handed to a consumer of the group (1 on first delivery; 0 from scan). */

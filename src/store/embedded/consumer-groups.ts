@@ -9,15 +9,15 @@ import { all, one, positionOf, type EmbeddedDb } from './embedded-db.js';
 import { toEntry, type EntryRow, type RingBuffer } from './ring-buffer.js';
 
 const STATEMENTS = {
-  entriesAfter: 'SELECT id, event FROM events WHERE id > ? ORDER BY id LIMIT ?',
+  entriesAfter: 'SELECT id, uid, event FROM events WHERE id > ? ORDER BY id LIMIT ?',
   group: 'SELECT last_delivered AS lastDelivered FROM consumer_groups WHERE name = ?',
   createGroup: 'INSERT INTO consumer_groups (name, last_delivered) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
   setLastDelivered: 'UPDATE consumer_groups SET last_delivered = ? WHERE name = ?',
   addPending: `INSERT OR REPLACE INTO pending (grp, entry_id, consumer, deliveries, delivered_at) VALUES (?, ?, ?, 1, ?)`,
   // LEFT JOIN: a pending entry the bound evicted has no event left (e.event IS NULL).
-  stalePending: `SELECT p.entry_id AS id, p.deliveries, e.event FROM pending p LEFT JOIN events e ON e.id = p.entry_id
+  stalePending: `SELECT p.entry_id AS id, p.deliveries, e.uid, e.event FROM pending p LEFT JOIN events e ON e.id = p.entry_id
     WHERE p.grp = ? AND p.delivered_at <= ? ORDER BY p.entry_id LIMIT ?`,
-  ownPending: `SELECT p.entry_id AS id, p.deliveries, e.event FROM pending p LEFT JOIN events e ON e.id = p.entry_id
+  ownPending: `SELECT p.entry_id AS id, p.deliveries, e.uid, e.event FROM pending p LEFT JOIN events e ON e.id = p.entry_id
     WHERE p.grp = ? AND p.consumer = ? AND p.entry_id > ? ORDER BY p.entry_id LIMIT ?`,
   claim: 'UPDATE pending SET consumer = ?, deliveries = deliveries + 1, delivered_at = ? WHERE grp = ? AND entry_id = ?',
   touch: 'UPDATE pending SET consumer = ?, delivered_at = ? WHERE grp = ? AND entry_id = ?',
@@ -37,8 +37,8 @@ const STATEMENTS = {
 
 const deadLettersStat = (group: string) => `deadLetters:${group}`;
 
-type PendingRow = { id: number; deliveries: number; event: string | null };
-type DeadLetterRow = EntryRow & DeadLetterInfo & { deadAt: string };
+type PendingRow = { id: number; deliveries: number; uid: string | null; event: string | null };
+type DeadLetterRow = Omit<EntryRow, 'uid'> & DeadLetterInfo & { deadAt: string };
 
 export class EmbeddedConsumerGroups implements ConsumerStore {
   private readonly sql: Record<keyof typeof STATEMENTS, StatementSync>;
@@ -173,13 +173,13 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
     const entries: StoredEntry[] = [];
     let gone = 0;
     for (const row of rows) {
-      if (row.event === null) {
+      if (row.event === null || row.uid === null) {
         this.sql.ack.run(group, row.id);
         gone += 1;
         continue;
       }
       this.sql.claim.run(consumer, now, group, row.id);
-      entries.push(toEntry({ id: row.id, event: row.event }, row.deliveries + 1));
+      entries.push(toEntry({ id: row.id, uid: row.uid, event: row.event }, row.deliveries + 1));
     }
     if (gone > 0) this.sql.countStat.run(`lost:${group}`, gone);
     return { entries, gone };

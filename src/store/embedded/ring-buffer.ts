@@ -1,12 +1,13 @@
 // The ring buffer's table as the embedded store's parts read it: entries leave only from the oldest
 // end, so the ids in the table are one contiguous range and its length follows from its bounds.
 import type { StatementSync } from 'node:sqlite';
-import type { CanonicalEvent } from '../../event/canonical.js';
 import type { StoredEntry } from '../event-store.js';
+import { storedEntry } from '../stored-entry.js';
 import { one, type EmbeddedDb } from './embedded-db.js';
 
 export interface EntryRow {
   id: number;
+  uid: string;
   event: string;
 }
 
@@ -36,5 +37,5 @@ export class RingBuffer {
 }
 
 export function toEntry(row: EntryRow, deliveries: number): StoredEntry {
-  return { id: String(row.id), event: JSON.parse(row.event) as CanonicalEvent, body: row.event, deliveries };
+  return storedEntry(String(row.id), row.event, deliveries, row.uid);
 }

@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
 import type { Claimed, ConsumerStore, DeadLetter, DeadLetterInfo, GroupState, Resumed, StoredEntry } from '../event-store.js';
+import { storedEntry } from '../stored-entry.js';
 import type { BlockingConnections } from './blocking-connections.js';
 import type { PartitionKeys } from './keys.js';
 import { asStoreError, fieldsOf, redisCall, replyErrorKind, type RawEntry } from './redis-call.js';
@@ -280,9 +281,8 @@ export class RedisConsumerGroups implements ConsumerStore {
     const out: StoredEntry[] = [];
     for (const [id, fields] of raw) {
       if (!fields) continue;
-      const body = fieldsOf(fields).event;
-      if (body !== undefined)
-        out.push({ id: this.idOf(partition, id), event: JSON.parse(body) as CanonicalEvent, body, deliveries: deliveries(id) });
+      const { event: body, uid } = fieldsOf(fields);
+      if (body !== undefined) out.push(storedEntry(this.idOf(partition, id), body, deliveries(id), uid));
     }
     return out;
   }
