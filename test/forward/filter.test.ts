@@ -1,6 +1,7 @@
 // A destination's filter: no criterion means every event, and no predicate to run (its events are
 // then never parsed); each criterion set narrows.
 import { expect, it } from 'vitest';
+import type { DestinationFilter } from '../../src/config/destinations.js';
 import { compileFilter } from '../../src/forward/filter.js';
 import { canonicalEvent } from '../support/canonical.js';
 
@@ -8,14 +9,15 @@ it('has no predicate without a criterion (errorsOnly false is none), and one for
   expect(compileFilter({})).toBeNull();
   expect(compileFilter({ errorsOnly: false })).toBeNull();
   const login = canonicalEvent();
-  for (const [filter, passes] of [
+  const cases: Array<[DestinationFilter, boolean]> = [
     [{ errorsOnly: true }, false],
-    [{ kinds: ['admin'] as const }, false],
-    [{ kinds: ['event'] as const }, true],
+    [{ kinds: ['admin'] }, false],
+    [{ kinds: ['event'] }, true],
     [{ types: ['LOG*'] }, true],
     [{ realms: ['elsewhere'] }, false],
-  ] as const) {
-    const predicate = compileFilter(filter as never);
+  ];
+  for (const [filter, passes] of cases) {
+    const predicate = compileFilter(filter);
     expect(predicate).not.toBeNull();
     expect(predicate!(login)).toBe(passes);
   }

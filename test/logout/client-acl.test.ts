@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLogoutClient, type LogoutClient, type LogoutMessage } from '../../src/client/index.js';
 import { postEvent } from '../support/http.js';
-import { freshUid } from '../support/payloads.js';
+import { freshUid, withUid } from '../support/payloads.js';
 import { relayAclArgs, startTestRedis, type TestRedis } from '../support/redis-server.js';
 import { startRelay, uniquePrefix, type Relay } from '../support/relay.js';
 import { until } from '../support/sink.js';
@@ -46,17 +46,20 @@ afterAll(async () => {
 it('hears and checks as an app user confined to revocation keys and logout channels', async () => {
   const uid = freshUid();
   const sub = randomUUID();
-  const body = JSON.stringify({
-    time: Date.now(),
-    realmId: 'shop',
-    authDetails: null,
-    resourceType: 'USER',
-    operationType: 'ACTION',
-    resourcePath: `users/${sub}/logout`,
-    representation: null,
-    error: null,
-  });
-  expect((await postEvent(relay.url, `${body.slice(0, -1)},"uid":${uid}}`)).json.status).toBe('accepted');
+  const body = withUid(
+    {
+      time: Date.now(),
+      realmId: 'shop',
+      authDetails: null,
+      resourceType: 'USER',
+      operationType: 'ACTION',
+      resourcePath: `users/${sub}/logout`,
+      representation: null,
+      error: null,
+    },
+    uid,
+  );
+  expect((await postEvent(relay.url, body)).json.status).toBe('accepted');
   await until(() => heard.some((m) => m.eventUid === uid), 10_000, 'heard');
   const m = heard.find((x) => x.eventUid === uid) as LogoutMessage;
   expect(await client.isRevoked({ sub, iat: m.notBefore - 1 })).toBe(true);

@@ -6,7 +6,7 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLogoutClient, type LogoutClient, type LogoutMessage } from '../../src/client/index.js';
 import { postEvent } from '../support/http.js';
-import { freshUid } from '../support/payloads.js';
+import { freshUid, loginEventJson } from '../support/payloads.js';
 import { startTestCluster, type TestCluster } from '../support/redis-cluster.js';
 import { startRelay, type Relay } from '../support/relay.js';
 import { until } from '../support/sink.js';
@@ -41,18 +41,16 @@ it('publishes with SPUBLISH on both channels and records the revocation in the r
   const uid = freshUid();
   const sid = randomUUID();
   const sub = randomUUID();
-  const body = JSON.stringify({
-    time: Date.now(),
+  const body = loginEventJson(uid, {
     type: 'LOGOUT',
     realmId: 'shop',
     clientId: 'web',
     userId: sub,
     sessionId: sid,
     ipAddress: null,
-    error: null,
     details: {},
   });
-  expect((await postEvent(relay.url, `${body.slice(0, -1)},"uid":${uid}}`)).json.status).toBe('accepted');
+  expect((await postEvent(relay.url, body)).json.status).toBe('accepted');
   await until(
     () => heard.oneRealm.some((m) => m.eventUid === uid) && heard.allRealms.some((m) => m.eventUid === uid),
     10_000,

@@ -9,7 +9,7 @@ import { createLogoutClient, type LogoutClient, type LogoutMessage } from '../..
 import { revocationKey } from '../../src/logout/redis/keys.js';
 import { postEvent } from '../support/http.js';
 import { BODY_FORMATS, NOTHING, notBeforeOf, REALM, ROWS, jsonBody, type LogoutCase } from '../support/logout-cases.js';
-import { freshUid, uidAt } from '../support/payloads.js';
+import { freshUid, uidAt, withUid } from '../support/payloads.js';
 import { startRelay, type Relay } from '../support/relay.js';
 import { until } from '../support/sink.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -114,12 +114,10 @@ describe('revocation state', () => {
     return seen.get(uid) as LogoutMessage;
   };
 
-  /** Posts a JSON event (fields without uid) and returns its published message. */
-  async function publish(body: (time: number) => object): Promise<LogoutMessage> {
-    const time = Date.now();
+  /** Posts a JSON event (fields without uid) that happened at `time`, and returns its published message. */
+  async function publish(body: (time: number) => object, time = Date.now()): Promise<LogoutMessage> {
     const uid = uidAt(time);
-    const text = `${JSON.stringify(body(time)).slice(0, -1)},"uid":${uid}}`;
-    expect((await postEvent(relay.url, text)).json.status).toBe('accepted');
+    expect((await postEvent(relay.url, withUid(body(time), uid))).json.status).toBe('accepted');
     return waitFor(uid);
   }
 
@@ -160,39 +158,14 @@ describe('revocation state', () => {
     const ttl = await redis.pttl(key);
     expect(Math.abs(first.notBefore * 1000 + 86_400_000 - Date.now() - ttl)).toBeLessThan(5_000);
     // An older event arriving late (the emitter resends out of order) does not move notBefore back.
-    const older = Date.now() - 60_000;
-    const uid = uidAt(older);
-    const late = JSON.stringify({
-      time: older,
-      realmId: 'shop',
-      authDetails: null,
-      resourceType: 'USER',
-      operationType: 'DELETE',
-      resourcePath: `users/${sub}`,
-      representation: null,
-      error: null,
-    });
-    await postEvent(relay.url, `${late.slice(0, -1)},"uid":${uid}}`);
-    await waitFor(uid);
+    await publish(admin('USER', 'DELETE', `users/${sub}`), Date.now() - 60_000);
     expect(Number(await redis.get(key))).toBe(first.notBefore);
   });
 
   it('publishes an event older than REVOCATION_TTL but records nothing: its tokens have expired', async () => {
     const sub = randomUUID();
-    const old = Date.now() - 2 * 86_400_000;
-    const uid = uidAt(old);
-    const body = JSON.stringify({
-      time: old,
-      realmId: 'shop',
-      authDetails: null,
-      resourceType: 'USER',
-      operationType: 'DELETE',
-      resourcePath: `users/${sub}`,
-      representation: null,
-      error: null,
-    });
-    expect((await postEvent(relay.url, `${body.slice(0, -1)},"uid":${uid}}`)).json.status).toBe('accepted');
-    expect(await waitFor(uid)).toMatchObject({ kind: 'user', reason: 'user-deleted', userId: sub });
+    const m = await publish(admin('USER', 'DELETE', `users/${sub}`), Date.now() - 2 * 86_400_000);
+    expect(m).toMatchObject({ kind: 'user', reason: 'user-deleted', userId: sub });
     expect(await redis.exists(revocationKey(prefix, { realmId: 'shop', scope: `user:${sub}`, notBefore: 0 }))).toBe(0);
   });
 

@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogoutMessage } from '../../src/logout/message.js';
 import { postEvent } from '../support/http.js';
-import { freshUid } from '../support/payloads.js';
+import { freshUid, loginEventJson } from '../support/payloads.js';
 import { startRelay, type Relay } from '../support/relay.js';
 
 const TOKEN = 'logout-stream-token-0123';
@@ -90,18 +90,16 @@ async function logout(): Promise<{ uid: string; sid: string; sub: string }> {
   const uid = freshUid();
   const sid = randomUUID();
   const sub = randomUUID();
-  const body = JSON.stringify({
-    time: Date.now(),
+  const body = loginEventJson(uid, {
     type: 'LOGOUT',
     realmId: 'shop',
     clientId: 'web',
     userId: sub,
     sessionId: sid,
     ipAddress: null,
-    error: null,
     details: {},
   });
-  expect((await postEvent(relay.url, `${body.slice(0, -1)},"uid":${uid}}`)).json.status).toBe('accepted');
+  expect((await postEvent(relay.url, body)).json.status).toBe('accepted');
   return { uid, sid, sub };
 }
 

@@ -10,6 +10,7 @@ import { OperationType } from '../../generated/emitterkc26/operation-type.js';
 import { ResourceType } from '../../generated/emitterkc26/resource-type.js';
 import { Tuple } from '../../generated/emitterkc26/tuple.js';
 import type { LogoutMessage } from '../../src/logout/message.js';
+import { withUid } from './payloads.js';
 
 export const REALM = 'corp';
 export const USER = '0b7c0f6e-3d1e-4a8f-8a44-51d1f0d2e9a3';
@@ -188,9 +189,6 @@ export const NOTHING: LogoutCase[] = [
     expected: null,
   },
 ];
-
-/** Splices the uid in as raw digits: it does not fit a JS number. */
-const withUid = (fields: object, uid: string): string => `${JSON.stringify(fields).slice(0, -1)},"uid":${uid}}`;
 
 export function jsonBody(c: LogoutCase, uid: string, timeMs: number): string {
   if (c.event) {

@@ -11,6 +11,9 @@ export function uidAt(timeMs: number, seq?: number, dc = 1, kc = 3): string {
 
 export const freshUid = (): string => uidAt(Date.now());
 
+/** A JSON body of `fields` with the uid spliced in as raw digits: it does not fit a JS number. */
+export const withUid = (fields: object, uid: string): string => `${JSON.stringify(fields).slice(0, -1)},"uid":${uid}}`;
+
 export function loginEventJson(uid: string, extra: Record<string, unknown> = {}): string {
   const fields = {
     time: Date.now(),
@@ -24,7 +27,7 @@ export function loginEventJson(uid: string, extra: Record<string, unknown> = {})
     details: { auth_method: 'openid-connect', username: 'alice' },
     ...extra,
   };
-  return `${JSON.stringify(fields).slice(0, -1)},"uid":${uid}}`;
+  return withUid(fields, uid);
 }
 
 export function adminEventJson(uid: string): string {
@@ -48,7 +51,7 @@ export function adminEventJson(uid: string): string {
     error: null,
     details: {},
   };
-  return `${JSON.stringify(fields).slice(0, -1)},"uid":${uid}}`;
+  return withUid(fields, uid);
 }
 
 export function basic(user: string, password: string): string {
