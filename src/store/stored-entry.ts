@@ -4,18 +4,16 @@
 import type { CanonicalEvent } from '../event/canonical.js';
 import type { StoredEntry } from './event-store.js';
 
-/** `uid` when the store keeps it beside the bytes; otherwise it is read from the event. */
-export function storedEntry(id: string, body: string, deliveries: number, uid?: string): StoredEntry {
+/** `uid` as the store keeps it beside the bytes (written together, in one step). */
+export function storedEntry(id: string, uid: string, body: string, deliveries: number): StoredEntry {
   let event: CanonicalEvent | undefined;
   return {
     id,
+    uid,
     body,
     deliveries,
     get event(): CanonicalEvent {
       return (event ??= JSON.parse(body) as CanonicalEvent);
-    },
-    get uid(): string {
-      return uid ?? this.event.uid;
     },
   };
 }

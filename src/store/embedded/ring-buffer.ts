@@ -37,5 +37,5 @@ export class RingBuffer {
 }
 
 export function toEntry(row: EntryRow, deliveries: number): StoredEntry {
-  return storedEntry(String(row.id), row.event, deliveries, row.uid);
+  return storedEntry(String(row.id), row.uid, row.event, deliveries);
 }

@@ -282,7 +282,7 @@ export class RedisConsumerGroups implements ConsumerStore {
     for (const [id, fields] of raw) {
       if (!fields) continue;
       const { event: body, uid } = fieldsOf(fields);
-      if (body !== undefined) out.push(storedEntry(this.idOf(partition, id), body, deliveries(id), uid));
+      if (body !== undefined && uid !== undefined) out.push(storedEntry(this.idOf(partition, id), uid, body, deliveries(id)));
     }
     return out;
   }
