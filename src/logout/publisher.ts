@@ -1,18 +1,16 @@
-// Publishes the logout messages of stored events: a consumer group of its own over the ring buffer,
-// so a message goes out at least once per accepted event (a crash leaves the entry pending for this
-// or another replica to claim) and never for a duplicate (duplicates never reach the buffer).
+// Publishes the logout messages of stored events: a consumer group of its own over the ring buffer
+// (LOGOUT_GROUP, handed only the events that end sessions), so a message goes out at least once per
+// accepted event (a crash leaves the entry pending for this or another replica to claim) and never
+// for a duplicate (duplicates never reach the buffer).
 // Store and bus outages are waited out with backoff; nothing here ends the process.
 import type { FastifyBaseLogger } from 'fastify';
 import { StreamConsumer } from '../consume/stream-consumer.js';
 import { backoffDelay } from '../forward/backoff.js';
-import type { ConsumerStore, StoredEntry } from '../store/event-store.js';
+import { LOGOUT_GROUP, type ConsumerStore, type StoredEntry } from '../store/event-store.js';
 import type { LogoutBus } from './bus.js';
 import type { LogoutMetrics } from './metrics.js';
 import { translate } from './translate.js';
 import type { LogoutMessage } from './message.js';
-
-/** The publisher's consumer group; `@` keeps it apart from destination names (letters, digits, `_.-`). */
-export const LOGOUT_GROUP = '@logout';
 
 const RETRY_BACKOFF = { baseMs: 100, capMs: 5_000 };
 /** Entries per read: their messages go out in one round trip. */

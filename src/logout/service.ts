@@ -7,11 +7,11 @@ import type { Config } from '../config/env.js';
 import { UidAssigner } from '../event/snowflake.js';
 import { logConnectionErrors } from '../redis/connect.js';
 import type { StoreBackend } from '../store/create-store.js';
-import type { ConsumerStore } from '../store/event-store.js';
+import { LOGOUT_GROUP, type ConsumerStore } from '../store/event-store.js';
 import type { LogoutBus, LogoutStream } from './bus.js';
 import { SqliteLogoutBus } from './embedded/sqlite-bus.js';
 import { LogoutMetrics } from './metrics.js';
-import { LOGOUT_GROUP, LogoutPublisher, type LogoutPublisherOptions } from './publisher.js';
+import { LogoutPublisher, type LogoutPublisherOptions } from './publisher.js';
 import { RecentLogouts } from './recent.js';
 import { RedisLogoutBus } from './redis/redis-bus.js';
 

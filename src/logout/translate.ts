@@ -164,6 +164,14 @@ export function translate(event: CanonicalEvent, nextId: () => bigint): LogoutMe
 }
 
 /**
+ * Whether the event ends sessions: ingest stores the answer with it, so that the logout group is
+ * handed only these (LOGOUT_GROUP in store/event-store.ts).
+ */
+export function endsSessions(event: CanonicalEvent): boolean {
+  return translate(event, () => 0n).length > 0;
+}
+
+/**
  * The second after the event: with Keycloak's rule `iat < notBefore`, every token issued up to and
  * including the event's second is revoked. The event's own second (Keycloak's choice) would leave
  * valid a token issued in the same second before the logout; this one only costs a token issued

@@ -3,6 +3,7 @@
 // and closes. The delegation lives here once.
 import type { CanonicalEvent } from '../event/canonical.js';
 import type {
+  AppendOptions,
   AppendOutcome,
   Claimed,
   ConsumerStore,
@@ -29,7 +30,7 @@ export abstract class ComposedEventStore implements EventStore {
     private readonly groups: ConsumerStore,
   ) {}
 
-  abstract append(event: CanonicalEvent, nowMs: number): Promise<AppendOutcome>;
+  abstract append(event: CanonicalEvent, nowMs: number, options?: AppendOptions): Promise<AppendOutcome>;
   abstract lookup(uid: string): Promise<LookupOutcome>;
   abstract status(): Promise<StoreStatus>;
   abstract close(): Promise<void>;

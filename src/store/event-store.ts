@@ -146,9 +146,23 @@ export interface StoreStatus {
   detail?: string;
 }
 
+/**
+ * The logout publisher's consumer group (`@` keeps it apart from destination names: letters,
+ * digits, `_.-`). It is handed only the entries appended with `endsSessions: true`, and those
+ * appended without the tag (by a relay that predates it): the store acknowledges the others for it
+ * as it reads past them, so the publisher neither receives nor parses events that end nothing, and
+ * the bound never counts them lost to it.
+ */
+export const LOGOUT_GROUP = '@logout';
+
+export interface AppendOptions {
+  /** Whether the event ends sessions (logout/translate.ts); unset means unknown: the logout group is handed it. */
+  endsSessions?: boolean;
+}
+
 export interface EventStore extends ConsumerStore {
   /** Atomically: dedup check on the uid, record it, append the event to the ring buffer. */
-  append(event: CanonicalEvent, nowMs: number): Promise<AppendOutcome>;
+  append(event: CanonicalEvent, nowMs: number, options?: AppendOptions): Promise<AppendOutcome>;
   quarantine(record: QuarantineRecord): Promise<void>;
   /** The newest quarantined bodies first, for an operator to look at. */
   listQuarantine(count: number): Promise<QuarantinedBody[]>;

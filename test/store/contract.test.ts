@@ -8,7 +8,7 @@ import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import type { CanonicalEvent } from '../../src/event/canonical.js';
 import { createStore } from '../../src/store/create-store.js';
-import type { EventStore, StoredEntry } from '../../src/store/event-store.js';
+import { LOGOUT_GROUP, type EventStore, type StoredEntry } from '../../src/store/event-store.js';
 import { canonicalEvent } from '../support/canonical.js';
 import { uidAt } from '../support/payloads.js';
 import { uniquePrefix } from '../support/relay.js';
@@ -592,6 +592,74 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       expect(await store.groupState('audit')).toEqual({ group: 'audit', pending: 0, lag: 0, deadLetters: 0, partitionLag: [0] });
       expect(await store.groupState('logout')).toEqual({ group: 'logout', pending: 2, lag: 0, deadLetters: 1, partitionLag: [0] });
       expect(await store.listDeadLetters('audit', 10)).toEqual([]);
+    });
+  });
+
+  describe('the logout group: handed only the events that may end sessions', () => {
+    /** Appends one fresh event per tag (undefined: appended without one, as an older relay did). */
+    async function appendTagged(store: EventStore, tags: Array<boolean | undefined>): Promise<CanonicalEvent[]> {
+      const events: CanonicalEvent[] = [];
+      for (const endsSessions of tags) {
+        const event = canonicalEvent();
+        const outcome = await store.append(event, Date.now(), endsSessions === undefined ? undefined : { endsSessions });
+        expect(outcome.status).toBe('accepted');
+        events.push(event);
+      }
+      return events;
+    }
+
+    it('hands it those tagged or untagged, never pending the others, while a destination is handed them all', async () => {
+      const store = await open();
+      await store.ensureGroup(LOGOUT_GROUP, 'start');
+      await store.ensureGroup('audit', 'start');
+      const [login, logout, untagged, refresh] = await appendTagged(store, [false, true, undefined, false]);
+      expect(uidsOf(await store.readNew(LOGOUT_GROUP, 'c1', 10, 0))).toEqual([logout!.uid, untagged!.uid]);
+      expect(await store.readNew(LOGOUT_GROUP, 'c1', 10, 0)).toEqual([]);
+      expect(await store.groupState(LOGOUT_GROUP)).toMatchObject({ pending: 2, lag: 0 });
+      expect(uidsOf(await store.readNew('audit', 'c1', 10, 0))).toEqual([login!.uid, logout!.uid, untagged!.uid, refresh!.uid]);
+    });
+
+    it('returns to its reader once only events that end nothing came, and hands the next one that ends sessions', async () => {
+      const store = await open();
+      await store.ensureGroup(LOGOUT_GROUP, 'end');
+      const started = Date.now();
+      const reading = (async () => {
+        for (let attempt = 0; attempt < 50; attempt++) {
+          const entries = await store.readNew(LOGOUT_GROUP, 'c1', 10, 15_000);
+          if (entries.length > 0) return entries;
+        }
+        return [];
+      })();
+      await sleep(100);
+      await appendTagged(store, [false, false]);
+      await sleep(100);
+      const [logout] = await appendTagged(store, [true]);
+      expect(uidsOf(await reading)).toEqual([logout!.uid]);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    });
+
+    it('the bound counts as lost to it only an evicted event that may end sessions, and holds nothing for it under reject', async () => {
+      const dropping = await open({ BUFFER_CAPACITY: '2' });
+      await dropping.ensureGroup(LOGOUT_GROUP, 'start');
+      const [, logout] = await appendTagged(dropping, [false, true]);
+      expect(await dropping.append(canonicalEvent(), Date.now(), { endsSessions: false })).toMatchObject({ evicted: 1, lost: [] });
+      expect(await dropping.append(canonicalEvent(), Date.now(), { endsSessions: false })).toMatchObject({
+        evicted: 1,
+        lost: [{ destination: LOGOUT_GROUP, uid: logout!.uid }],
+      });
+
+      const rejecting = await open({ BUFFER_CAPACITY: '2', BUFFER_OVERFLOW: 'reject' });
+      await rejecting.ensureGroup(LOGOUT_GROUP, 'start');
+      await appendTagged(rejecting, [false, false]);
+      expect(await rejecting.append(canonicalEvent(), Date.now(), { endsSessions: true })).toMatchObject({
+        status: 'accepted',
+        evicted: 1,
+      });
+      expect(await rejecting.append(canonicalEvent(), Date.now(), { endsSessions: false })).toMatchObject({
+        status: 'accepted',
+        evicted: 1,
+      });
+      expect((await rejecting.append(canonicalEvent(), Date.now(), { endsSessions: false })).status).toBe('full');
     });
   });
 

@@ -7,7 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedEventStore } from '../../src/store/embedded/embedded-store.js';
 import { DATABASE_FILE } from '../../src/store/embedded/open-database.js';
-import type { BufferPolicy } from '../../src/store/event-store.js';
+import { LOGOUT_GROUP, type BufferPolicy } from '../../src/store/event-store.js';
 import { canonicalEvent } from '../support/canonical.js';
 
 const HOUR = 3_600_000;
@@ -82,6 +82,27 @@ describe('embedded store files', () => {
     expect(await again.groupState('audit')).toMatchObject({ deadLetters: 2 });
     await again.close();
     expect(inspect<{ n: number }>(dir, "SELECT count(*) AS n FROM dead_letters WHERE grp = 'audit'")).toEqual([{ n: 2 }]);
+  });
+
+  it('upgrades a database of schema version 1 in place: its events, untagged, are all handed to the logout group', async () => {
+    const dir = tempDir();
+    const first = open(dir);
+    const events = [canonicalEvent(), canonicalEvent()];
+    for (const event of events) await first.append(event, Date.now(), { endsSessions: false });
+    await first.close();
+    // As a relay of schema version 1 left it: no tag column.
+    const db = new DatabaseSync(join(dir, DATABASE_FILE));
+    db.exec('ALTER TABLE events DROP COLUMN ends_sessions; PRAGMA user_version = 1');
+    db.close();
+
+    const again = open(dir);
+    const later = canonicalEvent();
+    await again.append(later, Date.now(), { endsSessions: false });
+    await again.ensureGroup(LOGOUT_GROUP, 'start');
+    expect((await again.readNew(LOGOUT_GROUP, 'c1', 10, 0)).map((e) => e.uid)).toEqual(events.map((e) => e.uid));
+    expect(await again.readNew(LOGOUT_GROUP, 'c1', 10, 0)).toEqual([]);
+    await again.close();
+    expect(inspect<{ v: number }>(dir, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: 2 }]);
   });
 
   it('refuses a second store on the same DATA_DIR in this process too, and frees it on close', async () => {

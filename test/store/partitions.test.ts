@@ -6,7 +6,7 @@ import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import type { CanonicalEvent } from '../../src/event/canonical.js';
 import { createStore } from '../../src/store/create-store.js';
-import type { EventStore, StoredEntry } from '../../src/store/event-store.js';
+import { LOGOUT_GROUP, type EventStore, type StoredEntry } from '../../src/store/event-store.js';
 import { partitionKeys, partitionOf } from '../../src/store/redis/keys.js';
 import { canonicalEvent } from '../support/canonical.js';
 import { uniquePrefix } from '../support/relay.js';
@@ -78,6 +78,27 @@ describe('six partitions on one Redis', () => {
       expect(uids(await reading)).toEqual([event.uid]);
       expect(Date.now() - started).toBeLessThan(10_000);
     }
+  });
+
+  it("hands the logout group only the events that may end sessions, from every partition, woken by another replica's append", async () => {
+    const prefix = uniquePrefix();
+    const [reader, writer] = [await open(prefix), await open(prefix)];
+    await reader.ensureGroup(LOGOUT_GROUP, 'end');
+    const reading = (async () => {
+      const handed: StoredEntry[] = [];
+      for (let attempt = 0; attempt < 200 && handed.length < 2; attempt++)
+        handed.push(...(await reader.readNew(LOGOUT_GROUP, 'c1', 10, 15_000)));
+      return handed;
+    })();
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    const ends = [canonicalEvent(), canonicalEvent()];
+    for (const event of Array.from({ length: 30 }, () => canonicalEvent())) await writer.append(event, Date.now(), { endsSessions: false });
+    await writer.append(ends[0]!, Date.now(), { endsSessions: true });
+    await writer.append(ends[1]!, Date.now());
+    expect(uids(await reading)).toEqual(uids(ends));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await reader.groupState(LOGOUT_GROUP)).toMatchObject({ pending: 2 });
   });
 
   it('resumes, claims, dead-letters and scans across partitions', async () => {

@@ -17,6 +17,7 @@ import {
   KcrError,
 } from '../../errors.js';
 import type { Metrics } from '../../metrics/metrics.js';
+import { endsSessions } from '../../logout/translate.js';
 import type { EventStore } from '../../store/event-store.js';
 import { validateEvent } from '../../validate/index.js';
 import { AuthThrottle } from '../auth/auth-throttle.js';
@@ -166,7 +167,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
       }
       if (event.source.format === 'flatbuffer') noteEnumNaming(event, request);
 
-      const outcome = await store.append(event, nowMs);
+      const outcome = await store.append(event, nowMs, { endsSessions: endsSessions(event) });
       switch (outcome.status) {
         case 'duplicate':
           request.ingestOutcome = 'duplicate';

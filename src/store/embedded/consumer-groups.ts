@@ -4,12 +4,21 @@
 import type { StatementSync } from 'node:sqlite';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { KCR_ERR_NO_GROUP } from '../../errors.js';
-import type { Claimed, ConsumerStore, DeadLetter, DeadLetterInfo, GroupState, Resumed, StoredEntry } from '../event-store.js';
+import {
+  LOGOUT_GROUP,
+  type Claimed,
+  type ConsumerStore,
+  type DeadLetter,
+  type DeadLetterInfo,
+  type GroupState,
+  type Resumed,
+  type StoredEntry,
+} from '../event-store.js';
 import { all, one, positionOf, type EmbeddedDb } from './embedded-db.js';
 import { toEntry, type EntryRow, type RingBuffer } from './ring-buffer.js';
 
 const STATEMENTS = {
-  entriesAfter: 'SELECT id, uid, event FROM events WHERE id > ? ORDER BY id LIMIT ?',
+  entriesAfter: 'SELECT id, uid, event, ends_sessions AS endsSessions FROM events WHERE id > ? ORDER BY id LIMIT ?',
   group: 'SELECT last_delivered AS lastDelivered FROM consumer_groups WHERE name = ?',
   createGroup: 'INSERT INTO consumer_groups (name, last_delivered) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
   setLastDelivered: 'UPDATE consumer_groups SET last_delivered = ? WHERE name = ?',
@@ -62,9 +71,10 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
   async readNew(group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]> {
     const deadline = Date.now() + blockMs;
     for (;;) {
-      const entries = await this.db.write(() => this.deliverNew(group, consumer, count));
+      const { entries, read } = await this.db.write(() => this.deliverNew(group, consumer, count));
       const left = deadline - Date.now();
-      if (entries.length > 0 || left <= 0) return entries;
+      // Entries read but all skipped (the logout group's): more may follow at once, no reason to wait.
+      if (read > 0 || left <= 0) return entries;
       await this.db.appended.wait(left);
       if (this.db.isClosed) return [];
     }
@@ -191,13 +201,15 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
     return found;
   }
 
-  private deliverNew(group: string, consumer: string, count: number): StoredEntry[] {
+  /** The logout group reads past the events that end nothing: they are never handed to it, nor pending. */
+  private deliverNew(group: string, consumer: string, count: number): { entries: StoredEntry[]; read: number } {
     const found = this.requireGroup(group);
-    const rows = all<EntryRow>(this.sql.entriesAfter, found.lastDelivered, count);
-    if (rows.length === 0) return [];
+    const rows = all<EntryRow & { endsSessions: number | null }>(this.sql.entriesAfter, found.lastDelivered, count);
+    if (rows.length === 0) return { entries: [], read: 0 };
+    const handed = group === LOGOUT_GROUP ? rows.filter((row) => row.endsSessions !== 0) : rows;
     const now = Date.now();
-    for (const row of rows) this.sql.addPending.run(group, row.id, consumer, now);
+    for (const row of handed) this.sql.addPending.run(group, row.id, consumer, now);
     this.sql.setLastDelivered.run((rows[rows.length - 1] as EntryRow).id, group);
-    return rows.map((row) => toEntry(row, 1));
+    return { entries: handed.map((row) => toEntry(row, 1)), read: rows.length };
   }
 }

@@ -4,7 +4,14 @@
 import type { StatementSync } from 'node:sqlite';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { placeUid, type DedupPlacement } from '../dedup-window.js';
-import type { AppendOutcome, BufferPolicy, LookupOutcome, LostEvent } from '../event-store.js';
+import {
+  LOGOUT_GROUP,
+  type AppendOptions,
+  type AppendOutcome,
+  type BufferPolicy,
+  type LookupOutcome,
+  type LostEvent,
+} from '../event-store.js';
 import { all, one, type EmbeddedDb } from './embedded-db.js';
 import type { RingBuffer } from './ring-buffer.js';
 
@@ -25,12 +32,12 @@ const STATEMENTS = {
   purgeSeen: 'DELETE FROM seen WHERE uid IN (SELECT uid FROM seen WHERE bucket = ? AND generation = ? LIMIT ?)',
   dropBucket: 'DELETE FROM seen_buckets WHERE bucket = ? AND generation = ?',
 
-  oldestEntries: 'SELECT id, uid FROM events ORDER BY id LIMIT ?',
+  oldestEntries: 'SELECT id, uid, ends_sessions AS endsSessions FROM events ORDER BY id LIMIT ?',
   unreadBy: 'SELECT name FROM consumer_groups WHERE last_delivered < ? ORDER BY name',
   pendingIn: 'SELECT grp FROM pending WHERE entry_id = ? LIMIT 1',
   dropEntries: 'DELETE FROM events WHERE id <= ?',
   countStat: 'INSERT INTO stats (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value',
-  insertEvent: 'INSERT INTO events (uid, event) VALUES (?, ?)',
+  insertEvent: 'INSERT INTO events (uid, event, ends_sessions) VALUES (?, ?, ?)',
   entryEvent: 'SELECT event FROM events WHERE id = ?',
 } as const;
 
@@ -48,7 +55,7 @@ export class EmbeddedDedupAppend {
     this.sql = db.prepare(STATEMENTS);
   }
 
-  async append(event: CanonicalEvent, nowMs: number): Promise<AppendOutcome> {
+  async append(event: CanonicalEvent, nowMs: number, options: AppendOptions = {}): Promise<AppendOutcome> {
     const place = placeUid(Date.parse(event.emittedAt), nowMs, this.policy.dedupWindowMs);
     const body = JSON.stringify({ ...event, late: place.late } satisfies CanonicalEvent);
     const outcome = await this.db.write((): AppendOutcome => {
@@ -56,7 +63,8 @@ export class EmbeddedDedupAppend {
       if (this.sql.seenEntry.get(event.uid, nowMs)) return { status: 'duplicate' };
       const room = this.makeRoom();
       if ('fullAt' in room) return { status: 'full', oldestUid: room.fullAt };
-      const entryId = Number(this.sql.insertEvent.run(event.uid, body).lastInsertRowid);
+      const endsSessions = options.endsSessions === undefined ? null : Number(options.endsSessions);
+      const entryId = Number(this.sql.insertEvent.run(event.uid, body, endsSessions).lastInsertRowid);
       this.rememberUid(event.uid, place, entryId, nowMs);
       return { status: 'accepted', late: place.late, ...room };
     });
@@ -83,10 +91,13 @@ export class EmbeddedDedupAppend {
   private makeRoom(): RoomOutcome {
     const excess = this.ring.length() - this.policy.capacity + 1;
     if (excess <= 0) return { evicted: 0, lost: [] };
-    const victims = all<{ id: number; uid: string }>(this.sql.oldestEntries, excess);
+    const victims = all<{ id: number; uid: string; endsSessions: number | null }>(this.sql.oldestEntries, excess);
     const lost: LostEvent[] = [];
     for (const victim of victims) {
-      const unread = all<{ name: string }>(this.sql.unreadBy, victim.id);
+      // The logout group is never handed an event that ends nothing: it owes none.
+      const unread = all<{ name: string }>(this.sql.unreadBy, victim.id).filter(
+        ({ name }) => !(name === LOGOUT_GROUP && victim.endsSessions === 0),
+      );
       if (this.policy.overflow === 'reject' && (unread.length > 0 || one(this.sql.pendingIn, victim.id))) return { fullAt: victim.uid };
       for (const { name } of unread) lost.push({ destination: name, uid: victim.uid });
     }

@@ -3,7 +3,7 @@
 // reported as KCR_ERR_STORE_UNAVAILABLE. The embedded logout bus writes through it too.
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { KCR_ERR_CONFIG, KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
-import { AppendSignal } from './append-signal.js';
+import { AppendSignal } from '../append-signal.js';
 import { forgetOwner } from './data-dir-lock.js';
 import { GroupCommit } from './group-commit.js';
 import { openDatabase, type EmbeddedSync } from './open-database.js';

@@ -4,7 +4,7 @@
 // one atomic write here (a savepoint of a group commit, ./group-commit.ts).
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { ComposedEventStore } from '../composed-store.js';
-import type { AppendOutcome, BufferPolicy, LookupOutcome, StoreStatus } from '../event-store.js';
+import type { AppendOptions, AppendOutcome, BufferPolicy, LookupOutcome, StoreStatus } from '../event-store.js';
 import { EmbeddedConsumerGroups } from './consumer-groups.js';
 import { EmbeddedDedupAppend } from './dedup-append.js';
 import { EmbeddedDb } from './embedded-db.js';
@@ -35,8 +35,8 @@ export class EmbeddedEventStore extends ComposedEventStore {
     return this.db.dataDir;
   }
 
-  append(event: CanonicalEvent, nowMs: number): Promise<AppendOutcome> {
-    return this.appends.append(event, nowMs);
+  append(event: CanonicalEvent, nowMs: number, options?: AppendOptions): Promise<AppendOutcome> {
+    return this.appends.append(event, nowMs, options);
   }
 
   lookup(uid: string): Promise<LookupOutcome> {

@@ -2,8 +2,8 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { KCR_ERR_CONFIG } from '../../errors.js';
 
-/** PRAGMA user_version of the layout below; a later layout adds a step, never edits this one. */
-const SCHEMA_VERSION = 1;
+/** PRAGMA user_version of the layout below; a later layout adds a step, never edits an earlier one. */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA_V1 = `
 -- The ring buffer. AUTOINCREMENT: ids are never reused, even after the newest entry is gone, so
@@ -79,7 +79,16 @@ CREATE TABLE quarantine (
 );
 `;
 
-/** Creates the tables in a new database; refuses a database written by a newer relay. */
+// Whether the event ends sessions (1), not (0), or unknown (NULL: stored before version 2), as the
+// `logout` field of a Redis stream entry: the logout group is handed only entries not 0.
+const SCHEMA_V2 = `
+ALTER TABLE events ADD COLUMN ends_sessions INTEGER;
+`;
+
+/** The steps from each version to the next: STEPS[v] takes a database at version v to v + 1. */
+const STEPS = [SCHEMA_V1, SCHEMA_V2];
+
+/** Creates the tables in a new database, or brings an older one up to date; refuses a database written by a newer relay. */
 export function migrate(db: DatabaseSync, dataDir: string): void {
   const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number };
   if (version === SCHEMA_VERSION) return;
@@ -88,5 +97,5 @@ export function migrate(db: DatabaseSync, dataDir: string): void {
       `- DATA_DIR: ${dataDir} holds schema version ${version}, written by a newer kc-event-relay (this one knows ${SCHEMA_VERSION})`,
     );
   }
-  db.exec(`BEGIN IMMEDIATE; ${SCHEMA_V1} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT`);
+  db.exec(`BEGIN IMMEDIATE; ${STEPS.slice(version).join('\n')} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT`);
 }

@@ -7,14 +7,43 @@
 import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
-import type { Claimed, ConsumerStore, DeadLetter, DeadLetterInfo, GroupState, Resumed, StoredEntry } from '../event-store.js';
+import {
+  LOGOUT_GROUP,
+  type Claimed,
+  type ConsumerStore,
+  type DeadLetter,
+  type DeadLetterInfo,
+  type GroupState,
+  type Resumed,
+  type StoredEntry,
+} from '../event-store.js';
 import { storedEntry } from '../stored-entry.js';
+import { AppendSignal } from '../append-signal.js';
 import type { BlockingConnections } from './blocking-connections.js';
 import type { PartitionKeys } from './keys.js';
 import { asStoreError, fieldsOf, redisCall, replyErrorKind, type RawEntry } from './redis-call.js';
 
 /** XPENDING's extended form: id, consumer, idle ms, times delivered. */
 type PendingRow = [id: string, consumer: string, idleMs: number, deliveries: number];
+
+/** Longest pause between the logout group's reads while events that end nothing flow. */
+const LOGOUT_POLL_MS = 5;
+
+/** The Lua command of lua/readLogoutEntries-1.lua, as defined on the client by defineLuaCommands. */
+interface ReadLogoutEntries {
+  readLogoutEntries(
+    stream: string,
+    group: string,
+    consumer: string,
+    count: number,
+  ): Promise<[read: number, newest: string, ...entries: RawEntry[]]>;
+}
+
+/** What one read of one partition handed out, and how many entries it read (more when the logout group's were skipped). */
+interface PartitionRead {
+  entries: StoredEntry[];
+  read: number;
+}
 
 /** Blocking reads of one group still out, and the entries they brought that nobody took yet. */
 interface GroupReads {
@@ -34,6 +63,8 @@ export class RedisConsumerGroups implements ConsumerStore {
     private readonly blocking: BlockingConnections,
     /** Dead letters kept per group in each partition (its share of BUFFER_CAPACITY). */
     private readonly deadLetterCapacity: number,
+    /** Notified when this process appends an event the logout group is handed. */
+    private readonly logoutAppended: AppendSignal = new AppendSignal(),
   ) {}
 
   async ensureGroup(group: string, from: 'start' | 'end'): Promise<void> {
@@ -52,29 +83,41 @@ export class RedisConsumerGroups implements ConsumerStore {
    * answer returned and later ones kept for the next call.
    */
   async readNew(group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]> {
-    if (this.parts.length === 1) return this.readPartition(0, group, consumer, count, blockMs);
+    if (this.parts.length === 1) return (await this.readPartition(0, group, consumer, count, blockMs)).entries;
     const reads = this.readsOf(group);
     if (reads.ready.length > 0) return reads.ready.splice(0, count);
     // Each partition's share first, so that a busy partition cannot starve the others; then the rest.
     const out: StoredEntry[] = [];
+    let read = 0;
+    const sweep = async (p: number, n: number): Promise<void> => {
+      if (n <= 0) return;
+      const got = await this.readPartition(p, group, consumer, n, 0);
+      out.push(...got.entries);
+      read += got.read;
+    };
     const first = reads.next++ % this.parts.length;
     const order = this.parts.map((_keys, i) => (first + i) % this.parts.length);
     const share = Math.ceil(count / this.parts.length);
-    for (const p of order) out.push(...(await this.readPartition(p, group, consumer, Math.min(share, count - out.length), 0)));
+    for (const p of order) await sweep(p, Math.min(share, count - read));
     for (const p of order) {
-      if (out.length >= count) break;
-      out.push(...(await this.readPartition(p, group, consumer, count - out.length, 0)));
+      if (read >= count) break;
+      await sweep(p, count - read);
     }
     if (out.length > 0 || blockMs <= 0) return out;
+    // The logout group read only events that end nothing, and fewer than it could: it waits as readLogoutEntries explains.
+    if (read > 0 && read < count) {
+      await this.logoutAppended.wait(LOGOUT_POLL_MS);
+      return out;
+    }
     this.parts.forEach((_keys, p) => {
       if (reads.inFlight.has(p)) return;
-      const read = this.readPartition(p, group, consumer, count, blockMs).then(
-        (entries) => void reads.ready.push(...entries),
+      const blocking = this.readPartition(p, group, consumer, count, blockMs).then(
+        ({ entries }) => void reads.ready.push(...entries),
         (err: unknown) => void (reads.failure = err instanceof Error ? err : new Error(String(err))),
       );
       reads.inFlight.set(
         p,
-        read.finally(() => reads.inFlight.delete(p)),
+        blocking.finally(() => reads.inFlight.delete(p)),
       );
     });
     if (reads.inFlight.size > 0) await Promise.race(reads.inFlight.values());
@@ -245,15 +288,42 @@ export class RedisConsumerGroups implements ConsumerStore {
     return { pending: 0, lag: await redisCall(() => this.redis.xlen(keys.events)), deadLetters };
   }
 
-  private async readPartition(partition: number, group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]> {
+  private async readPartition(partition: number, group: string, consumer: string, count: number, blockMs: number): Promise<PartitionRead> {
     const keys = this.keysOf(partition);
+    if (group === LOGOUT_GROUP) return this.readLogoutEntries(keys, consumer, count, blockMs);
     const client = blockMs > 0 ? await this.blocking.for(`${group}#${partition}`, blockMs) : this.redis;
     const args = ['GROUP', group, consumer, 'COUNT', count, ...(blockMs > 0 ? ['BLOCK', blockMs] : []), 'STREAMS', keys.events, '>'];
     const reply = (await redisCall(
       () => (client.xreadgroup as (...a: Array<string | number>) => Promise<unknown>)(...args),
       group,
     )) as Array<[string, RawEntry[]]> | null;
-    return reply ? this.toEntries(partition, reply[0]?.[1] ?? [], () => 1) : [];
+    const raw = reply?.[0]?.[1] ?? [];
+    return { read: raw.length, entries: this.toEntries(partition, raw, () => 1) };
+  }
+
+  /**
+   * The logout group reads through lua/readLogoutEntries-1.lua, which skips inside Redis the events
+   * that end nothing (most of them). When a read hands out nothing and has caught up (it read
+   * fewer than `count`), the next one waits: for an append anywhere (XREAD blocking after the
+   * newest entry: a script cannot block) when nothing was new, else for LOGOUT_POLL_MS while other
+   * events flow, cut short when this replica appends one the group is handed. So a busy ring buffer
+   * costs a poll every few milliseconds, not one per append, and delays only a logout another
+   * replica appended, by that much at most.
+   */
+  private async readLogoutEntries(keys: PartitionKeys, consumer: string, count: number, blockMs: number): Promise<PartitionRead> {
+    const lua = this.redis as unknown as ReadLogoutEntries;
+    const read = () => redisCall(() => lua.readLogoutEntries(keys.events, LOGOUT_GROUP, consumer, count), LOGOUT_GROUP);
+    let [n, newest, ...raw] = await read();
+    if (raw.length === 0 && n < count && blockMs > 0) {
+      if (n === 0) {
+        const client = await this.blocking.for(`${LOGOUT_GROUP}#${keys.partition}`, blockMs);
+        await redisCall(() => client.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', keys.events, newest));
+      } else {
+        await this.logoutAppended.wait(LOGOUT_POLL_MS);
+      }
+      [n, newest, ...raw] = await read();
+    }
+    return { read: n, entries: this.toEntries(keys.partition, raw, () => 1) };
   }
 
   /**

@@ -12,7 +12,15 @@ import { uidFields } from '../../event/snowflake.js';
 import { KCR_ERR_NOT_REPLICATED, KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
 import type { RedisClient } from '../../redis/connect.js';
 import { BUCKET_MS, placeUid } from '../dedup-window.js';
-import type { AppendOutcome, BufferPolicy, LookupOutcome, LostEvent } from '../event-store.js';
+import {
+  LOGOUT_GROUP,
+  type AppendOptions,
+  type AppendOutcome,
+  type BufferPolicy,
+  type LookupOutcome,
+  type LostEvent,
+} from '../event-store.js';
+import type { AppendSignal } from '../append-signal.js';
 import type { PartitionKeys } from './keys.js';
 import { redisCall } from './redis-call.js';
 
@@ -46,6 +54,8 @@ interface Pending {
   bucket: number;
   expireAtMs: number;
   late: boolean;
+  /** The entry's `logout` field: "1", "0", or "" when unknown (no field). */
+  logout: '1' | '0' | '';
   body: string;
   nowMs: number;
   resolve(outcome: AppendOutcome): void;
@@ -62,11 +72,13 @@ export class RedisDedupAppend {
     private readonly keys: PartitionKeys,
     private readonly policy: BufferPolicy,
     private readonly wait: ReplicaWait | null = null,
+    /** Notified when a batch stored an event the logout group is handed (its tag not "0"). */
+    private readonly logoutAppended?: AppendSignal,
   ) {
     this.lua = client as unknown as LuaCommands;
   }
 
-  append(event: CanonicalEvent, nowMs: number): Promise<AppendOutcome> {
+  append(event: CanonicalEvent, nowMs: number, options: AppendOptions = {}): Promise<AppendOutcome> {
     const place = placeUid(Date.parse(event.emittedAt), nowMs, this.policy.dedupWindowMs);
     const body = JSON.stringify({ ...event, late: place.late } satisfies CanonicalEvent);
     return new Promise<AppendOutcome>((resolve, reject) => {
@@ -76,6 +88,7 @@ export class RedisDedupAppend {
           bucket: place.bucket,
           expireAtMs: place.expireAtMs,
           late: place.late,
+          logout: options.endsSessions === undefined ? '' : options.endsSessions ? '1' : '0',
           body,
           nowMs,
           resolve,
@@ -111,8 +124,8 @@ export class RedisDedupAppend {
       this.policy.capacity,
       this.policy.overflow,
     ];
-    args.push(Math.max(...batch.map((p) => p.nowMs)));
-    for (const p of batch) args.push(p.uid, p.bucket, p.expireAtMs, p.body);
+    args.push(Math.max(...batch.map((p) => p.nowMs)), LOGOUT_GROUP);
+    for (const p of batch) args.push(p.uid, p.bucket, p.expireAtMs, p.logout, p.body);
     let outcomes: Outcome[];
     try {
       outcomes = await redisCall(() => (this.wait ? this.appendAndWait(args, this.wait) : this.lua.appendEvents(...args)));
@@ -120,11 +133,14 @@ export class RedisDedupAppend {
       for (const p of batch) p.reject(err);
       return;
     }
+    let forLogout = false;
     batch.forEach((p, i) => {
       const reply = outcomes[i];
       if (reply) p.resolve(toOutcome(reply, p.late));
       else p.reject(KCR_ERR_STORE_UNAVAILABLE('the append script answered fewer outcomes than events'));
+      forLogout ||= reply?.[0] === 'accepted' && p.logout !== '0';
     });
+    if (forLogout) this.logoutAppended?.notify();
   }
 
   private async appendAndWait(args: Array<string | number>, wait: ReplicaWait): Promise<Outcome[]> {

@@ -6,8 +6,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { logConnectionErrors, type RedisClient } from '../../redis/connect.js';
+import { AppendSignal } from '../append-signal.js';
 import { ComposedEventStore } from '../composed-store.js';
-import type { AppendOutcome, BufferPolicy, LookupOutcome, StoreStatus } from '../event-store.js';
+import type { AppendOptions, AppendOutcome, BufferPolicy, LookupOutcome, StoreStatus } from '../event-store.js';
 import { BlockingConnections } from './blocking-connections.js';
 import { RedisConsumerGroups } from './consumer-groups.js';
 import { RedisDedupAppend, type ReplicaWait } from './dedup-append.js';
@@ -43,15 +44,16 @@ export class RedisEventStore extends ComposedEventStore {
     const redis = client as Redis;
     const blocking = new BlockingConnections(client, log);
     const share = { ...policy, capacity: Math.max(1, Math.floor(policy.capacity / partitions)) };
-    super(new RedisQuarantine(redis, parts[0]!, policy), new RedisConsumerGroups(redis, parts, blocking, share.capacity));
+    const logoutAppended = new AppendSignal();
+    super(new RedisQuarantine(redis, parts[0]!, policy), new RedisConsumerGroups(redis, parts, blocking, share.capacity, logoutAppended));
     this.blocking = blocking;
-    this.appends = parts.map((keys) => new RedisDedupAppend(client, keys, share, options.wait));
+    this.appends = parts.map((keys) => new RedisDedupAppend(client, keys, share, options.wait, logoutAppended));
     if (log) logConnectionErrors(client, log);
   }
 
-  async append(event: CanonicalEvent, nowMs: number): Promise<AppendOutcome> {
+  async append(event: CanonicalEvent, nowMs: number, options?: AppendOptions): Promise<AppendOutcome> {
     await this.checkLayout();
-    return this.partitionOf(event.uid).append(event, nowMs);
+    return this.partitionOf(event.uid).append(event, nowMs, options);
   }
 
   /**

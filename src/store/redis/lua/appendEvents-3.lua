@@ -12,8 +12,10 @@
     ARGV[1] buffer capacity (entries)
     ARGV[2] overflow policy: "drop-oldest" | "reject"
     ARGV[3] now, unix ms
-    ARGV[4 + 4k .. 7 + 4k] for the k-th event: uid (decimal string), time bucket of the uid,
-            absolute expiry of its seen hash (unix ms), canonical event JSON
+    ARGV[4] the logout group: it owes only entries whose "logout" field is not "0"
+    ARGV[5 + 5k .. 9 + 5k] for the k-th event: uid (decimal string), time bucket of the uid,
+            absolute expiry of its seen hash (unix ms), whether the event ends sessions ("1",
+            "0", or "" when unknown: no "logout" field), canonical event JSON
 
   Output, one entry per event, in order:
     {"duplicate", streamId}               uid already seen in its bucket
@@ -27,7 +29,7 @@
                                           it; if it cannot, the claim that finds it gone counts it.
 ]]
 local seenPrefix, streamKey, statsKey = KEYS[1], KEYS[2], KEYS[3]
-local capacity, policy, now = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local capacity, policy, now, logoutGroup = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4]
 
 --- @include "includes/groupPositions"
 
@@ -43,9 +45,10 @@ local function makeRoom()
   local victims = redis.call("XRANGE", streamKey, "-", "+", "COUNT", excess)
   for _, entry in ipairs(victims) do
     local id, fields = entry[1], entry[2]
-    local victimUid = fields[2]
+    -- Fields in the order written below: uid, event, logout.
+    local victimUid, endsNothing = fields[2], fields[6] == "0"
     for _, group in ipairs(groups) do
-      local owed = owedBy(streamKey, group, id)
+      local owed = not (endsNothing and group.name == logoutGroup) and owedBy(streamKey, group, id)
       if owed and policy == "reject" then
         return nil, victimUid
       end
@@ -81,8 +84,8 @@ local function makeRoom()
 end
 
 local out = {}
-for k = 4, #ARGV, 4 do
-  local uid, seenKey, expireAt, body = ARGV[k], seenPrefix .. ARGV[k + 1], tonumber(ARGV[k + 2]), ARGV[k + 3]
+for k = 5, #ARGV, 5 do
+  local uid, seenKey, expireAt, logout, body = ARGV[k], seenPrefix .. ARGV[k + 1], tonumber(ARGV[k + 2]), ARGV[k + 3], ARGV[k + 4]
   local existing = redis.call("HGET", seenKey, uid)
   if existing then
     out[#out + 1] = {"duplicate", existing}
@@ -91,7 +94,12 @@ for k = 4, #ARGV, 4 do
     if evicted == nil then
       out[#out + 1] = {"full", lost}
     else
-      local id = redis.call("XADD", streamKey, "*", "uid", uid, "event", body)
+      local id
+      if logout == "" then
+        id = redis.call("XADD", streamKey, "*", "uid", uid, "event", body)
+      else
+        id = redis.call("XADD", streamKey, "*", "uid", uid, "event", body, "logout", logout)
+      end
       length = length + 1
       if added then added = added + 1 end
       redis.call("HSET", seenKey, uid, id)

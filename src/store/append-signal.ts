@@ -1,5 +1,6 @@
-// Wakes blocked readers when an event is appended. Only this process writes to its DATA_DIR, so an
-// in-process signal replaces polling: a reader sleeps until an append or its own timeout.
+// Wakes readers waiting in this process when it appends an event. The embedded store's readers wait
+// on it alone (only this process writes to its DATA_DIR): it replaces polling. The Redis store's
+// logout group uses it to hear at once of the session-ending events this replica appends.
 export class AppendSignal {
   private readonly waiters = new Set<() => void>();
 
