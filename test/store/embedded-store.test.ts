@@ -92,7 +92,7 @@ describe('embedded store files', () => {
     await first.close();
     // As a relay of schema version 1 left it: no tag column.
     const db = new DatabaseSync(join(dir, DATABASE_FILE));
-    db.exec('ALTER TABLE events DROP COLUMN ends_sessions; PRAGMA user_version = 1');
+    db.exec('DROP INDEX events_ending_sessions; ALTER TABLE events DROP COLUMN ends_sessions; PRAGMA user_version = 1');
     db.close();
 
     const again = open(dir);

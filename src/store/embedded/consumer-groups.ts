@@ -18,7 +18,9 @@ import { all, one, positionOf, type EmbeddedDb } from './embedded-db.js';
 import { toEntry, type EntryRow, type RingBuffer } from './ring-buffer.js';
 
 const STATEMENTS = {
-  entriesAfter: 'SELECT id, uid, event, ends_sessions AS endsSessions FROM events WHERE id > ? ORDER BY id LIMIT ?',
+  entriesAfter: 'SELECT id, uid, event FROM events WHERE id > ? ORDER BY id LIMIT ?',
+  // The partial index events_ending_sessions: the rows that end nothing are never read.
+  logoutEntriesAfter: 'SELECT id, uid, event FROM events WHERE id > ? AND ends_sessions IS NOT 0 ORDER BY id LIMIT ?',
   group: 'SELECT last_delivered AS lastDelivered FROM consumer_groups WHERE name = ?',
   createGroup: 'INSERT INTO consumer_groups (name, last_delivered) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
   setLastDelivered: 'UPDATE consumer_groups SET last_delivered = ? WHERE name = ?',
@@ -71,11 +73,10 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
   async readNew(group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]> {
     const deadline = Date.now() + blockMs;
     for (;;) {
-      const { entries, read } = await this.db.write(() => this.deliverNew(group, consumer, count));
+      const entries = await this.db.write(() => this.deliverNew(group, consumer, count));
       const left = deadline - Date.now();
-      // Entries read but all skipped (the logout group's): more may follow at once, no reason to wait.
-      if (read > 0 || left <= 0) return entries;
-      await this.db.appended.wait(left);
+      if (entries.length > 0 || left <= 0) return entries;
+      await (group === LOGOUT_GROUP ? this.db.logoutAppended : this.db.appended).wait(left);
       if (this.db.isClosed) return [];
     }
   }
@@ -201,15 +202,18 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
     return found;
   }
 
-  /** The logout group reads past the events that end nothing: they are never handed to it, nor pending. */
-  private deliverNew(group: string, consumer: string, count: number): { entries: StoredEntry[]; read: number } {
+  /**
+   * The logout group reads only the rows that may end sessions; once it has found them all, its
+   * position moves to the newest row, past the others, which are never handed to it nor pending.
+   */
+  private deliverNew(group: string, consumer: string, count: number): StoredEntry[] {
     const found = this.requireGroup(group);
-    const rows = all<EntryRow & { endsSessions: number | null }>(this.sql.entriesAfter, found.lastDelivered, count);
-    if (rows.length === 0) return { entries: [], read: 0 };
-    const handed = group === LOGOUT_GROUP ? rows.filter((row) => row.endsSessions !== 0) : rows;
+    const logout = group === LOGOUT_GROUP;
+    const rows = all<EntryRow>(logout ? this.sql.logoutEntriesAfter : this.sql.entriesAfter, found.lastDelivered, count);
+    const position = logout && rows.length < count ? this.ring.bounds().newest : (rows.at(-1)?.id ?? null);
+    if (position !== null && position > found.lastDelivered) this.sql.setLastDelivered.run(position, group);
     const now = Date.now();
-    for (const row of handed) this.sql.addPending.run(group, row.id, consumer, now);
-    this.sql.setLastDelivered.run((rows[rows.length - 1] as EntryRow).id, group);
-    return { entries: handed.map((row) => toEntry(row, 1)), read: rows.length };
+    for (const row of rows) this.sql.addPending.run(group, row.id, consumer, now);
+    return rows.map((row) => toEntry(row, 1));
   }
 }

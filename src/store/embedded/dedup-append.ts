@@ -68,7 +68,10 @@ export class EmbeddedDedupAppend {
       this.rememberUid(event.uid, place, entryId, nowMs);
       return { status: 'accepted', late: place.late, ...room };
     });
-    if (outcome.status === 'accepted') this.db.appended.notify();
+    if (outcome.status === 'accepted') {
+      this.db.appended.notify();
+      if (options.endsSessions !== false) this.db.logoutAppended.notify();
+    }
     return outcome;
   }
 

@@ -11,6 +11,8 @@ import { openDatabase, type EmbeddedSync } from './open-database.js';
 export class EmbeddedDb {
   /** Wakes readers blocked on the ring buffer when an event is appended. */
   readonly appended = new AppendSignal();
+  /** Wakes the logout group's reader when an event it is handed (not tagged as ending nothing) is appended. */
+  readonly logoutAppended = new AppendSignal();
   private readonly commits: GroupCommit;
   private closed = false;
 
@@ -93,6 +95,7 @@ export class EmbeddedDb {
     this.commits.flush();
     this.closed = true;
     this.appended.notify();
+    this.logoutAppended.notify();
     forgetOwner(this.dataDir);
     this.db.close();
   }

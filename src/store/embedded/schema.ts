@@ -80,9 +80,11 @@ CREATE TABLE quarantine (
 `;
 
 // Whether the event ends sessions (1), not (0), or unknown (NULL: stored before version 2), as the
-// `logout` field of a Redis stream entry: the logout group is handed only entries not 0.
+// `logout` field of a Redis stream entry: the logout group reads only rows not 0, through the
+// partial index, never the others.
 const SCHEMA_V2 = `
 ALTER TABLE events ADD COLUMN ends_sessions INTEGER;
+CREATE INDEX events_ending_sessions ON events (id) WHERE ends_sessions IS NOT 0;
 `;
 
 /** The steps from each version to the next: STEPS[v] takes a database at version v to v + 1. */
