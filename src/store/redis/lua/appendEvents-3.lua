@@ -32,6 +32,7 @@ local seenPrefix, streamKey, statsKey = KEYS[1], KEYS[2], KEYS[3]
 local capacity, policy, now, logoutGroup = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4]
 
 --- @include "includes/groupPositions"
+--- @include "includes/endsNothing"
 
 local length = redis.call("XLEN", streamKey)
 -- Read once, when the bound first bites; kept current below as groups move.
@@ -45,10 +46,9 @@ local function makeRoom()
   local victims = redis.call("XRANGE", streamKey, "-", "+", "COUNT", excess)
   for _, entry in ipairs(victims) do
     local id, fields = entry[1], entry[2]
-    -- Fields in the order written below: uid, event, logout.
-    local victimUid, endsNothing = fields[2], fields[6] == "0"
+    local victimUid, notForLogout = fields[2], endsNothing(fields)
     for _, group in ipairs(groups) do
-      local owed = not (endsNothing and group.name == logoutGroup) and owedBy(streamKey, group, id)
+      local owed = not (notForLogout and group.name == logoutGroup) and owedBy(streamKey, group, id)
       if owed and policy == "reject" then
         return nil, victimUid
       end

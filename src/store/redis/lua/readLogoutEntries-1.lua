@@ -20,6 +20,8 @@
 ]]
 local stream, group, consumer, count = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
 
+--- @include "includes/endsNothing"
+
 local reply = redis.call("XREADGROUP", "GROUP", group, consumer, "COUNT", count, "STREAMS", stream, ">")
 if not reply then
   local newest = redis.call("XREVRANGE", stream, "+", "-", "COUNT", 1)[1]
@@ -28,8 +30,7 @@ end
 local entries = reply[1][2]
 local out, skipped = {#entries, ""}, {}
 for _, entry in ipairs(entries) do
-  -- Fields in the order appendEvents-3.lua writes them: uid, event, logout.
-  if entry[2][6] == "0" then
+  if endsNothing(entry[2]) then
     skipped[#skipped + 1] = entry[1]
   else
     out[#out + 1] = entry
