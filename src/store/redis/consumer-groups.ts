@@ -18,7 +18,7 @@ import {
   type StoredEntry,
 } from '../event-store.js';
 import { storedEntry } from '../stored-entry.js';
-import { AppendSignal } from '../append-signal.js';
+import type { AppendSignal } from '../append-signal.js';
 import type { BlockingConnections } from './blocking-connections.js';
 import type { PartitionKeys } from './keys.js';
 import { asStoreError, fieldsOf, redisCall, replyErrorKind, type RawEntry } from './redis-call.js';
@@ -64,7 +64,7 @@ export class RedisConsumerGroups implements ConsumerStore {
     /** Dead letters kept per group in each partition (its share of BUFFER_CAPACITY). */
     private readonly deadLetterCapacity: number,
     /** Notified when this process appends an event the logout group is handed. */
-    private readonly logoutAppended: AppendSignal = new AppendSignal(),
+    private readonly logoutAppended: AppendSignal,
   ) {}
 
   async ensureGroup(group: string, from: 'start' | 'end'): Promise<void> {

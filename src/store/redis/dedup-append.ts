@@ -71,9 +71,9 @@ export class RedisDedupAppend {
     private readonly client: RedisClient,
     private readonly keys: PartitionKeys,
     private readonly policy: BufferPolicy,
-    private readonly wait: ReplicaWait | null = null,
+    private readonly wait: ReplicaWait | null,
     /** Notified when a batch stored an event the logout group is handed (its tag not "0"). */
-    private readonly logoutAppended?: AppendSignal,
+    private readonly logoutAppended: AppendSignal,
   ) {
     this.lua = client as unknown as LuaCommands;
   }
@@ -140,7 +140,7 @@ export class RedisDedupAppend {
       else p.reject(KCR_ERR_STORE_UNAVAILABLE('the append script answered fewer outcomes than events'));
       forLogout ||= reply?.[0] === 'accepted' && p.logout !== '0';
     });
-    if (forLogout) this.logoutAppended?.notify();
+    if (forLogout) this.logoutAppended.notify();
   }
 
   private async appendAndWait(args: Array<string | number>, wait: ReplicaWait): Promise<Outcome[]> {
