@@ -59,11 +59,16 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
   }
 
   /** Appends `n` fresh events, each accepted; returns them in order. */
-  async function fill(store: EventStore, n: number): Promise<CanonicalEvent[]> {
+  function fill(store: EventStore, n: number): Promise<CanonicalEvent[]> {
+    return appendTagged(store, Array<undefined>(n).fill(undefined));
+  }
+
+  /** Appends one fresh event per tag (undefined: appended without one, as an older relay did), each accepted. */
+  async function appendTagged(store: EventStore, tags: Array<boolean | undefined>): Promise<CanonicalEvent[]> {
     const events: CanonicalEvent[] = [];
-    for (let i = 0; i < n; i++) {
+    for (const endsSessions of tags) {
       const event = canonicalEvent();
-      const outcome = await store.append(event, Date.now());
+      const outcome = await store.append(event, Date.now(), endsSessions === undefined ? undefined : { endsSessions });
       expect(outcome.status).toBe('accepted');
       events.push(event);
     }
@@ -596,18 +601,6 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
   });
 
   describe('the logout group: handed only the events that may end sessions', () => {
-    /** Appends one fresh event per tag (undefined: appended without one, as an older relay did). */
-    async function appendTagged(store: EventStore, tags: Array<boolean | undefined>): Promise<CanonicalEvent[]> {
-      const events: CanonicalEvent[] = [];
-      for (const endsSessions of tags) {
-        const event = canonicalEvent();
-        const outcome = await store.append(event, Date.now(), endsSessions === undefined ? undefined : { endsSessions });
-        expect(outcome.status).toBe('accepted');
-        events.push(event);
-      }
-      return events;
-    }
-
     it('hands it those tagged or untagged, never pending the others, while a destination is handed them all', async () => {
       const store = await open();
       await store.ensureGroup(LOGOUT_GROUP, 'start');
