@@ -1,8 +1,14 @@
+# Build arguments, for builds without Docker Hub or the public npm registry (the container tests use
+# both, see scripts/container/): NODE_IMAGE, a stand-in of node:24-bookworm-slim (user node, uid 1000);
+# NPM_REGISTRY, a registry or mirror that `npm ci` fetches the locked packages from.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
 # Build stage: compile TypeScript with the project's toolchain.
-FROM node:24-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
+ARG NPM_REGISTRY=https://registry.npmjs.org/
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund --registry="${NPM_REGISTRY}"
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
@@ -10,7 +16,7 @@ COPY generated ./generated
 RUN npm run build && npm prune --omit=dev
 
 # Runtime: only the compiled output and production dependencies, as an unprivileged user.
-FROM node:24-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
