@@ -39,7 +39,7 @@ function revision(): string {
   }
 }
 
-export function recordContainerFigures(f: ContainerFigures): void {
+export function recordContainerFigures(f: ContainerFigures, file = FILE): void {
   const cold = median(f.coldStartMs);
   const block = [
     START,
@@ -59,8 +59,8 @@ export function recordContainerFigures(f: ContainerFigures): void {
     `| container start to the relay's ready log line | — | ${f.processToReadyMs.map(s).join(', ')} | reported |`,
     END,
   ].join('\n');
-  const text = readFileSync(FILE, 'utf8');
+  const text = readFileSync(file, 'utf8');
   const at = text.indexOf(START);
   const next = at < 0 ? `${text.trimEnd()}\n\n${block}\n` : `${text.slice(0, at)}${block}${text.slice(text.indexOf(END) + END.length)}`;
-  writeFileSync(FILE, next);
+  writeFileSync(file, next);
 }
