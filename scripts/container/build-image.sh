@@ -14,6 +14,9 @@ eval "$(bash scripts/container/base-images.sh --print)"
 
 port=${KCR_NPM_MIRROR_PORT:-4873}
 log=$(mktemp)
+# The mirror trusts what this machine's npm trusts (its `cafile`), on the host side only.
+cafile=$(npm config get cafile)
+case "$cafile" in null | undefined | '') ;; *) export NODE_EXTRA_CA_CERTS="$cafile" ;; esac
 node_modules/.bin/node scripts/container/npm-mirror.mjs "$port" "$(npm config get registry)" >"$log" 2>&1 &
 mirror=$!
 trap 'kill "$mirror" 2>/dev/null; wait "$mirror" 2>/dev/null; cat "$log"; rm -f "$log"' EXIT
