@@ -1,6 +1,7 @@
-# Build arguments, for builds without Docker Hub or the public npm registry (the container tests use
-# both, see scripts/container/): NODE_IMAGE, a stand-in of node:24-bookworm-slim (user node, uid 1000);
-# NPM_REGISTRY, a registry or mirror that `npm ci` fetches the locked packages from.
+# Two build arguments, for builds without Docker Hub or the public npm registry (the container tests
+# set both: scripts/container/build-image.sh): NODE_IMAGE, a stand-in of node:24-bookworm-slim (node
+# and npm on the PATH, user node with uid 1000); NPM_REGISTRY, where `npm ci` fetches the locked
+# packages (package-lock.json's integrity checks them whatever the registry).
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Build stage: compile TypeScript with the project's toolchain.
