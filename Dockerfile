@@ -1,7 +1,8 @@
 # Two build arguments, for builds without Docker Hub or the public npm registry (the container tests
 # set both: scripts/container/build-image.sh): NODE_IMAGE, a stand-in of node:24-bookworm-slim (node
-# and npm on the PATH, user node with uid 1000); NPM_REGISTRY, where `npm ci` fetches the locked
-# packages (package-lock.json's integrity checks them whatever the registry).
+# and npm on the PATH, user node with uid 1000); NPM_REGISTRY, where `npm ci` fetches the packages
+# (package-lock.json's integrity checks them; the `node` devDependency's install script fetches its
+# platform's binary, by exact version, from the same registry).
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Build stage: compile TypeScript with the project's toolchain.
