@@ -47,7 +47,7 @@ const destination = z
       .refine((s) => {
         const bytes = Buffer.from(s.slice('whsec_'.length), 'base64').length;
         return bytes >= 24 && bytes <= 64;
-      }, 'secret must decode to 24 to 64 bytes (Standard Webhooks): "whsec_" + the base64 of, e.g., openssl rand -base64 32')
+      }, 'secret must decode to 24 to 64 bytes (Standard Webhooks), e.g. "whsec_" followed by the output of openssl rand -base64 32')
       .optional(),
     filter: z
       .object({

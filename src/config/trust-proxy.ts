@@ -84,7 +84,7 @@ export function proxyTrust(setting: TrustProxy): ProxyTrust {
     }
     case 'proxies': {
       const isProxy = addressMatcher(setting.proxies);
-      return { trustProxy: (address) => isProxy(address), isProxy };
+      return { trustProxy: isProxy, isProxy };
     }
   }
 }
