@@ -287,6 +287,10 @@ export const KCR_ERR_JOB_NOT_FOUND = define('KCR_ERR_JOB_NOT_FOUND', {
   status: 404,
   message: (id: string) => `No job ${id} (jobs are kept in the memory of the replica that runs them)`,
 });
+export const KCR_ERR_REVOCATION_NOT_FOUND = define('KCR_ERR_REVOCATION_NOT_FOUND', {
+  status: 404,
+  message: (realmId: string, scope: string) => `No revocation "${scope}" in force in realm "${realmId}" (none recorded, or expired)`,
+});
 export const KCR_ERR_NOT_FOUND = define('KCR_ERR_NOT_FOUND', {
   status: 404,
   message: (method: string, url: string) => `No route ${method} ${url}`,

@@ -63,6 +63,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly futureTime = new Counter({
+    name: 'kcr_ingest_future_time_total',
+    help: "Events stored whose Keycloak time is more than MAX_CLOCK_SKEW ahead of the relay's clock, by sender: its clock is off (their logouts revoke only up to their arrival)",
+    labelNames: ['node'] as const,
+    registers: [this.registry],
+  });
+
   constructor(gauges?: StoreGauges) {
     // Standard names (process_cpu_seconds_total, nodejs_eventloop_lag_seconds…): what every
     // dashboard and alert for a Node process expects.

@@ -16,6 +16,7 @@ import {
   KCR_ERR_DECODE_FAILED,
   KcrError,
 } from '../../errors.js';
+import { LineBudget } from '../../log.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { endsSessions } from '../../logout/translate.js';
 import type { EventStore } from '../../store/event-store.js';
@@ -96,6 +97,8 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
   const { config, store, metrics, now, senders } = deps;
   // Nodes already warned that their FlatBuffer bytes are named by a default Keycloak release.
   const warnedDefaultKeycloak = new Set<string>();
+  // Per node: a node whose clock runs ahead stamps every event, and a line per event would flood the log.
+  const futureTimeLines = new Map<string, LineBudget>();
   const authenticator = new BasicAuthenticator(config.AUTH_SECRET, config.AUTH_USERNAMES);
   const throttle = new AuthThrottle(config.AUTH_MAX_FAILURES, config.AUTH_FAILURE_WINDOW);
 
@@ -166,6 +169,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
         throw err;
       }
       if (event.source.format === 'flatbuffer') noteEnumNaming(event, request);
+      if (event.time !== null && event.time - nowMs > config.MAX_CLOCK_SKEW) noteFutureTime(event, event.time - nowMs, request);
 
       const outcome = await store.append(event, nowMs, { endsSessions: endsSessions(event) });
       switch (outcome.status) {
@@ -204,6 +208,24 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
           `FlatBuffer bodies from ${node} are named by Keycloak ${keycloak} enums, the default of ${schema}: set KEYCLOAK_VERSION (or NODE_SETTINGS) to the Keycloak this node runs`,
         );
       }
+    };
+
+    /**
+     * Keycloak's own time is kept as received (it is the sender's record), but it is no clock to
+     * trust: its logouts revoke only up to their arrival (logout/revocation.ts, notBeforeOf).
+     * Counted per node, logged at most once a minute per node.
+     */
+    const noteFutureTime = (event: CanonicalEvent, aheadMs: number, request: FastifyRequest): void => {
+      const { node } = event.source;
+      metrics.futureTime.inc({ node });
+      let lines = futureTimeLines.get(node);
+      if (!lines) futureTimeLines.set(node, (lines = new LineBudget(60_000, now)));
+      const events = lines.add();
+      if (events === null) return;
+      request.log.warn(
+        { node, uid: event.uid, time: event.time, aheadMs, events },
+        `events from ${node} are stamped more than MAX_CLOCK_SKEW ahead of the relay's clock: stored as received; their logouts revoke only up to their arrival`,
+      );
     };
 
     for (const url of INGEST_PATHS) {
