@@ -230,8 +230,8 @@ export const KCR_ERR_STORE_UNAVAILABLE = define('KCR_ERR_STORE_UNAVAILABLE', {
 });
 export const KCR_ERR_BUFFER_FULL = define('KCR_ERR_BUFFER_FULL', {
   status: 503,
-  message: (capacity: number) =>
-    `Ring buffer is full (BUFFER_CAPACITY=${capacity}, BUFFER_OVERFLOW=reject) and its oldest event is not yet delivered`,
+  message: (capacity: number, maxBytes: number) =>
+    `Ring buffer is full (BUFFER_CAPACITY=${capacity}, BUFFER_MAX_BYTES=${maxBytes}, BUFFER_OVERFLOW=reject) and its oldest event is not yet delivered`,
 });
 
 export const KCR_ERR_OVERLOADED = define('KCR_ERR_OVERLOADED', {

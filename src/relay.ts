@@ -61,6 +61,8 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
   const metrics = new Metrics({
     bufferLength: () => store.bufferLength(),
     bufferCapacity: config.BUFFER_CAPACITY,
+    bufferBytes: () => store.bufferBytes(),
+    bufferMaxBytes: config.BUFFER_MAX_BYTES,
     ready: async () => !health.shuttingDown && (await status()).reachable,
     replication: async () => (await status()).replication,
   });

@@ -7,6 +7,9 @@ export interface StoreGauges {
   /** Entries in the ring buffer now (read from the store on scrape). */
   bufferLength: () => Promise<number>;
   bufferCapacity: number;
+  /** Bytes of event JSON in the ring buffer now (read from the store on scrape). */
+  bufferBytes: () => Promise<number>;
+  bufferMaxBytes: number;
   /** What /readyz answers: the store reachable and the process not draining. */
   ready: () => Promise<boolean>;
   /** Redis only: how far the replicas lag (undefined for the embedded store). */
@@ -39,7 +42,7 @@ export class Metrics {
 
   readonly evicted = new Counter({
     name: 'kcr_buffer_evicted_total',
-    help: 'Events pushed out of the ring buffer by its bound (BUFFER_CAPACITY)',
+    help: 'Events pushed out of the ring buffer by its bounds (BUFFER_CAPACITY, BUFFER_MAX_BYTES)',
     registers: [this.registry],
   });
 
@@ -47,6 +50,12 @@ export class Metrics {
     name: 'kcr_buffer_lost_total',
     help: 'Events pushed out of the ring buffer before a destination had received them',
     labelNames: ['destination'] as const,
+    registers: [this.registry],
+  });
+
+  readonly quarantineDropped = new Counter({
+    name: 'kcr_quarantine_dropped_total',
+    help: 'Quarantined bodies dropped, the oldest first, to keep the quarantine within BUFFER_CAPACITY bodies and QUARANTINE_MAX_BYTES',
     registers: [this.registry],
   });
 
@@ -95,6 +104,18 @@ export class Metrics {
     });
     new Gauge({ name: 'kcr_buffer_capacity', help: 'The ring buffer bound (BUFFER_CAPACITY)', registers: [this.registry] }).set(
       gauges.bufferCapacity,
+    );
+    new Gauge({
+      name: 'kcr_buffer_bytes',
+      help: 'Bytes of event JSON in the ring buffer now',
+      registers: [this.registry],
+      async collect() {
+        const bytes = await gauges.bufferBytes().catch(() => null);
+        if (bytes !== null) this.set(bytes);
+      },
+    });
+    new Gauge({ name: 'kcr_buffer_max_bytes', help: 'The ring buffer byte bound (BUFFER_MAX_BYTES)', registers: [this.registry] }).set(
+      gauges.bufferMaxBytes,
     );
     const replicationGauge = (name: string, help: string, field: 'minReplicas' | 'maxLagBytes') =>
       new Gauge({

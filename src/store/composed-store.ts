@@ -20,7 +20,7 @@ import type {
 } from './event-store.js';
 
 export interface QuarantinePart {
-  quarantine(record: QuarantineRecord): Promise<void>;
+  quarantine(record: QuarantineRecord): Promise<number>;
   listQuarantine(count: number): Promise<QuarantinedBody[]>;
 }
 
@@ -31,11 +31,12 @@ export abstract class ComposedEventStore implements EventStore {
   ) {}
 
   abstract append(event: CanonicalEvent, nowMs: number, options?: AppendOptions): Promise<AppendOutcome>;
+  abstract bufferBytes(): Promise<number>;
   abstract lookup(uid: string): Promise<LookupOutcome>;
   abstract status(): Promise<StoreStatus>;
   abstract close(): Promise<void>;
 
-  quarantine(record: QuarantineRecord): Promise<void> {
+  quarantine(record: QuarantineRecord): Promise<number> {
     return this.quarantined.quarantine(record);
   }
 

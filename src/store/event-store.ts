@@ -161,9 +161,19 @@ export interface AppendOptions {
 }
 
 export interface EventStore extends ConsumerStore {
-  /** Atomically: dedup check on the uid, record it, append the event to the ring buffer. */
+  /**
+   * Atomically: dedup check on the uid, record it, append the event to the ring buffer, making
+   * room under both bounds (BUFFER_CAPACITY entries, BUFFER_MAX_BYTES bytes of event JSON).
+   */
   append(event: CanonicalEvent, nowMs: number, options?: AppendOptions): Promise<AppendOutcome>;
-  quarantine(record: QuarantineRecord): Promise<void>;
+  /** Bytes of event JSON in the ring buffer now (what BUFFER_MAX_BYTES bounds). */
+  bufferBytes(): Promise<number>;
+  /**
+   * Keeps the body, then drops the oldest bodies while the quarantine holds more than
+   * BUFFER_CAPACITY bodies or QUARANTINE_MAX_BYTES bytes (the new one always stays): returns how
+   * many were dropped, for the caller to count and log.
+   */
+  quarantine(record: QuarantineRecord): Promise<number>;
   /** The newest quarantined bodies first, for an operator to look at. */
   listQuarantine(count: number): Promise<QuarantinedBody[]>;
   lookup(uid: string): Promise<LookupOutcome>;
@@ -172,7 +182,12 @@ export interface EventStore extends ConsumerStore {
 }
 
 export interface BufferPolicy {
+  /** BUFFER_CAPACITY: entries of the ring buffer (and bodies of the quarantine). */
   capacity: number;
+  /** BUFFER_MAX_BYTES: bytes of event JSON in the ring buffer. */
+  maxBytes: number;
   overflow: 'drop-oldest' | 'reject';
   dedupWindowMs: number;
+  /** QUARANTINE_MAX_BYTES: bytes of quarantined bodies (as received); the quarantine always drops its oldest. */
+  quarantineMaxBytes: number;
 }

@@ -99,6 +99,8 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
   const warnedDefaultKeycloak = new Set<string>();
   // Per node: a node whose clock runs ahead stamps every event, and a line per event would flood the log.
   const futureTimeLines = new Map<string, LineBudget>();
+  // Once the quarantine is full, every new body drops an old one: a line a minute, with the count.
+  const quarantineDropLines = new LineBudget(60_000, now);
   const authenticator = new BasicAuthenticator(config.AUTH_SECRET, config.AUTH_USERNAMES);
   const throttle = new AuthThrottle(config.AUTH_MAX_FAILURES, config.AUTH_FAILURE_WINDOW);
 
@@ -152,7 +154,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
       } catch (thrown) {
         const err = asDecodeError(thrown, request);
         if (err.quarantinable && config.INVALID_PAYLOAD === 'quarantine') {
-          await store.quarantine({
+          const dropped = await store.quarantine({
             node: request.node,
             receivedAt: new Date(nowMs).toISOString(),
             remoteAddress: request.ip,
@@ -161,6 +163,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
             body: body as Buffer,
           });
           request.log.warn({ node: request.node, code: err.code, bytes: (body as Buffer).length }, 'body quarantined');
+          if (dropped > 0) noteQuarantineDrops(dropped, request);
           request.ingestOutcome = 'quarantined';
           return reply.code(200).send({ status: 'quarantined', error: err.toJSON() });
         }
@@ -179,7 +182,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
         case 'full':
           request.log.warn({ oldestUid: outcome.oldestUid }, 'ring buffer full under BUFFER_OVERFLOW=reject');
           request.ingestOutcome = 'full';
-          throw KCR_ERR_BUFFER_FULL(config.BUFFER_CAPACITY);
+          throw KCR_ERR_BUFFER_FULL(config.BUFFER_CAPACITY, config.BUFFER_MAX_BYTES);
         case 'accepted':
           if (outcome.late) metrics.late.inc();
           if (outcome.evicted > 0) metrics.evicted.inc(outcome.evicted);
@@ -226,6 +229,17 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
         { node, uid: event.uid, time: event.time, aheadMs, events },
         `events from ${node} are stamped more than MAX_CLOCK_SKEW ahead of the relay's clock: stored as received; their logouts revoke only up to their arrival`,
       );
+    };
+
+    const noteQuarantineDrops = (dropped: number, request: FastifyRequest): void => {
+      metrics.quarantineDropped.inc(dropped);
+      const since = quarantineDropLines.add(dropped);
+      if (since !== null) {
+        request.log.warn(
+          { dropped: since, capacity: config.BUFFER_CAPACITY, maxBytes: config.QUARANTINE_MAX_BYTES },
+          'quarantine full: its oldest bodies were dropped to keep the newest (BUFFER_CAPACITY, QUARANTINE_MAX_BYTES)',
+        );
+      }
     };
 
     for (const url of INGEST_PATHS) {

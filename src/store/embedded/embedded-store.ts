@@ -39,6 +39,10 @@ export class EmbeddedEventStore extends ComposedEventStore {
     return this.appends.append(event, nowMs, options);
   }
 
+  async bufferBytes(): Promise<number> {
+    return this.appends.bytes();
+  }
+
   lookup(uid: string): Promise<LookupOutcome> {
     return this.appends.lookup(uid);
   }

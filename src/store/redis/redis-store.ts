@@ -43,7 +43,11 @@ export class RedisEventStore extends ComposedEventStore {
     // Cluster routes the same single-slot commands: typed as a standalone client.
     const redis = client as Redis;
     const blocking = new BlockingConnections(client, log);
-    const share = { ...policy, capacity: Math.max(1, Math.floor(policy.capacity / partitions)) };
+    const share = {
+      ...policy,
+      capacity: Math.max(1, Math.floor(policy.capacity / partitions)),
+      maxBytes: Math.floor(policy.maxBytes / partitions),
+    };
     const logoutAppended = new AppendSignal();
     super(new RedisQuarantine(redis, parts[0]!, policy), new RedisConsumerGroups(redis, parts, blocking, share.capacity, logoutAppended));
     this.blocking = blocking;
@@ -70,6 +74,11 @@ export class RedisEventStore extends ComposedEventStore {
       },
     );
     return this.layoutChecked;
+  }
+
+  async bufferBytes(): Promise<number> {
+    const perPartition = await Promise.all(this.appends.map((a) => a.bytes()));
+    return perPartition.reduce((sum, n) => sum + n, 0);
   }
 
   lookup(uid: string): Promise<LookupOutcome> {
