@@ -285,7 +285,7 @@ export const KCR_ERR_REPLAY_REQUEST = define('KCR_ERR_REPLAY_REQUEST', {
 });
 export const KCR_ERR_JOB_NOT_FOUND = define('KCR_ERR_JOB_NOT_FOUND', {
   status: 404,
-  message: (id: string) => `No job ${id} (jobs are kept in the memory of the replica that runs them)`,
+  message: (id: string) => `No job ${id} (finished jobs are kept, the newest 100)`,
 });
 export const KCR_ERR_REVOCATION_NOT_FOUND = define('KCR_ERR_REVOCATION_NOT_FOUND', {
   status: 404,

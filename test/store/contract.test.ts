@@ -8,7 +8,7 @@ import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import type { CanonicalEvent } from '../../src/event/canonical.js';
 import { createStore } from '../../src/store/create-store.js';
-import { LOGOUT_GROUP, type EventStore, type StoredEntry } from '../../src/store/event-store.js';
+import { KEEP_FINISHED_JOBS, LOGOUT_GROUP, type EventStore, type StoredEntry } from '../../src/store/event-store.js';
 import { canonicalEvent } from '../support/canonical.js';
 import { uidAt } from '../support/payloads.js';
 import { uniquePrefix } from '../support/relay.js';
@@ -725,6 +725,59 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
         evicted: 1,
       });
       expect((await rejecting.append(canonicalEvent(), Date.now(), { endsSessions: false })).status).toBe('full');
+    });
+  });
+
+  describe('replay and redrive jobs: held under a lease, taken over when it lapses', () => {
+    const job = (id: string, step: number) => ({ id, data: JSON.stringify({ id, step }) });
+
+    it('records a job held by its creator, readable by anyone, saved only while held', async () => {
+      const store = await open();
+      const now = Date.now();
+      await store.createJob(job('j1', 0), 'replica-a', now + 10_000);
+      expect(await store.getJob('j1')).toBe(job('j1', 0).data);
+      expect(await store.saveJob(job('j1', 1), 'replica-a', true, now + 10_000, now)).toBe(true);
+      expect(await store.saveJob(job('j1', 2), 'replica-b', true, now + 10_000, now)).toBe(false);
+      expect(await store.getJob('j1')).toBe(job('j1', 1).data);
+      expect(await store.getJob('nope')).toBeNull();
+    });
+
+    it('hands a job whose lease lapsed to another replica, which then holds it alone', async () => {
+      const store = await open();
+      const now = Date.now();
+      await store.createJob(job('j1', 0), 'replica-a', now + 1_000);
+      expect(await store.claimJob('replica-b', now, now + 10_000, [])).toBeNull();
+      expect(await store.claimJob('replica-b', now + 1_001, now + 10_000, [])).toEqual(job('j1', 0));
+      // The first holder, back from a long pause, has lost it: it must stop.
+      expect(await store.saveJob(job('j1', 5), 'replica-a', true, now + 20_000, now + 1_002)).toBe(false);
+      expect(await store.saveJob(job('j1', 1), 'replica-b', true, now + 20_000, now + 1_002)).toBe(true);
+      expect(await store.claimJob('replica-c', now + 1_003, now + 10_000, [])).toBeNull();
+      // Letting it go (lease 0) hands it on at once.
+      expect(await store.saveJob(job('j1', 2), 'replica-b', true, 0, now + 1_004)).toBe(true);
+      expect(await store.claimJob('replica-c', now + 1_005, now + 10_000, [])).toEqual(job('j1', 2));
+    });
+
+    it('gives a replica restarted under its name its own jobs back at once, but never one it runs now', async () => {
+      const store = await open();
+      const now = Date.now();
+      await store.createJob(job('j1', 0), 'replica-a', now + 60_000);
+      expect(await store.claimJob('replica-a', now, now + 60_000, ['j1'])).toBeNull();
+      expect(await store.claimJob('replica-b', now, now + 60_000, [])).toBeNull();
+      expect(await store.claimJob('replica-a', now, now + 60_000, [])).toEqual(job('j1', 0));
+    });
+
+    it('keeps finished jobs readable, the newest KEEP_FINISHED_JOBS of them, and never hands them out', async () => {
+      const store = await open();
+      const now = Date.now();
+      const ids = Array.from({ length: KEEP_FINISHED_JOBS + 1 }, (_, i) => `j${i}`);
+      for (const [i, id] of ids.entries()) {
+        await store.createJob(job(id, 0), 'replica-a', now + 1_000);
+        expect(await store.saveJob(job(id, 9), 'replica-a', false, 0, now + i)).toBe(true);
+      }
+      expect(await store.getJob(ids[0]!)).toBeNull();
+      expect(await store.getJob(ids[1]!)).toBe(job(ids[1]!, 9).data);
+      expect(await store.getJob(ids.at(-1)!)).toBe(job(ids.at(-1)!, 9).data);
+      expect(await store.claimJob('replica-b', now + 5_000, now + 60_000, [])).toBeNull();
     });
   });
 

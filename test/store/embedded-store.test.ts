@@ -98,7 +98,7 @@ describe('embedded store files', () => {
     await first.close();
     // As a relay of schema version 1 left it: no tag column.
     const db = new DatabaseSync(join(dir, DATABASE_FILE));
-    db.exec('DROP INDEX events_ending_sessions; ALTER TABLE events DROP COLUMN ends_sessions; PRAGMA user_version = 1');
+    db.exec('DROP INDEX events_ending_sessions; ALTER TABLE events DROP COLUMN ends_sessions; DROP TABLE jobs; PRAGMA user_version = 1');
     db.close();
 
     const again = open(dir);
@@ -127,9 +127,9 @@ describe('embedded store files', () => {
     for (const n of [300, 400]) await first.quarantine(body(n));
     const eventBytes = (await first.scan(null, 10)).map((e) => Buffer.byteLength(e.body));
     await first.close();
-    // As a relay of schema version 2 left it: no byte counters.
+    // As a relay of schema version 2 left it: no byte counters, no jobs table.
     const db = new DatabaseSync(join(dir, DATABASE_FILE));
-    db.exec("DELETE FROM stats WHERE name IN ('bytes', 'quarantineBytes'); PRAGMA user_version = 2");
+    db.exec("DELETE FROM stats WHERE name IN ('bytes', 'quarantineBytes'); DROP TABLE jobs; PRAGMA user_version = 2");
     db.close();
 
     const total = eventBytes.reduce((a, b) => a + b, 0);

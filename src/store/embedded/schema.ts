@@ -90,9 +90,21 @@ CREATE INDEX events_ending_sessions ON events (id) WHERE ends_sessions IS NOT 0;
 // The byte bounds (BUFFER_MAX_BYTES, QUARANTINE_MAX_BYTES): the bytes the ring buffer (event JSON)
 // and the quarantine (bodies as received) hold, as stats counters that every append, eviction and
 // quarantine keeps current in the same transaction; counted here once for what an older relay stored.
+// Replay and redrive jobs, kept so that they outlive the process: `data` is the runner's (spec,
+// progress, checkpoint), `owner` and `lease_until` say which process runs it until when.
 const SCHEMA_V3 = `
 INSERT OR REPLACE INTO stats (name, value) SELECT 'bytes', coalesce(sum(octet_length(event)), 0) FROM events;
 INSERT OR REPLACE INTO stats (name, value) SELECT 'quarantineBytes', coalesce(sum(length(body)), 0) FROM quarantine;
+CREATE TABLE jobs (
+  id          TEXT PRIMARY KEY,
+  data        TEXT NOT NULL,
+  owner       TEXT NOT NULL,
+  lease_until INTEGER NOT NULL,
+  running     INTEGER NOT NULL,
+  finished_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX jobs_running ON jobs (id) WHERE running = 1;
+CREATE INDEX jobs_finished ON jobs (finished_at) WHERE running = 0;
 `;
 
 /** The steps from each version to the next: STEPS[v] takes a database at version v to v + 1. */

@@ -12,7 +12,8 @@ import type { AppendOptions, AppendOutcome, BufferPolicy, LookupOutcome, StoreSt
 import { BlockingConnections } from './blocking-connections.js';
 import { RedisConsumerGroups } from './consumer-groups.js';
 import { RedisDedupAppend, type ReplicaWait } from './dedup-append.js';
-import { partitionKeys, partitionOf } from './keys.js';
+import { RedisJobs } from './jobs.js';
+import { jobKeys, partitionKeys, partitionOf } from './keys.js';
 import { RedisQuarantine } from './quarantine.js';
 import { KCR_ERR_STORE_LAYOUT, type KcrError } from '../../errors.js';
 import { verifyLayout } from './layout.js';
@@ -49,7 +50,11 @@ export class RedisEventStore extends ComposedEventStore {
       maxBytes: Math.floor(policy.maxBytes / partitions),
     };
     const logoutAppended = new AppendSignal();
-    super(new RedisQuarantine(redis, parts[0]!, policy), new RedisConsumerGroups(redis, parts, blocking, share.capacity, logoutAppended));
+    super(
+      new RedisQuarantine(redis, parts[0]!, policy),
+      new RedisConsumerGroups(redis, parts, blocking, share.capacity, logoutAppended),
+      new RedisJobs(redis, jobKeys(options.prefix)),
+    );
     this.blocking = blocking;
     this.appends = parts.map((keys) => new RedisDedupAppend(client, keys, share, options.wait, logoutAppended));
     if (log) logConnectionErrors(client, log);
