@@ -29,7 +29,7 @@ async function admin(relay: ChildRelay, method: 'GET' | 'POST', path: string, bo
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
-  const json = await res.body.json();
+  const json = (await res.body.json()) as Record<string, any>;
   if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${JSON.stringify(json)}`);
   return json;
 }
