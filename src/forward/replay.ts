@@ -6,6 +6,7 @@
 // the checkpoint had not covered is delivered again (at least once, as everywhere).
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import { LineBudget } from '../log.js';
 import type { EventStore, StoredEntry } from '../store/event-store.js';
 import type { DestinationWorker } from './destination-worker.js';
 
@@ -104,10 +105,13 @@ export class ReplayJobs {
 
   /** Takes over the jobs left by dead replicas (and this one's own, after a restart), now and every lease/3. */
   start(): void {
+    // While the store is away every look fails: a line a minute, with the count.
+    const failures = new LineBudget(60_000);
     const watch = (): void => {
-      this.takeOver().catch((err: unknown) =>
-        this.options.log.warn({ err: (err as Error).message }, 'could not look for jobs to take over'),
-      );
+      this.takeOver().catch((err: unknown) => {
+        const failed = failures.add();
+        if (failed !== null) this.options.log.warn({ err: (err as Error).message, failed }, 'could not look for jobs to take over');
+      });
     };
     watch();
     this.watcher = setInterval(watch, Math.max(this.options.leaseMs / 3, 100));

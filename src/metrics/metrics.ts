@@ -93,27 +93,22 @@ export class Metrics {
         this.set((await gauges.ready().catch(() => false)) ? 1 : 0);
       },
     });
-    new Gauge({
-      name: 'kcr_buffer_length',
-      help: 'Events in the ring buffer now',
-      registers: [this.registry],
-      async collect() {
-        const length = await gauges.bufferLength().catch(() => null);
-        if (length !== null) this.set(length);
-      },
-    });
+    // Read from the store on scrape; left as it was when the store does not answer.
+    const storeGauge = (name: string, help: string, read: () => Promise<number>) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        async collect() {
+          const value = await read().catch(() => null);
+          if (value !== null) this.set(value);
+        },
+      });
+    storeGauge('kcr_buffer_length', 'Events in the ring buffer now', gauges.bufferLength);
     new Gauge({ name: 'kcr_buffer_capacity', help: 'The ring buffer bound (BUFFER_CAPACITY)', registers: [this.registry] }).set(
       gauges.bufferCapacity,
     );
-    new Gauge({
-      name: 'kcr_buffer_bytes',
-      help: 'Bytes of event JSON in the ring buffer now',
-      registers: [this.registry],
-      async collect() {
-        const bytes = await gauges.bufferBytes().catch(() => null);
-        if (bytes !== null) this.set(bytes);
-      },
-    });
+    storeGauge('kcr_buffer_bytes', 'Bytes of event JSON in the ring buffer now', gauges.bufferBytes);
     new Gauge({ name: 'kcr_buffer_max_bytes', help: 'The ring buffer byte bound (BUFFER_MAX_BYTES)', registers: [this.registry] }).set(
       gauges.bufferMaxBytes,
     );

@@ -2,30 +2,14 @@
 // release before them (no byte counters in the stats hash) is counted once, by the first script that
 // needs it, so its bytes bound the buffer and the quarantine from the first write; and with
 // PARTITIONS each partition holds its share of BUFFER_MAX_BYTES.
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, expect, inject, it } from 'vitest';
-import { loadConfig } from '../../src/config/env.js';
-import { createStore } from '../../src/store/create-store.js';
-import type { EventStore, QuarantineRecord } from '../../src/store/event-store.js';
+import { expect, it } from 'vitest';
+import type { QuarantineRecord } from '../../src/store/event-store.js';
 import { partitionKeys, partitionOf } from '../../src/store/redis/keys.js';
 import { canonicalEvent } from '../support/canonical.js';
+import { redisStores } from '../support/redis-stores.js';
 import { uniquePrefix } from '../support/relay.js';
 
-const redisUrl = inject('redisUrl');
-const redis = new Redis(redisUrl);
-const opened: EventStore[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((s) => s.close()));
-});
-afterAll(() => redis.disconnect());
-
-async function open(prefix: string, settings: Record<string, string> = {}): Promise<EventStore> {
-  const { store } = await createStore(
-    loadConfig({ AUTH_SECRET: 's', REDIS_URL: redisUrl, KEY_PREFIX: prefix, BODY_LIMIT: '500', ...settings }),
-  );
-  opened.push(store);
-  return store;
-}
+const { redis, open } = redisStores({ BODY_LIMIT: '500' });
 
 const body = (bytes: number): QuarantineRecord => ({
   node: 'kc-1',
@@ -44,7 +28,6 @@ it('counts the bytes of a buffer and a quarantine written before the byte bounds
   for (const n of [300, 400]) await first.quarantine(body(n));
   const eventBytes = (await first.scan(null, 10)).reduce((sum, e) => sum + Buffer.byteLength(e.body), 0);
   await first.close();
-  opened.pop();
   // What the release before the byte bounds left: the same entries, no byte counters.
   const stats = partitionKeys(prefix, 0).stats;
   await redis.hdel(stats, 'bytes', 'quarantineBytes');
