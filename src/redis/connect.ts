@@ -35,6 +35,14 @@ export function createRedisClient(config: RedisConnectionConfig): RedisClient {
     const tls = config.REDIS_CLUSTER_TLS;
     client = new Cluster(nodes, {
       enableOfflineQueue: false,
+      // Fail fast while a node is known lost (its connection closed, or the cluster down): ioredis
+      // would otherwise park each command and retry it every 100 ms, up to 16 times, holding the
+      // request for the whole REDIS_COMMAND_TIMEOUT during a failover. It fails at once (503 with
+      // Retry-After) instead, and the slot map is read every second, which finds the promoted
+      // replica those retries used to find.
+      retryDelayOnFailover: 0,
+      retryDelayOnClusterDown: 0,
+      slotsRefreshInterval: 1_000,
       redisOptions: tls ? { ...common, tls: { ...(ca ? { ca } : {}) } } : common,
       // TLS cluster endpoints (ElastiCache) must be addressed by the host names their certificates name.
       ...(tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
