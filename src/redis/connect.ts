@@ -55,9 +55,23 @@ export function createRedisClient(config: RedisConnectionConfig): RedisClient {
   return client;
 }
 
-/** Waits until the client is ready, or the timeout passes; the relay starts either way. */
+/**
+ * Waits until the client is ready, or the timeout passes; the relay starts either way. A Cluster's
+ * connections to its primaries open lazily, and a command that reaches one still connecting fails at
+ * once (enableOfflineQueue off, no failover retry): so they are opened and awaited here too, before
+ * the first request can need one.
+ */
 export async function waitReady(client: RedisClient, timeoutMs: number): Promise<boolean> {
-  if (client.status === 'ready') return true;
+  if (!(await readyWithin(client, timeoutMs))) return false;
+  if (!(client instanceof Cluster)) return true;
+  const primaries = client.nodes('master');
+  for (const node of primaries) if (node.status === 'wait') node.connect().catch(() => undefined);
+  const ready = await Promise.all(primaries.map((node) => readyWithin(node, timeoutMs)));
+  return ready.every(Boolean);
+}
+
+function readyWithin(client: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       client.off('ready', onReady);
