@@ -11,9 +11,9 @@ import { NumberText } from './number-text.js';
 type JsonObject = Record<string, unknown>;
 
 // Own members only: a body's fields must not be confused with Object.prototype's.
-const member = (obj: JsonObject, key: string): unknown => (Object.hasOwn(obj, key) ? obj[key] : undefined);
+export const member = (obj: JsonObject, key: string): unknown => (Object.hasOwn(obj, key) ? obj[key] : undefined);
 
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The FlatBuffer wrapper: an `obj` member and a `type` of exactly "Event" or "AdminEvent". */
 export function isFlatBufferWrapper(obj: JsonObject): obj is JsonObject & { type: 'Event' | 'AdminEvent'; obj: unknown } {
@@ -100,7 +100,7 @@ function readUid(value: unknown): bigint | null {
   throw KCR_ERR_FIELD_TYPE('uid', 'a signed 64-bit integer (JSON number or decimal string) or null');
 }
 
-function readTime(obj: JsonObject): number | null {
+export function readTime(obj: JsonObject): number | null {
   const raw = member(obj, 'time');
   if (raw === undefined || raw === null) return null;
   // 1.5e12 is an exact integer written in another way; 1e400 or 2^64 is not a time.
@@ -111,7 +111,7 @@ function readTime(obj: JsonObject): number | null {
   return value;
 }
 
-function readString(obj: JsonObject, key: string, path = key): string | null {
+export function readString(obj: JsonObject, key: string, path = key): string | null {
   const value = member(obj, key);
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string') throw KCR_ERR_FIELD_TYPE(path, 'a string or null');
@@ -124,7 +124,7 @@ function readString(obj: JsonObject, key: string, path = key): string | null {
  * double), null stays null, nested objects/arrays are refused
  * rather than flattened into a guessed encoding.
  */
-function readDetails(value: unknown): Record<string, string | null> {
+export function readDetails(value: unknown): Record<string, string | null> {
   if (value === undefined || value === null) return {};
   if (!isObject(value)) throw KCR_ERR_FIELD_TYPE('details', 'an object or null');
   // fromEntries defines own properties, so a "__proto__" key stays data instead of setting a prototype.

@@ -2,6 +2,7 @@
 // declaring its schemas (src/http/openapi.ts), every failure answered by one error handler.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { BackchannelReceiver } from '../backchannel/receiver.js';
+import type { SecurityEventTokenVerifier } from '../backchannel/security-event-token.js';
 import type { Config } from '../config/env.js';
 import type { SenderSettings } from '../decode/sender-settings.js';
 import type { Forwarder } from '../forward/forwarder.js';
@@ -20,6 +21,8 @@ import { INGEST_PATHS, ingestRoutes } from './routes/ingest.js';
 import { loadShedding } from './load-shedding.js';
 import { RequestLog } from './request-log.js';
 import { logoutRoutes } from './routes/logouts.js';
+import { PHASETWO_PATH, phaseTwoRoutes, type PhaseTwoDeps } from './routes/phasetwo-webhook.js';
+import { SSF_PUSH_PATH, ssfPushRoutes } from './routes/ssf-push.js';
 import { statusPageRoutes } from './routes/status-page.js';
 
 export interface AppDeps {
@@ -32,8 +35,12 @@ export interface AppDeps {
   health?: HealthState;
   forwarding?: { forwarder: Forwarder; jobs: ReplayJobs };
   logout?: Pick<LogoutService, 'bus' | 'stream' | 'recent'>;
-  /** Set when BACKCHANNEL_ISSUERS is: POST /backchannel-logout. */
+  /** Set when TOKEN_ISSUERS is: POST /backchannel-logout. */
   backchannel?: BackchannelReceiver;
+  /** Set with PHASETWO_SECRETS or TOKEN_ISSUERS: POST /webhooks/phasetwo, with what each verifies. */
+  phasetwo?: Pick<PhaseTwoDeps, 'signature' | 'tokens'>;
+  /** Set when TOKEN_ISSUERS is: POST /ssf/push. */
+  ssf?: SecurityEventTokenVerifier;
   logger: FastifyBaseLogger;
 }
 
@@ -72,7 +79,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setNotFoundHandler(notFoundHandler);
   refuseWhileClosing(app);
   registerOpenApi(app);
-  loadShedding(app, config, INGEST_PATHS);
+  loadShedding(app, config, [...INGEST_PATHS, PHASETWO_PATH, SSF_PUSH_PATH]);
   // Routes once the document's collector is loaded, so that it sees every one of them.
   app.after(() => routes(app, deps));
   return app;
@@ -105,4 +112,9 @@ function routes(app: FastifyInstance, deps: AppDeps): void {
     logoutRoutes(app, { ...deps.logout, token: config.LOGOUT_STREAM_TOKEN, throttle: bearerThrottle });
   }
   if (deps.backchannel) backchannelLogoutRoutes(app, deps.backchannel, config.BODY_LIMIT);
+  // Failed signatures of the other senders share one budget per address.
+  const senderThrottle = new AuthThrottle(config.AUTH_MAX_FAILURES, config.AUTH_FAILURE_WINDOW);
+  const now = deps.now ?? Date.now;
+  if (deps.phasetwo) phaseTwoRoutes(app, { ...deps, ...deps.phasetwo, now, throttle: senderThrottle });
+  if (deps.ssf) ssfPushRoutes(app, { ...deps, verifier: deps.ssf, now, throttle: senderThrottle });
 }

@@ -23,11 +23,16 @@ export interface RevocationClaims {
    * only by it, so it is needed to see that revocation.
    */
   clientUuid?: string | null;
+  /**
+   * The token's `email`: needed to see a revocation an SSF transmitter named by email only (a
+   * stream whose subjects are in `email` format).
+   */
+  email?: string | null;
 }
 
 export interface Revocation {
   realmId: string;
-  /** `realm`, `session:<sid>`, `user:<userId>`, `user:<userId>:client:<clientId>` or `client:<clientId>`. */
+  /** `realm`, `session:<sid>`, `user:<userId>`, `user:<userId>:client:<clientId>`, `client:<clientId>` or `email:<email>`. */
   scope: string;
   /** Epoch seconds: tokens of the scope with `iat` below it are revoked. */
   notBefore: number;
@@ -44,11 +49,9 @@ export function revocationOf(message: LogoutMessage): Revocation {
     case 'session':
       return at(`session:${id(message.sessionId as string)}`);
     case 'user':
-      return at(
-        message.clientId === null
-          ? `user:${id(message.userId as string)}`
-          : `user:${id(message.userId as string)}:client:${id(message.clientId)}`,
-      );
+      // A user an SSF transmitter named by email only: revoked under the address as given.
+      if (message.userId === null) return at(`email:${id(message.email as string)}`);
+      return at(message.clientId === null ? `user:${id(message.userId)}` : `user:${id(message.userId)}:client:${id(message.clientId)}`);
     case 'client':
       return at(`client:${id(message.clientId as string)}`);
     case 'realm':
@@ -70,6 +73,7 @@ export function scopesOf(claims: RevocationClaims): string[] {
   if (claims.sid) scopes.push(`session:${id(claims.sid)}`);
   if (claims.azp) scopes.push(`client:${id(claims.azp)}`, `user:${id(claims.sub)}:client:${id(claims.azp)}`);
   if (claims.clientUuid) scopes.push(`client:${id(claims.clientUuid)}`);
+  if (claims.email) scopes.push(`email:${id(claims.email)}`);
   return scopes;
 }
 

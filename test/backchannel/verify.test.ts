@@ -22,8 +22,11 @@ beforeAll(async () => {
 });
 afterAll(() => issuer.stop());
 
-function verifier(config: Partial<IssuerConfig> = {}, keys = new IssuerKeys(issuer.issuer, { cooldownMs: 30_000 })) {
-  const full: IssuerConfig = { issuer: issuer.issuer, audiences: null, realmId: null, ...config };
+/** Where an issuer's keys are by default: its discovery document. */
+const discovered = (iss: string) => ({ issuer: iss, jwksUri: null, jwks: null });
+
+function verifier(config: Partial<IssuerConfig> = {}, keys = new IssuerKeys(discovered(issuer.issuer), { cooldownMs: 30_000 })) {
+  const full: IssuerConfig = { ...discovered(issuer.issuer), audiences: ['web'], realmId: null, ...config };
   return new LogoutTokenVerifier({ issuers: [{ config: full, keys }], algorithms: ['RS256', 'ES256'], clockSkewS: 60 });
 }
 
@@ -40,7 +43,7 @@ describe('issuer keys', () => {
 
   it('fetches again after the cooldown when a token names a new key', async () => {
     let now = Date.now();
-    const keys = new IssuerKeys(issuer.issuer, { cooldownMs: 30_000, now: () => now });
+    const keys = new IssuerKeys(discovered(issuer.issuer), { cooldownMs: 30_000, now: () => now });
     const v = verifier({}, keys);
     await v.verify(await issuer.token('web'));
     const rotated = await issuer.rotate();
@@ -50,9 +53,9 @@ describe('issuer keys', () => {
   });
 
   it('refuses keys whose discovery document names another issuer', async () => {
-    const keys = new IssuerKeys(`${issuer.issuer}/`, { cooldownMs: 0 });
+    const keys = new IssuerKeys(discovered(`${issuer.issuer}/`), { cooldownMs: 0 });
     const v = new LogoutTokenVerifier({
-      issuers: [{ config: { issuer: `${issuer.issuer}/`, audiences: null, realmId: null }, keys }],
+      issuers: [{ config: { ...discovered(`${issuer.issuer}/`), audiences: ['web'], realmId: null }, keys }],
       algorithms: ['RS256'],
       clockSkewS: 60,
     });

@@ -24,6 +24,7 @@ import { AuthThrottle } from '../auth/auth-throttle.js';
 import { BasicAuthenticator } from '../auth/basic-auth.js';
 import { securedBy } from '../openapi.js';
 import { errorBody, errors, uidText } from '../schemas.js';
+import { outcomeOfStatus, quarantineBody, storeEvent } from '../store-event.js';
 
 export const INGEST_PATHS = ['/events', '/event/receiver'] as const;
 
@@ -84,14 +85,6 @@ declare module 'fastify' {
   }
 }
 
-/** Outcomes decided outside the handler (fastify's body limit, store errors) follow from the status. */
-function outcomeOfStatus(status: number): string {
-  if (status === 413) return 'too_large';
-  if (status === 503) return 'unavailable';
-  if (status >= 400 && status < 500) return 'rejected';
-  return 'error';
-}
-
 export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
   const { config, store, metrics, now, senders } = deps;
   // Nodes already warned that their FlatBuffer bytes are named by a default Keycloak release.
@@ -149,15 +142,15 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
       } catch (thrown) {
         const err = asDecodeError(thrown, request);
         if (err.quarantinable && config.INVALID_PAYLOAD === 'quarantine') {
-          await store.quarantine({
+          const record = {
             node: request.node,
             receivedAt: new Date(nowMs).toISOString(),
             remoteAddress: request.ip,
             errorCode: err.code,
             errorMessage: err.message,
             body: body as Buffer,
-          });
-          request.log.warn({ node: request.node, code: err.code, bytes: (body as Buffer).length }, 'body quarantined');
+          };
+          await quarantineBody(store, record, request.log);
           request.ingestOutcome = 'quarantined';
           return reply.code(200).send({ status: 'quarantined', error: err.toJSON() });
         }
@@ -167,25 +160,10 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
       }
       if (event.source.format === 'flatbuffer') noteEnumNaming(event, request);
 
-      const outcome = await store.append(event, nowMs, { endsSessions: endsSessions(event) });
-      switch (outcome.status) {
-        case 'duplicate':
-          request.ingestOutcome = 'duplicate';
-          return reply.code(200).send({ status: 'duplicate', uid: event.uid });
-        case 'full':
-          request.log.warn({ oldestUid: outcome.oldestUid }, 'ring buffer full under BUFFER_OVERFLOW=reject');
-          request.ingestOutcome = 'full';
-          throw KCR_ERR_BUFFER_FULL(config.BUFFER_CAPACITY);
-        case 'accepted':
-          if (outcome.late) metrics.late.inc();
-          if (outcome.evicted > 0) metrics.evicted.inc(outcome.evicted);
-          for (const lost of outcome.lost) {
-            metrics.lost.inc({ destination: lost.destination });
-            request.log.warn(lost, 'ring buffer bound dropped an event the destination had not received');
-          }
-          request.ingestOutcome = 'accepted';
-          return reply.code(200).send({ status: 'accepted', uid: event.uid });
-      }
+      const status = await storeEvent(deps, event, nowMs, { endsSessions: endsSessions(event) }, request.log);
+      request.ingestOutcome = status;
+      if (status === 'full') throw KCR_ERR_BUFFER_FULL(config.BUFFER_CAPACITY);
+      return reply.code(200).send({ status, uid: event.uid });
     };
 
     /**
