@@ -74,7 +74,8 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     ready: async () => !health.shuttingDown && (await status()).reachable,
     replication: async () => (await status()).replication,
   });
-  const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
+  const now = options.now ?? Date.now;
+  const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID, now });
   const consumer = options.consumer ?? consumerName(config.RELAY_WORKER_ID);
   const blockMs = options.blockMs ? { blockMs: options.blockMs } : {};
   const forwarder = new Forwarder({
@@ -99,7 +100,6 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
           log: logger,
           publisher: { consumer, claimIdleMs: logoutClaimIdle(config), ...blockMs },
         });
-  const now = options.now ?? Date.now;
   const configured = configuredIssuers(config);
   // One key cache per issuer, shared by the three token intakes.
   const issuers = configured ? trustedIssuers(configured, config.BACKCHANNEL_JWKS_COOLDOWN) : null;
