@@ -69,7 +69,9 @@ export class IssuerKeys {
     }
     if (!(await this.refreshIfAllowed())) {
       throw new KeysUnavailable(
-        `no key ${describe(header)} in the JWKS of ${this.issuer} (fetched again at most every ${this.options.cooldownMs} ms)`,
+        this.fixed
+          ? `no key ${describe(header)} among the inline keys of ${this.issuer}`
+          : `no key ${describe(header)} in the JWKS of ${this.issuer} (fetched again at most every ${this.options.cooldownMs} ms)`,
       );
     }
     try {

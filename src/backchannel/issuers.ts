@@ -38,7 +38,7 @@ const httpUrl = (what: string) =>
 
 /** Plain http: a man in the middle could serve its own keys (or, for an issuer, its own discovery). */
 const overPlainHttp = (text: string | undefined): boolean => {
-  if (text === undefined) return false;
+  if (text === undefined || !URL.canParse(text)) return false;
   const url = new URL(text);
   return url.protocol === 'http:' && !isLoopback(url.hostname);
 };

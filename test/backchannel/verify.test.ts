@@ -67,6 +67,36 @@ describe('issuer keys', () => {
   });
 });
 
+describe('keys from where the entry says', () => {
+  /** An issuer whose discovery the relay cannot reach: nothing listens on port 9. */
+  const unreachable = 'http://127.0.0.1:9/realms/shop';
+  const v = (keys: IssuerKeys) =>
+    new LogoutTokenVerifier({
+      issuers: [{ config: { issuer: unreachable, audiences: ['web'], realmId: null, jwksUri: null, jwks: null }, keys }],
+      algorithms: ['RS256', 'ES256'],
+      clockSkewS: 60,
+    });
+  const token = (options: Parameters<TestIssuer['token']>[1] = {}) =>
+    issuer.token('web', { ...options, claims: { ...options.claims, iss: unreachable } });
+
+  it('fetches a configured jwksUri without discovery', async () => {
+    const keys = new IssuerKeys(
+      { issuer: unreachable, jwksUri: `${issuer.issuer}/protocol/openid-connect/certs`, jwks: null },
+      { cooldownMs: 0 },
+    );
+    expect((await v(keys).verify(await token())).issuer.issuer).toBe(unreachable);
+  });
+
+  it('verifies with inline keys and never fetches: an unknown key id is refused at once', async () => {
+    const keys = new IssuerKeys({ issuer: unreachable, jwksUri: null, jwks: { keys: issuer.keys.map((k) => k.jwk) } }, { cooldownMs: 0 });
+    const fetches = issuer.jwksFetches;
+    await v(keys).verify(await token({ key: issuer.key('ES256') }));
+    const err = await expectKcrError(v(keys).verify(await token({ key: await newKey('RS256') })), 'KCR_ERR_BACKCHANNEL_KEY');
+    expect(err.message).not.toMatch(/fetch/);
+    expect(issuer.jwksFetches).toBe(fetches);
+  });
+});
+
 describe('claims', () => {
   const now = () => Math.floor(Date.now() / 1000);
 
