@@ -8,11 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CanonicalEvent } from '../../src/event/canonical.js';
 import { postEvent } from '../support/http.js';
 import { loginEventJson, uidAt } from '../support/payloads.js';
-import { clockFrom, startRelay, type Relay } from '../support/relay.js';
+import { ADMIN_TOKEN, clockFrom, startRelay, type Relay } from '../support/relay.js';
 import {
   fixtureJwks,
   listenOnRedis,
@@ -134,6 +135,10 @@ describe.each(backends)('SSF captures, $name store', (backend) => {
       if (logout?.email) expect(events[0]!.details.email, c.file).toBe(logout.email);
       // Destinations receive the SET's claims as signed.
       expect(JSON.parse(events[0]!.representation!), c.file).toEqual(payload);
+      // And operators find it by its uid.
+      const res = await request(`${relay.url}/admin/events/${events[0]!.uid}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(res.statusCode, c.file).toBe(200);
+      expect(await res.body.json(), c.file).toEqual(events[0]);
     }
   });
 
