@@ -48,30 +48,11 @@ export function decodeJsonEvent(obj: JsonObject): DecodedFields {
   const isAdmin = Object.hasOwn(obj, 'operationType') || Object.hasOwn(obj, 'resourceType');
   if (!isAdmin && !Object.hasOwn(obj, 'type')) throw KCR_ERR_EVENT_KIND();
 
-  const common = {
-    uid: readUid(member(obj, 'uid')),
-    time: readTime(obj),
-    realmId: readString(obj, 'realmId'),
-    error: readString(obj, 'error'),
-    details: readDetails(member(obj, 'details')),
-    schema: null,
-    keycloak: null,
-    enumBytes: null,
-  };
+  const common = { uid: readUid(member(obj, 'uid')), time: readTime(obj), ...readCommonFields(obj) };
   if (isAdmin) {
     return {
       ...common,
-      kind: 'admin',
-      type: null,
-      operationType: readString(obj, 'operationType'),
-      resourceType: readString(obj, 'resourceType'),
-      resourcePath: readString(obj, 'resourcePath'),
-      representation: readString(obj, 'representation'),
-      clientId: null,
-      userId: null,
-      sessionId: null,
-      ipAddress: null,
-      authDetails: readAdminAuthDetails(obj),
+      ...adminFields(obj, readString(obj, 'operationType'), readString(obj, 'resourceType'), readAdminAuthDetails(obj)),
     };
   }
   return {
@@ -87,6 +68,35 @@ export function decodeJsonEvent(obj: JsonObject): DecodedFields {
     sessionId: readString(obj, 'sessionId'),
     ipAddress: readString(obj, 'ipAddress'),
     authDetails: null,
+  };
+}
+
+/** An AdminEvent's own fields (the user-event ones null), its operation and resource as the sender named them. */
+export function adminFields(obj: JsonObject, operationType: string | null, resourceType: string | null, authDetails: AuthDetails | null) {
+  return {
+    kind: 'admin',
+    type: null,
+    operationType,
+    resourceType,
+    resourcePath: readString(obj, 'resourcePath'),
+    representation: readString(obj, 'representation'),
+    clientId: null,
+    userId: null,
+    sessionId: null,
+    ipAddress: null,
+    authDetails,
+  } as const;
+}
+
+/** The members a Keycloak event has alike in every JSON sender's body (the emitter's, Phase Two's). */
+export function readCommonFields(obj: JsonObject) {
+  return {
+    realmId: readString(obj, 'realmId'),
+    error: readString(obj, 'error'),
+    details: readDetails(member(obj, 'details')),
+    schema: null,
+    keycloak: null,
+    enumBytes: null,
   };
 }
 

@@ -12,7 +12,7 @@ import { decodeBodyText, charsetOf } from './charset.js';
 import { describeJsonValue } from './describe.js';
 import type { DecodedBody } from './index.js';
 import { parseJsonBodyFast } from './json-body-fast.js';
-import { isObject, member, readDetails, readString, readTime } from './json-event.js';
+import { adminFields, isObject, member, readCommonFields, readString, readTime } from './json-event.js';
 
 const ACCESS = /^access\.(.+)$/;
 // The resource type may hold `_` (USER_SESSION), never `-`; the operation is the last part.
@@ -48,18 +48,7 @@ export function decodePhaseTwo(body: Buffer, contentType?: string): DecodedBody 
     resourceId: readString(obj, 'resourceId'),
     authDetails: sent,
   };
-  const common = {
-    uid: null,
-    time,
-    realmId: readString(obj, 'realmId'),
-    error: readString(obj, 'error'),
-    details: readDetails(member(obj, 'details')),
-    schema: null,
-    keycloak: null,
-    enumBytes: null,
-    format: 'phasetwo',
-    origin: { phasetwo: origin },
-  } as const;
+  const common = { uid: null, time, ...readCommonFields(obj), format: 'phasetwo', origin: { phasetwo: origin } } as const;
 
   const access = ACCESS.exec(type);
   if (access) {
@@ -80,21 +69,10 @@ export function decodePhaseTwo(body: Buffer, contentType?: string): DecodedBody 
   }
   const admin = ADMIN.exec(type);
   if (admin) {
-    return {
-      ...common,
-      kind: 'admin',
-      type: null,
-      // The body's own fields, when present, are what Keycloak's AdminEvent had.
-      operationType: readString(obj, 'operationType') ?? (admin[2] as string),
-      resourceType: readString(obj, 'resourceType') ?? (admin[1] as string),
-      resourcePath: readString(obj, 'resourcePath'),
-      representation: readString(obj, 'representation'),
-      clientId: null,
-      userId: null,
-      sessionId: null,
-      ipAddress: null,
-      authDetails: adminAuthDetails(sent),
-    };
+    // The body's own operation and resource, when present, are what Keycloak's AdminEvent had.
+    const operationType = readString(obj, 'operationType') ?? (admin[2] as string);
+    const resourceType = readString(obj, 'resourceType') ?? (admin[1] as string);
+    return { ...common, ...adminFields(obj, operationType, resourceType, adminAuthDetails(sent)) };
   }
   throw KCR_ERR_PHASETWO_BODY(`"type" ${describeJsonValue(type)} is neither access.<event type> nor admin.<resource>-<operation>`);
 }

@@ -5,9 +5,6 @@
 // the SSE stream without Redis), resends and the same Keycloak event under another p2 uid stay
 // single, and every refusal is a coded 401 that stores and publishes nothing.
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CanonicalEvent } from '../../src/event/canonical.js';
@@ -15,8 +12,7 @@ import type { LogoutMessage } from '../../src/logout/message.js';
 import { ADMIN_TOKEN, clockFrom, startRelay, type Relay } from '../support/relay.js';
 import {
   fixtureJwks,
-  listenOnRedis,
-  listenOnSse,
+  captureBackends,
   loadPhaseTwoCaptures,
   PHASETWO_DIR,
   phaseTwoPresent,
@@ -29,36 +25,15 @@ import {
 import { until } from '../support/sink.js';
 
 const PATH = '/webhooks/phasetwo';
-const STREAM_TOKEN = 'logout-stream-token-0123';
 const captures = loadPhaseTwoCaptures();
 const hmac = captures.filter((c) => c.authType === 'hmac');
 const bearer = captures.find((c) => c.authType === 'bearer');
-const dataDirs: string[] = [];
 
 if (!phaseTwoPresent) it.skip(`Phase Two captures over HTTP (${skipReason(PHASETWO_DIR)})`, () => {});
 
-const backends = phaseTwoPresent
-  ? [
-      {
-        name: 'embedded',
-        env: (): Record<string, string> => {
-          const dir = mkdtempSync(join(tmpdir(), 'kcr-p2-'));
-          dataDirs.push(dir);
-          return { DATA_DIR: dir, LOGOUT_STREAM_TOKEN: STREAM_TOKEN };
-        },
-        listen: (relay: Relay) => listenOnSse(relay.url, STREAM_TOKEN),
-      },
-      {
-        name: 'redis',
-        env: (): Record<string, string> => ({ REDIS_URL: inject('redisUrl') }),
-        listen: (relay: Relay) => listenOnRedis(inject('redisUrl'), relay.config.KEY_PREFIX),
-      },
-    ]
-  : [];
-
-afterAll(() => {
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
-});
+const stores = captureBackends(() => inject('redisUrl'));
+const backends = phaseTwoPresent ? stores.backends : [];
+afterAll(() => stores.cleanup());
 
 const secret = () => hmac[0]!.secret as string;
 const sign = (body: Buffer | string, key = secret(), algorithm = 'sha256') => createHmac(algorithm, key).update(body).digest('hex');

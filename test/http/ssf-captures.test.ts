@@ -5,9 +5,6 @@
 // 400 with its err and code, and nothing is stored or published; a replayed jti is answered 202 and
 // publishes nothing again.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CanonicalEvent } from '../../src/event/canonical.js';
@@ -16,8 +13,7 @@ import { loginEventJson, uidAt } from '../support/payloads.js';
 import { ADMIN_TOKEN, clockFrom, startRelay, type Relay } from '../support/relay.js';
 import {
   fixtureJwks,
-  listenOnRedis,
-  listenOnSse,
+  captureBackends,
   loadSsfCaptures,
   rawRequest,
   skipReason,
@@ -29,11 +25,9 @@ import {
 } from '../support/sender-captures.js';
 import { until } from '../support/sink.js';
 
-const STREAM_TOKEN = 'logout-stream-token-0123';
 const captures = loadSsfCaptures();
 const valid = captures.filter((c) => c.expected.valid);
 const refused = captures.filter((c) => !c.expected.valid);
-const dataDirs: string[] = [];
 
 /** What each refused capture is answered (RFC 8935 2.3), by the reason its fixture gives. */
 const REFUSAL_OF: Record<string, { err: string; code: string }> = {
@@ -45,28 +39,9 @@ const REFUSAL_OF: Record<string, { err: string; code: string }> = {
 
 if (!ssfPresent) it.skip(`SSF captures over HTTP (${skipReason(SSF_DIR)})`, () => {});
 
-const backends = ssfPresent
-  ? [
-      {
-        name: 'embedded',
-        env: (): Record<string, string> => {
-          const dir = mkdtempSync(join(tmpdir(), 'kcr-ssf-'));
-          dataDirs.push(dir);
-          return { DATA_DIR: dir, LOGOUT_STREAM_TOKEN: STREAM_TOKEN };
-        },
-        listen: (relay: Relay) => listenOnSse(relay.url, STREAM_TOKEN),
-      },
-      {
-        name: 'redis',
-        env: (): Record<string, string> => ({ REDIS_URL: inject('redisUrl') }),
-        listen: (relay: Relay) => listenOnRedis(inject('redisUrl'), relay.config.KEY_PREFIX),
-      },
-    ]
-  : [];
-
-afterAll(() => {
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
-});
+const stores = captureBackends(() => inject('redisUrl'));
+const backends = ssfPresent ? stores.backends : [];
+afterAll(() => stores.cleanup());
 
 const push = (relay: Relay, c: SsfCapture, headers = c.request.headers, body: string = c.body) =>
   rawRequest(relay.url, c.request.method, c.request.path, headers, body);

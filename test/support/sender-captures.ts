@@ -3,13 +3,15 @@
 // over a raw socket: the request line, the headers in the order and case sent, then the body bytes.
 // Also where a test hears the logout messages a relay publishes: Redis pub/sub, or the SSE stream
 // of the embedded mode.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
 import type { LogoutMessage } from '../../src/logout/message.js';
+import type { Relay } from './relay.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -207,6 +209,44 @@ export async function listenOnSse(relayUrl: string, token: string): Promise<Logo
     messages,
     close: async () => {
       res.body.destroy();
+    },
+  };
+}
+
+/** A store to replay captures on, and where its logouts are heard. */
+export interface CaptureBackend {
+  name: 'embedded' | 'redis';
+  env(): Record<string, string>;
+  listen(relay: Relay): Promise<LogoutListener>;
+}
+
+const STREAM_TOKEN = 'logout-stream-token-0123';
+
+/**
+ * Both stores: the embedded one in a temp DATA_DIR (logouts on its SSE stream), Redis (logouts on
+ * pub/sub). `cleanup` removes the temp directories once the file is done.
+ */
+export function captureBackends(redisUrl: () => string): { backends: CaptureBackend[]; cleanup(): void } {
+  const dirs: string[] = [];
+  return {
+    backends: [
+      {
+        name: 'embedded',
+        env: () => {
+          const dir = mkdtempSync(join(tmpdir(), 'kcr-captures-'));
+          dirs.push(dir);
+          return { DATA_DIR: dir, LOGOUT_STREAM_TOKEN: STREAM_TOKEN };
+        },
+        listen: (relay) => listenOnSse(relay.url, STREAM_TOKEN),
+      },
+      {
+        name: 'redis',
+        env: () => ({ REDIS_URL: redisUrl() }),
+        listen: (relay) => listenOnRedis(redisUrl(), relay.config.KEY_PREFIX),
+      },
+    ],
+    cleanup: () => {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

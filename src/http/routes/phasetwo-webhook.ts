@@ -12,7 +12,6 @@ import type { Config } from '../../config/env.js';
 import { decodePhaseTwo, phaseTwoDedupKey } from '../../decode/phasetwo.js';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import {
-  KCR_ERR_AUTH_THROTTLED,
   KCR_ERR_BUFFER_FULL,
   KCR_ERR_DECODE_FAILED,
   KCR_ERR_PHASETWO_SIGNATURE,
@@ -25,6 +24,7 @@ import type { Metrics } from '../../metrics/metrics.js';
 import type { EventStore } from '../../store/event-store.js';
 import { validateEvent } from '../../validate/index.js';
 import type { AuthThrottle } from '../auth/auth-throttle.js';
+import { failedAuth } from '../auth/failed-auth.js';
 import type { PhaseTwoSignature } from '../auth/phasetwo-signature.js';
 import { RefusalLog } from '../refusal-log.js';
 import { errorBody, errors, uidText } from '../schemas.js';
@@ -90,16 +90,8 @@ export function phaseTwoRoutes(app: FastifyInstance, deps: PhaseTwoDeps): void {
 
   /** Counts the failure, answers 429 beyond the address's budget, logs within the line budget. */
   const refuse = (request: FastifyRequest, refusal: () => KcrError, why: string): KcrError => {
-    const at = now();
-    const retryAfter = throttle.retryAfterSeconds(request.ip, PHASETWO_SENDER, at);
-    if (retryAfter > 0) {
-      request.ingestOutcome = 'throttled';
-      return KCR_ERR_AUTH_THROTTLED(retryAfter);
-    }
-    throttle.recordFailure(request.ip, PHASETWO_SENDER, at);
-    const err = refusal();
+    const err = failedAuth(throttle, request, PHASETWO_SENDER, now(), refusal);
     refusals.note(request.log, { code: err.code, reason: why, address: request.ip });
-    request.ingestOutcome = 'unauthorized';
     return err;
   };
 

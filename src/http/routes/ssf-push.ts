@@ -13,7 +13,6 @@ import type { SecurityEventTokenVerifier } from '../../backchannel/security-even
 import type { Config } from '../../config/env.js';
 import { decodeSecurityEvent } from '../../decode/security-event.js';
 import {
-  KCR_ERR_AUTH_THROTTLED,
   KCR_ERR_BUFFER_FULL,
   KCR_ERR_SSF_AUDIENCE,
   KCR_ERR_SSF_AUTH,
@@ -27,6 +26,7 @@ import type { Metrics } from '../../metrics/metrics.js';
 import type { EventStore } from '../../store/event-store.js';
 import { validateEvent } from '../../validate/index.js';
 import type { AuthThrottle } from '../auth/auth-throttle.js';
+import { failedAuth } from '../auth/failed-auth.js';
 import { matchesDigest, secretDigest } from '../auth/secrets.js';
 import { toKcrError } from '../error-reply.js';
 import { RefusalLog } from '../refusal-log.js';
@@ -137,15 +137,8 @@ export function ssfPushRoutes(app: FastifyInstance, deps: SsfPushDeps): void {
     if (expected) {
       scope.addHook('onRequest', async (request) => {
         if (matchesDigest(request.headers.authorization ?? '', expected)) return;
-        const at = now();
-        const retryAfter = throttle.retryAfterSeconds(request.ip, SSF_SENDER, at);
-        if (retryAfter > 0) {
-          request.ingestOutcome = 'throttled';
-          throw KCR_ERR_AUTH_THROTTLED(retryAfter);
-        }
-        throttle.recordFailure(request.ip, SSF_SENDER, at);
-        request.ingestOutcome = 'unauthorized';
-        throw KCR_ERR_SSF_AUTH(request.headers.authorization === undefined ? 'none given' : 'another value');
+        const why = request.headers.authorization === undefined ? 'none given' : 'another value';
+        throw failedAuth(throttle, request, SSF_SENDER, now(), () => KCR_ERR_SSF_AUTH(why));
       });
     }
     scope.post(SSF_PUSH_PATH, { bodyLimit: config.BODY_LIMIT, schema: SCHEMA }, handler);
