@@ -6,6 +6,7 @@ import { BackchannelReceiver } from './backchannel/receiver.js';
 import { SecurityEventTokenVerifier } from './backchannel/security-event-token.js';
 import { trustedIssuers } from './backchannel/signed-token.js';
 import { WebhookTokenVerifier } from './backchannel/webhook-token.js';
+import { destinationWarnings } from './config/destination-warnings.js';
 import { PhaseTwoSignature } from './http/auth/phasetwo-signature.js';
 import type { Config } from './config/env.js';
 import { consumerName } from './consume/consumer-name.js';
@@ -63,6 +64,7 @@ function logoutClaimIdle(config: Config): number {
 
 export async function createRelay(config: Config, options: RelayOptions): Promise<Relay> {
   const { logger } = options;
+  for (const { destination, message } of destinationWarnings(config.DESTINATIONS)) logger.warn({ destination }, message);
   const { store, backend, description } = await createStore(config, logger);
   const senders = new SenderSettings(config);
   const health: HealthState = { shuttingDown: false };

@@ -1,7 +1,7 @@
 // One HTTP destination: a keep-alive undici pool and the Standard Webhooks request for an event.
 import type { IncomingHttpHeaders } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
-import type { Destination } from '../config/destinations.js';
+import { urlCredentials, type Destination } from '../config/destinations.js';
 import { retryAfterMs } from './backoff.js';
 import { secretKey, sign } from './signature.js';
 
@@ -18,6 +18,7 @@ export class DestinationClient {
   private readonly pool: Pool;
   private readonly path: string;
   private readonly key: Buffer | null;
+  private readonly authorization: string | null;
 
   constructor(private readonly destination: Destination) {
     const url = new URL(destination.url);
@@ -30,6 +31,8 @@ export class DestinationClient {
       connect: { timeout: destination.timeoutMs },
     });
     this.key = destination.secret ? secretKey(destination.secret) : null;
+    const credentials = urlCredentials(destination.url);
+    this.authorization = credentials === null ? null : `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
   }
 
   /** POSTs `body` (the stored JSON of the event `uid`). */
@@ -43,6 +46,7 @@ export class DestinationClient {
       'idempotency-key': uid,
     };
     if (this.key) headers['webhook-signature'] = sign(this.key, uid, timestamp, body);
+    if (this.authorization) headers.authorization = this.authorization;
     const timeout = this.destination.timeoutMs;
     return new Promise<DeliveryResult>((resolve) => {
       try {

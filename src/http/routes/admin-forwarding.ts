@@ -11,6 +11,7 @@ import type { DeadLetter, EventStore, GroupState } from '../../store/event-store
 import { codedValidation } from '../error-reply.js';
 import { errors, limit, loose, uid } from '../schemas.js';
 import { adminSchema, canonicalEvent, destinationName } from './admin-schemas.js';
+import { displayUrl } from './admin-summary.js';
 
 const bound = z
   .string()
@@ -51,7 +52,7 @@ const job = loose<JobStatus>()({
 
 const destinationState = loose<GroupState & { name: string; url: string; circuit: CircuitState }>()({
   name: z.string(),
-  url: z.string(),
+  url: z.string().describe('Without user, password or query (where credentials and tokens live)'),
   circuit: z.enum(['closed', 'half-open', 'open']),
   group: z.string(),
   pending: z.number().int(),
@@ -96,7 +97,7 @@ export function adminForwardingRoutes(app: FastifyInstance, deps: { store: Event
       return Promise.all(
         [...forwarder.workers.values()].map(async (w) => ({
           name: w.name,
-          url: w.destination.url,
+          url: displayUrl(w.destination.url),
           circuit: w.breaker.state(now),
           ...(await store.groupState(w.name)),
         })),
