@@ -198,7 +198,7 @@ export const KCR_ERR_BACKCHANNEL_REQUEST = define('KCR_ERR_BACKCHANNEL_REQUEST',
 });
 export const KCR_ERR_BACKCHANNEL_ISSUER = define('KCR_ERR_BACKCHANNEL_ISSUER', {
   status: 400,
-  message: (iss: string) => `Logout token issuer ${iss} is not one of BACKCHANNEL_ISSUERS`,
+  message: (iss: string) => `Logout token issuer ${iss} is not one of TOKEN_ISSUERS`,
 });
 export const KCR_ERR_BACKCHANNEL_SIGNATURE = define('KCR_ERR_BACKCHANNEL_SIGNATURE', {
   status: 400,
@@ -219,6 +219,51 @@ export const KCR_ERR_BACKCHANNEL_REPLAY = define('KCR_ERR_BACKCHANNEL_REPLAY', {
 export const KCR_ERR_BACKCHANNEL_UNAVAILABLE = define('KCR_ERR_BACKCHANNEL_UNAVAILABLE', {
   status: 400,
   message: (why: string) => `Logout not recorded, the store is unreachable (nothing published): ${why}`,
+});
+
+// --- Phase Two webhooks (POST /webhooks/phasetwo): fixed messages, details only in the log --------
+const P2_CHALLENGE = 'Bearer realm="kc-event-relay phasetwo"';
+export const KCR_ERR_PHASETWO_UNSIGNED = define('KCR_ERR_PHASETWO_UNSIGNED', {
+  status: 401,
+  message: () => 'An X-Keycloak-Signature header or a bearer token is required',
+  challenge: P2_CHALLENGE,
+});
+export const KCR_ERR_PHASETWO_SIGNATURE = define('KCR_ERR_PHASETWO_SIGNATURE', {
+  status: 401,
+  message: () => 'X-Keycloak-Signature does not match the body under any of PHASETWO_SECRETS and PHASETWO_ALGORITHMS',
+  challenge: P2_CHALLENGE,
+});
+export const KCR_ERR_PHASETWO_TOKEN = define('KCR_ERR_PHASETWO_TOKEN', {
+  status: 401,
+  message: () => 'The bearer token is refused (issuer, signature, audience, time or body digest)',
+  challenge: P2_CHALLENGE,
+});
+export const KCR_ERR_PHASETWO_BODY = define(
+  'KCR_ERR_PHASETWO_BODY',
+  invalid((why: string) => `Body is not a Phase Two webhook event: ${why}`),
+);
+
+// --- SSF push (POST /ssf/push, RFC 8935): every refusal a 400; the answer's description is fixed per
+// code (src/http/routes/ssf-push.ts), these messages with their details go to the log only --------
+export const KCR_ERR_SSF_AUTH = define('KCR_ERR_SSF_AUTH', {
+  status: 400,
+  message: (why: string) => `Push refused, Authorization is not SSF_PUSH_AUTHORIZATION: ${why}`,
+});
+export const KCR_ERR_SSF_REQUEST = define('KCR_ERR_SSF_REQUEST', {
+  status: 400,
+  message: (why: string) => `Not a valid Security Event Token: ${why}`,
+});
+export const KCR_ERR_SSF_KEY = define('KCR_ERR_SSF_KEY', {
+  status: 400,
+  message: (why: string) => `Security Event Token not verified by a key of its issuer: ${why}`,
+});
+export const KCR_ERR_SSF_ISSUER = define('KCR_ERR_SSF_ISSUER', {
+  status: 400,
+  message: (why: string) => `Security Event Token issuer refused: ${why}`,
+});
+export const KCR_ERR_SSF_AUDIENCE = define('KCR_ERR_SSF_AUDIENCE', {
+  status: 400,
+  message: (why: string) => `Security Event Token audience refused: ${why}`,
 });
 
 // --- store ------------------------------------------------------------------------------------

@@ -1,8 +1,13 @@
 // The relay assembled from its parts: store, HTTP app, forwarder, logout publisher. main.ts runs one
 // per process; tests run the same assembly, so what they exercise is what production wires.
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { configuredIssuers } from './backchannel/issuers.js';
 import { BackchannelReceiver } from './backchannel/receiver.js';
+import { SecurityEventTokenVerifier } from './backchannel/security-event-token.js';
+import { trustedIssuers } from './backchannel/signed-token.js';
+import { WebhookTokenVerifier } from './backchannel/webhook-token.js';
 import { destinationWarnings } from './config/destination-warnings.js';
+import { PhaseTwoSignature } from './http/auth/phasetwo-signature.js';
 import type { Config } from './config/env.js';
 import { consumerName } from './consume/consumer-name.js';
 import { SenderSettings } from './decode/sender-settings.js';
@@ -25,6 +30,11 @@ export interface RelayOptions {
   blockMs?: number;
   /** Whether the logout publisher runs (default true). */
   logout?: boolean;
+  /**
+   * The clock that senders' times are checked against (tokens' iat and exp, the receive time):
+   * tests replaying captured requests fix it to the capture's moment. Default Date.now.
+   */
+  now?: () => number;
 }
 
 export interface Relay {
@@ -76,7 +86,8 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     ready: async () => !health.shuttingDown && (await status()).reachable,
     replication: async () => (await status()).replication,
   });
-  const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
+  const now = options.now ?? Date.now;
+  const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID, now });
   const consumer = options.consumer ?? consumerName(config.RELAY_WORKER_ID);
   const blockMs = options.blockMs ? { blockMs: options.blockMs } : {};
   const forwarder = new Forwarder({
@@ -101,9 +112,15 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
           log: logger,
           publisher: { consumer, claimIdleMs: logoutClaimIdle(config), ...blockMs },
         });
+  const configured = configuredIssuers(config);
+  // One key cache per issuer, shared by the three token intakes.
+  const issuers = configured ? trustedIssuers(configured, config.BACKCHANNEL_JWKS_COOLDOWN) : null;
+  const tokenCheck = issuers
+    ? { issuers, algorithms: config.BACKCHANNEL_ALGORITHMS, clockSkewS: Math.ceil(config.BACKCHANNEL_CLOCK_SKEW / 1000), now }
+    : null;
   const backchannel =
-    logout && config.BACKCHANNEL_ISSUERS
-      ? new BackchannelReceiver({ config, bus: logout.bus, nextId: logout.nextId, registry: metrics.registry, log: logger })
+    logout && issuers
+      ? new BackchannelReceiver({ config, issuers, bus: logout.bus, nextId: logout.nextId, registry: metrics.registry, log: logger, now })
       : null;
   const jobs = new ReplayJobs({
     store,
@@ -112,6 +129,14 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     leaseMs: jobLease(config),
     log: logger,
   });
+  const phasetwo =
+    config.PHASETWO_SECRETS || tokenCheck
+      ? {
+          signature: config.PHASETWO_SECRETS ? new PhaseTwoSignature(config.PHASETWO_SECRETS, config.PHASETWO_ALGORITHMS) : null,
+          tokens: tokenCheck ? new WebhookTokenVerifier(tokenCheck) : null,
+        }
+      : null;
+  const ssf = tokenCheck ? new SecurityEventTokenVerifier(tokenCheck, config.SSF_MAX_SET_AGE) : null;
   const app = buildApp({
     config,
     senders,
@@ -119,10 +144,13 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     metrics,
     logger,
     assignUid: () => uids.next(),
+    now,
     health,
     forwarding: { forwarder, jobs },
     ...(logout ? { logout } : {}),
     ...(backchannel ? { backchannel } : {}),
+    ...(phasetwo ? { phasetwo } : {}),
+    ...(ssf ? { ssf } : {}),
   });
 
   return {

@@ -1,5 +1,6 @@
 // One chaos scenario on one store: Redis (AOF always or everysec, two replicas) or the embedded
-// store (one replica). Emitters post while the fault plan runs; then everything is healed, the
+// store (one replica). Emitters, a Phase Two webhook and an SSF transmitter post while the fault
+// plan runs; then everything is healed, the
 // emitters resend what they still hold, and the scenario waits until every event answered 200 has
 // reached every destination (and, for a LOGOUT, the logout subscriber or at least the durable
 // revocation), timing that drain. The evidence is returned for the verdict.
@@ -9,6 +10,7 @@ import { request } from 'undici';
 import { Emitter } from './emitter.mjs';
 import { planFaults, runFaults } from './faults.mjs';
 import { RedisLogoutWatcher, SseLogoutWatcher, sessionRevoked } from './logouts.mjs';
+import { PhaseTwoPoster, SsfPoster } from './senders.mjs';
 import { ChaosSink } from './sinks.mjs';
 import { PersistentRedis, RelayReplica, scratchDir, stablePort } from './services.mjs';
 
@@ -26,7 +28,7 @@ export const RELAY_SETTINGS = {
   destination: { timeoutMs: 2_000, maxAttempts: 1_000 },
 };
 
-export async function runScenario({ name, store, fsync, durationMs, quick, prng, runDir, root, flatbuffer, progress }) {
+export async function runScenario({ name, store, fsync, durationMs, quick, prng, runDir, root, flatbuffer, senders, progress }) {
   const dir = join(runDir, name);
   const removeDir = scratchDir(dir);
   const registry = new Map();
@@ -65,6 +67,7 @@ export async function runScenario({ name, store, fsync, durationMs, quick, prng,
       FORWARD_CLAIM_IDLE: RELAY_SETTINGS.FORWARD_CLAIM_IDLE,
       DESTINATIONS: JSON.stringify(sinks.map((s) => ({ name: s.name, url: s.url, ...RELAY_SETTINGS.destination }))),
       ...(redis ? { REDIS_URL: redis.url } : { DATA_DIR: join(dir, 'data') }),
+      ...senders.env,
     };
     const replicas = store === 'redis' ? 2 : 1;
     for (let i = 0; i < replicas; i++) {
@@ -99,6 +102,13 @@ export async function runScenario({ name, store, fsync, durationMs, quick, prng,
         }),
       );
     }
+    // Beside the emitters, Phase Two's webhook and Keycloak's SSF transmitter post the same kind of
+    // traffic through their own routes (bench/chaos/senders.mjs), at the same rate.
+    const others = { prng: prng.fork('senders'), targets: () => relays.map((r) => r.url), rate: perEmitterRate, bufferCapacity: 1_000 };
+    emitters.push(
+      new PhaseTwoPoster({ ...others, id: EMITTERS + 1, format: 'phasetwo', concurrency: 2, registry, secret: SECRET }),
+      new SsfPoster({ ...others, id: EMITTERS + 2, format: 'ssf', concurrency: 2, registry, secret: SECRET, key: senders.key }),
+    );
 
     const plan = planFaults(prng.fork('faults'), { store, durationMs, quick, replicas, sinks: sinks.length });
     const faultLog = [];
@@ -151,7 +161,7 @@ export async function runScenario({ name, store, fsync, durationMs, quick, prng,
 
 /** The acked LOGOUT events not heard by the subscriber, split into "revoked anyway" and "missing". */
 export async function unheardLogouts({ acked, registry, watcher, liveUrl }) {
-  const unheard = [...acked].filter((uid) => registry.get(uid)?.type === 'LOGOUT' && !watcher.byEvent.has(uid));
+  const unheard = [...acked].filter((uid) => registry.get(uid)?.type === 'LOGOUT' && !watcher.heard(registry.get(uid)));
   const revoked = [];
   const missing = [];
   for (const uid of unheard) {

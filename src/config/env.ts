@@ -57,6 +57,10 @@ const splitList = (text: string): string[] =>
     .filter((x) => x.length > 0);
 const list = z.string().transform(splitList);
 
+/** Phase Two's names of the algorithms of X-Keycloak-Signature (its webhook's `algorithm`). */
+export const HMAC_ALGORITHMS = ['HmacSHA256', 'HmacSHA1'] as const;
+export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
+
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each node must be host:port');
 
 const schema = z
@@ -137,7 +141,21 @@ const schema = z
     LOGOUT_STREAM_TOKEN: z.string().min(16, 'LOGOUT_STREAM_TOKEN must be at least 16 characters').optional(),
     LOGOUT_REPLAY_SIZE: positiveInt.default(10_000),
     // Back-channel logout (docs/logout.md): POST /backchannel-logout is on when issuers are listed.
-    BACKCHANNEL_ISSUERS: jsonText('BACKCHANNEL_ISSUERS', 'a JSON array').pipe(issuersSchema).optional(),
+    BACKCHANNEL_ISSUERS: jsonText('BACKCHANNEL_ISSUERS', 'a JSON array').pipe(issuersSchema('BACKCHANNEL_ISSUERS')).optional(),
+    // The issuers of every signed token the relay takes (back-channel logout, Phase Two bearer
+    // webhooks, SSF pushes); BACKCHANNEL_ISSUERS is its former name, still read.
+    TOKEN_ISSUERS: jsonText('TOKEN_ISSUERS', 'a JSON array').pipe(issuersSchema('TOKEN_ISSUERS')).optional(),
+    // Phase Two's keycloak-events webhooks (POST /webhooks/phasetwo): the webhook secrets accepted
+    // (several during a rotation) and the HMAC algorithms allowed for X-Keycloak-Signature.
+    PHASETWO_SECRETS: list.pipe(z.array(z.string().min(16, 'each of PHASETWO_SECRETS must be at least 16 characters')).min(1)).optional(),
+    PHASETWO_ALGORITHMS: list
+      .pipe(z.array(z.enum(HMAC_ALGORITHMS, { message: `each algorithm must be one of ${HMAC_ALGORITHMS.join(', ')}` })).min(1))
+      .default(['HmacSHA256']),
+    // Keycloak's SSF transmitter (POST /ssf/push, RFC 8935): the stream's Authorization value, how
+    // old a Security Event Token may be, and whether a credential change ends the user's sessions.
+    SSF_PUSH_AUTHORIZATION: z.string().min(16, 'SSF_PUSH_AUTHORIZATION must be at least 16 characters').optional(),
+    SSF_MAX_SET_AGE: duration('SSF_MAX_SET_AGE', '36h'),
+    SSF_CREDENTIAL_CHANGE: z.enum(['forward', 'logout']).default('forward'),
     BACKCHANNEL_ALGORITHMS: list.pipe(algorithmsSchema).default(DEFAULT_ALGORITHMS),
     BACKCHANNEL_CLOCK_SKEW: duration('BACKCHANNEL_CLOCK_SKEW', '60s'),
     // Least time between two JWKS fetches of one issuer caused by an unknown key id.
@@ -156,6 +174,10 @@ const schema = z
   .refine((c) => c.QUARANTINE_MAX_BYTES >= c.BODY_LIMIT, {
     message: 'QUARANTINE_MAX_BYTES must hold at least one body of BODY_LIMIT bytes',
     path: ['QUARANTINE_MAX_BYTES'],
+  })
+  .refine((c) => !(c.TOKEN_ISSUERS && c.BACKCHANNEL_ISSUERS), {
+    message: 'set TOKEN_ISSUERS or its former name BACKCHANNEL_ISSUERS, not both',
+    path: ['TOKEN_ISSUERS'],
   })
   .refine((c) => c.REDIS_WAIT_REPLICAS === 0 || c.REDIS_WAIT_TIMEOUT < c.REDIS_COMMAND_TIMEOUT, {
     message: 'REDIS_WAIT_TIMEOUT must be shorter than REDIS_COMMAND_TIMEOUT, which bounds the whole write',
@@ -183,7 +205,17 @@ function withFileValues(env: NodeJS.ProcessEnv, names: readonly string[]): Recor
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(
-    withFileValues(env, ['AUTH_SECRET', 'ADMIN_TOKEN', 'DESTINATIONS', 'LOGOUT_STREAM_TOKEN', 'METRICS_TOKEN', 'NODE_SETTINGS']),
+    withFileValues(env, [
+      'AUTH_SECRET',
+      'ADMIN_TOKEN',
+      'DESTINATIONS',
+      'LOGOUT_STREAM_TOKEN',
+      'METRICS_TOKEN',
+      'NODE_SETTINGS',
+      'PHASETWO_SECRETS',
+      'SSF_PUSH_AUTHORIZATION',
+      'TOKEN_ISSUERS',
+    ]),
   );
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues

@@ -23,11 +23,16 @@ export interface RevocationClaims {
    * only by it, so it is needed to see that revocation.
    */
   clientUuid?: string | null;
+  /**
+   * The token's `email`: needed to see a revocation an SSF transmitter named by email only (a
+   * stream whose subjects are in `email` format).
+   */
+  email?: string | null;
 }
 
 export interface Revocation {
   realmId: string;
-  /** `realm`, `session:<sid>`, `user:<userId>`, `user:<userId>:client:<clientId>` or `client:<clientId>`. */
+  /** `realm`, `session:<sid>`, `user:<userId>`, `user:<userId>:client:<clientId>`, `client:<clientId>` or `email:<email>`. */
   scope: string;
   /** Epoch seconds: tokens of the scope with `iat` below it are revoked. */
   notBefore: number;
@@ -57,7 +62,7 @@ export function notBeforeOf(eventTimeMs: number, receivedAtMs: number): number {
 const id = (value: string): string => encodeURIComponent(value);
 
 /** What a scope is made of: a logout message, or an operator naming the revocation to lift. */
-export type ScopeTarget = Pick<LogoutMessage, 'kind' | 'userId' | 'sessionId' | 'clientId'>;
+export type ScopeTarget = Pick<LogoutMessage, 'kind' | 'userId' | 'sessionId' | 'clientId' | 'email'>;
 
 /** The scope a message's revocation is recorded under; a kind's id (translate.ts's REQUIRED) must be set. */
 export function scopeOf(target: ScopeTarget): string {
@@ -65,9 +70,9 @@ export function scopeOf(target: ScopeTarget): string {
     case 'session':
       return `session:${id(target.sessionId as string)}`;
     case 'user':
-      return target.clientId === null
-        ? `user:${id(target.userId as string)}`
-        : `user:${id(target.userId as string)}:client:${id(target.clientId)}`;
+      // A user an SSF transmitter named by email only: revoked under the address as given.
+      if (target.userId === null) return `email:${id(target.email as string)}`;
+      return target.clientId === null ? `user:${id(target.userId)}` : `user:${id(target.userId)}:client:${id(target.clientId)}`;
     case 'client':
       return `client:${id(target.clientId as string)}`;
     case 'realm':
@@ -84,6 +89,8 @@ export function targetOf(scope: string): ScopeTarget {
       return { ...none, kind, sessionId: first ?? null };
     case 'user':
       return { ...none, kind, userId: first ?? null, clientId: second ?? null };
+    case 'email':
+      return { ...none, kind: 'user', email: first ?? '' };
     case 'client':
       return { ...none, kind, clientId: first ?? null };
     default:
@@ -109,6 +116,7 @@ export function scopesOf(claims: RevocationClaims): string[] {
   if (claims.sid) scopes.push(`session:${id(claims.sid)}`);
   if (claims.azp) scopes.push(`client:${id(claims.azp)}`, `user:${id(claims.sub)}:client:${id(claims.azp)}`);
   if (claims.clientUuid) scopes.push(`client:${id(claims.clientUuid)}`);
+  if (claims.email) scopes.push(`email:${id(claims.email)}`);
   return scopes;
 }
 

@@ -64,7 +64,15 @@ export class LogoutService {
     // RELAY_WORKER_ID already tells replicas apart; message ids are a namespace apart from event uids.
     const ids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
     this.nextId = () => ids.next();
-    this.publisher = new LogoutPublisher({ store, bus: this.bus, nextId: this.nextId, metrics, log, ...deps.publisher });
+    this.publisher = new LogoutPublisher({
+      store,
+      bus: this.bus,
+      nextId: this.nextId,
+      metrics,
+      log,
+      translate: { credentialChange: config.SSF_CREDENTIAL_CHANGE },
+      ...deps.publisher,
+    });
   }
 
   start(): void {

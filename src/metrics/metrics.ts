@@ -34,6 +34,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly senderRequests = new Counter({
+    name: 'kcr_sender_requests_total',
+    help: "Requests of Phase Two's webhooks and SSF pushes, by sender (phasetwo, ssf) and outcome (as kcr_ingest_requests_total)",
+    labelNames: ['sender', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly late = new Counter({
     name: 'kcr_events_late_total',
     help: 'Accepted events whose uid is older than DEDUP_WINDOW',

@@ -155,9 +155,27 @@ export interface StoreStatus {
  */
 export const LOGOUT_GROUP = '@logout';
 
+/**
+ * What deduplicates an event that came without a snowflake of its own (Phase Two's event id, a
+ * Security Event Token's jti): its uid is then the relay's, new on every resend, so the sender's id
+ * decides instead. Kept in the same dedup records as uids, which are decimal: `key` never is.
+ */
+export interface DedupKey {
+  /** The sender's id, namespaced (`phasetwo:…`, `ssf:…`): never a decimal number, so never a uid. */
+  key: string;
+  /** Epoch ms the key's window counts from, the same on every resend (Keycloak's event time, a SET's iat). */
+  timeMs: number;
+}
+
 export interface AppendOptions {
   /** Whether the event ends sessions (logout/translate.ts); unset means unknown: the logout group is handed it. */
   endsSessions?: boolean;
+  /**
+   * Deduplicate on this key instead of the uid: an append whose key was seen within DEDUP_WINDOW of
+   * `timeMs` is a duplicate, whatever its uid; `late` is then judged on `timeMs`. The uid is still
+   * remembered, so lookup(uid) finds the event. Unset: the uid is the key (every emitter event).
+   */
+  dedup?: DedupKey;
 }
 
 /** Finished replay and redrive jobs the store keeps (the newest): their state stays readable a while. */
@@ -197,7 +215,7 @@ export interface JobStore {
 
 export interface EventStore extends ConsumerStore, JobStore {
   /**
-   * Atomically: dedup check on the uid, record it, append the event to the ring buffer, making
+   * Atomically: dedup check on the uid (or options.dedup), record it, append the event to the ring buffer, making
    * room under both bounds (BUFFER_CAPACITY entries, BUFFER_MAX_BYTES bytes of event JSON).
    */
   append(event: CanonicalEvent, nowMs: number, options?: AppendOptions): Promise<AppendOutcome>;

@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import type { CanonicalEvent } from '../../src/event/canonical.js';
 import { createStore } from '../../src/store/create-store.js';
+import { partitionOf } from '../../src/store/redis/keys.js';
 import { KEEP_FINISHED_JOBS, LOGOUT_GROUP, type EventStore, type StoredEntry } from '../../src/store/event-store.js';
 import { canonicalEvent } from '../support/canonical.js';
 import { uidAt } from '../support/payloads.js';
@@ -189,6 +190,43 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       expect((await store.append(a, now)).status).toBe('accepted');
       expect((await store.append(b, now)).status).toBe('accepted');
       expect(await store.lookup(b.uid)).toMatchObject({ status: 'found', event: { uid: b.uid } });
+    });
+  });
+
+  describe('append with a dedup key (a sender without snowflakes: its own id decides)', () => {
+    const key = () => `phasetwo:${uidAt(Date.now())}-${Math.random().toString(36).slice(2)}`;
+
+    it('answers duplicate for the same key under another uid, stores the first only, and finds it by its uid', async () => {
+      // Four partitions (the embedded store has none): the key, not the uid, decides where both copies
+      // go, and the lookup by uid must find it in another partition than its uid's.
+      const store = await open({ PARTITIONS: '4' });
+      const first = canonicalEvent();
+      let dedup = { key: key(), timeMs: Date.now() - 5 * 60_000 };
+      while (partitionOf(dedup.key, 4) === partitionOf(first.uid, 4)) dedup = { ...dedup, key: key() };
+      expect(await store.append(first, Date.now(), { dedup })).toEqual({ status: 'accepted', late: false, evicted: 0, lost: [] });
+      for (let i = 0; i < 8; i++) {
+        expect(await store.append(canonicalEvent(Date.now(), { type: 'LOGOUT' }), Date.now(), { dedup })).toEqual({ status: 'duplicate' });
+      }
+      expect(await store.bufferLength()).toBe(1);
+      expect(await store.lookup(first.uid)).toEqual({ status: 'found', event: { ...first, late: false } });
+      expect((await store.append(canonicalEvent(), Date.now(), { dedup: { ...dedup, key: key() } })).status).toBe('accepted');
+    });
+
+    it("judges late on the key's own time, and keeps collapsing the resends of a late key", async () => {
+      const store = await open({ DEDUP_WINDOW: '7d' });
+      const dedup = { key: key(), timeMs: Date.now() - 8 * DAY };
+      const event = canonicalEvent();
+      expect(await store.append(event, Date.now(), { dedup })).toMatchObject({ status: 'accepted', late: true });
+      expect(await store.lookup(event.uid)).toMatchObject({ status: 'found', event: { late: true } });
+      expect(await store.append(canonicalEvent(), Date.now(), { dedup })).toEqual({ status: 'duplicate' });
+    });
+
+    it('accepts exactly one of 40 concurrent appends of one key under 40 uids', async () => {
+      const store = await open({ PARTITIONS: '4' });
+      const dedup = { key: key(), timeMs: Date.now() };
+      const outcomes = await Promise.all(Array.from({ length: 40 }, () => store.append(canonicalEvent(), Date.now(), { dedup })));
+      expect(outcomes.filter((o) => o.status === 'accepted')).toHaveLength(1);
+      expect(await store.bufferLength()).toBe(1);
     });
   });
 

@@ -18,7 +18,11 @@ export interface AdminRevocationsDeps {
 const nullableId = z.string().nullable();
 const revocation = z.object({
   realmId: z.string(),
-  scope: z.string().describe('realm, session:<sid>, user:<userId>, user:<userId>:client:<clientId> or client:<clientId> (ids URI-encoded)'),
+  scope: z
+    .string()
+    .describe(
+      'realm, session:<sid>, user:<userId>, user:<userId>:client:<clientId>, email:<address> or client:<clientId> (ids URI-encoded)',
+    ),
   kind: z.enum(['session', 'user', 'client', 'realm']),
   userId: nullableId,
   sessionId: nullableId,
@@ -34,6 +38,7 @@ const LIFTS: Array<{ path: string; kind: LogoutKind; what: string }> = [
   { path: '/users/:userId', kind: 'user', what: "a user's revocation (admin logout, user deleted or disabled, lockout)" },
   { path: '/users/:userId/clients/:clientId', kind: 'user', what: "a user's revocation for one client (consent revoked)" },
   { path: '/sessions/:sessionId', kind: 'session', what: "a session's revocation (logout, session deleted)" },
+  { path: '/emails/:email', kind: 'user', what: 'a user an SSF transmitter named by email only (session-revoked, credential-change)' },
   { path: '/clients/:clientId', kind: 'client', what: "a client's revocation (client not-before push; Keycloak's internal client id)" },
 ];
 
@@ -88,12 +93,13 @@ export function adminRevocationRoutes(app: FastifyInstance, { bus }: AdminRevoca
         }),
       },
       async (request) => {
-        const ids = request.params as { realmId: string; userId?: string; sessionId?: string; clientId?: string };
+        const ids = request.params as { realmId: string; userId?: string; sessionId?: string; clientId?: string; email?: string };
         const scope = scopeOf({
           kind: lift.kind,
           userId: ids.userId ?? null,
           sessionId: ids.sessionId ?? null,
           clientId: ids.clientId ?? null,
+          ...(ids.email === undefined ? {} : { email: ids.email }),
         });
         const lifted = await bus.liftRevocation(ids.realmId, scope);
         if (!lifted) throw KCR_ERR_REVOCATION_NOT_FOUND(ids.realmId, scope);

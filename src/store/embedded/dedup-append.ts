@@ -1,5 +1,5 @@
 // Where a uid is deduplicated (embedded): one write, atomic in its savepoint of a group commit,
-// checks the uid in its hour bucket, makes room under the bound and appends the event, as
+// checks the uid (or the dedup key given instead) in its hour bucket, makes room under the bound and appends the event, as
 // ../redis/lua/appendEvents-3.lua does for each event in Redis; the same buckets answer lookups by uid.
 import type { StatementSync } from 'node:sqlite';
 import type { CanonicalEvent } from '../../event/canonical.js';
@@ -60,10 +60,12 @@ export class EmbeddedDedupAppend {
 
   async append(event: CanonicalEvent, nowMs: number, options: AppendOptions = {}): Promise<AppendOutcome> {
     const place = placeUid(Date.parse(event.emittedAt), nowMs, this.policy.dedupWindowMs);
-    const body = JSON.stringify({ ...event, late: place.late } satisfies CanonicalEvent);
+    const { dedup } = options;
+    const keyPlace = dedup ? placeUid(dedup.timeMs, nowMs, this.policy.dedupWindowMs) : place;
+    const body = JSON.stringify({ ...event, late: keyPlace.late } satisfies CanonicalEvent);
     const outcome = await this.db.write((): AppendOutcome => {
       this.purgeExpired(nowMs);
-      if (this.sql.seenEntry.get(event.uid, nowMs)) return { status: 'duplicate' };
+      if (this.sql.seenEntry.get(dedup?.key ?? event.uid, nowMs)) return { status: 'duplicate' };
       const size = Buffer.byteLength(body);
       const room = this.makeRoom(size);
       if ('fullAt' in room) return { status: 'full', oldestUid: room.fullAt };
@@ -71,7 +73,9 @@ export class EmbeddedDedupAppend {
       const entryId = Number(this.sql.insertEvent.run(event.uid, body, endsSessions).lastInsertRowid);
       this.sql.countStat.run('bytes', size);
       this.rememberUid(event.uid, place, entryId, nowMs);
-      return { status: 'accepted', late: place.late, ...room };
+      // The key beside the uid (never decimal, so never mistaken for one), under its own time.
+      if (dedup) this.rememberUid(dedup.key, keyPlace, entryId, nowMs);
+      return { status: 'accepted', late: keyPlace.late, ...room };
     });
     if (outcome.status === 'accepted') {
       this.db.appended.notify();
@@ -136,7 +140,7 @@ export class EmbeddedDedupAppend {
     return { evicted: victims, lost };
   }
 
-  /** Records the uid in its hour bucket, extending the bucket's life to this uid's expiry. */
+  /** Records the uid (or a dedup key) in its hour bucket, extending the bucket's life to its expiry. */
   private rememberUid(uid: string, place: DedupPlacement, entryId: number, nowMs: number): void {
     const latest = one<{ generation: number; expireAt: number }>(this.sql.latestBucket, place.bucket);
     let generation: number;

@@ -54,6 +54,10 @@ interface Pending {
   uid: string;
   bucket: number;
   expireAtMs: number;
+  /** What the dedup check reads: the uid, or options.dedup's key in the bucket of its own time. */
+  dedupKey: string;
+  dedupBucket: number;
+  dedupExpireAtMs: number;
   late: boolean;
   /** The entry's `logout` field: "1", "0", or "" when unknown (no field). */
   logout: '1' | '0' | '';
@@ -81,14 +85,18 @@ export class RedisDedupAppend {
 
   append(event: CanonicalEvent, nowMs: number, options: AppendOptions = {}): Promise<AppendOutcome> {
     const place = placeUid(Date.parse(event.emittedAt), nowMs, this.policy.dedupWindowMs);
-    const body = JSON.stringify({ ...event, late: place.late } satisfies CanonicalEvent);
+    const keyPlace = options.dedup ? placeUid(options.dedup.timeMs, nowMs, this.policy.dedupWindowMs) : place;
+    const body = JSON.stringify({ ...event, late: keyPlace.late } satisfies CanonicalEvent);
     return new Promise<AppendOutcome>((resolve, reject) => {
       const first =
         this.queue.push({
           uid: event.uid,
           bucket: place.bucket,
           expireAtMs: place.expireAtMs,
-          late: place.late,
+          dedupKey: options.dedup?.key ?? event.uid,
+          dedupBucket: keyPlace.bucket,
+          dedupExpireAtMs: keyPlace.expireAtMs,
+          late: keyPlace.late,
           logout: options.endsSessions === undefined ? '' : options.endsSessions ? '1' : '0',
           body,
           nowMs,
@@ -132,7 +140,7 @@ export class RedisDedupAppend {
       this.policy.overflow,
     ];
     args.push(Math.max(...batch.map((p) => p.nowMs)), LOGOUT_GROUP);
-    for (const p of batch) args.push(p.uid, p.bucket, p.expireAtMs, p.logout, p.body);
+    for (const p of batch) args.push(p.uid, p.bucket, p.expireAtMs, p.logout, p.body, p.dedupKey, p.dedupBucket, p.dedupExpireAtMs);
     let outcomes: Outcome[];
     try {
       outcomes = await redisCall(() => (this.wait ? this.appendAndWait(args, this.wait) : this.lua.appendEvents(...args)));

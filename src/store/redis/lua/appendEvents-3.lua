@@ -17,12 +17,14 @@
     ARGV[3] overflow policy: "drop-oldest" | "reject"
     ARGV[4] now, unix ms
     ARGV[5] the logout group: it owes only entries whose "logout" field is not "0"
-    ARGV[6 + 5k .. 10 + 5k] for the k-th event: uid (decimal string), time bucket of the uid,
+    ARGV[6 + 8k .. 13 + 8k] for the k-th event: uid (decimal string), time bucket of the uid,
             absolute expiry of its seen hash (unix ms), whether the event ends sessions ("1",
-            "0", or "" when unknown: no "logout" field), canonical event JSON
+            "0", or "" when unknown: no "logout" field), canonical event JSON, then its dedup
+            key, that key's time bucket and expiry: the uid, its bucket and expiry again, or
+            another sender's id (never decimal), remembered beside the uid under its own time
 
   Output, one entry per event, in order:
-    {"duplicate", streamId}               uid already seen in its bucket
+    {"duplicate", streamId}               dedup key (the uid) already seen in its bucket
     {"full", oldestUid}                   buffer full under "reject" and its oldest entry is not yet
                                           handled by some group: nothing stored
     {"accepted", streamId, evicted, lostGroup1, lostUid1, ...}
@@ -107,10 +109,19 @@ local function makeRoom(size)
   return victims, lost
 end
 
+local function remember(seenKey, member, id, expireAt)
+  redis.call("HSET", seenKey, member, id)
+  local ttl = redis.call("PTTL", seenKey)
+  if ttl < 0 or now + ttl < expireAt then
+    redis.call("PEXPIREAT", seenKey, expireAt)
+  end
+end
+
 local out = {}
-for k = 6, #ARGV, 5 do
+for k = 6, #ARGV, 8 do
   local uid, seenKey, expireAt, logout, body = ARGV[k], seenPrefix .. ARGV[k + 1], tonumber(ARGV[k + 2]), ARGV[k + 3], ARGV[k + 4]
-  local existing = redis.call("HGET", seenKey, uid)
+  local dedupKey, dedupSeen, dedupExpireAt = ARGV[k + 5], seenPrefix .. ARGV[k + 6], tonumber(ARGV[k + 7])
+  local existing = redis.call("HGET", dedupSeen, dedupKey)
   if existing then
     out[#out + 1] = {"duplicate", existing}
   else
@@ -127,11 +138,8 @@ for k = 6, #ARGV, 5 do
       length = length + 1
       bytes = bytes + #body
       if added then added = added + 1 end
-      redis.call("HSET", seenKey, uid, id)
-      local ttl = redis.call("PTTL", seenKey)
-      if ttl < 0 or now + ttl < expireAt then
-        redis.call("PEXPIREAT", seenKey, expireAt)
-      end
+      remember(seenKey, uid, id, expireAt)
+      if dedupKey ~= uid then remember(dedupSeen, dedupKey, id, dedupExpireAt) end
       local result = {"accepted", id, evicted}
       for _, v in ipairs(lost) do result[#result + 1] = v end
       out[#out + 1] = result
