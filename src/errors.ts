@@ -350,3 +350,9 @@ export const KCR_ERR_CONFIG = define('KCR_ERR_CONFIG', {
   status: 500,
   message: (problems: string) => `Invalid configuration:\n${problems}`,
 });
+
+// --- catch-up sources (KEYCLOAK_SOURCES): never an HTTP answer; a run's outcome, logged ----------
+export const KCR_ERR_SOURCE_ANSWER = define('KCR_ERR_SOURCE_ANSWER', {
+  status: 502,
+  message: (source: string, what: string) => `Catch-up source "${source}": Keycloak answered what the relay cannot read: ${what}`,
+});

@@ -23,7 +23,8 @@ function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
-const httpUrl = (what: string) =>
+/** An absolute http(s) URL without query or fragment (an issuer, a JWKS, a Keycloak base URL). */
+export const httpUrl = (what: string) =>
   z.string().refine(
     (text) => {
       try {
@@ -36,8 +37,11 @@ const httpUrl = (what: string) =>
     { message: `${what} must be an http(s) URL without query or fragment` },
   );
 
-/** Plain http: a man in the middle could serve its own keys (or, for an issuer, its own discovery). */
-const overPlainHttp = (text: string | undefined): boolean => {
+/**
+ * Plain http to another host: a man in the middle could serve its own keys (or, for an issuer, its
+ * own discovery; for a catch-up source, its own events and the client's secret). Loopback never leaves the machine.
+ */
+export const overPlainHttp = (text: string | undefined): boolean => {
   if (text === undefined || !URL.canParse(text)) return false;
   const url = new URL(text);
   return url.protocol === 'http:' && !isLoopback(url.hostname);

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { KCR_ERR_CONFIG } from '../errors.js';
 import { algorithmsSchema, DEFAULT_ALGORITHMS, issuersSchema } from '../backchannel/issuers.js';
 import { destinationsSchema } from './destinations.js';
+import { keycloakSourcesSchema } from './keycloak-sources.js';
 import { parseDuration } from './duration.js';
 import { parseSize } from './size.js';
 import { bodyCharset, flatbuffersSchema, keycloakVersion, nodeSettingsSchema } from './node-settings.js';
@@ -156,6 +157,9 @@ const schema = z
     SSF_PUSH_AUTHORIZATION: z.string().min(16, 'SSF_PUSH_AUTHORIZATION must be at least 16 characters').optional(),
     SSF_MAX_SET_AGE: duration('SSF_MAX_SET_AGE', '36h'),
     SSF_CREDENTIAL_CHANGE: z.enum(['forward', 'logout']).default('forward'),
+    // Catch-up (src/sources/keycloak/): the realms whose saved events are read back from Keycloak's
+    // admin REST API, so that what a push sender dropped is stored all the same.
+    KEYCLOAK_SOURCES: jsonText('KEYCLOAK_SOURCES', 'a JSON array', '[]').pipe(keycloakSourcesSchema),
     BACKCHANNEL_ALGORITHMS: list.pipe(algorithmsSchema).default(DEFAULT_ALGORITHMS),
     BACKCHANNEL_CLOCK_SKEW: duration('BACKCHANNEL_CLOCK_SKEW', '60s'),
     // Least time between two JWKS fetches of one issuer caused by an unknown key id.
@@ -209,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'AUTH_SECRET',
       'ADMIN_TOKEN',
       'DESTINATIONS',
+      'KEYCLOAK_SOURCES',
       'LOGOUT_STREAM_TOKEN',
       'METRICS_TOKEN',
       'NODE_SETTINGS',

@@ -28,8 +28,8 @@ export type DecodedFields = Pick<
   keycloak: string | null;
   /** The enum bytes as received; null for JSON bodies. */
   enumBytes: EnumBytes | null;
-  /** What another sender's body carried beside these fields (source.phasetwo, source.ssf). */
-  origin?: Pick<EventSource, 'phasetwo' | 'ssf'>;
+  /** What another sender's body carried beside these fields (source.phasetwo, source.ssf, source.keycloakApi). */
+  origin?: Pick<EventSource, 'phasetwo' | 'ssf' | 'keycloakApi'>;
 };
 
 /** A FlatBuffer body: the JSON wrapper `{"type":"Event"|"AdminEvent","obj":"<base64>"}`, checked for shape only. */

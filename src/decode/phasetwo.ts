@@ -5,11 +5,11 @@
 // `uid`, a delivery id that is not a snowflake. What fits the canonical event goes there; the rest
 // (both ids, p2's names, authDetails as sent) into its origin, so nothing the body carried is lost.
 // Pure.
-import { createHash } from 'node:crypto';
 import type { AuthDetails, PhaseTwoAuthDetails, PhaseTwoOrigin } from '../event/canonical.js';
 import { KCR_ERR_BODY_NOT_JSON, KCR_ERR_FIELD_TYPE, KCR_ERR_PHASETWO_BODY, KcrError } from '../errors.js';
 import { decodeBodyText, charsetOf } from './charset.js';
 import { describeJsonValue } from './describe.js';
+import { idDedupKey, keycloakEventDedupKey } from './keycloak-event-id.js';
 import type { DecodedBody } from './index.js';
 import { parseJsonBodyFast } from './json-body-fast.js';
 import { adminFields, isObject, member, readCommonFields, readString, readTime } from './json-event.js';
@@ -94,12 +94,10 @@ function adminAuthDetails(sent: PhaseTwoAuthDetails | null): AuthDetails | null 
 }
 
 /**
- * What deduplicates a p2 delivery: Keycloak's event id, the same for every webhook and every resend,
- * else p2's delivery id (repeated by its own retries); digested to a fixed size, never decimal.
- * Its window counts from the event's time (capped at `latestMs`, so that a far-future time cannot
- * keep a dedup record alive for years).
+ * What deduplicates a p2 delivery: Keycloak's event id, the same for every webhook and every resend
+ * (and for the catch-up from Keycloak's admin API), else p2's delivery id (repeated by its own retries).
  */
 export function phaseTwoDedupKey(origin: PhaseTwoOrigin, timeMs: number, latestMs: number): { key: string; timeMs: number } {
-  const [kind, value] = origin.id !== null ? ['id', origin.id] : ['uid', origin.uid ?? ''];
-  return { key: `phasetwo:${kind}:${createHash('sha256').update(value).digest('base64url')}`, timeMs: Math.min(timeMs, latestMs) };
+  if (origin.id !== null) return keycloakEventDedupKey(origin.id, timeMs, latestMs);
+  return { key: idDedupKey('uid', origin.uid ?? ''), timeMs: Math.min(timeMs, latestMs) };
 }

@@ -3,8 +3,11 @@
 
 /** `security-event`: a Security Event Token pushed by an SSF transmitter (POST /ssf/push). */
 export type EventKind = 'event' | 'admin' | 'security-event';
-/** The emitter's two formats, a Phase Two webhook's JSON, an SSF Security Event Token. */
-export type BodyFormat = 'json' | 'flatbuffer' | 'phasetwo' | 'ssf';
+/**
+ * The emitter's two formats, a Phase Two webhook's JSON, an SSF Security Event Token, an event read
+ * back from Keycloak's admin REST API (the catch-up of KEYCLOAK_SOURCES).
+ */
+export type BodyFormat = 'json' | 'flatbuffer' | 'phasetwo' | 'ssf' | 'keycloak-api';
 
 export const SCHEMA_PROFILES = ['emitter-2018', 'emitter-2020', 'emitter-2024-10', 'emitter-2024-11', 'emitter-kc26'] as const;
 export type SchemaProfile = (typeof SCHEMA_PROFILES)[number];
@@ -52,8 +55,18 @@ export interface SecurityEventOrigin {
   txn: string | null;
 }
 
+/** Where an event read back from Keycloak's admin REST API came from, and Keycloak's id of it. */
+export interface KeycloakApiOrigin {
+  /** The KEYCLOAK_SOURCES entry's name. */
+  source: string;
+  /** The realm's name, as the entry gives it. */
+  realm: string;
+  /** Keycloak's event id (the dedup key, shared with Phase Two's webhooks). */
+  id: string;
+}
+
 export interface EventSource {
-  /** The emitter: the Basic-auth username, the Keycloak node's host name; else `phasetwo` or `ssf`, the sender. */
+  /** The emitter: the Basic-auth username, the Keycloak node's host name; else `phasetwo`, `ssf` or `keycloak-api`, the sender. */
   node: string;
   format: BodyFormat;
   /** FlatBuffer profile (table layout) used to decode; null for JSON bodies. */
@@ -72,6 +85,8 @@ export interface EventSource {
   phasetwo?: PhaseTwoOrigin;
   /** SSF pushes only. */
   ssf?: SecurityEventOrigin;
+  /** Events read back from Keycloak's admin REST API only. */
+  keycloakApi?: KeycloakApiOrigin;
 }
 
 export interface CanonicalEvent {

@@ -1,5 +1,5 @@
 // What both stores share: an EventStore made of its parts (ingest writes, quarantine, consumer
-// groups, replay jobs), each part doing one job; a store only says how to append and look up, and how it reports
+// groups, replay jobs, catch-up sources), each part doing one job; a store only says how to append and look up, and how it reports
 // and closes. The delegation lives here once.
 import type { CanonicalEvent } from '../event/canonical.js';
 import type {
@@ -17,6 +17,8 @@ import type {
   QuarantinedBody,
   QuarantineRecord,
   Resumed,
+  SourceRecord,
+  SourceStore,
   StoredEntry,
   StoreStatus,
 } from './event-store.js';
@@ -31,6 +33,7 @@ export abstract class ComposedEventStore implements EventStore {
     private readonly quarantined: QuarantinePart,
     private readonly groups: ConsumerStore,
     private readonly jobs: JobStore,
+    private readonly sources: SourceStore,
   ) {}
 
   abstract append(event: CanonicalEvent, nowMs: number, options?: AppendOptions): Promise<AppendOutcome>;
@@ -109,5 +112,13 @@ export abstract class ComposedEventStore implements EventStore {
 
   claimJob(owner: string, nowMs: number, leaseUntil: number, exclude: readonly string[]): Promise<JobRecord | null> {
     return this.jobs.claimJob(owner, nowMs, leaseUntil, exclude);
+  }
+
+  leaseSource(name: string, owner: string, nowMs: number, leaseUntil: number): Promise<SourceRecord> {
+    return this.sources.leaseSource(name, owner, nowMs, leaseUntil);
+  }
+
+  saveSource(name: string, owner: string, leaseUntil: number, parts: Record<string, string>): Promise<boolean> {
+    return this.sources.saveSource(name, owner, leaseUntil, parts);
   }
 }

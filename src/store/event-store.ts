@@ -213,7 +213,38 @@ export interface JobStore {
   claimJob(owner: string, nowMs: number, leaseUntil: number, exclude: readonly string[]): Promise<JobRecord | null>;
 }
 
-export interface EventStore extends ConsumerStore, JobStore {
+/** A catch-up source as the store keeps it (SourceStore). */
+export interface SourceRecord {
+  /** The replica holding its lease (the last one, once it lapsed); null: never taken. */
+  owner: string | null;
+  /** Unix ms; 0 when let go or never taken. */
+  leaseUntil: number;
+  /** Its poller's named parts (each list's checkpoint, the last poll's outcome), as it wrote them: opaque to the store. */
+  parts: Record<string, string>;
+}
+
+/**
+ * Catch-up sources (KEYCLOAK_SOURCES) kept in the store, as replay jobs are: each source's
+ * checkpoints outlive the replica polling it, and a lease lets one replica at a time poll it. A
+ * replica that stops renewing (it died) is replaced once the lease lapses; the same replica
+ * restarted under its name takes its own lease back at once.
+ */
+export interface SourceStore {
+  /**
+   * Takes (or renews) the source's lease for `owner` until `leaseUntil` (unix ms) when it is free
+   * (never taken, let go, lapsed before `nowMs`) or already `owner`'s. Returns the source as it is
+   * afterwards, `owner` saying who holds it: the caller polls only when that is itself.
+   */
+  leaseSource(name: string, owner: string, nowMs: number, leaseUntil: number): Promise<SourceRecord>;
+  /**
+   * Writes `parts` (the others stay) and renews the lease to `leaseUntil` (0: let it go, for
+   * another replica to take at once), only while `owner` holds it. False when another replica has
+   * taken it over: the caller stops polling it.
+   */
+  saveSource(name: string, owner: string, leaseUntil: number, parts: Record<string, string>): Promise<boolean>;
+}
+
+export interface EventStore extends ConsumerStore, JobStore, SourceStore {
   /**
    * Atomically: dedup check on the uid (or options.dedup), record it, append the event to the ring buffer, making
    * room under both bounds (BUFFER_CAPACITY entries, BUFFER_MAX_BYTES bytes of event JSON).

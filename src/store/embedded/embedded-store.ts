@@ -1,6 +1,6 @@
 // The embedded event store: node:sqlite in DATA_DIR, for a relay that runs as ONE process. Same
 // semantics as the Redis store, from the same parts: dedup + append (./dedup-append.ts),
-// quarantine, consumer groups (./consumer-groups.ts), replay jobs (./jobs.ts); what Redis does in one Lua script or MULTI is
+// quarantine, consumer groups (./consumer-groups.ts), replay jobs (./jobs.ts), catch-up sources (./sources.ts); what Redis does in one Lua script or MULTI is
 // one atomic write here (a savepoint of a group commit, ./group-commit.ts).
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { ComposedEventStore } from '../composed-store.js';
@@ -12,6 +12,7 @@ import { EmbeddedJobs } from './jobs.js';
 import type { EmbeddedSync } from './open-database.js';
 import { EmbeddedQuarantine } from './quarantine.js';
 import { RingBuffer } from './ring-buffer.js';
+import { EmbeddedSources } from './sources.js';
 
 export class EmbeddedEventStore extends ComposedEventStore {
   private readonly appends: EmbeddedDedupAppend;
@@ -22,7 +23,12 @@ export class EmbeddedEventStore extends ComposedEventStore {
     policy: BufferPolicy,
   ) {
     const ring = new RingBuffer(db);
-    super(new EmbeddedQuarantine(db, policy), new EmbeddedConsumerGroups(db, ring, policy.capacity), new EmbeddedJobs(db));
+    super(
+      new EmbeddedQuarantine(db, policy),
+      new EmbeddedConsumerGroups(db, ring, policy.capacity),
+      new EmbeddedJobs(db),
+      new EmbeddedSources(db),
+    );
     this.appends = new EmbeddedDedupAppend(db, ring, policy);
   }
 

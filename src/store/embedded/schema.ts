@@ -3,7 +3,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { KCR_ERR_CONFIG } from '../../errors.js';
 
 /** PRAGMA user_version of the layout below; a later layout adds a step, never edits an earlier one. */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 const SCHEMA_V1 = `
 -- The ring buffer. AUTOINCREMENT: ids are never reused, even after the newest entry is gone, so
@@ -107,8 +107,24 @@ CREATE INDEX jobs_running ON jobs (id) WHERE running = 1;
 CREATE INDEX jobs_finished ON jobs (finished_at) WHERE running = 0;
 `;
 
+// Catch-up sources (KEYCLOAK_SOURCES): which process polls each until when (the lease replay jobs
+// also follow), and its poller's parts: each list's checkpoint, the last poll's outcome.
+const SCHEMA_V4 = `
+CREATE TABLE sources (
+  name        TEXT PRIMARY KEY,
+  owner       TEXT NOT NULL,
+  lease_until INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE source_parts (
+  name TEXT NOT NULL,
+  part TEXT NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (name, part)
+) WITHOUT ROWID;
+`;
+
 /** The steps from each version to the next: STEPS[v] takes a database at version v to v + 1. */
-const STEPS = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+const STEPS = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
 
 /** Creates the tables in a new database, or brings an older one up to date; refuses a database written by a newer relay. */
 export function migrate(db: DatabaseSync, dataDir: string): void {

@@ -39,6 +39,11 @@ export function jobKeys(prefix: string): JobKeys {
   return { jobPrefix: `${base}job:`, running: `${base}running`, finished: `${base}finished` };
 }
 
+/** A catch-up source's hash (its lease and checkpoints): one key per script, all under one hash tag. */
+export function sourceKey(prefix: string, name: string): string {
+  return `${prefix}{sources}:${name}`;
+}
+
 /** Which PARTITIONS the data under a KEY_PREFIX was written with (checked at start-up). */
 export function layoutKey(prefix: string): string {
   return `${prefix}{meta}:layout`;

@@ -15,6 +15,7 @@ import { RedisDedupAppend, type ReplicaWait } from './dedup-append.js';
 import { RedisJobs } from './jobs.js';
 import { jobKeys, partitionKeys, partitionOf } from './keys.js';
 import { RedisQuarantine } from './quarantine.js';
+import { RedisSources } from './sources.js';
 import { KCR_ERR_STORE_LAYOUT, type KcrError } from '../../errors.js';
 import { verifyLayout } from './layout.js';
 import { readReplication } from './replication.js';
@@ -54,6 +55,7 @@ export class RedisEventStore extends ComposedEventStore {
       new RedisQuarantine(redis, parts[0]!, policy),
       new RedisConsumerGroups(redis, parts, blocking, share.capacity, logoutAppended),
       new RedisJobs(redis, jobKeys(options.prefix)),
+      new RedisSources(redis, options.prefix),
     );
     this.blocking = blocking;
     this.appends = parts.map((keys) => new RedisDedupAppend(client, keys, share, options.wait, logoutAppended));

@@ -15,6 +15,7 @@
   Output:
     {id, data} of the job taken over, or nil when there is none
 ]]
+--- @include "includes/lease"
 local owner, now = ARGV[1], tonumber(ARGV[2])
 local runningHere = {}
 for i = 5, #ARGV do runningHere[ARGV[i]] = true end
@@ -23,7 +24,7 @@ for _, id in ipairs(redis.call("SMEMBERS", KEYS[1])) do
   local job = redis.call("HMGET", key, "owner", "leaseUntil", "data")
   if not job[3] then
     redis.call("SREM", KEYS[1], id)
-  elseif tonumber(job[2]) < now or (job[1] == owner and not runningHere[id]) then
+  elseif leaseLapsed(job[2], now) or (job[1] == owner and not runningHere[id]) then
     redis.call("HSET", key, "owner", owner, "leaseUntil", ARGV[3])
     return {id, job[3]}
   end

@@ -20,7 +20,8 @@
   Output:
     1 when saved, 0 when the caller no longer holds the job
 ]]
-if redis.call("HGET", KEYS[1], "owner") ~= ARGV[3] then
+--- @include "includes/lease"
+if not holdsLease(KEYS[1], ARGV[3]) then
   return 0
 end
 redis.call("HSET", KEYS[1], "data", ARGV[2], "leaseUntil", ARGV[5])

@@ -1,0 +1,126 @@
+// Catch-up sources (KEYCLOAK_SOURCES / KEYCLOAK_SOURCES_FILE): the Keycloak realms whose saved events
+// the relay reads back from Keycloak's admin REST API (src/sources/keycloak/), a JSON array
+// validated once. Each entry's problems are reported under KEYCLOAK_SOURCES.<index>.<field>.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { httpUrl, overPlainHttp } from '../backchannel/issuers.js';
+import { durationMs } from './destinations.js';
+
+export interface KeycloakSource {
+  /** Names the source in metrics, logs, the status page and the store's checkpoint and lease. */
+  name: string;
+  /** Keycloak's base URL, without a trailing slash (`https://kc.example`, or `…/auth` before Keycloak 17). */
+  baseUrl: string;
+  /** The realm's name, as in its URLs. */
+  realm: string;
+  /** A confidential client of that realm with a service account holding realm-management's `view-events`. */
+  clientId: string;
+  clientSecret: string;
+  intervalMs: number;
+  userEvents: boolean;
+  adminEvents: boolean;
+  /** Where the first run starts (epoch ms); null: DEDUP_WINDOW before the first run. */
+  since: number | null;
+  /** Events asked for per request (`max`). */
+  pageSize: number;
+  /** Events stored per list per run at most; a run that reaches it goes on at once, in a new run. */
+  maxPerRun: number;
+  /** How far behind its checkpoint each run reads again, for events Keycloak committed late (see paging.ts). */
+  overlapMs: number;
+}
+
+const since = z.union([
+  z.number().int().nonnegative(),
+  z.string().transform((text, ctx) => {
+    const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+    if (!Number.isSafeInteger(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'since must be an ISO 8601 time (2026-01-31T00:00:00Z) or epoch milliseconds' });
+      return z.NEVER;
+    }
+    return ms;
+  }),
+]);
+
+const entry = z
+  .object({
+    // Keys a metrics label and the store's records: safe characters only.
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'name: letters, digits, "_", "." or "-", at most 64')
+      .optional(),
+    baseUrl: httpUrl('baseUrl'),
+    realm: z.string().min(1, 'realm is required'),
+    clientId: z.string().min(1, 'clientId is required'),
+    clientSecret: z.string().min(1).optional(),
+    clientSecretFile: z.string().min(1).optional(),
+    interval: durationMs.default(60_000),
+    userEvents: z.boolean().default(true),
+    adminEvents: z.boolean().default(true),
+    since: since.optional(),
+    pageSize: z.number().int().min(1).max(1000).default(100),
+    maxPerRun: z.number().int().min(1).default(10_000),
+    overlap: durationMs.default(10_000),
+    insecure: z.boolean().optional(),
+  })
+  .strict()
+  .refine((e) => (e.clientSecret === undefined) !== (e.clientSecretFile === undefined), {
+    message: 'give clientSecret or clientSecretFile (one of them)',
+    path: ['clientSecret'],
+  })
+  .refine((e) => e.userEvents || e.adminEvents, {
+    message: 'userEvents and adminEvents are both false: nothing to read',
+    path: ['userEvents'],
+  })
+  .refine((e) => e.insecure === true || !overPlainHttp(e.baseUrl), {
+    message:
+      'baseUrl over plain http: is refused unless its host is loopback or the entry says "insecure": true (the client secret would cross the network in clear)',
+    path: ['baseUrl'],
+  })
+  .refine((e) => e.name !== undefined || /^[A-Za-z0-9_.-]{1,64}$/.test(e.realm), {
+    message: 'the realm name cannot name the source (letters, digits, "_", "." or "-", at most 64): give the entry a "name"',
+    path: ['name'],
+  })
+  .transform((e, ctx): KeycloakSource => {
+    let secret = e.clientSecret ?? '';
+    if (e.clientSecretFile !== undefined) {
+      try {
+        secret = readFileSync(e.clientSecretFile, 'utf8').replace(/\r?\n$/, '');
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `cannot read clientSecretFile ${e.clientSecretFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+          path: ['clientSecretFile'],
+        });
+        return z.NEVER;
+      }
+    }
+    return {
+      name: e.name ?? e.realm,
+      baseUrl: e.baseUrl.replace(/\/+$/, ''),
+      realm: e.realm,
+      clientId: e.clientId,
+      clientSecret: secret,
+      intervalMs: e.interval,
+      userEvents: e.userEvents,
+      adminEvents: e.adminEvents,
+      since: e.since ?? null,
+      pageSize: e.pageSize,
+      maxPerRun: e.maxPerRun,
+      overlapMs: e.overlap,
+    };
+  });
+
+export const keycloakSourcesSchema = z.array(entry).superRefine((list, ctx) => {
+  const names = new Set<string>();
+  const realms = new Set<string>();
+  for (const [i, source] of list.entries()) {
+    if (names.has(source.name))
+      ctx.addIssue({ code: 'custom', message: `two sources named "${source.name}": give each its own "name"`, path: [i, 'name'] });
+    names.add(source.name);
+    // Two pollers of one realm would read every event twice, for nothing.
+    const realm = `${source.baseUrl} ${source.realm}`;
+    if (realms.has(realm))
+      ctx.addIssue({ code: 'custom', message: `realm "${source.realm}" of ${source.baseUrl} is listed twice`, path: [i, 'realm'] });
+    realms.add(realm);
+  }
+});
