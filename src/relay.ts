@@ -19,6 +19,7 @@ import { buildApp } from './http/server.js';
 import { LogoutService } from './logout/service.js';
 import { Metrics } from './metrics/metrics.js';
 import { sharedRead } from './metrics/shared-read.js';
+import { CatchUp } from './sources/keycloak/catch-up.js';
 import { createStore } from './store/create-store.js';
 import type { EventStore } from './store/event-store.js';
 
@@ -47,6 +48,8 @@ export interface Relay {
   metrics: Metrics;
   forwarder: Forwarder;
   logout: LogoutService | null;
+  /** The catch-up of KEYCLOAK_SOURCES; null when none is listed. */
+  catchUp: CatchUp | null;
   health: HealthState;
   /** Listens, then starts the background consumers; resolves to the port bound. */
   start(host: string, port: number): Promise<number>;
@@ -129,6 +132,21 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     leaseMs: jobLease(config),
     log: logger,
   });
+  // A source whose replica stopped renewing is taken over like a job: an interval plus the same grace.
+  const catchUp =
+    config.KEYCLOAK_SOURCES.length === 0
+      ? null
+      : new CatchUp({
+          config,
+          store,
+          metrics,
+          registry: metrics.registry,
+          log: logger,
+          owner: consumer,
+          leaseGraceMs: jobLease(config),
+          assignUid: () => uids.next(),
+          now,
+        });
   const phasetwo =
     config.PHASETWO_SECRETS || tokenCheck
       ? {
@@ -151,6 +169,7 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     ...(backchannel ? { backchannel } : {}),
     ...(phasetwo ? { phasetwo } : {}),
     ...(ssf ? { ssf } : {}),
+    ...(catchUp ? { catchUp } : {}),
   });
 
   return {
@@ -161,12 +180,14 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     metrics,
     forwarder,
     logout,
+    catchUp,
     health,
     async start(host, port) {
       await app.listen({ host, port });
       await forwarder.start();
       jobs.start();
       logout?.start();
+      catchUp?.start();
       const address = app.server.address();
       return typeof address === 'object' && address ? address.port : port;
     },
@@ -175,8 +196,11 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
       await app.close();
       // Jobs stop at their next step; the forwarder's stop ends the deliveries they wait on.
       const jobsStopped = jobs.stop();
+      // A source's run ends at once (its requests are cut) and its lease goes to another replica.
+      const catchUpStopped = catchUp?.stop();
       await forwarder.stop();
       await jobsStopped;
+      await catchUpStopped;
       await logout?.stop();
       await store.close();
     },

@@ -67,6 +67,11 @@ const entry = z
     message: 'give clientSecret or clientSecretFile (one of them)',
     path: ['clientSecret'],
   })
+  // Shown on the status page and in logs as it is: no credentials there (they are clientId/clientSecret).
+  .refine((e) => !URL.canParse(e.baseUrl) || (new URL(e.baseUrl).username === '' && new URL(e.baseUrl).password === ''), {
+    message: 'baseUrl must not hold a user or password (the client authenticates with clientId and clientSecret)',
+    path: ['baseUrl'],
+  })
   .refine((e) => e.userEvents || e.adminEvents, {
     message: 'userEvents and adminEvents are both false: nothing to read',
     path: ['userEvents'],

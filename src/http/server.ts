@@ -10,6 +10,7 @@ import type { ReplayJobs } from '../forward/replay.js';
 import { LineBudget } from '../log.js';
 import type { LogoutService } from '../logout/service.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { CatchUp } from '../sources/keycloak/catch-up.js';
 import type { EventStore } from '../store/event-store.js';
 import { AuthThrottle } from './auth/auth-throttle.js';
 import { proxyTrust } from '../config/trust-proxy.js';
@@ -45,6 +46,8 @@ export interface AppDeps {
   phasetwo?: Pick<PhaseTwoDeps, 'signature' | 'tokens'>;
   /** Set when TOKEN_ISSUERS is: POST /ssf/push. */
   ssf?: SecurityEventTokenVerifier;
+  /** Set with KEYCLOAK_SOURCES: its sources on /readyz and the status page. */
+  catchUp?: Pick<CatchUp, 'statuses'>;
   logger: FastifyBaseLogger;
 }
 
@@ -101,6 +104,8 @@ function routes(app: FastifyInstance, deps: AppDeps): void {
   const now = deps.now ?? Date.now;
   // One budget for the quarantine's drops, whichever sender's body made room (http/store-event.ts).
   const quarantineDrops = new LineBudget(60_000, now);
+  const { catchUp } = deps;
+  const sources = catchUp ? () => catchUp.statuses() : undefined;
   openApiRoute(app);
   ingestRoutes(app, { ...deps, now, quarantineDrops });
   healthRoutes(app, {
@@ -109,6 +114,7 @@ function routes(app: FastifyInstance, deps: AppDeps): void {
     state: deps.health ?? { shuttingDown: false },
     ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
     throttle: bearerThrottle,
+    ...(sources ? { sources } : {}),
   });
   statusPageRoutes(app);
   if (config.ADMIN_TOKEN) {
@@ -117,6 +123,7 @@ function routes(app: FastifyInstance, deps: AppDeps): void {
       buffer: { capacity: config.BUFFER_CAPACITY, overflow: config.BUFFER_OVERFLOW },
       startedAt: new Date(),
       ...(deps.logout ? { recentLogouts: deps.logout.recent } : {}),
+      ...(sources ? { sources } : {}),
     };
     adminRoutes(app, {
       store: deps.store,

@@ -2,6 +2,7 @@
 // same numbers a scrape gives, so the page and the dashboards never disagree, and the store gauges'
 // reads are shared with scrapes (GroupStates) instead of repeated per destination and per metric.
 import type { MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
+import type { SourceStatus } from '../sources/keycloak/catch-up.js';
 
 export interface DestinationSummary {
   name: string;
@@ -15,6 +16,15 @@ export interface DestinationSummary {
   retried: number;
   deadLettered: number;
   filtered: number;
+}
+
+/** A catch-up source: as the store last showed this replica, and what this replica did with it. */
+export interface SourceSummary extends SourceStatus {
+  /** Events this replica read back that no sender had delivered (kcr_source_events_total). */
+  accepted: number;
+  duplicates: number;
+  /** This replica's runs by outcome (kcr_source_poll_total). */
+  polls: Record<string, number>;
 }
 
 export interface Summary {
@@ -35,6 +45,7 @@ export interface Summary {
   };
   destinations: DestinationSummary[];
   logout: { enabled: boolean; lag: number | null; published: number; failures: number };
+  sources: SourceSummary[];
 }
 
 export interface SummaryDeps {
@@ -43,6 +54,7 @@ export interface SummaryDeps {
   buffer: { capacity: number; overflow: string };
   destinations: () => Array<{ name: string; url: string; circuit: DestinationSummary['circuit'] }>;
   logoutEnabled: boolean;
+  sources: () => SourceStatus[];
 }
 
 type Values = MetricValue<string>[];
@@ -96,6 +108,7 @@ export async function summarize(deps: SummaryDeps): Promise<Summary> {
   const deadLettered = perDestination('kcr_forward_dead_lettered_total');
   const filtered = perDestination('kcr_forward_filtered_total');
   const lost = perDestination('kcr_buffer_lost_total');
+  const ofSource = (name: string, source: string) => of(name).filter((v) => v.labels.source === source);
   return {
     time: new Date().toISOString(),
     startedAt: deps.startedAt.toISOString(),
@@ -129,5 +142,14 @@ export async function summarize(deps: SummaryDeps): Promise<Summary> {
       published: total(of('kcr_logout_published_total')),
       failures: total(of('kcr_logout_publish_failures_total')),
     },
+    sources: deps.sources().map((status) => {
+      const events = byLabel(ofSource('kcr_source_events_total', status.name), 'outcome');
+      return {
+        ...status,
+        accepted: events.accepted ?? 0,
+        duplicates: events.duplicate ?? 0,
+        polls: byLabel(ofSource('kcr_source_poll_total', status.name), 'outcome'),
+      };
+    }),
   };
 }

@@ -7,6 +7,7 @@ import type { Forwarder } from '../../forward/forwarder.js';
 import type { RecentLogouts } from '../../logout/recent.js';
 import { summarize, type Summary } from '../../metrics/summary.js';
 import type { Metrics } from '../../metrics/metrics.js';
+import type { SourceStatus } from '../../sources/keycloak/catch-up.js';
 import { limit, loose } from '../schemas.js';
 import { adminSchema } from './admin-schemas.js';
 import { logoutMessage } from './logout-schemas.js';
@@ -18,6 +19,8 @@ export interface AdminSummaryDeps {
   /** Absent when the logout publisher does not run in this process. */
   recentLogouts?: RecentLogouts;
   startedAt: Date;
+  /** The catch-up sources (KEYCLOAK_SOURCES), when any is listed. */
+  sources?: () => SourceStatus[];
 }
 
 /** A destination URL without credentials or query (tokens live there): for display only. */
@@ -36,6 +39,18 @@ const summary = loose<Summary>()({
   buffer: z.looseObject({ length: count.nullable(), capacity: count, overflow: z.string(), evicted: count, lost: count }),
   destinations: z.array(z.looseObject({ name: z.string(), url: z.string(), circuit: z.enum(['closed', 'half-open', 'open']) })),
   logout: z.looseObject({ enabled: z.boolean(), lag: count.nullable(), published: count, failures: count }),
+  sources: z
+    .array(
+      z.looseObject({
+        name: z.string(),
+        state: z.enum(['ok', 'failing', 'waiting']),
+        polledBy: z.string().nullable(),
+        lagSeconds: count,
+        accepted: count,
+        duplicates: count,
+      }),
+    )
+    .describe('Catch-up sources (KEYCLOAK_SOURCES): each one as the store last showed this replica, and what this replica stored of it'),
 });
 
 export function adminSummaryRoutes(app: FastifyInstance, deps: AdminSummaryDeps): void {
@@ -64,6 +79,7 @@ export function adminSummaryRoutes(app: FastifyInstance, deps: AdminSummaryDeps)
         buffer: deps.buffer,
         destinations,
         logoutEnabled: deps.recentLogouts !== undefined,
+        sources: deps.sources ?? (() => []),
       }),
   );
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { KCR_ERR_METRICS_AUTH } from '../../errors.js';
+import type { SourceStatus } from '../../sources/keycloak/catch-up.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { AuthThrottle } from '../auth/auth-throttle.js';
@@ -20,6 +21,8 @@ export interface HealthDeps {
   /** METRICS_TOKEN: when set, /metrics asks for it as a bearer token. */
   metricsToken?: string;
   throttle: AuthThrottle;
+  /** The catch-up sources (KEYCLOAK_SOURCES), shown as detail: a failing source never makes the relay unready. */
+  sources?: () => SourceStatus[];
 }
 
 const readiness = z.looseObject({
@@ -29,9 +32,20 @@ const readiness = z.looseObject({
   partitions: z.number().int().optional(),
   singleReplica: z.boolean().optional(),
   detail: z.string().optional(),
+  sources: z
+    .array(
+      z.object({
+        name: z.string(),
+        state: z.enum(['ok', 'failing', 'waiting']),
+        outcome: z.string().nullable().describe("The last run's outcome (kcr_source_poll_total), by whichever replica ran it"),
+        lagSeconds: z.number(),
+      }),
+    )
+    .optional()
+    .describe('Catch-up sources (KEYCLOAK_SOURCES): detail only, a failing one does not make the relay unready'),
 });
 
-export function healthRoutes(app: FastifyInstance, { store, metrics, state, metricsToken, throttle }: HealthDeps): void {
+export function healthRoutes(app: FastifyInstance, { store, metrics, state, metricsToken, throttle, sources }: HealthDeps): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.get(
     '/healthz',
@@ -59,9 +73,20 @@ export function healthRoutes(app: FastifyInstance, { store, metrics, state, metr
     async (_request, reply) => {
       const status = await store.status();
       const ready = status.reachable && !state.shuttingDown;
+      // Without URLs, replicas or error texts: /readyz answers anyone.
+      const detail = sources?.().map(({ name, state: sourceState, lastPoll, lagSeconds }) => ({
+        name,
+        state: sourceState,
+        outcome: lastPoll?.outcome ?? null,
+        lagSeconds,
+      }));
       return reply
         .code(ready ? 200 : 503)
-        .send({ status: ready ? 'ready' : state.shuttingDown ? 'shutting-down' : 'store-unreachable', ...status });
+        .send({
+          status: ready ? 'ready' : state.shuttingDown ? 'shutting-down' : 'store-unreachable',
+          ...status,
+          ...(detail ? { sources: detail } : {}),
+        });
     },
   );
 

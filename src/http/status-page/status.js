@@ -131,6 +131,40 @@ function drawDestinations(cur, prev) {
   }
 }
 
+/** A lag: seconds up to two minutes, then the largest unit that fits. */
+function fmtLag(s) {
+  if (s < 120) return `${s.toFixed(0)} s`;
+  if (s < 7_200) return `${(s / 60).toFixed(0)} min`;
+  return s < 172_800 ? `${(s / 3_600).toFixed(1)} h` : `${(s / 86_400).toFixed(1)} d`;
+}
+
+// Catch-up sources (KEYCLOAK_SOURCES): shown only when some are listed.
+function drawSources(cur) {
+  const sources = cur.sources ?? [];
+  $('sources-section').hidden = sources.length === 0;
+  setRows(
+    $('sources').tBodies[0],
+    sources.map((s) => {
+      const last = s.lastPoll;
+      return el(
+        'tr',
+        { 'data-source': s.name },
+        el('td', { title: s.url }, el('strong', { text: s.name }), el('div', { class: 'muted small', text: `${s.realm} · ${s.lists.join(', ')}` })),
+        el('td', {}, el('span', { class: `badge source-${s.state}`, text: s.state })),
+        el('td', { class: 'small', text: s.polledBy === null ? '–' : s.pollingHere ? `${s.polledBy} (this replica)` : s.polledBy }),
+        el(
+          'td',
+          { class: 'small', title: last?.error ?? '' },
+          last === null ? '–' : `${last.outcome} at ${fmtTime(last.at)}${last.failures > 0 ? ` · ${fmtInt(last.failures)} failed in a row` : ''}`,
+          ...(last?.error ? [el('div', { class: 'bad small', text: last.error })] : []),
+        ),
+        el('td', { class: `num ${s.state === 'failing' ? 'bad' : ''}`, text: fmtLag(s.lagSeconds) }),
+        el('td', { class: 'num', text: `${fmtInt(s.accepted)} / ${fmtInt(s.duplicates)}` }),
+      );
+    }),
+  );
+}
+
 function drawQuarantine(bodies) {
   setRows(
     $('quarantine').tBodies[0],
@@ -193,6 +227,7 @@ async function poll() {
     drawCards(summary, prev);
     drawOutcomes(summary, prev);
     drawDestinations(summary, prev);
+    drawSources(summary);
     drawQuarantine(quarantine);
     drawLogouts(summary, logouts);
     $('problem').hidden = true;
