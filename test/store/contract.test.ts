@@ -819,6 +819,72 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
     });
   });
 
+  describe('catch-up sources: one replica polls each under a lease, its checkpoints kept', () => {
+    it('leases a source to the first replica that asks, renews it for that one only, and shows everyone who holds it', async () => {
+      const store = await open();
+      const now = Date.now();
+      expect(await store.leaseSource('acme', 'replica-a', now, now + 5_000)).toEqual({
+        owner: 'replica-a',
+        leaseUntil: now + 5_000,
+        parts: {},
+      });
+      expect(await store.leaseSource('acme', 'replica-b', now + 1, now + 6_000)).toEqual({
+        owner: 'replica-a',
+        leaseUntil: now + 5_000,
+        parts: {},
+      });
+      expect(await store.leaseSource('acme', 'replica-a', now + 2, now + 7_000)).toMatchObject({
+        owner: 'replica-a',
+        leaseUntil: now + 7_000,
+      });
+      // Sources are apart from each other.
+      expect(await store.leaseSource('other', 'replica-b', now, now + 5_000)).toMatchObject({ owner: 'replica-b' });
+    });
+
+    it('saves each part while held, keeps the others, and hands the parts to whoever holds it next', async () => {
+      const store = await open();
+      const now = Date.now();
+      await store.leaseSource('acme', 'replica-a', now, now + 1_000);
+      expect(await store.saveSource('acme', 'replica-a', now + 1_000, { events: 'e1', 'admin-events': 'a1' })).toBe(true);
+      expect(await store.saveSource('acme', 'replica-a', now + 1_000, { events: 'e2' })).toBe(true);
+      expect(await store.saveSource('acme', 'replica-b', now + 9_000, { events: 'stale' })).toBe(false);
+      expect(await store.leaseSource('acme', 'replica-b', now + 500, now + 9_000)).toEqual({
+        owner: 'replica-a',
+        leaseUntil: now + 1_000,
+        parts: { events: 'e2', 'admin-events': 'a1' },
+      });
+      // Lapsed: the next replica takes it over with its checkpoints; the first one, back from a pause, may not save.
+      expect(await store.leaseSource('acme', 'replica-b', now + 1_001, now + 9_000)).toEqual({
+        owner: 'replica-b',
+        leaseUntil: now + 9_000,
+        parts: { events: 'e2', 'admin-events': 'a1' },
+      });
+      expect(await store.saveSource('acme', 'replica-a', now + 2_000, { events: 'e3' })).toBe(false);
+      expect(await store.saveSource('acme', 'replica-b', now + 9_000, { events: 'e3' })).toBe(true);
+    });
+
+    it('hands a source let go (lease 0) to another replica at once, and a restarted replica its own at once', async () => {
+      const store = await open();
+      const now = Date.now();
+      await store.leaseSource('acme', 'replica-a', now, now + 60_000);
+      expect(await store.saveSource('acme', 'replica-a', 0, {})).toBe(true);
+      expect(await store.leaseSource('acme', 'replica-b', now + 1, now + 60_000)).toMatchObject({ owner: 'replica-b' });
+      // replica-b restarted under its name before its lease lapsed: its own again, not another's.
+      expect(await store.leaseSource('acme', 'replica-c', now + 2, now + 60_000)).toMatchObject({ owner: 'replica-b' });
+      expect(await store.leaseSource('acme', 'replica-b', now + 3, now + 70_000)).toMatchObject({
+        owner: 'replica-b',
+        leaseUntil: now + 70_000,
+      });
+    });
+
+    it('gives a lease to one replica when several ask at once', async () => {
+      const store = await open();
+      const now = Date.now();
+      const asked = await Promise.all(['a', 'b', 'c', 'd'].map((r) => store.leaseSource('acme', `replica-${r}`, now, now + 5_000)));
+      expect(new Set(asked.map((record) => record.owner)).size).toBe(1);
+    });
+  });
+
   describe('status and close', () => {
     it('reports which store it is and that it is reachable', async () => {
       const store = await open();

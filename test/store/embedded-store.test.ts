@@ -98,7 +98,9 @@ describe('embedded store files', () => {
     await first.close();
     // As a relay of schema version 1 left it: no tag column.
     const db = new DatabaseSync(join(dir, DATABASE_FILE));
-    db.exec('DROP INDEX events_ending_sessions; ALTER TABLE events DROP COLUMN ends_sessions; DROP TABLE jobs; PRAGMA user_version = 1');
+    db.exec(
+      'DROP INDEX events_ending_sessions; ALTER TABLE events DROP COLUMN ends_sessions; DROP TABLE jobs; DROP TABLE sources; DROP TABLE source_parts; PRAGMA user_version = 1',
+    );
     db.close();
 
     const again = open(dir);
@@ -108,7 +110,7 @@ describe('embedded store files', () => {
     expect((await again.readNew(LOGOUT_GROUP, 'c1', 10, 0)).map((e) => e.uid)).toEqual(events.map((e) => e.uid));
     expect(await again.readNew(LOGOUT_GROUP, 'c1', 10, 0)).toEqual([]);
     await again.close();
-    expect(inspect<{ v: number }>(dir, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: 3 }]);
+    expect(inspect<{ v: number }>(dir, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: 4 }]);
   });
 
   it('upgrades a DATA_DIR of schema version 2 (the release before byte bounds): its events and bodies count against them', async () => {
@@ -129,7 +131,9 @@ describe('embedded store files', () => {
     await first.close();
     // As a relay of schema version 2 left it: no byte counters, no jobs table.
     const db = new DatabaseSync(join(dir, DATABASE_FILE));
-    db.exec("DELETE FROM stats WHERE name IN ('bytes', 'quarantineBytes'); DROP TABLE jobs; PRAGMA user_version = 2");
+    db.exec(
+      "DELETE FROM stats WHERE name IN ('bytes', 'quarantineBytes'); DROP TABLE jobs; DROP TABLE sources; DROP TABLE source_parts; PRAGMA user_version = 2",
+    );
     db.close();
 
     const total = eventBytes.reduce((a, b) => a + b, 0);
@@ -143,7 +147,30 @@ describe('embedded store files', () => {
     expect(await again.quarantine(body(200))).toBe(1);
     expect((await again.listQuarantine(10)).map((q) => q.body.length)).toEqual([200, 400]);
     await again.close();
-    expect(inspect<{ v: number }>(dir, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: 3 }]);
+    expect(inspect<{ v: number }>(dir, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: 4 }]);
+  });
+
+  it('upgrades a DATA_DIR of schema version 3 (the release before catch-up sources): its events and jobs stay, sources can be leased', async () => {
+    const dir = tempDir();
+    const first = open(dir);
+    const event = canonicalEvent();
+    await first.append(event, Date.now());
+    await first.createJob({ id: 'j1', data: '{}' }, 'replica-a', Date.now() + 60_000);
+    await first.close();
+    // As a relay of schema version 3 left it: no sources tables.
+    const db = new DatabaseSync(join(dir, DATABASE_FILE));
+    db.exec('DROP TABLE sources; DROP TABLE source_parts; PRAGMA user_version = 3');
+    db.close();
+
+    const again = open(dir);
+    expect(await again.lookup(event.uid)).toMatchObject({ status: 'found' });
+    expect(await again.getJob('j1')).toBe('{}');
+    const now = Date.now();
+    expect(await again.leaseSource('acme', 'replica-a', now, now + 1_000)).toMatchObject({ owner: 'replica-a' });
+    expect(await again.saveSource('acme', 'replica-a', now + 1_000, { events: 'e1' })).toBe(true);
+    await again.close();
+    expect(inspect<{ v: number }>(dir, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: 4 }]);
+    expect(inspect<{ part: string }>(dir, 'SELECT part FROM source_parts')).toEqual([{ part: 'events' }]);
   });
 
   it('refuses a second store on the same DATA_DIR in this process too, and frees it on close', async () => {
