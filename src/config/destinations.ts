@@ -2,8 +2,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
-/** A duration in ms: a positive integer, or text such as 30s, 24h or 7d. */
-export const durationMs = z.union([
+const durationMs = z.union([
   z.number().int().positive(),
   z.string().transform((text, ctx) => {
     const ms = parseDuration(text);

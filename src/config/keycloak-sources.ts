@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { httpUrl, overPlainHttp } from '../backchannel/issuers.js';
-import { durationMs } from './destinations.js';
+import { parseDuration } from './duration.js';
 
 export interface KeycloakSource {
   /** Names the source in metrics, logs, the status page and the store's checkpoint and lease. */
@@ -29,17 +29,25 @@ export interface KeycloakSource {
   overlapMs: number;
 }
 
-const since = z.union([
-  z.number().int().nonnegative(),
-  z.string().transform((text, ctx) => {
-    const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-    if (!Number.isSafeInteger(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'since must be an ISO 8601 time (2026-01-31T00:00:00Z) or epoch milliseconds' });
+// One transform for numbers and text, so that a bad value gets this message rather than a union's "Invalid input".
+const duration = (field: string) =>
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const ms = typeof value === 'number' ? value : parseDuration(value);
+    if (ms === null || !Number.isSafeInteger(ms) || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `${field} must be a duration such as 30s, 1m or 1h (or milliseconds)` });
       return z.NEVER;
     }
     return ms;
-  }),
-]);
+  });
+
+const since = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    ctx.addIssue({ code: 'custom', message: 'since must be an ISO 8601 time (2026-01-31T00:00:00Z) or epoch milliseconds' });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 const entry = z
   .object({
@@ -53,13 +61,13 @@ const entry = z
     clientId: z.string().min(1, 'clientId is required'),
     clientSecret: z.string().min(1).optional(),
     clientSecretFile: z.string().min(1).optional(),
-    interval: durationMs.default(60_000),
+    interval: duration('interval').default(60_000),
     userEvents: z.boolean().default(true),
     adminEvents: z.boolean().default(true),
     since: since.optional(),
     pageSize: z.number().int().min(1).max(1000).default(100),
     maxPerRun: z.number().int().min(1).default(10_000),
-    overlap: durationMs.default(10_000),
+    overlap: duration('overlap').default(10_000),
     insecure: z.boolean().optional(),
   })
   .strict()
