@@ -150,7 +150,7 @@ export class KeycloakStandIn {
     if (expires === undefined || expires < Date.now()) return send(401, { error: 'HTTP 401 Unauthorized' });
     if (!this.viewEvents) return send(403, { error: 'HTTP 403 Forbidden' });
     const request: ListRequest = {
-      list: on as List,
+      list: on,
       dateFrom: dateParam(url.searchParams.get('dateFrom'), 'from'),
       first: Number(url.searchParams.get('first') ?? 0),
       max: Number(url.searchParams.get('max') ?? 100),
