@@ -179,6 +179,31 @@ describe.each(backends)("catch-up from Keycloak's admin API: $name store", (back
     expect(handed.map((e) => e.event.type ?? e.event.resourceType).sort()).toEqual(['LOGOUT', 'LOGOUT', 'USER_SESSION']);
   });
 
+  it('starts a first run DEDUP_WINDOW back, or at `since`, storing what is older than the window as late', async () => {
+    const kc = await standIn();
+    const before = Date.now();
+    const old = userEvent(before - 2 * 3_600_000);
+    const recent = userEvent(before - 600_000);
+    kc.add('events', old, recent);
+    const relay = await relayReading(kc, { adminEvents: false }, { DEDUP_WINDOW: '1h' });
+    await until(async () => (await counted(relay, 'kcr_source_poll_total', { outcome: 'ok' })) >= 2, 10_000, 'two runs');
+    expect([...(await storedIds(relay)).keys()]).toEqual([recent.id]);
+    // The first request asked from an hour before the run.
+    const first = kc.requests[0]!;
+    expect(first.dateFrom).toBeGreaterThanOrEqual(before - 3_600_000);
+    expect(first.dateFrom).toBeLessThanOrEqual(first.at - 3_600_000);
+
+    const since = await relayReading(
+      kc,
+      { adminEvents: false, name: 'from-since', since: new Date(before - 3 * 3_600_000).toISOString() },
+      { DEDUP_WINDOW: '1h' },
+    );
+    await until(async () => (await storedIds(since)).size === 2, 10_000, 'both stored');
+    expect(await counted(since, 'kcr_events_late_total', {})).toBe(1);
+    const late = (await since.store.scan(null, 10)).find((e) => e.event.source.keycloakApi?.id === old.id);
+    expect(late?.event.late).toBe(true);
+  });
+
   it('retries a 401, a 403 and a 503 with backoff, counts and shows them, and never blocks ingest or readiness', async () => {
     const kc = await standIn();
     kc.add('events', userEvent(Date.now() - 60_000));

@@ -1,6 +1,7 @@
 // The status page as an operator uses it, in Debian's headless Chromium: a relay on Redis with three
 // destinations (one failing then fixed, one healthy, one unreachable), the emitter simulator posting
-// both formats, resends, logouts and a few damaged bodies. The test logs in, sees the counters move,
+// both formats, resends, logouts and a few damaged bodies, and two catch-up sources (a Keycloak
+// stand-in, and a Keycloak that does not answer). The test logs in, sees the counters move,
 // redrives dead letters, replays a time range, and takes a screenshot: into docs/status-page.png
 // (the README's picture) with UPDATE_SCREENSHOT=1, else into a temporary file, so that a test run
 // leaves the working tree as it found it.
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { KeycloakStandIn, userEvent } from '../support/keycloak-stand-in.js';
 import { freePort } from '../support/redis-server.js';
 import { ADMIN_TOKEN, SECRET, startRelay, type Relay } from '../support/relay.js';
 import { Sink, until } from '../support/sink.js';
@@ -22,6 +24,7 @@ if (!present) console.warn(`status page test skipped: ${CHROMIUM} is absent (Deb
 describe.skipIf(!present)('status page in Chromium', () => {
   let audit: Sink;
   let siem: Sink;
+  let keycloak: KeycloakStandIn;
   let relay: Relay;
   let simulator: ChildProcess;
   let profile: string;
@@ -34,8 +37,11 @@ describe.skipIf(!present)('status page in Chromium', () => {
     audit = new Sink();
     audit.behave = () => ({ status: 500 });
     siem = new Sink();
-    await Promise.all([audit.start(), siem.start()]);
+    keycloak = new KeycloakStandIn();
+    await Promise.all([audit.start(), siem.start(), keycloak.start()]);
+    for (let i = 0; i < 5; i++) keycloak.add('events', userEvent(Date.now() - 60_000 + i));
     const unreachable = `http://127.0.0.1:${await freePort()}/hook`;
+    const keycloakDown = `http://127.0.0.1:${await freePort()}`;
     relay = await startRelay(
       {
         REDIS_URL: inject('redisUrl'),
@@ -44,6 +50,10 @@ describe.skipIf(!present)('status page in Chromium', () => {
           { name: 'audit', url: audit.url, maxAttempts: 1 },
           { name: 'siem', url: siem.url },
           { name: 'archive', url: unreachable, maxAttempts: 2, timeoutMs: 500 },
+        ]),
+        KEYCLOAK_SOURCES: JSON.stringify([
+          keycloak.source({ interval: '2s' }),
+          { name: 'down', baseUrl: keycloakDown, realm: 'other', clientId: 'relay', clientSecret: 'client-secret', interval: '2s' },
         ]),
       },
       { logout: true },
@@ -89,7 +99,7 @@ describe.skipIf(!present)('status page in Chromium', () => {
       await exited;
     }
     await relay?.close();
-    await Promise.all([audit?.stop(), siem?.stop()]);
+    await Promise.all([audit?.stop(), siem?.stop(), keycloak?.stop()]);
   });
 
   const text = (selector: string) => page.locator(selector).first().textContent({ timeout: 10_000 });
@@ -140,6 +150,15 @@ describe.skipIf(!present)('status page in Chromium', () => {
     await job.locator('.job-done').waitFor({ timeout: 30_000 });
     expect(await job.locator('.job-counts').textContent()).toMatch(/[1-9]\d* matched/);
     expect(await job.locator('progress').getAttribute('value')).not.toBe('0');
+  }, 60_000);
+
+  it('shows each catch-up source: its state, who polls it, its last run and lag', async () => {
+    const source = (name: string) => `#sources tr[data-source="${name}"]`;
+    await until(async () => (await text(`${source('acme')} .badge`)) === 'ok', 30_000, 'acme caught up');
+    expect(await text(`${source('acme')} td:nth-child(3)`)).toContain('(this replica)');
+    expect(await text(`${source('acme')} td:last-child`)).toBe('5 / 0');
+    await until(async () => (await text(`${source('down')} .badge`)) === 'failing', 30_000, 'down shown failing');
+    expect(await text(`${source('down')} td:nth-child(4)`)).toMatch(/unreachable at .*ECONNREFUSED/);
   }, 60_000);
 
   it('says so when the relay runs without ADMIN_TOKEN', async () => {
