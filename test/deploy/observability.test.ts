@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { freePort } from '../support/redis-server.js';
 import { startRelay, type Relay } from '../support/relay.js';
 import { Sink } from '../support/sink.js';
 
@@ -17,8 +18,14 @@ let exposed: Set<string>;
 beforeAll(async () => {
   sink = new Sink();
   await sink.start();
+  // A catch-up source (its Keycloak never answers): its metrics exist only with one.
+  const keycloak = `http://127.0.0.1:${await freePort()}`;
   relay = await startRelay(
-    { REDIS_URL: inject('redisUrl'), DESTINATIONS: JSON.stringify([{ name: 'audit', url: sink.url }]) },
+    {
+      REDIS_URL: inject('redisUrl'),
+      DESTINATIONS: JSON.stringify([{ name: 'audit', url: sink.url }]),
+      KEYCLOAK_SOURCES: JSON.stringify([{ baseUrl: keycloak, realm: 'acme', clientId: 'relay', clientSecret: 'client-secret' }]),
+    },
     { logout: true },
   );
   const text = await (await request(`${relay.url}/metrics`)).body.text();
