@@ -101,7 +101,7 @@ const urlOf = (schemes: string[]) =>
         return false;
       }
     },
-    `must be a ${schemes.map((s) => `${s}://`).join(' or ')} URL`,
+    `must start with ${schemes.map((s) => `${s}://`).join(' or ')}`,
   );
 
 // Topic exchange and NATS subject words: no wildcards or separators of their own.

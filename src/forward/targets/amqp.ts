@@ -6,7 +6,17 @@ import type { AmqpDestination } from '../../config/destinations.js';
 import type { StoredEntry } from '../../store/event-store.js';
 import { eventTypeName } from '../filter.js';
 import { routingKey } from './topic.js';
-import { DELIVERED, failed, failedWith, LinkState, withTimeout, type ConnectionState, type DeliveryResult, type Target } from './target.js';
+import {
+  DELIVERED,
+  failed,
+  failedWith,
+  LinkState,
+  withPassword,
+  withTimeout,
+  type ConnectionState,
+  type DeliveryResult,
+  type Target,
+} from './target.js';
 
 interface Session {
   model: ChannelModel;
@@ -103,10 +113,11 @@ export class AmqpTarget implements Target {
   private async connect(): Promise<Session> {
     const { destination } = this;
     this.link.set('connecting');
-    const url = new URL(destination.url);
-    if (destination.passwordFile !== undefined) url.password = encodeURIComponent(destination.passwordFile);
     const model = await withTimeout(
-      connect(url.toString(), { timeout: destination.timeoutMs, ...(destination.tls ? tlsOptions(destination.tls) : {}) }),
+      connect(withPassword(destination.url, destination.passwordFile), {
+        timeout: destination.timeoutMs,
+        ...(destination.tls ? tlsOptions(destination.tls) : {}),
+      }),
       destination.timeoutMs,
       'connecting',
     );

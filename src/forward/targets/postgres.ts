@@ -6,7 +6,7 @@ import type { PostgresDestination } from '../../config/destinations.js';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import type { StoredEntry } from '../../store/event-store.js';
 import { eventClient, eventTypeName } from '../filter.js';
-import { DELIVERED, failedWith, LinkState, type ConnectionState, type DeliveryResult, type Target } from './target.js';
+import { DELIVERED, failedWith, LinkState, withPassword, type ConnectionState, type DeliveryResult, type Target } from './target.js';
 
 /** `"schema"."table"` or `"table"` (the name is a checked lower-case identifier). */
 function quoted(table: string): string {
@@ -107,8 +107,8 @@ export class PostgresTarget implements Target {
     this.batchSize = destination.batchSize;
     const { tls } = destination;
     this.pool = new pg.Pool({
-      connectionString: destination.url,
-      ...(destination.passwordFile !== undefined ? { password: destination.passwordFile } : {}),
+      // In the URL: pg lets the connection string's (empty) password win over a separate one.
+      connectionString: withPassword(destination.url, destination.passwordFile),
       ...(tls ? { ssl: { ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}) } } : {}),
       max: destination.concurrency,
       connectionTimeoutMillis: destination.timeoutMs,
