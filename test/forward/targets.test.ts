@@ -1,15 +1,20 @@
 // Destinations of type amqp, nats and postgres against the real servers (.ci/run starts them), on
 // both stores: what each message or row holds, and a refusing target whose events become dead
 // letters with a clear reason, then are redriven once the target is fixed.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect as natsConnect } from '@nats-io/transport-node';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { postEvent } from '../support/http.js';
 import { adminEventJson, freshUid, loginEventJson } from '../support/payloads.js';
 import { ADMIN_TOKEN, startRelay, type Relay } from '../support/relay.js';
+import { freePort } from '../support/redis-server.js';
 import { until } from '../support/sink.js';
+import { makeTestCerts } from '../support/tls.js';
 import { AMQP_URL, AmqpReader, NATS_URL, NatsStream, POSTGRES_URL, rabbitmqctl, reachable, sql, uniqueName } from '../support/targets.js';
 
 const redisUrl = inject('redisUrl');
@@ -116,8 +121,12 @@ describe.each<StoreKind>(['redis', 'embedded'])('on the %s store', (kind) => {
       open.push({ close: () => rabbitmqctl('delete_user', user).then(() => undefined) });
       // May read and configure, not write: the exchange exists, publishing to it is refused.
       await rabbitmqctl('set_permissions', '-p', '/', user, '.*', '^$', '.*');
-      const url = AMQP_URL.replace(/\/\/[^@]*@/, `//${user}:secret-pw@`);
-      const r = await relay(kind, [{ type: 'amqp', name: 'refused', url, exchange, ...settings }]);
+      // The password from a file (a mounted secret), the user name in the URL.
+      const dir = mkdtempSync(join(tmpdir(), 'kcr-amqp-pw-'));
+      open.push({ close: async () => rmSync(dir, { recursive: true, force: true }) });
+      writeFileSync(join(dir, 'password'), 'secret-pw\n');
+      const url = AMQP_URL.replace(/\/\/[^@]*@/, `//${user}@`);
+      const r = await relay(kind, [{ type: 'amqp', name: 'refused', url, passwordFile: join(dir, 'password'), exchange, ...settings }]);
       const uids = await ingest(r, 2);
       const letters = await deadLetters(r, 'refused', 2);
       expect(letters.map((l) => l.event.uid).sort()).toEqual([...uids].sort());
@@ -254,5 +263,66 @@ describe.each<StoreKind>(['redis', 'embedded'])('on the %s store', (kind) => {
       expect(await redrive(r, 'wrong')).toMatchObject({ delivered: 2, deadLettered: 0 });
       expect((await sql<{ uid: string }>(`SELECT uid FROM ${table}`)).map((x) => x.uid).sort()).toEqual([...uids].sort());
     });
+  });
+});
+
+describe('TLS to a broker (nats-server of its own, with a private CA and client certificates)', () => {
+  it('delivers over TLS with tls.caFile, certFile and keyFile; without the client certificate the server refuses it', async ({ skip }) => {
+    if (!existsSync('/usr/sbin/nats-server') && !process.env.PATH?.split(':').some((d) => existsSync(join(d, 'nats-server')))) {
+      if (process.env.CI) throw new Error('nats-server is absent: .ci/run installs it');
+      skip();
+    }
+    const certs = makeTestCerts();
+    const dir = mkdtempSync(join(tmpdir(), 'kcr-nats-tls-'));
+    open.push({ close: async () => rmSync(dir, { recursive: true, force: true }) });
+    const port = await freePort();
+    const server = spawn(
+      'nats-server',
+      [
+        '-a',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-js',
+        '-sd',
+        dir,
+        '--tls',
+        '--tlscert',
+        certs.cert,
+        '--tlskey',
+        certs.key,
+        '--tlscacert',
+        certs.ca,
+        '--tlsverify',
+      ],
+      { stdio: 'ignore' },
+    );
+    open.push({ close: async () => void server.kill('SIGKILL') });
+    await until(() => reachable(`nats://127.0.0.1:${port}`), 10_000, 'nats-server with TLS');
+    const url = `tls://127.0.0.1:${port}`;
+    const tls = { caFile: certs.ca, certFile: certs.cert, keyFile: certs.key };
+    const subject = uniqueName('kcrtls');
+    const nc = await natsConnect({
+      servers: `127.0.0.1:${port}`,
+      tls: { ca: readFileSync(certs.ca, 'utf8'), cert: readFileSync(certs.cert, 'utf8'), key: readFileSync(certs.key, 'utf8') },
+    });
+    open.push({ close: () => nc.close() });
+    await (await jetstreamManager(nc)).streams.add({ name: subject.toUpperCase(), subjects: [`${subject}.>`] });
+
+    const r = await relay('redis', [
+      { type: 'nats', name: 'secure', url, subject, tls, ...settings },
+      { type: 'nats', name: 'nocert', url, subject, tls: { caFile: certs.ca }, ...settings },
+    ]);
+    const uids = await ingest(r, 2);
+    await until(
+      async () => (await (await jetstreamManager(nc)).streams.info(subject.toUpperCase())).state.messages === 2,
+      10_000,
+      'two messages over TLS',
+    );
+    const letters = await deadLetters(r, 'nocert', 2);
+    expect(letters.map((l) => l.event.uid).sort()).toEqual([...uids].sort());
+    const ready = (await (await request(`${r.url}/readyz`)).body.json()) as any;
+    expect(ready.destinations.find((d: { name: string }) => d.name === 'secure').connection.state).toBe('up');
+    expect(ready.destinations.find((d: { name: string }) => d.name === 'nocert').connection.state).toBe('down');
   });
 });
