@@ -4,6 +4,32 @@
 // sent (uid = webhook-id, type, session, Latin-1 username), and counts repeated acknowledgements.
 import { createServer } from 'node:http';
 
+/**
+ * Counts one acknowledged delivery of `uid` at `sink` (its `delivered` map) and, the first time,
+ * checks the body against what the emitters sent (its `registry`), noting a mismatch in `unexpected`.
+ */
+export function recordDelivery(sink, uid, body) {
+  sink.delivered.set(uid, (sink.delivered.get(uid) ?? 0) + 1);
+  if (sink.delivered.get(uid) > 1) return;
+  const sent = sink.registry.get(uid);
+  let got;
+  try {
+    got = JSON.parse(body);
+  } catch {
+    got = null;
+  }
+  const problem = !sent?.posted
+    ? 'never sent'
+    : !got || got.uid !== uid
+      ? 'body uid differs from the delivery id'
+      : got.kind !== sent.kind
+        ? `kind ${got.kind} instead of ${sent.kind}`
+        : sent.kind === 'event' && (got.type !== sent.type || got.sessionId !== sent.sessionId || got.details?.username !== sent.username)
+          ? 'fields differ from what was sent'
+          : null;
+  if (problem && sink.unexpected.length < 1_000) sink.unexpected.push({ uid, problem, body: body.slice(0, 300) });
+}
+
 export class ChaosSink {
   constructor({ name, port, registry }) {
     Object.assign(this, { name, port, registry });
@@ -53,31 +79,9 @@ export class ChaosSink {
         res.on('close', () => this.hanging.delete(res));
         return undefined;
       default:
-        this.#record(String(req.headers['webhook-id']), body);
+        recordDelivery(this, String(req.headers['webhook-id']), body);
         return res.writeHead(200).end();
     }
-  }
-
-  #record(uid, body) {
-    this.delivered.set(uid, (this.delivered.get(uid) ?? 0) + 1);
-    if (this.delivered.get(uid) > 1) return;
-    const sent = this.registry.get(uid);
-    let got;
-    try {
-      got = JSON.parse(body);
-    } catch {
-      got = null;
-    }
-    const problem = !sent?.posted
-      ? 'never sent'
-      : !got || got.uid !== uid
-        ? 'body uid differs from webhook-id'
-        : got.kind !== sent.kind
-          ? `kind ${got.kind} instead of ${sent.kind}`
-          : sent.kind === 'event' && (got.type !== sent.type || got.sessionId !== sent.sessionId || got.details?.username !== sent.username)
-            ? 'fields differ from what was sent'
-            : null;
-    if (problem && this.unexpected.length < 1_000) this.unexpected.push({ uid, problem, body: body.slice(0, 300) });
   }
 
   /** Sets the behaviour; down closes the listener and cuts every connection, up listens again on the same port. */
