@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-redis.ts'],
+    globalSetup: ['test/support/global-redis.ts', 'test/support/global-services.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     // Two cores here: files run in parallel, but the Redis-backed ones isolate themselves by key prefix.

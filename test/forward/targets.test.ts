@@ -23,11 +23,11 @@ afterEach(async () => {
   while (open.length) await open.pop()!.close();
 });
 
-/** Skipped where the service is absent, except under CI, where .ci/run must have started it. */
+/** Skipped where the server is neither running nor installed, except under CI (.ci/run installs it). */
 async function requireService(url: string, what: string): Promise<boolean> {
   if (await reachable(url)) return true;
-  if (process.env.CI) throw new Error(`${what} is not reachable at ${new URL(url).host}: .ci/run starts it`);
-  console.warn(`skipping: ${what} is not reachable at ${new URL(url).host} (.ci/run starts it)`);
+  if (process.env.CI) throw new Error(`${what} is not reachable (${url || 'not installed'}): .ci/run installs and starts it`);
+  console.warn(`skipping: ${what} is neither running nor installed (.ci/run installs it)`);
   return false;
 }
 

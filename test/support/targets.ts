@@ -1,6 +1,6 @@
-// The real RabbitMQ, NATS JetStream and PostgreSQL the destination tests write to (.ci/run starts
-// them on their standard ports), and what a test needs to read back what the relay wrote. Every
-// test works under its own names: exchange and queue, subject prefix and stream, table.
+// The real RabbitMQ, NATS JetStream and PostgreSQL the destination tests write to (global-services.ts
+// finds or starts them), and what a test needs to read back what the relay wrote. Every test works
+// under its own names: exchange and queue, subject prefix and stream, table.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect as connectSocket } from 'node:net';
@@ -9,13 +9,16 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
 import { connect as amqpConnect, type ChannelModel } from 'amqplib';
 import pg from 'pg';
+import { inject } from 'vitest';
 
-export const AMQP_URL = process.env.KCR_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-export const NATS_URL = process.env.KCR_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-export const POSTGRES_URL = process.env.KCR_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** '' when the server is neither running nor installed: its tests skip (and fail under CI). */
+export const AMQP_URL = inject('amqpUrl');
+export const NATS_URL = inject('natsUrl');
+export const POSTGRES_URL = inject('postgresUrl');
 
-/** Whether something listens on the URL's port (the suite is skipped when not, and fails under CI). */
+/** Whether something listens on the URL's port. */
 export async function reachable(url: string): Promise<boolean> {
+  if (!url) return false;
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const socket = connectSocket({ host: hostname, port: Number(port) }, () => {
@@ -90,7 +93,8 @@ export class AmqpReader {
 
 /** rabbitmqctl against the broker on this machine (users and permissions for the refusing-target test). */
 export async function rabbitmqctl(...args: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)('rabbitmqctl', args, { timeout: 60_000 });
+  const node = inject('amqpNode');
+  const { stdout } = await promisify(execFile)('rabbitmqctl', [...(node ? ['-n', node] : []), ...args], { timeout: 60_000 });
   return stdout;
 }
 
