@@ -35,8 +35,9 @@ const readiness = z.looseObject({
   detail: z.string().optional(),
   destinations: z
     .array(z.object({ name: z.string(), type: destinationInfo.shape.type, connection: connectionState }))
+    .optional()
     .describe(
-      "Each destination's connection: shown only; a destination down never makes the relay unready (its events wait in the buffer)",
+      "With DESTINATIONS, each destination's connection: shown only; a destination down never makes the relay unready (its events wait in the buffer)",
     ),
 });
 
@@ -69,9 +70,11 @@ export function healthRoutes(app: FastifyInstance, { store, destinations, metric
       const status = await store.status();
       const ready = status.reachable && !state.shuttingDown;
       const links = (destinations?.() ?? []).map(({ name, type, connection }) => ({ name, type, connection }));
-      return reply
-        .code(ready ? 200 : 503)
-        .send({ status: ready ? 'ready' : state.shuttingDown ? 'shutting-down' : 'store-unreachable', ...status, destinations: links });
+      return reply.code(ready ? 200 : 503).send({
+        status: ready ? 'ready' : state.shuttingDown ? 'shutting-down' : 'store-unreachable',
+        ...status,
+        ...(links.length > 0 ? { destinations: links } : {}),
+      });
     },
   );
 
