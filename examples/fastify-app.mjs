@@ -29,7 +29,8 @@ logouts.on('error', (err) => app.log.warn({ err: err.message }, 'logout client')
 /** The access token's claims, decoded without verification (see above). */
 function claimsOf(request) {
   const [scheme, token] = (request.headers.authorization ?? '').split(' ');
-  if (scheme !== 'Bearer' || !token) return null;
+  // The scheme name is case-insensitive (RFC 7235, 2.1).
+  if (scheme?.toLowerCase() !== 'bearer' || !token) return null;
   try {
     const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
     return typeof payload.sub === 'string' && Number.isInteger(payload.iat) ? payload : null;

@@ -2,6 +2,7 @@
 // per process; tests run the same assembly, so what they exercise is what production wires.
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { BackchannelReceiver } from './backchannel/receiver.js';
+import { destinationWarnings } from './config/destination-warnings.js';
 import type { Config } from './config/env.js';
 import { consumerName } from './consume/consumer-name.js';
 import { SenderSettings } from './decode/sender-settings.js';
@@ -53,6 +54,7 @@ function logoutClaimIdle(config: Config): number {
 
 export async function createRelay(config: Config, options: RelayOptions): Promise<Relay> {
   const { logger } = options;
+  for (const { destination, message } of destinationWarnings(config.DESTINATIONS)) logger.warn({ destination }, message);
   const { store, backend, description } = await createStore(config, logger);
   const senders = new SenderSettings(config);
   const health: HealthState = { shuttingDown: false };

@@ -17,15 +17,41 @@ const durationMs = z.union([
   }),
 ]);
 
+/**
+ * `user:password` of a destination URL with credentials, decoded: sent as HTTP Basic auth, as curl
+ * does, rather than dropped (undici's origin has no userinfo). Null without; throws a URIError
+ * on a malformed percent-encoding.
+ */
+export function urlCredentials(url: string): string | null {
+  const { username, password } = new URL(url);
+  if (username === '' && password === '') return null;
+  return `${decodeURIComponent(username)}:${decodeURIComponent(password)}`;
+}
+
 const webhook = z
   .object({
     type: z.literal('webhook').default('webhook'),
     // The name keys a Redis consumer group and a metrics label: keep it to safe characters.
     name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'name: letters, digits, "_", "." or "-", at most 64'),
-    url: z.url({ protocol: /^https?$/ }),
+    url: z.url({ protocol: /^https?$/ }).refine(
+      (url) => {
+        try {
+          urlCredentials(url);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'url: user and password must be percent-encoded (they are sent as Basic auth)' },
+    ),
     secret: z
       .string()
       .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'secret must be "whsec_" followed by base64 (Standard Webhooks)')
+      // Standard Webhooks' range: a shorter key is guessable (`whsec_A` decodes to no byte at all).
+      .refine((s) => {
+        const bytes = Buffer.from(s.slice('whsec_'.length), 'base64').length;
+        return bytes >= 24 && bytes <= 64;
+      }, 'secret must decode to 24 to 64 bytes (Standard Webhooks), e.g. "whsec_" followed by the output of openssl rand -base64 32')
       .optional(),
     filter: z
       .object({
@@ -93,16 +119,29 @@ const shared = {
 
 /** A URL of one of `schemes` (credentials allowed: they are never logged or shown). */
 const urlOf = (schemes: string[]) =>
-  z.string().refine(
-    (text) => {
-      try {
-        return schemes.includes(new URL(text).protocol.slice(0, -1));
-      } catch {
-        return false;
-      }
-    },
-    `must start with ${schemes.map((s) => `${s}://`).join(' or ')}`,
-  );
+  z
+    .string()
+    .refine(
+      (text) => {
+        try {
+          return schemes.includes(new URL(text).protocol.slice(0, -1));
+        } catch {
+          return false;
+        }
+      },
+      `must start with ${schemes.map((s) => `${s}://`).join(' or ')}`,
+    )
+    .refine(
+      (text) => {
+        try {
+          urlCredentials(text);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'url: user and password must be percent-encoded' },
+    );
 
 // Topic exchange and NATS subject words: no wildcards or separators of their own.
 const word = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;

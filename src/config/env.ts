@@ -7,6 +7,7 @@ import { algorithmsSchema, DEFAULT_ALGORITHMS, issuersSchema } from '../backchan
 import { destinationsSchema } from './destinations.js';
 import { parseDuration } from './duration.js';
 import { bodyCharset, flatbuffersSchema, keycloakVersion, nodeSettingsSchema } from './node-settings.js';
+import { trustProxySchema } from './trust-proxy.js';
 
 // zod 4 applies .default() after transforms (the default is an output value), so the text default goes first.
 // With `off`, `0` is accepted too and read as 0 ms: the feature turned off.
@@ -48,7 +49,8 @@ const schema = z
   .object({
     HOST: z.string().min(1).default('0.0.0.0'),
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-    AUTH_SECRET: z.string().min(1, 'AUTH_SECRET must not be empty'),
+    // A guessable secret cannot be made safe by the throttle (a correct guess is admitted): 16 at least.
+    AUTH_SECRET: z.string().min(16, 'AUTH_SECRET must be at least 16 characters (openssl rand -base64 32 makes a good one)'),
     AUTH_USERNAMES: list.optional(),
     AUTH_MAX_FAILURES: positiveInt.default(20),
     AUTH_FAILURE_WINDOW: duration('AUTH_FAILURE_WINDOW', '1m'),
@@ -92,14 +94,8 @@ const schema = z
     BODY_LIMIT: positiveInt.default(1_048_576),
     RELAY_WORKER_ID: z.coerce.number().int().min(0).max(31).default(0),
     // Behind a load balancer, the client address (auth throttling, logs) comes from X-Forwarded-For
-    // only when the proxy is trusted: `true` or a comma list of the proxies' addresses/CIDRs.
-    TRUST_PROXY: z
-      .string()
-      .default('false')
-      .transform((v): boolean | string[] => {
-        if (v === 'true' || v === 'false') return v === 'true';
-        return splitList(v);
-      }),
+    // only when the peer is a trusted proxy: a comma list of the proxies' addresses/CIDRs, or a hop count.
+    TRUST_PROXY: trustProxySchema,
     SHUTDOWN_TIMEOUT: duration('SHUTDOWN_TIMEOUT', '10s'),
     // Slow senders: a request's headers and body must arrive within BODY_TIMEOUT (answered 408 and
     // the connection closed otherwise), and one address holds at most MAX_CONNECTIONS_PER_ADDRESS

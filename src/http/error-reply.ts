@@ -87,6 +87,7 @@ export function clientErrorHandler(bodyTimeoutMs: number) {
     socket.end(
       `HTTP/1.1 ${coded.statusCode} ${STATUS_CODES[coded.statusCode]}\r\n` +
         'Content-Type: application/json; charset=utf-8\r\n' +
+        'X-Content-Type-Options: nosniff\r\n' +
         `Content-Length: ${Buffer.byteLength(body)}\r\n` +
         'Connection: close\r\n\r\n' +
         body,

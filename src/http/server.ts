@@ -10,14 +10,17 @@ import type { LogoutService } from '../logout/service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { EventStore } from '../store/event-store.js';
 import { AuthThrottle } from './auth/auth-throttle.js';
+import { proxyTrust } from '../config/trust-proxy.js';
 import { capConnectionsPerAddress, refusalWarnings } from './connection-cap.js';
 import { clientErrorHandler, codedValidation, errorHandler, notFoundHandler, refuseWhileClosing } from './error-reply.js';
+import { noSniff } from './headers.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { adminRoutes } from './routes/admin.js';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
 import { healthRoutes, type HealthState } from './routes/health.js';
 import { INGEST_PATHS, ingestRoutes } from './routes/ingest.js';
 import { loadShedding } from './load-shedding.js';
+import { echoRequestId, requestIds } from './request-id.js';
 import { RequestLog } from './request-log.js';
 import { logoutRoutes } from './routes/logouts.js';
 import { statusPageRoutes } from './routes/status-page.js';
@@ -39,11 +42,14 @@ export interface AppDeps {
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const { config } = deps;
+  const proxies = proxyTrust(config.TRUST_PROXY);
   const app = Fastify({
     loggerInstance: deps.logger,
-    requestIdHeader: 'x-request-id',
+    // X-Request-Id is read by genReqId, which refuses long or unprintable ones.
+    requestIdHeader: false,
+    genReqId: requestIds(),
     bodyLimit: config.BODY_LIMIT,
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: proxies.trustProxy,
     // A keep-alive connection left idle is closed on shutdown; in-flight requests still finish.
     forceCloseConnections: 'idle',
     // Requests arriving on a busy keep-alive connection once closing has begun are refused by
@@ -58,10 +64,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     schemaErrorFormatter: codedValidation(),
   });
   const warnRefusal = refusalWarnings(deps.logger, config.MAX_CONNECTIONS_PER_ADDRESS);
-  capConnectionsPerAddress(app.server, config.MAX_CONNECTIONS_PER_ADDRESS, (address) => {
+  capConnectionsPerAddress(app.server, config.MAX_CONNECTIONS_PER_ADDRESS, proxies.isProxy, (address) => {
     deps.metrics.connectionsRefused.inc();
     warnRefusal(address);
   });
+  noSniff(app.server);
+  echoRequestId(app);
 
   // The emitter sends `application/json` without charset, but any content type must be accepted
   // and the charset decided from the bytes: every body arrives raw.

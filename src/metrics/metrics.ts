@@ -63,6 +63,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly otherNodes = new Counter({
+    name: 'kcr_ingest_other_node_requests_total',
+    help: 'Authenticated ingest requests from a sender counted as node="other": more distinct Basic-auth usernames than 256 since start (set AUTH_USERNAMES)',
+    registers: [this.registry],
+  });
+
   constructor(gauges?: StoreGauges) {
     // Standard names (process_cpu_seconds_total, nodejs_eventloop_lag_seconds…): what every
     // dashboard and alert for a Node process expects.

@@ -2,7 +2,7 @@
 import { expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 
-const base = { AUTH_SECRET: 'secret' };
+const base = { AUTH_SECRET: 'a-secret-of-16-chars' };
 const issuers = (value: unknown) => ({ ...base, BACKCHANNEL_ISSUERS: JSON.stringify(value) });
 
 it('is off unless BACKCHANNEL_ISSUERS is set; defaults to asymmetric algorithms, 60 s of skew, a 30 s JWKS cooldown', () => {

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/env.js';
 
 describe('loadConfig', () => {
   it('applies the contract defaults', () => {
-    const c = loadConfig({ AUTH_SECRET: 's3cret' });
+    const c = loadConfig({ AUTH_SECRET: 's3cret-of-16-chars' });
     expect(c).toMatchObject({
       HOST: '0.0.0.0',
       PORT: 8080,
@@ -43,18 +43,24 @@ describe('loadConfig', () => {
   it('reads secrets from *_FILE, which wins over the variable', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kcr-cfg-'));
     const file = join(dir, 'secret');
-    writeFileSync(file, 'from-file\n');
-    expect(loadConfig({ AUTH_SECRET: 'from-env', AUTH_SECRET_FILE: file }).AUTH_SECRET).toBe('from-file');
+    writeFileSync(file, 'secret-from-a-file\n');
+    expect(loadConfig({ AUTH_SECRET: 'secret-from-the-env', AUTH_SECRET_FILE: file }).AUTH_SECRET).toBe('secret-from-a-file');
     expect(() => loadConfig({ AUTH_SECRET_FILE: join(dir, 'missing') })).toThrow(/AUTH_SECRET_FILE: cannot read/);
   });
 
   it('parses lists and refuses both Redis modes at once', () => {
-    const c = loadConfig({ AUTH_SECRET: 's', AUTH_USERNAMES: 'kc-1, kc-2,', REDIS_CLUSTER_NODES: 'a:7000,b:7001' });
+    const c = loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', AUTH_USERNAMES: 'kc-1, kc-2,', REDIS_CLUSTER_NODES: 'a:7000,b:7001' });
     expect(c.AUTH_USERNAMES).toEqual(['kc-1', 'kc-2']);
     expect(c.REDIS_CLUSTER_NODES).toEqual(['a:7000', 'b:7001']);
-    expect(() => loadConfig({ AUTH_SECRET: 's', REDIS_URL: 'redis://h', REDIS_CLUSTER_NODES: 'a:1' })).toThrow(
+    expect(() => loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', REDIS_URL: 'redis://h', REDIS_CLUSTER_NODES: 'a:1' })).toThrow(
       /REDIS_CLUSTER_NODES: set either/,
     );
-    expect(() => loadConfig({ AUTH_SECRET: 's', KEY_PREFIX: 'a{b}' })).toThrow(/KEY_PREFIX/);
+    expect(() => loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', KEY_PREFIX: 'a{b}' })).toThrow(/KEY_PREFIX/);
+  });
+
+  it('refuses an AUTH_SECRET under 16 characters, naming it and not echoing it', () => {
+    expect(() => loadConfig({ AUTH_SECRET: 'change-me' })).toThrow(/AUTH_SECRET: AUTH_SECRET must be at least 16 characters/);
+    expect(() => loadConfig({ AUTH_SECRET: 'change-me' })).not.toThrow(/change-me/);
+    expect(loadConfig({ AUTH_SECRET: '0123456789abcdef' }).AUTH_SECRET).toBe('0123456789abcdef');
   });
 });

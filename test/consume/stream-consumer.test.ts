@@ -19,7 +19,9 @@ afterEach(async () => {
 
 /** A real store whose acknowledgements fail while `acksFail` is set. */
 async function storeWithFailingAcks(): Promise<{ store: EventStore; faults: { acksFail: boolean; failedAcks: number } }> {
-  const { store } = await createStore(loadConfig({ AUTH_SECRET: 's', REDIS_URL: inject('redisUrl'), KEY_PREFIX: uniquePrefix() }));
+  const { store } = await createStore(
+    loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', REDIS_URL: inject('redisUrl'), KEY_PREFIX: uniquePrefix() }),
+  );
   opened.push(store);
   const faults = { acksFail: false, failedAcks: 0 };
   const flaky = new Proxy(store, {

@@ -39,25 +39,29 @@ describe('resolveKeycloakVersion', () => {
 
 describe('KEYCLOAK_VERSION and NODE_SETTINGS at start-up', () => {
   it('refuse an unknown Keycloak version, naming the variable and the known versions', () => {
-    expect(() => loadConfig({ AUTH_SECRET: 's', KEYCLOAK_VERSION: '19' })).toThrow(
+    expect(() => loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', KEYCLOAK_VERSION: '19' })).toThrow(
       /KEYCLOAK_VERSION: "19" is not a Keycloak version whose enum lists the relay knows; give a major \(3, 4, 6, 8, .*26\) or a release \(3\.4\.3, .*26\.2\.4\)/,
     );
   });
 
   it('refuse a bad node entry, naming the node and the field', () => {
-    expect(() => loadConfig({ AUTH_SECRET: 's', NODE_SETTINGS: '{"kc-a":{"keycloakVersion":"7"}}' })).toThrow(
+    expect(() => loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', NODE_SETTINGS: '{"kc-a":{"keycloakVersion":"7"}}' })).toThrow(
       /NODE_SETTINGS\.kc-a\.keycloakVersion: "7" is not/,
     );
-    expect(() => loadConfig({ AUTH_SECRET: 's', NODE_SETTINGS: '{"kc-a":{"flatbuffersSchema":"emitter-2019"}}' })).toThrow(
-      /NODE_SETTINGS\.kc-a\.flatbuffersSchema/,
+    expect(() =>
+      loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', NODE_SETTINGS: '{"kc-a":{"flatbuffersSchema":"emitter-2019"}}' }),
+    ).toThrow(/NODE_SETTINGS\.kc-a\.flatbuffersSchema/);
+    expect(() => loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', NODE_SETTINGS: '{"kc-a":{"schema":"emitter-2020"}}' })).toThrow(
+      /NODE_SETTINGS\.kc-a/,
     );
-    expect(() => loadConfig({ AUTH_SECRET: 's', NODE_SETTINGS: '{"kc-a":{"schema":"emitter-2020"}}' })).toThrow(/NODE_SETTINGS\.kc-a/);
-    expect(() => loadConfig({ AUTH_SECRET: 's', NODE_SETTINGS: '[' })).toThrow(/NODE_SETTINGS: NODE_SETTINGS must be a JSON object/);
+    expect(() => loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', NODE_SETTINGS: '[' })).toThrow(
+      /NODE_SETTINGS: NODE_SETTINGS must be a JSON object/,
+    );
   });
 });
 
 describe('SenderSettings', () => {
-  const settings = (env: Record<string, string>) => new SenderSettings(loadConfig({ AUTH_SECRET: 's', ...env }));
+  const settings = (env: Record<string, string>) => new SenderSettings(loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', ...env }));
 
   it('defaults to the Keycloak release the configured build shipped for, saying so', () => {
     const s = settings({ FLATBUFFERS_SCHEMA: 'emitter-2024-10' }).for('any-node');

@@ -35,7 +35,12 @@ beforeAll(async () => {
       REDIS_URL: inject('redisUrl'),
       DESTINATIONS: JSON.stringify([
         { name: 'demo-sink', url: hook, secret: SINK_SECRET },
-        { name: 'wrong-secret', url: hook, secret: `whsec_${Buffer.from('not the sink secret').toString('base64')}`, maxAttempts: 1 },
+        {
+          name: 'wrong-secret',
+          url: hook,
+          secret: `whsec_${Buffer.from('not the sink secret but 32 bytes').toString('base64')}`,
+          maxAttempts: 1,
+        },
       ]),
     },
     { logout: true },

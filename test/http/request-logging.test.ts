@@ -50,3 +50,25 @@ it('writes one line per answer at LOG_LEVEL=debug, with its request id and witho
   expect(all).not.toContain(SECRET);
   expect(all).not.toContain('a-wrong-guess');
 });
+
+it("logs and echoes a caller's X-Request-Id only when it is 1 to 128 visible ASCII characters", async () => {
+  const r = await start('debug');
+  const sent = async (id: string) => {
+    const from = r.logs.length;
+    const answer = await postEvent(r.url, loginEventJson(freshUid()), { 'x-request-id': id });
+    expect(answer.status).toBe(200);
+    const answered = linesSince(r, from).find((l) => l.msg === 'answered')!;
+    return { logged: answered.reqId, echoed: answer.headers['x-request-id'] };
+  };
+  const fine = 'b7e1c2d4-0f3a-4c5e-9d8b-7a6f5e4d3c2b';
+  expect(await sent(fine)).toEqual({ logged: fine, echoed: fine });
+  expect(await sent('x'.repeat(128))).toEqual({ logged: 'x'.repeat(128), echoed: 'x'.repeat(128) });
+  for (const refused of ['x'.repeat(129), 'two words', 'caf\u00e9', 'a\tb']) {
+    const { logged, echoed } = await sent(refused);
+    expect(logged, JSON.stringify(refused)).toMatch(/^req-[0-9a-z]+$/);
+    expect(echoed).toBe(logged);
+  }
+  // Without one, the generated id is echoed too.
+  const answer = await postEvent(r.url, loginEventJson(freshUid()));
+  expect(answer.headers['x-request-id']).toMatch(/^req-[0-9a-z]+$/);
+});

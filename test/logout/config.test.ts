@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 
-const base = { AUTH_SECRET: 'secret' };
+const base = { AUTH_SECRET: 'a-secret-of-16-chars' };
 
 it('defaults to a 24 h revocation TTL, a 10,000-message replay log and no stream', () => {
   const config = loadConfig(base);

@@ -52,7 +52,7 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
   });
 
   async function open(settings: Record<string, string> = {}): Promise<EventStore> {
-    const config = loadConfig({ AUTH_SECRET: 'contract', ...backend.env(), ...settings });
+    const config = loadConfig({ AUTH_SECRET: 'contract-secret-0123', ...backend.env(), ...settings });
     const { store } = await createStore(config);
     opened.push(store);
     return store;

@@ -21,7 +21,7 @@ afterAll(() => redis.disconnect());
 
 async function open(prefix: string, settings: Record<string, string> = {}): Promise<EventStore> {
   const { store } = await createStore(
-    loadConfig({ AUTH_SECRET: 's', REDIS_URL: redisUrl, KEY_PREFIX: prefix, PARTITIONS: '6', ...settings }),
+    loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', REDIS_URL: redisUrl, KEY_PREFIX: prefix, PARTITIONS: '6', ...settings }),
   );
   opened.push(store);
   return store;
@@ -152,7 +152,7 @@ describe('six partitions on one Redis', () => {
 describe('the partition count of a store', () => {
   it('is refused at start-up when it differs from what the data was written with, naming PARTITIONS', async () => {
     const prefix = uniquePrefix();
-    const legacy = (await createStore(loadConfig({ AUTH_SECRET: 's', REDIS_URL: redisUrl, KEY_PREFIX: prefix }))).store;
+    const legacy = (await createStore(loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', REDIS_URL: redisUrl, KEY_PREFIX: prefix }))).store;
     await legacy.append(canonicalEvent(), Date.now());
     await legacy.close();
     await expect(open(prefix)).rejects.toMatchObject({

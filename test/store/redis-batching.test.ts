@@ -16,7 +16,9 @@ let store: EventStore;
 beforeAll(async () => {
   redis = await startTestRedis();
   admin = new Redis(redis.url);
-  ({ store } = await createStore(loadConfig({ AUTH_SECRET: 's', REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT: '300ms' })));
+  ({ store } = await createStore(
+    loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT: '300ms' }),
+  ));
 });
 afterAll(async () => {
   await store.close();

@@ -61,7 +61,7 @@ it('answers 503 not confirmed when the replica does not confirm in time; the res
 });
 
 it('refuses a WAIT timeout that the command timeout would cut short', () => {
-  expect(() => loadConfig({ AUTH_SECRET: 's', REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT: '1s', REDIS_COMMAND_TIMEOUT: '1s' })).toThrow(
-    /REDIS_WAIT_TIMEOUT: .*shorter than REDIS_COMMAND_TIMEOUT/,
-  );
+  expect(() =>
+    loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT: '1s', REDIS_COMMAND_TIMEOUT: '1s' }),
+  ).toThrow(/REDIS_WAIT_TIMEOUT: .*shorter than REDIS_COMMAND_TIMEOUT/);
 });

@@ -1,7 +1,7 @@
 // The webhook target: a keep-alive undici pool and one Standard Webhooks request per event.
 import type { IncomingHttpHeaders } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
-import type { WebhookDestination } from '../../config/destinations.js';
+import { urlCredentials, type WebhookDestination } from '../../config/destinations.js';
 import type { StoredEntry } from '../../store/event-store.js';
 import { retryAfterMs } from '../backoff.js';
 import { secretKey, sign } from '../signature.js';
@@ -12,6 +12,7 @@ export class WebhookTarget implements Target {
   private readonly pool: Pool;
   private readonly path: string;
   private readonly key: Buffer | null;
+  private readonly authorization: string | null;
   private readonly link = new LinkState();
 
   constructor(private readonly destination: WebhookDestination) {
@@ -25,6 +26,8 @@ export class WebhookTarget implements Target {
       connect: { timeout: destination.timeoutMs },
     });
     this.key = destination.secret ? secretKey(destination.secret) : null;
+    const credentials = urlCredentials(destination.url);
+    this.authorization = credentials === null ? null : `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
   }
 
   async write(entries: readonly StoredEntry[], nowMs: number): Promise<DeliveryResult[]> {
@@ -51,6 +54,7 @@ export class WebhookTarget implements Target {
       'idempotency-key': uid,
     };
     if (this.key) headers['webhook-signature'] = sign(this.key, uid, timestamp, body);
+    if (this.authorization) headers.authorization = this.authorization;
     const timeout = this.destination.timeoutMs;
     return new Promise<DeliveryResult>((resolve) => {
       try {

@@ -94,8 +94,6 @@ export function adminForwardingRoutes(app: FastifyInstance, deps: { store: Event
       return Promise.all(
         forwarder.describe(now).map(async (info) => ({
           ...info,
-          // A webhook's full URL as configured; a broker's or database's without its credentials.
-          url: info.type === 'webhook' ? worker(info.name).destination.url : info.url,
           ...(await store.groupState(info.name)),
         })),
       );

@@ -10,6 +10,7 @@ import type { EventStore } from '../../store/event-store.js';
 import type { AuthThrottle } from '../auth/auth-throttle.js';
 import { requireBearer } from '../auth/bearer-auth.js';
 import { codedValidation } from '../error-reply.js';
+import { noStore } from '../headers.js';
 import { adminForwardingRoutes } from './admin-forwarding.js';
 import { adminSummaryRoutes, type AdminSummaryDeps } from './admin-summary.js';
 import { adminSchema, canonicalEvent } from './admin-schemas.js';
@@ -47,6 +48,8 @@ export function adminRoutes(app: FastifyInstance, { store, token, throttle, forw
     });
     scope.addContentTypeParser('*', (_request, _payload, done) => done(KCR_ERR_REQUEST(415, 'admin routes read application/json bodies')));
 
+    // First, so that refusals carry it too.
+    scope.addHook('onRequest', noStore);
     scope.addHook('onRequest', requireBearer(token, KCR_ERR_ADMIN_AUTH, throttle));
     const admin = scope.withTypeProvider<ZodTypeProvider>();
 

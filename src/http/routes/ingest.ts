@@ -18,9 +18,10 @@ import {
 } from '../../errors.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { endsSessions } from '../../logout/translate.js';
+import { NODE_NAMES_MAX, NodeLabels, OTHER_NODES } from '../../metrics/node-labels.js';
 import type { EventStore } from '../../store/event-store.js';
 import { validateEvent } from '../../validate/index.js';
-import { AuthThrottle } from '../auth/auth-throttle.js';
+import { AuthThrottle, failureAddresses } from '../auth/auth-throttle.js';
 import { BasicAuthenticator } from '../auth/basic-auth.js';
 import { securedBy } from '../openapi.js';
 import { errorBody, errors, uidText } from '../schemas.js';
@@ -79,6 +80,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated Keycloak node (Basic-auth username). */
     node: string;
+    /** Its metric label and key of per-node state (bounded: src/metrics/node-labels.ts). */
+    nodeLabel: string;
     /** What the ingest answered, for the metrics; set where the answer is decided. */
     ingestOutcome: string;
   }
@@ -94,13 +97,23 @@ function outcomeOfStatus(status: number): string {
 
 export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
   const { config, store, metrics, now, senders } = deps;
-  // Nodes already warned that their FlatBuffer bytes are named by a default Keycloak release.
+  // Nodes (labels) already warned that their FlatBuffer bytes are named by a default Keycloak release.
   const warnedDefaultKeycloak = new Set<string>();
+  const labels = new NodeLabels([...(config.AUTH_USERNAMES ?? []), ...Object.keys(config.NODE_SETTINGS)], (capJustReached) => {
+    metrics.otherNodes.inc();
+    if (capJustReached) {
+      app.log.warn(
+        { max: NODE_NAMES_MAX },
+        `more than ${NODE_NAMES_MAX} distinct sender names since start: later ones share node="${OTHER_NODES}" in metrics and per-node warnings (set AUTH_USERNAMES)`,
+      );
+    }
+  });
   const authenticator = new BasicAuthenticator(config.AUTH_SECRET, config.AUTH_USERNAMES);
   const throttle = new AuthThrottle(config.AUTH_MAX_FAILURES, config.AUTH_FAILURE_WINDOW);
 
   app.register(async (scope) => {
     scope.decorateRequest('node', '');
+    scope.decorateRequest('nodeLabel', '');
     scope.decorateRequest('ingestOutcome', '');
 
     // One place counts every answer, including those fastify or the error handler gave.
@@ -116,22 +129,29 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
       const checked = authenticator.check(request.headers.authorization);
       if (checked.node !== null) {
         request.node = checked.node;
+        request.nodeLabel = labels.of(checked.node);
         return undefined;
       }
       const { credentials } = checked;
-      const address = request.ip;
       const username = credentials?.username ?? '';
-      const retryAfter = throttle.retryAfterSeconds(address, username, now());
+      const addresses = failureAddresses(request);
+      const retryAfter = throttle.fail(addresses, username, now());
       if (retryAfter > 0) {
         request.ingestOutcome = 'throttled';
         throw KCR_ERR_AUTH_THROTTLED(retryAfter);
       }
-      throttle.recordFailure(address, username, now());
       // The username only when it is a configured node name: a sender with username and secret
       // swapped would otherwise write the secret into the logs.
       const known = credentials !== null && authenticator.isListed(username);
+      // Behind a proxy, the client's address and the proxy's (the TCP peer).
+      const [address, peer] = addresses;
       request.log.warn(
-        { address, credentials: credentials ? 'invalid' : 'missing', ...(known ? { username } : {}) },
+        {
+          address,
+          ...(peer === undefined ? {} : { peer }),
+          credentials: credentials ? 'invalid' : 'missing',
+          ...(known ? { username } : {}),
+        },
         'ingest authentication failed',
       );
       request.ingestOutcome = 'unauthorized';
@@ -194,11 +214,12 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
      */
     const noteEnumNaming = (event: CanonicalEvent, request: FastifyRequest): void => {
       const { node, keycloak, schema } = event.source;
+      const label = request.nodeLabel;
       for (const field of ['type', 'resourceType', 'operationType'] as const) {
-        if (event[field] === UNKNOWN) metrics.unknownEnums.inc({ node, field });
+        if (event[field] === UNKNOWN) metrics.unknownEnums.inc({ node: label, field });
       }
-      if (senders.for(node).keycloakDefaulted && !warnedDefaultKeycloak.has(node)) {
-        warnedDefaultKeycloak.add(node);
+      if (senders.for(node).keycloakDefaulted && !warnedDefaultKeycloak.has(label)) {
+        warnedDefaultKeycloak.add(label);
         request.log.warn(
           { node, flatbuffersSchema: schema, keycloak },
           `FlatBuffer bodies from ${node} are named by Keycloak ${keycloak} enums, the default of ${schema}: set KEYCLOAK_VERSION (or NODE_SETTINGS) to the Keycloak this node runs`,

@@ -11,6 +11,7 @@ import type { LoggedMessage, LogoutBus, LogoutStream } from '../../logout/bus.js
 import type { AuthThrottle } from '../auth/auth-throttle.js';
 import { requireBearer } from '../auth/bearer-auth.js';
 import { codedValidation } from '../error-reply.js';
+import { noStore } from '../headers.js';
 import { securedBy } from '../openapi.js';
 import { errors, textBody } from '../schemas.js';
 
@@ -54,6 +55,7 @@ export function logoutRoutes(app: FastifyInstance, deps: LogoutRoutesDeps): void
   const open = new Set<ServerResponse>();
 
   app.register(async (scope) => {
+    scope.addHook('onRequest', noStore);
     scope.addHook('onRequest', requireBearer(deps.token, KCR_ERR_LOGOUT_AUTH, deps.throttle));
     const api = scope.withTypeProvider<ZodTypeProvider>();
 

@@ -38,7 +38,6 @@ export function statusPageRoutes(app: FastifyInstance): void {
       reply
         .header('content-type', type)
         .header('content-security-policy', CSP)
-        .header('x-content-type-options', 'nosniff')
         .header('referrer-policy', 'no-referrer')
         .header('cache-control', 'no-cache')
         .send(content),
