@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startChildRelay, type ChildRelay } from '../support/child-relay.js';
-import { postEvent } from '../support/http.js';
-import { freshUid, loginEventJson } from '../support/payloads.js';
+import { postAccepted, postEvent } from '../support/http.js';
+import { loginEventJson } from '../support/payloads.js';
 import { uniquePrefix } from '../support/relay.js';
 import { until } from '../support/sink.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -74,15 +74,7 @@ async function target(kind: TargetKind): Promise<Under> {
   return { url: POSTGRES_URL, destination: { table }, counts, reached: async () => (await counts()).size };
 }
 
-async function ingest(relay: ChildRelay, n: number): Promise<string[]> {
-  const uids: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const uid = freshUid();
-    expect((await postEvent(relay.url, loginEventJson(uid))).json.status).toBe('accepted');
-    uids.push(uid);
-  }
-  return uids;
-}
+const ingest = (relay: ChildRelay, n: number): Promise<string[]> => postAccepted(relay.url, n);
 
 const urls: Record<TargetKind, string> = { amqp: AMQP_URL, nats: NATS_URL, postgres: POSTGRES_URL };
 

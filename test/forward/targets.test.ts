@@ -9,8 +9,8 @@ import { request } from 'undici';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { postEvent } from '../support/http.js';
-import { adminEventJson, freshUid, loginEventJson } from '../support/payloads.js';
+import { postAccepted } from '../support/http.js';
+import { adminEventJson, loginEventJson } from '../support/payloads.js';
 import { ADMIN_TOKEN, startRelay, type Relay } from '../support/relay.js';
 import { freePort } from '../support/redis-server.js';
 import { until } from '../support/sink.js';
@@ -45,15 +45,7 @@ async function relay(kind: StoreKind, destinations: object[]): Promise<Relay> {
   return r;
 }
 
-async function ingest(r: Relay, n: number, body: (uid: string) => string = loginEventJson): Promise<string[]> {
-  const uids: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const uid = freshUid();
-    expect((await postEvent(r.url, body(uid))).json.status).toBe('accepted');
-    uids.push(uid);
-  }
-  return uids;
-}
+const ingest = (r: Relay, n: number, body?: (uid: string) => string): Promise<string[]> => postAccepted(r.url, n, body);
 
 async function admin(r: Relay, method: 'GET' | 'POST', path: string): Promise<any> {
   const res = await request(`${r.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
@@ -166,13 +158,15 @@ describe.each<StoreKind>(['redis', 'embedded'])('on the %s store', (kind) => {
       present = await requireService(NATS_URL, 'NATS');
     });
 
-    it('publishes each event to <subject>.<kind>.<realmId>.<type> with Nats-Msg-Id = uid', async ({ skip }) => {
+    it('publishes each event to <subject>.<kind>.<realmId>.<type> with Nats-Msg-Id = uid, through the filter', async ({ skip }) => {
       if (!present) skip();
       const stream = new NatsStream(uniqueName('kcrtest'));
       await stream.create();
       open.push(stream);
-      const r = await relay(kind, [{ type: 'nats', name: 'js', url: NATS_URL, subject: stream.subject, ...settings }]);
+      const filter = { realms: ['master'] };
+      const r = await relay(kind, [{ type: 'nats', name: 'js', url: NATS_URL, subject: stream.subject, filter, ...settings }]);
       const [login] = await ingest(r, 1);
+      await ingest(r, 1, (uid) => loginEventJson(uid, { realmId: 'other' }));
       const [adminUid] = await ingest(r, 1, adminEventJson);
       await until(
         async () => (await r.store.groupState('js')).pending === 0 && (await r.store.groupState('js')).lag === 0,
@@ -185,6 +179,32 @@ describe.each<StoreKind>(['redis', 'embedded'])('on the %s store', (kind) => {
         [adminUid, `${stream.subject}.admin.master.USER_ACTION`],
       ]);
       expect(JSON.parse(messages[0]!.body)).toMatchObject({ uid: login });
+      expect(await r.metrics.registry.getSingleMetricAsString('kcr_forward_filtered_total')).toMatch(/destination="js"\} 1$/m);
+    });
+
+    it('replays a uid range: JetStream drops the resends (one message per uid), the job counts them delivered', async ({ skip }) => {
+      if (!present) skip();
+      const stream = new NatsStream(uniqueName('kcrtest'));
+      await stream.create();
+      open.push(stream);
+      const r = await relay(kind, [{ type: 'nats', name: 'replayed', url: NATS_URL, subject: stream.subject, ...settings }]);
+      const uids = await ingest(r, 4);
+      await until(async () => (await stream.messages()).length === 4, 10_000, 'first delivery');
+      const job = await (
+        await request(`${r.url}/admin/replay`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ destination: 'replayed', from: uids[1], to: uids[2] }),
+        })
+      ).body.json();
+      let state: any;
+      await until(
+        async () => (state = await admin(r, 'GET', `/admin/jobs/${(job as { id: string }).id}`)).state === 'done',
+        10_000,
+        'replay',
+      );
+      expect(state).toMatchObject({ matched: 2, delivered: 2, deadLettered: 0 });
+      expect((await stream.messages()).map((m) => m.msgId)).toEqual(uids);
     });
 
     it('no stream for the subject: dead letters naming the subject; redriven once a stream captures it', async ({ skip }) => {
