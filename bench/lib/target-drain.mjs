@@ -80,7 +80,7 @@ async function capacity(bench, destination, total) {
   const { createTarget } = await import(pathToFileURL(join(bench.ROOT, 'dist/src/forward/targets/index.js')).href);
   const { loadConfig } = await import(pathToFileURL(join(bench.ROOT, 'dist/src/config/env.js')).href);
   const [config] = loadConfig({
-    AUTH_SECRET: 'x',
+    AUTH_SECRET: bench.AUTH_SECRET,
     DESTINATIONS: JSON.stringify([{ ...destination, batchSize: BATCH, concurrency: CONCURRENCY }]),
   }).DESTINATIONS;
   const target = createTarget(config);

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 
-const load = (destinations: unknown[]) => loadConfig({ AUTH_SECRET: 's', DESTINATIONS: JSON.stringify(destinations) }).DESTINATIONS;
+const load = (destinations: unknown[]) =>
+  loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars+', DESTINATIONS: JSON.stringify(destinations) }).DESTINATIONS;
 
 function problems(destinations: unknown[]): string {
   try {
