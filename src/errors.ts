@@ -230,8 +230,8 @@ export const KCR_ERR_STORE_UNAVAILABLE = define('KCR_ERR_STORE_UNAVAILABLE', {
 });
 export const KCR_ERR_BUFFER_FULL = define('KCR_ERR_BUFFER_FULL', {
   status: 503,
-  message: (capacity: number) =>
-    `Ring buffer is full (BUFFER_CAPACITY=${capacity}, BUFFER_OVERFLOW=reject) and its oldest event is not yet delivered`,
+  message: (capacity: number, maxBytes: number) =>
+    `Ring buffer is full (BUFFER_CAPACITY=${capacity}, BUFFER_MAX_BYTES=${maxBytes}, BUFFER_OVERFLOW=reject) and its oldest event is not yet delivered`,
 });
 
 export const KCR_ERR_OVERLOADED = define('KCR_ERR_OVERLOADED', {
@@ -285,7 +285,11 @@ export const KCR_ERR_REPLAY_REQUEST = define('KCR_ERR_REPLAY_REQUEST', {
 });
 export const KCR_ERR_JOB_NOT_FOUND = define('KCR_ERR_JOB_NOT_FOUND', {
   status: 404,
-  message: (id: string) => `No job ${id} (jobs are kept in the memory of the replica that runs them)`,
+  message: (id: string) => `No job ${id} (finished jobs are kept, the newest 100)`,
+});
+export const KCR_ERR_REVOCATION_NOT_FOUND = define('KCR_ERR_REVOCATION_NOT_FOUND', {
+  status: 404,
+  message: (realmId: string, scope: string) => `No revocation "${scope}" in force in realm "${realmId}" (none recorded, or expired)`,
 });
 export const KCR_ERR_NOT_FOUND = define('KCR_ERR_NOT_FOUND', {
   status: 404,

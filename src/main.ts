@@ -43,6 +43,7 @@ async function main(): Promise<void> {
       decoding: relay.senders.describe(),
       invalidPayload: config.INVALID_PAYLOAD,
       bufferCapacity: config.BUFFER_CAPACITY,
+      bufferMaxBytes: config.BUFFER_MAX_BYTES,
       bufferOverflow: config.BUFFER_OVERFLOW,
       admin: config.ADMIN_TOKEN ? 'on' : 'off',
       destinations: config.DESTINATIONS.map((d) => d.name),

@@ -52,6 +52,14 @@ function logoutClaimIdle(config: Config): number {
   return Math.min(config.FORWARD_CLAIM_IDLE, 30_000);
 }
 
+/**
+ * A replay or redrive job whose replica stopped saving it is taken over after FORWARD_CLAIM_IDLE,
+ * within 3 to 30 s: its progress is saved every second, and a job needs no destination timeout's grace.
+ */
+function jobLease(config: Config): number {
+  return Math.min(Math.max(config.FORWARD_CLAIM_IDLE, 3_000), 30_000);
+}
+
 export async function createRelay(config: Config, options: RelayOptions): Promise<Relay> {
   const { logger } = options;
   for (const { destination, message } of destinationWarnings(config.DESTINATIONS)) logger.warn({ destination }, message);
@@ -63,6 +71,8 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
   const metrics = new Metrics({
     bufferLength: () => store.bufferLength(),
     bufferCapacity: config.BUFFER_CAPACITY,
+    bufferBytes: () => store.bufferBytes(),
+    bufferMaxBytes: config.BUFFER_MAX_BYTES,
     ready: async () => !health.shuttingDown && (await status()).reachable,
     replication: async () => (await status()).replication,
   });
@@ -95,6 +105,13 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     logout && config.BACKCHANNEL_ISSUERS
       ? new BackchannelReceiver({ config, bus: logout.bus, nextId: logout.nextId, registry: metrics.registry, log: logger })
       : null;
+  const jobs = new ReplayJobs({
+    store,
+    worker: (name) => forwarder.workers.get(name),
+    owner: consumer,
+    leaseMs: jobLease(config),
+    log: logger,
+  });
   const app = buildApp({
     config,
     senders,
@@ -103,7 +120,7 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     logger,
     assignUid: () => uids.next(),
     health,
-    forwarding: { forwarder, jobs: new ReplayJobs(store) },
+    forwarding: { forwarder, jobs },
     ...(logout ? { logout } : {}),
     ...(backchannel ? { backchannel } : {}),
   });
@@ -120,6 +137,7 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     async start(host, port) {
       await app.listen({ host, port });
       await forwarder.start();
+      jobs.start();
       logout?.start();
       const address = app.server.address();
       return typeof address === 'object' && address ? address.port : port;
@@ -127,7 +145,10 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     async close() {
       health.shuttingDown = true;
       await app.close();
+      // Jobs stop at their next step; the forwarder's stop ends the deliveries they wait on.
+      const jobsStopped = jobs.stop();
       await forwarder.stop();
+      await jobsStopped;
       await logout?.stop();
       await store.close();
     },

@@ -46,8 +46,8 @@ export class BackchannelReceiver {
   async receive(token: string): Promise<LogoutMessage> {
     try {
       const verified = await this.verifier.verify(token);
-      const message = logoutMessageOf(verified, this.deps.nextId());
       const now = Date.now();
+      const message = logoutMessageOf(verified, this.deps.nextId(), now);
       const once = onceMarkerOf(verified);
       let first: boolean;
       try {

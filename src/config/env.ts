@@ -6,6 +6,7 @@ import { KCR_ERR_CONFIG } from '../errors.js';
 import { algorithmsSchema, DEFAULT_ALGORITHMS, issuersSchema } from '../backchannel/issuers.js';
 import { destinationsSchema } from './destinations.js';
 import { parseDuration } from './duration.js';
+import { parseSize } from './size.js';
 import { bodyCharset, flatbuffersSchema, keycloakVersion, nodeSettingsSchema } from './node-settings.js';
 import { trustProxySchema } from './trust-proxy.js';
 
@@ -23,6 +24,19 @@ const duration = (name: string, fallback: string, { off = false } = {}) =>
         return z.NEVER;
       }
       return ms;
+    });
+
+const size = (name: string, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const bytes = parseSize(text);
+      if (bytes === null) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a size in bytes, or with a unit: such as 512MiB, 64KiB or 2GiB` });
+        return z.NEVER;
+      }
+      return bytes;
     });
 
 const jsonText = (name: string, what: string, fallback?: string) =>
@@ -83,6 +97,10 @@ const schema = z
       .default('kcr:'),
     BUFFER_CAPACITY: positiveInt.default(100_000),
     BUFFER_OVERFLOW: z.enum(['drop-oldest', 'reject']).default('drop-oldest'),
+    // Byte bounds beside the count bounds (bytes of the stored event JSON, of the quarantined bodies):
+    // 100,000 bodies of 1 MiB would otherwise be 100 GiB of Redis memory.
+    BUFFER_MAX_BYTES: size('BUFFER_MAX_BYTES', '512MiB'),
+    QUARANTINE_MAX_BYTES: size('QUARANTINE_MAX_BYTES', '64MiB'),
     DEDUP_WINDOW: duration('DEDUP_WINDOW', '7d'),
     MAX_CLOCK_SKEW: duration('MAX_CLOCK_SKEW', '5m'),
     FLATBUFFERS_SCHEMA: flatbuffersSchema.default('emitter-2018'),
@@ -129,6 +147,15 @@ const schema = z
   .refine((c) => !(c.REDIS_URL && c.REDIS_CLUSTER_NODES), {
     message: 'set either REDIS_URL or REDIS_CLUSTER_NODES, not both',
     path: ['REDIS_CLUSTER_NODES'],
+  })
+  // Each partition's share of the byte bound holds at least one body of the largest size accepted.
+  .refine((c) => c.BUFFER_MAX_BYTES >= c.BODY_LIMIT * c.PARTITIONS, {
+    message: 'BUFFER_MAX_BYTES must hold at least one BODY_LIMIT-sized event per partition (BODY_LIMIT × PARTITIONS)',
+    path: ['BUFFER_MAX_BYTES'],
+  })
+  .refine((c) => c.QUARANTINE_MAX_BYTES >= c.BODY_LIMIT, {
+    message: 'QUARANTINE_MAX_BYTES must hold at least one body of BODY_LIMIT bytes',
+    path: ['QUARANTINE_MAX_BYTES'],
   })
   .refine((c) => c.REDIS_WAIT_REPLICAS === 0 || c.REDIS_WAIT_TIMEOUT < c.REDIS_COMMAND_TIMEOUT, {
     message: 'REDIS_WAIT_TIMEOUT must be shorter than REDIS_COMMAND_TIMEOUT, which bounds the whole write',

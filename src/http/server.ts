@@ -108,7 +108,14 @@ function routes(app: FastifyInstance, deps: AppDeps): void {
       startedAt: new Date(),
       ...(deps.logout ? { recentLogouts: deps.logout.recent } : {}),
     };
-    adminRoutes(app, { store: deps.store, token: config.ADMIN_TOKEN, throttle: bearerThrottle, forwarding: deps.forwarding, summary });
+    adminRoutes(app, {
+      store: deps.store,
+      token: config.ADMIN_TOKEN,
+      throttle: bearerThrottle,
+      forwarding: deps.forwarding,
+      ...(deps.logout ? { revocations: { bus: deps.logout.bus } } : {}),
+      summary,
+    });
   }
   if (deps.logout && config.LOGOUT_STREAM_TOKEN) {
     logoutRoutes(app, { ...deps.logout, token: config.LOGOUT_STREAM_TOKEN, throttle: bearerThrottle });

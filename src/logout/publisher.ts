@@ -18,7 +18,7 @@ const BATCH_SIZE = 100;
 
 export interface LogoutPublisherOptions {
   store: ConsumerStore;
-  bus: LogoutBus;
+  bus: Pick<LogoutBus, 'publish'>;
   /** Snowflake generator of message ids. */
   nextId: () => bigint;
   metrics: LogoutMetrics;

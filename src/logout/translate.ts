@@ -3,6 +3,7 @@
 // comes from the caller's snowflake generator.
 import type { CanonicalEvent } from '../event/canonical.js';
 import type { LogoutKind, LogoutMessage, LogoutReason } from './message.js';
+import { notBeforeOf } from './revocation.js';
 
 /** The ids a row reads from an event; what the kind needs (see REQUIRED) must be there. */
 interface Ids {
@@ -140,6 +141,8 @@ const REQUIRED: Record<LogoutKind, keyof Ids | null> = { session: 'sessionId', u
 export function translate(event: CanonicalEvent, nextId: () => bigint): LogoutMessage[] {
   if (event.error !== null || !event.realmId) return [];
   const time = event.time !== null && event.time > 0 ? event.time : Date.parse(event.emittedAt);
+  // The stored event carries when the relay received it: no clock but the relay's bounds the revocation.
+  const notBefore = notBeforeOf(time, Date.parse(event.receivedAt));
   const messages: LogoutMessage[] = [];
   for (const row of LOGOUT_TABLE) {
     const ids = row.match(event);
@@ -154,7 +157,7 @@ export function translate(event: CanonicalEvent, nextId: () => bigint): LogoutMe
       userId: ids.userId ?? null,
       sessionId: ids.sessionId ?? null,
       clientId: ids.clientId ?? null,
-      notBefore: notBeforeOf(time),
+      notBefore,
       reason: row.reason,
       eventUid: event.uid,
       time,
@@ -169,14 +172,4 @@ export function translate(event: CanonicalEvent, nextId: () => bigint): LogoutMe
  */
 export function endsSessions(event: CanonicalEvent): boolean {
   return translate(event, () => 0n).length > 0;
-}
-
-/**
- * The second after the event: with Keycloak's rule `iat < notBefore`, every token issued up to and
- * including the event's second is revoked. The event's own second (Keycloak's choice) would leave
- * valid a token issued in the same second before the logout; this one only costs a token issued
- * in that second after it, which needs a fresh login.
- */
-function notBeforeOf(timeMs: number): number {
-  return Math.floor(timeMs / 1000) + 1;
 }

@@ -7,6 +7,9 @@ export interface StoreGauges {
   /** Entries in the ring buffer now (read from the store on scrape). */
   bufferLength: () => Promise<number>;
   bufferCapacity: number;
+  /** Bytes of event JSON in the ring buffer now (read from the store on scrape). */
+  bufferBytes: () => Promise<number>;
+  bufferMaxBytes: number;
   /** What /readyz answers: the store reachable and the process not draining. */
   ready: () => Promise<boolean>;
   /** Redis only: how far the replicas lag (undefined for the embedded store). */
@@ -39,7 +42,7 @@ export class Metrics {
 
   readonly evicted = new Counter({
     name: 'kcr_buffer_evicted_total',
-    help: 'Events pushed out of the ring buffer by its bound (BUFFER_CAPACITY)',
+    help: 'Events pushed out of the ring buffer by its bounds (BUFFER_CAPACITY, BUFFER_MAX_BYTES)',
     registers: [this.registry],
   });
 
@@ -47,6 +50,12 @@ export class Metrics {
     name: 'kcr_buffer_lost_total',
     help: 'Events pushed out of the ring buffer before a destination had received them',
     labelNames: ['destination'] as const,
+    registers: [this.registry],
+  });
+
+  readonly quarantineDropped = new Counter({
+    name: 'kcr_quarantine_dropped_total',
+    help: 'Quarantined bodies dropped, the oldest first, to keep the quarantine within BUFFER_CAPACITY bodies and QUARANTINE_MAX_BYTES',
     registers: [this.registry],
   });
 
@@ -69,6 +78,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly futureTime = new Counter({
+    name: 'kcr_ingest_future_time_total',
+    help: "Events stored whose Keycloak time is more than MAX_CLOCK_SKEW ahead of the relay's clock, by sender: its clock is off (their logouts revoke only up to their arrival)",
+    labelNames: ['node'] as const,
+    registers: [this.registry],
+  });
+
   constructor(gauges?: StoreGauges) {
     // Standard names (process_cpu_seconds_total, nodejs_eventloop_lag_seconds…): what every
     // dashboard and alert for a Node process expects.
@@ -83,17 +99,24 @@ export class Metrics {
         this.set((await gauges.ready().catch(() => false)) ? 1 : 0);
       },
     });
-    new Gauge({
-      name: 'kcr_buffer_length',
-      help: 'Events in the ring buffer now',
-      registers: [this.registry],
-      async collect() {
-        const length = await gauges.bufferLength().catch(() => null);
-        if (length !== null) this.set(length);
-      },
-    });
+    // Read from the store on scrape; left as it was when the store does not answer.
+    const storeGauge = (name: string, help: string, read: () => Promise<number>) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        async collect() {
+          const value = await read().catch(() => null);
+          if (value !== null) this.set(value);
+        },
+      });
+    storeGauge('kcr_buffer_length', 'Events in the ring buffer now', gauges.bufferLength);
     new Gauge({ name: 'kcr_buffer_capacity', help: 'The ring buffer bound (BUFFER_CAPACITY)', registers: [this.registry] }).set(
       gauges.bufferCapacity,
+    );
+    storeGauge('kcr_buffer_bytes', 'Bytes of event JSON in the ring buffer now', gauges.bufferBytes);
+    new Gauge({ name: 'kcr_buffer_max_bytes', help: 'The ring buffer byte bound (BUFFER_MAX_BYTES)', registers: [this.registry] }).set(
+      gauges.bufferMaxBytes,
     );
     const replicationGauge = (name: string, help: string, field: 'minReplicas' | 'maxLagBytes') =>
       new Gauge({

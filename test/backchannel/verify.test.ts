@@ -90,9 +90,18 @@ describe('claims', () => {
   it('keeps the accepted audiences: one names the client of a user logout, several make it user-wide', async () => {
     const v = verifier({ audiences: ['web', 'mobile'] });
     const one = await v.verify(await issuer.token('web', { claims: { aud: ['web', 'billing'], sid: undefined } }));
-    expect(logoutMessageOf(one, 1n)).toMatchObject({ kind: 'user', clientId: 'web', realmId: 'shop' });
+    expect(logoutMessageOf(one, 1n, Date.now())).toMatchObject({ kind: 'user', clientId: 'web', realmId: 'shop' });
     const two = await v.verify(await issuer.token('web', { claims: { aud: ['web', 'mobile'], sid: undefined } }));
-    expect(logoutMessageOf(two, 2n)).toMatchObject({ kind: 'user', clientId: null });
+    expect(logoutMessageOf(two, 2n, Date.now())).toMatchObject({ kind: 'user', clientId: null });
+  });
+
+  it("caps the message's notBefore at the second after the token arrived, whatever its iat within the skew", async () => {
+    const v = verifier();
+    const ahead = await v.verify(await issuer.token('web', { claims: { iat: now() + 50, exp: now() + 170 } }));
+    const receivedAt = Date.now();
+    expect(logoutMessageOf(ahead, 1n, receivedAt)).toMatchObject({ notBefore: Math.floor(receivedAt / 1000) + 1, time: ahead.iat * 1000 });
+    const behind = await v.verify(await issuer.token('web', { claims: { iat: now() - 30 } }));
+    expect(logoutMessageOf(behind, 2n, receivedAt).notBefore).toBe(behind.iat + 1);
   });
 
   it('accepts explicitly typed logout tokens (logout+jwt), not other types', async () => {

@@ -62,6 +62,15 @@ describe('translate', () => {
     expect(exact?.notBefore).toBe(1_740_823_206);
   });
 
+  it("caps notBefore at the second after the event's arrival: a time in the future revokes nothing issued after it", () => {
+    const receivedAt = new Date(TIME + 250).toISOString();
+    for (const time of [Date.UTC(2100, 0, 1), TIME + 3 * 60_000]) {
+      const [m] = translate(canonicalEvent(TIME, { type: 'LOGOUT', time, receivedAt }), ids());
+      // Keycloak's time is reported as it came; the revocation is the relay's to bound.
+      expect(m).toMatchObject({ time, notBefore: Math.floor((TIME + 250) / 1000) + 1 });
+    }
+  });
+
   it('tolerates a leading slash or a query on the admin resource path, and rejects a malformed escape', () => {
     const admin = (resourcePath: string) =>
       canonicalEvent(TIME, {

@@ -12,6 +12,7 @@ import { requireBearer } from '../auth/bearer-auth.js';
 import { codedValidation } from '../error-reply.js';
 import { noStore } from '../headers.js';
 import { adminForwardingRoutes } from './admin-forwarding.js';
+import { adminRevocationRoutes, type AdminRevocationsDeps } from './admin-revocations.js';
 import { adminSummaryRoutes, type AdminSummaryDeps } from './admin-summary.js';
 import { adminSchema, canonicalEvent } from './admin-schemas.js';
 import { errors, limit, uid } from '../schemas.js';
@@ -21,6 +22,8 @@ export interface AdminDeps {
   token: string;
   throttle: AuthThrottle;
   forwarding?: { forwarder: Forwarder; jobs: ReplayJobs };
+  /** Set when cluster logout runs: GET /admin/revocations and the lifts. */
+  revocations?: AdminRevocationsDeps;
   summary: Omit<AdminSummaryDeps, 'forwarder'>;
 }
 
@@ -35,7 +38,7 @@ const quarantined = z.looseObject({
   body: z.string().describe('The exact bytes received, base64'),
 });
 
-export function adminRoutes(app: FastifyInstance, { store, token, throttle, forwarding, summary }: AdminDeps): void {
+export function adminRoutes(app: FastifyInstance, { store, token, throttle, forwarding, revocations, summary }: AdminDeps): void {
   app.register(async (scope) => {
     // Ingest reads raw bytes; admin requests are ordinary JSON, and an empty body (a redrive of
     // everything sent with a JSON content type) is no body rather than a syntax error.
@@ -95,6 +98,7 @@ export function adminRoutes(app: FastifyInstance, { store, token, throttle, forw
     );
 
     if (forwarding) adminForwardingRoutes(scope, { store, ...forwarding });
+    if (revocations) adminRevocationRoutes(scope, revocations);
     adminSummaryRoutes(scope, { ...summary, ...(forwarding ? { forwarder: forwarding.forwarder } : {}) });
   });
 }

@@ -16,6 +16,7 @@ import {
   KCR_ERR_DECODE_FAILED,
   KcrError,
 } from '../../errors.js';
+import { LineBudget } from '../../log.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { endsSessions } from '../../logout/translate.js';
 import { NODE_NAMES_MAX, NodeLabels, OTHER_NODES } from '../../metrics/node-labels.js';
@@ -108,6 +109,10 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
       );
     }
   });
+  // Per node label: a node whose clock runs ahead stamps every event, and a line per event would flood the log.
+  const futureTimeLines = new Map<string, LineBudget>();
+  // Once the quarantine is full, every new body drops an old one: a line a minute, with the count.
+  const quarantineDropLines = new LineBudget(60_000, now);
   const authenticator = new BasicAuthenticator(config.AUTH_SECRET, config.AUTH_USERNAMES);
   const throttle = new AuthThrottle(config.AUTH_MAX_FAILURES, config.AUTH_FAILURE_WINDOW);
 
@@ -169,7 +174,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
       } catch (thrown) {
         const err = asDecodeError(thrown, request);
         if (err.quarantinable && config.INVALID_PAYLOAD === 'quarantine') {
-          await store.quarantine({
+          const dropped = await store.quarantine({
             node: request.node,
             receivedAt: new Date(nowMs).toISOString(),
             remoteAddress: request.ip,
@@ -178,6 +183,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
             body: body as Buffer,
           });
           request.log.warn({ node: request.node, code: err.code, bytes: (body as Buffer).length }, 'body quarantined');
+          if (dropped > 0) noteQuarantineDrops(dropped, request);
           request.ingestOutcome = 'quarantined';
           return reply.code(200).send({ status: 'quarantined', error: err.toJSON() });
         }
@@ -186,6 +192,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
         throw err;
       }
       if (event.source.format === 'flatbuffer') noteEnumNaming(event, request);
+      if (event.time !== null && event.time - nowMs > config.MAX_CLOCK_SKEW) noteFutureTime(event, event.time - nowMs, request);
 
       const outcome = await store.append(event, nowMs, { endsSessions: endsSessions(event) });
       switch (outcome.status) {
@@ -195,7 +202,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
         case 'full':
           request.log.warn({ oldestUid: outcome.oldestUid }, 'ring buffer full under BUFFER_OVERFLOW=reject');
           request.ingestOutcome = 'full';
-          throw KCR_ERR_BUFFER_FULL(config.BUFFER_CAPACITY);
+          throw KCR_ERR_BUFFER_FULL(config.BUFFER_CAPACITY, config.BUFFER_MAX_BYTES);
         case 'accepted':
           if (outcome.late) metrics.late.inc();
           if (outcome.evicted > 0) metrics.evicted.inc(outcome.evicted);
@@ -223,6 +230,37 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
         request.log.warn(
           { node, flatbuffersSchema: schema, keycloak },
           `FlatBuffer bodies from ${node} are named by Keycloak ${keycloak} enums, the default of ${schema}: set KEYCLOAK_VERSION (or NODE_SETTINGS) to the Keycloak this node runs`,
+        );
+      }
+    };
+
+    /**
+     * Keycloak's own time is kept as received (it is the sender's record), but it is no clock to
+     * trust: its logouts revoke only up to their arrival (logout/revocation.ts, notBeforeOf).
+     * Counted per node, logged at most once a minute per node.
+     */
+    const noteFutureTime = (event: CanonicalEvent, aheadMs: number, request: FastifyRequest): void => {
+      const { node } = event.source;
+      // The label, not the name: both the metric and the map stay bounded (metrics/node-labels.ts).
+      const label = request.nodeLabel;
+      metrics.futureTime.inc({ node: label });
+      let lines = futureTimeLines.get(label);
+      if (!lines) futureTimeLines.set(label, (lines = new LineBudget(60_000, now)));
+      const events = lines.add();
+      if (events === null) return;
+      request.log.warn(
+        { node, uid: event.uid, time: event.time, aheadMs, events },
+        `events from ${node} are stamped more than MAX_CLOCK_SKEW ahead of the relay's clock: stored as received; their logouts revoke only up to their arrival`,
+      );
+    };
+
+    const noteQuarantineDrops = (dropped: number, request: FastifyRequest): void => {
+      metrics.quarantineDropped.inc(dropped);
+      const since = quarantineDropLines.add(dropped);
+      if (since !== null) {
+        request.log.warn(
+          { dropped: since, capacity: config.BUFFER_CAPACITY, maxBytes: config.QUARANTINE_MAX_BYTES },
+          'quarantine full: its oldest bodies were dropped to keep the newest (BUFFER_CAPACITY, QUARANTINE_MAX_BYTES)',
         );
       }
     };

@@ -7,6 +7,7 @@
 // With REDIS_WAIT_REPLICAS, the script and a WAIT go out together and the batch is confirmed only
 // once that many replicas have it: a master that dies before its replica copied an answered write
 // would otherwise lose it. Lookups by uid read the same hashes (lua/getEvent-2.lua).
+import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { uidFields } from '../../event/snowflake.js';
 import { KCR_ERR_NOT_REPLICATED, KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
@@ -101,6 +102,11 @@ export class RedisDedupAppend {
     });
   }
 
+  /** Bytes of event JSON in this partition's buffer (counted by the append script; 0 until its first run). */
+  async bytes(): Promise<number> {
+    return Number((await redisCall(() => (this.client as Redis).hget(this.keys.stats, 'bytes'))) ?? 0);
+  }
+
   async lookup(uid: string): Promise<LookupOutcome> {
     const bucket = Math.floor(uidFields(BigInt(uid)).timeMs / BUCKET_MS);
     const reply = await redisCall(() => this.lua.getEvent(this.keys.seen(bucket), this.keys.events, uid));
@@ -122,6 +128,7 @@ export class RedisDedupAppend {
       this.keys.events,
       this.keys.stats,
       this.policy.capacity,
+      this.policy.maxBytes,
       this.policy.overflow,
     ];
     args.push(Math.max(...batch.map((p) => p.nowMs)), LOGOUT_GROUP);

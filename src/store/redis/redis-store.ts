@@ -12,7 +12,8 @@ import type { AppendOptions, AppendOutcome, BufferPolicy, LookupOutcome, StoreSt
 import { BlockingConnections } from './blocking-connections.js';
 import { RedisConsumerGroups } from './consumer-groups.js';
 import { RedisDedupAppend, type ReplicaWait } from './dedup-append.js';
-import { partitionKeys, partitionOf } from './keys.js';
+import { RedisJobs } from './jobs.js';
+import { jobKeys, partitionKeys, partitionOf } from './keys.js';
 import { RedisQuarantine } from './quarantine.js';
 import { KCR_ERR_STORE_LAYOUT, type KcrError } from '../../errors.js';
 import { verifyLayout } from './layout.js';
@@ -43,9 +44,17 @@ export class RedisEventStore extends ComposedEventStore {
     // Cluster routes the same single-slot commands: typed as a standalone client.
     const redis = client as Redis;
     const blocking = new BlockingConnections(client, log);
-    const share = { ...policy, capacity: Math.max(1, Math.floor(policy.capacity / partitions)) };
+    const share = {
+      ...policy,
+      capacity: Math.max(1, Math.floor(policy.capacity / partitions)),
+      maxBytes: Math.floor(policy.maxBytes / partitions),
+    };
     const logoutAppended = new AppendSignal();
-    super(new RedisQuarantine(redis, parts[0]!, policy), new RedisConsumerGroups(redis, parts, blocking, share.capacity, logoutAppended));
+    super(
+      new RedisQuarantine(redis, parts[0]!, policy),
+      new RedisConsumerGroups(redis, parts, blocking, share.capacity, logoutAppended),
+      new RedisJobs(redis, jobKeys(options.prefix)),
+    );
     this.blocking = blocking;
     this.appends = parts.map((keys) => new RedisDedupAppend(client, keys, share, options.wait, logoutAppended));
     if (log) logConnectionErrors(client, log);
@@ -70,6 +79,11 @@ export class RedisEventStore extends ComposedEventStore {
       },
     );
     return this.layoutChecked;
+  }
+
+  async bufferBytes(): Promise<number> {
+    const perPartition = await Promise.all(this.appends.map((a) => a.bytes()));
+    return perPartition.reduce((sum, n) => sum + n, 0);
   }
 
   lookup(uid: string): Promise<LookupOutcome> {
