@@ -1,6 +1,7 @@
 // One chaos scenario on one store: Redis (AOF always or everysec, two replicas) or the embedded
-// store (one replica). Emitters, a Phase Two webhook and an SSF transmitter post while the fault
-// plan runs; then everything is healed, the
+// store (one replica), delivering to two webhook sinks or, with `destinations: 'brokers'`, to
+// RabbitMQ, NATS JetStream and PostgreSQL through breakable links (brokers.mjs). Emitters, a Phase
+// Two webhook and an SSF transmitter post while the fault plan runs; then everything is healed, the
 // emitters resend what they still hold, and the scenario waits until every event answered 200 has
 // reached every destination (and, for a LOGOUT, the logout subscriber or at least the durable
 // revocation), timing that drain. The evidence is returned for the verdict.
@@ -10,6 +11,7 @@ import { request } from 'undici';
 import { Emitter } from './emitter.mjs';
 import { planFaults, runFaults } from './faults.mjs';
 import { RedisLogoutWatcher, SseLogoutWatcher, sessionRevoked } from './logouts.mjs';
+import { brokerSinks } from './brokers.mjs';
 import { PhaseTwoPoster, SsfPoster } from './senders.mjs';
 import { ChaosSink } from './sinks.mjs';
 import { PersistentRedis, RelayReplica, scratchDir, stablePort } from './services.mjs';
@@ -28,7 +30,20 @@ export const RELAY_SETTINGS = {
   destination: { timeoutMs: 2_000, maxAttempts: 1_000 },
 };
 
-export async function runScenario({ name, store, fsync, durationMs, quick, prng, runDir, root, flatbuffer, senders, progress }) {
+export async function runScenario({
+  name,
+  store,
+  fsync,
+  destinations = 'webhooks',
+  durationMs,
+  quick,
+  prng,
+  runDir,
+  root,
+  flatbuffer,
+  senders,
+  progress,
+}) {
   const dir = join(runDir, name);
   const removeDir = scratchDir(dir);
   const registry = new Map();
@@ -46,10 +61,13 @@ export async function runScenario({ name, store, fsync, durationMs, quick, prng,
     removeDir();
   };
   try {
-    for (const sinkName of ['alpha', 'beta']) {
-      const sink = new ChaosSink({ name: sinkName, port: await stablePort(), registry });
-      await sink.start();
-      sinks.push(sink);
+    if (destinations === 'brokers') sinks.push(...(await brokerSinks({ registry, stablePort })));
+    else {
+      for (const sinkName of ['alpha', 'beta']) {
+        const sink = new ChaosSink({ name: sinkName, port: await stablePort(), registry });
+        await sink.start();
+        sinks.push(sink);
+      }
     }
     if (store === 'redis') {
       redis = new PersistentRedis({ dir: join(dir, 'redis'), fsync });
@@ -65,7 +83,9 @@ export async function runScenario({ name, store, fsync, durationMs, quick, prng,
       BUFFER_OVERFLOW: RELAY_SETTINGS.BUFFER_OVERFLOW,
       BUFFER_CAPACITY: String(capacity),
       FORWARD_CLAIM_IDLE: RELAY_SETTINGS.FORWARD_CLAIM_IDLE,
-      DESTINATIONS: JSON.stringify(sinks.map((s) => ({ name: s.name, url: s.url, ...RELAY_SETTINGS.destination }))),
+      DESTINATIONS: JSON.stringify(
+        sinks.map((s) => ({ ...(s.destination ?? { name: s.name, url: s.url }), ...RELAY_SETTINGS.destination })),
+      ),
       ...(redis ? { REDIS_URL: redis.url } : { DATA_DIR: join(dir, 'data') }),
       ...senders.env,
     };
@@ -138,6 +158,7 @@ export async function runScenario({ name, store, fsync, durationMs, quick, prng,
       name,
       store,
       fsync,
+      destinations,
       replicas,
       durationMs,
       plan,

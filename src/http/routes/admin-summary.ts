@@ -9,7 +9,7 @@ import { summarize, type Summary } from '../../metrics/summary.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { SourceStatus } from '../../sources/keycloak/catch-up.js';
 import { limit, loose } from '../schemas.js';
-import { adminSchema } from './admin-schemas.js';
+import { adminSchema, destinationInfo } from './admin-schemas.js';
 import { logoutMessage } from './logout-schemas.js';
 
 export interface AdminSummaryDeps {
@@ -23,12 +23,6 @@ export interface AdminSummaryDeps {
   sources?: () => SourceStatus[];
 }
 
-/** A destination URL without credentials or query (tokens live there): for display only. */
-export function displayUrl(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.origin}${parsed.pathname}`;
-}
-
 const count = z.number();
 const summary = loose<Summary>()({
   time: z.string(),
@@ -37,7 +31,7 @@ const summary = loose<Summary>()({
   ingestDuration: z.looseObject({ buckets: z.array(z.object({ le: z.number(), count })), count, sum: z.number() }),
   late: count,
   buffer: z.looseObject({ length: count.nullable(), capacity: count, overflow: z.string(), evicted: count, lost: count }),
-  destinations: z.array(z.looseObject({ name: z.string(), url: z.string(), circuit: z.enum(['closed', 'half-open', 'open']) })),
+  destinations: z.array(destinationInfo),
   logout: z.looseObject({ enabled: z.boolean(), lag: count.nullable(), published: count, failures: count }),
   sources: z
     .array(
@@ -55,14 +49,7 @@ const summary = loose<Summary>()({
 
 export function adminSummaryRoutes(app: FastifyInstance, deps: AdminSummaryDeps): void {
   const admin = app.withTypeProvider<ZodTypeProvider>();
-  const destinations = () => {
-    const now = Date.now();
-    return [...(deps.forwarder?.workers.values() ?? [])].map((w) => ({
-      name: w.name,
-      url: displayUrl(w.destination.url),
-      circuit: w.breaker.state(now),
-    }));
-  };
+  const destinations = () => deps.forwarder?.describe() ?? [];
 
   admin.get(
     '/admin/summary',

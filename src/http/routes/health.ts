@@ -5,10 +5,12 @@ import { KCR_ERR_METRICS_AUTH } from '../../errors.js';
 import type { SourceStatus } from '../../sources/keycloak/catch-up.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { Metrics } from '../../metrics/metrics.js';
+import type { DestinationInfo } from '../../metrics/summary.js';
 import type { AuthThrottle } from '../auth/auth-throttle.js';
 import { requireBearer } from '../auth/bearer-auth.js';
 import { securedBy } from '../openapi.js';
 import { errors, textBody } from '../schemas.js';
+import { connectionState, destinationInfo } from './admin-schemas.js';
 
 export interface HealthState {
   shuttingDown: boolean;
@@ -16,6 +18,8 @@ export interface HealthState {
 
 export interface HealthDeps {
   store: EventStore;
+  /** Each destination's link (Forwarder.describe): shown, never a reason to be unready. */
+  destinations?: () => DestinationInfo[];
   metrics: Metrics;
   state: HealthState;
   /** METRICS_TOKEN: when set, /metrics asks for it as a bearer token. */
@@ -32,6 +36,12 @@ const readiness = z.looseObject({
   partitions: z.number().int().optional(),
   singleReplica: z.boolean().optional(),
   detail: z.string().optional(),
+  destinations: z
+    .array(z.object({ name: z.string(), type: destinationInfo.shape.type, connection: connectionState }))
+    .optional()
+    .describe(
+      "With DESTINATIONS, each destination's connection: shown only; a destination down never makes the relay unready (its events wait in the buffer)",
+    ),
   sources: z
     .array(
       z.object({
@@ -45,7 +55,10 @@ const readiness = z.looseObject({
     .describe('Catch-up sources (KEYCLOAK_SOURCES): detail only, a failing one does not make the relay unready'),
 });
 
-export function healthRoutes(app: FastifyInstance, { store, metrics, state, metricsToken, throttle, sources }: HealthDeps): void {
+export function healthRoutes(
+  app: FastifyInstance,
+  { store, destinations, metrics, state, metricsToken, throttle, sources }: HealthDeps,
+): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.get(
     '/healthz',
@@ -73,6 +86,7 @@ export function healthRoutes(app: FastifyInstance, { store, metrics, state, metr
     async (_request, reply) => {
       const status = await store.status();
       const ready = status.reachable && !state.shuttingDown;
+      const links = (destinations?.() ?? []).map(({ name, type, connection }) => ({ name, type, connection }));
       // Without URLs, replicas or error texts: /readyz answers anyone.
       const detail = sources?.().map(({ name, state: sourceState, lastPoll, lagSeconds }) => ({
         name,
@@ -80,13 +94,12 @@ export function healthRoutes(app: FastifyInstance, { store, metrics, state, metr
         outcome: lastPoll?.outcome ?? null,
         lagSeconds,
       }));
-      return reply
-        .code(ready ? 200 : 503)
-        .send({
-          status: ready ? 'ready' : state.shuttingDown ? 'shutting-down' : 'store-unreachable',
-          ...status,
-          ...(detail ? { sources: detail } : {}),
-        });
+      return reply.code(ready ? 200 : 503).send({
+        status: ready ? 'ready' : state.shuttingDown ? 'shutting-down' : 'store-unreachable',
+        ...status,
+        ...(links.length > 0 ? { destinations: links } : {}),
+        ...(detail ? { sources: detail } : {}),
+      });
     },
   );
 
