@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, expect, inject, it } from 'vitest';
-import { startChildRelay, type ChildRelay } from '../support/child-relay.js';
+import { killChildRelay, startChildRelayCleanedUp, type ChildRelay } from '../support/child-relay.js';
 import { postEvent } from '../support/http.js';
 import { freshUid, loginEventJson } from '../support/payloads.js';
 import { ADMIN_TOKEN, uniquePrefix } from '../support/relay.js';
@@ -34,19 +34,8 @@ async function admin(relay: ChildRelay, method: 'GET' | 'POST', path: string, bo
   return json;
 }
 
-async function child(env: Record<string, string>): Promise<ChildRelay> {
-  const relay = await startChildRelay(env);
-  cleanup.push(async () => {
-    if (relay.process.exitCode === null) relay.process.kill('SIGKILL');
-    await relay.exited;
-  });
-  return relay;
-}
-
-async function kill(relay: ChildRelay): Promise<void> {
-  relay.process.kill('SIGKILL');
-  await relay.exited;
-}
+const child = (env: Record<string, string>): Promise<ChildRelay> => startChildRelayCleanedUp(env, cleanup);
+const kill = killChildRelay;
 
 /** A sink, and relay settings forwarding to it one delivery at a time; the job lease is 3 s. */
 async function destination(): Promise<{ sink: Sink; env: Record<string, string> }> {

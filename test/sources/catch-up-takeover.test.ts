@@ -9,7 +9,7 @@ import { request } from 'undici';
 import { afterEach, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import { createStore } from '../../src/store/create-store.js';
-import { startChildRelay, type ChildRelay } from '../support/child-relay.js';
+import { killChildRelay, startChildRelayCleanedUp, type ChildRelay } from '../support/child-relay.js';
 import { KeycloakStandIn, userEvent } from '../support/keycloak-stand-in.js';
 import { ADMIN_TOKEN, SECRET, uniquePrefix } from '../support/relay.js';
 import { until } from '../support/sink.js';
@@ -22,19 +22,8 @@ afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!();
 });
 
-async function child(env: Record<string, string>): Promise<ChildRelay> {
-  const relay = await startChildRelay(env);
-  cleanup.push(async () => {
-    if (relay.process.exitCode === null) relay.process.kill('SIGKILL');
-    await relay.exited;
-  });
-  return relay;
-}
-
-async function kill(relay: ChildRelay): Promise<void> {
-  relay.process.kill('SIGKILL');
-  await relay.exited;
-}
+const child = (env: Record<string, string>): Promise<ChildRelay> => startChildRelayCleanedUp(env, cleanup);
+const kill = killChildRelay;
 
 async function pollingHere(relay: ChildRelay): Promise<boolean> {
   const res = await request(`${relay.url}/admin/summary`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });

@@ -40,3 +40,19 @@ export async function startChildRelay(env: Record<string, string>): Promise<Chil
   );
   return { url, process: child, output: () => output, exited };
 }
+
+/** A child relay that `cleanup` kills (SIGKILL) if it still runs when the test ends. */
+export async function startChildRelayCleanedUp(env: Record<string, string>, cleanup: Array<() => unknown>): Promise<ChildRelay> {
+  const relay = await startChildRelay(env);
+  cleanup.push(async () => {
+    if (relay.process.exitCode === null) relay.process.kill('SIGKILL');
+    await relay.exited;
+  });
+  return relay;
+}
+
+/** kill -9, and its exit. */
+export async function killChildRelay(relay: ChildRelay): Promise<void> {
+  relay.process.kill('SIGKILL');
+  await relay.exited;
+}

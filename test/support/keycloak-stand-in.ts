@@ -6,8 +6,8 @@
 // paged by offset (`first`, default 0; `max`, default 100). Its events are what Keycloak saved;
 // a test adds more while a read is under way (`beforePage`), and scripts failures (`failures`).
 import { createHmac, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackServer } from './loopback-server.js';
 
 export type List = 'events' | 'admin-events';
 
@@ -79,12 +79,10 @@ export class KeycloakStandIn {
   /** Called before a list request is answered: where a test adds events during a read. */
   beforePage: ((request: ListRequest, index: number) => void) | null = null;
   private readonly tokens = new Map<string, number>();
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  private port = 0;
+  private readonly server = new LoopbackServer((req, res) => void this.answer(req, res));
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://127.0.0.1:${this.server.port}`;
   }
 
   /** The KEYCLOAK_SOURCES entry reading this stand-in. */
@@ -103,24 +101,13 @@ export class KeycloakStandIn {
     this.tokens.clear();
   }
 
-  async start(): Promise<void> {
-    const server = createServer((req, res) => void this.answer(req, res));
-    server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
+  start(): Promise<void> {
+    return this.server.start();
   }
 
   /** Goes down hard (connections cut); start() again serves on the same port. */
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = null;
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 
   private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
