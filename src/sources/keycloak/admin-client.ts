@@ -177,6 +177,6 @@ function oauthError(text: string): string | null {
 
 function describeTransportError(err: unknown): string {
   if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) return 'no answer in time';
-  const { code, message } = err as { code?: string; message?: string };
-  return code ? `${code}: ${message ?? ''}` : (message ?? String(err));
+  const { code, message = String(err) } = err as { code?: string; message?: string };
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
 }

@@ -123,7 +123,14 @@ export class SourcePoller {
   private schedule(delayMs: number): void {
     if (this.stopping) return;
     this.timer = setTimeout(() => {
-      this.ticking = this.tick().finally(() => (this.ticking = null));
+      // Every failure of a run is handled in it: what gets here is a fault of the relay, which must
+      // not end the process (an unhandled rejection) nor the source's polling.
+      this.ticking = this.tick()
+        .catch((err: unknown) => {
+          this.deps.log.error({ err, source: this.source.name }, 'catch-up tick failed on a fault of the relay');
+          this.schedule(this.source.intervalMs);
+        })
+        .finally(() => (this.ticking = null));
     }, delayMs);
   }
 
