@@ -200,6 +200,8 @@ describe.each(backends)("catch-up from Keycloak's admin API: $name store", (back
     );
     await until(async () => (await storedIds(since)).size === 2, 10_000, 'both stored');
     expect(await counted(since, 'kcr_events_late_total', {})).toBe(1);
+    expect(since.logs.filter((line) => line.includes('catch-up source starts before DEDUP_WINDOW'))).toHaveLength(1);
+    expect(relay.logs.filter((line) => line.includes('starts before DEDUP_WINDOW'))).toEqual([]);
     const late = (await since.store.scan(null, 10)).find((e) => e.event.source.keycloakApi?.id === old.id);
     expect(late?.event.late).toBe(true);
   });
