@@ -9,6 +9,7 @@ import { SenderSettings } from './decode/sender-settings.js';
 import { UidAssigner } from './event/snowflake.js';
 import { Forwarder } from './forward/forwarder.js';
 import { ReplayJobs } from './forward/replay.js';
+import type { ProcessGroupReads } from './http/process-group.js';
 import type { HealthState } from './http/routes/health.js';
 import { buildApp } from './http/server.js';
 import { LogoutService } from './logout/service.js';
@@ -16,6 +17,15 @@ import { Metrics } from './metrics/metrics.js';
 import { sharedRead } from './metrics/shared-read.js';
 import { createStore } from './store/create-store.js';
 import type { EventStore } from './store/event-store.js';
+import type { Collectors } from './workers/worker-link.js';
+
+/** One of the replica's relay processes (WORKERS above 1), and its link to the others. */
+export interface RelayProcess {
+  /** 0..WORKERS-1: its consumer name and its bits in assigned uids and message ids. */
+  index: number;
+  serve(collectors: Collectors): void;
+  reads(): ProcessGroupReads;
+}
 
 export interface RelayOptions {
   logger: FastifyBaseLogger;
@@ -25,6 +35,8 @@ export interface RelayOptions {
   blockMs?: number;
   /** Whether the logout publisher runs (default true). */
   logout?: boolean;
+  /** Set in each process of a replica run with WORKERS above 1. */
+  process?: RelayProcess;
 }
 
 export interface Relay {
@@ -66,8 +78,9 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     ready: async () => !health.shuttingDown && (await status()).reachable,
     replication: async () => (await status()).replication,
   });
-  const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
-  const consumer = options.consumer ?? consumerName(config.RELAY_WORKER_ID);
+  const processIndex = options.process?.index ?? 0;
+  const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID, processIndex });
+  const consumer = options.consumer ?? consumerName(config.RELAY_WORKER_ID, undefined, processIndex);
   const blockMs = options.blockMs ? { blockMs: options.blockMs } : {};
   const forwarder = new Forwarder({
     destinations: config.DESTINATIONS,
@@ -84,6 +97,7 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
       ? null
       : new LogoutService({
           config,
+          processIndex,
           store,
           backend,
           registry: metrics.registry,
@@ -95,6 +109,16 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     logout && config.BACKCHANNEL_ISSUERS
       ? new BackchannelReceiver({ config, bus: logout.bus, nextId: logout.nextId, registry: metrics.registry, log: logger })
       : null;
+  const jobs = new ReplayJobs(store);
+  options.process?.serve({
+    metrics: () => metrics.registry.getMetricsAsJSON(),
+    logouts: (limit) => logout?.recent.latest(Number(limit)) ?? [],
+    circuits: () => {
+      const now = Date.now();
+      return Object.fromEntries([...forwarder.workers.values()].map((w) => [w.name, w.breaker.state(now)]));
+    },
+    job: (id) => jobs.get(String(id)) ?? null,
+  });
   const app = buildApp({
     config,
     senders,
@@ -103,7 +127,8 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     logger,
     assignUid: () => uids.next(),
     health,
-    forwarding: { forwarder, jobs: new ReplayJobs(store) },
+    forwarding: { forwarder, jobs },
+    ...(options.process ? { group: options.process.reads() } : {}),
     ...(logout ? { logout } : {}),
     ...(backchannel ? { backchannel } : {}),
   });

@@ -9,6 +9,7 @@ import type { ReplayJobs } from '../forward/replay.js';
 import type { LogoutService } from '../logout/service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { EventStore } from '../store/event-store.js';
+import type { ProcessGroupReads } from './process-group.js';
 import { AuthThrottle } from './auth/auth-throttle.js';
 import { proxyTrust } from '../config/trust-proxy.js';
 import { capConnectionsPerAddress, refusalWarnings } from './connection-cap.js';
@@ -37,6 +38,8 @@ export interface AppDeps {
   logout?: Pick<LogoutService, 'bus' | 'stream' | 'recent'>;
   /** Set when BACKCHANNEL_ISSUERS is: POST /backchannel-logout. */
   backchannel?: BackchannelReceiver;
+  /** WORKERS above 1: what operators read is the replica's, whichever process answers. */
+  group?: ProcessGroupReads;
   logger: FastifyBaseLogger;
 }
 
@@ -98,6 +101,7 @@ function routes(app: FastifyInstance, deps: AppDeps): void {
     state: deps.health ?? { shuttingDown: false },
     ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
     throttle: bearerThrottle,
+    ...(deps.group ? { group: deps.group } : {}),
   });
   statusPageRoutes(app);
   if (config.ADMIN_TOKEN) {
@@ -107,7 +111,14 @@ function routes(app: FastifyInstance, deps: AppDeps): void {
       startedAt: new Date(),
       ...(deps.logout ? { recentLogouts: deps.logout.recent } : {}),
     };
-    adminRoutes(app, { store: deps.store, token: config.ADMIN_TOKEN, throttle: bearerThrottle, forwarding: deps.forwarding, summary });
+    adminRoutes(app, {
+      store: deps.store,
+      token: config.ADMIN_TOKEN,
+      throttle: bearerThrottle,
+      forwarding: deps.forwarding,
+      summary,
+      ...(deps.group ? { group: deps.group } : {}),
+    });
   }
   if (deps.logout && config.LOGOUT_STREAM_TOKEN) {
     logoutRoutes(app, { ...deps.logout, token: config.LOGOUT_STREAM_TOKEN, throttle: bearerThrottle });

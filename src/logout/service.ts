@@ -17,6 +17,8 @@ import { RedisLogoutBus } from './redis/redis-bus.js';
 
 export interface LogoutServiceDeps {
   config: Config;
+  /** Which of the replica's relay processes this is (WORKERS): its bits in message ids. */
+  processIndex?: number;
   store: ConsumerStore;
   /** Where the store lives: the bus keeps its state there too. */
   backend: StoreBackend;
@@ -61,8 +63,9 @@ export class LogoutService {
       deps.lost,
       async () => (await store.groupState(LOGOUT_GROUP).catch(() => null))?.lag ?? null,
     );
-    // RELAY_WORKER_ID already tells replicas apart; message ids are a namespace apart from event uids.
-    const ids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
+    // RELAY_WORKER_ID already tells replicas apart, and the process index a replica's processes;
+    // message ids are a namespace apart from event uids.
+    const ids = new UidAssigner({ workerId: config.RELAY_WORKER_ID, processIndex: deps.processIndex ?? 0 });
     this.nextId = () => ids.next();
     this.publisher = new LogoutPublisher({ store, bus: this.bus, nextId: this.nextId, metrics, log, ...deps.publisher });
   }

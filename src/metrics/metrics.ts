@@ -75,9 +75,12 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     if (!gauges) return;
     // What a scrape can see of /readyz: alert rules cannot probe it, they can read this.
+    // `aggregator`: how the processes of one replica (WORKERS) merge (src/metrics/group-metrics.ts);
+    // the store's gauges are one value that every process reads, so never summed.
     new Gauge({
       name: 'kcr_ready',
       help: '1 when the relay is ready (store reachable, not shutting down), else 0: what /readyz answers',
+      aggregator: 'min',
       registers: [this.registry],
       async collect() {
         this.set((await gauges.ready().catch(() => false)) ? 1 : 0);
@@ -86,19 +89,24 @@ export class Metrics {
     new Gauge({
       name: 'kcr_buffer_length',
       help: 'Events in the ring buffer now',
+      aggregator: 'max',
       registers: [this.registry],
       async collect() {
         const length = await gauges.bufferLength().catch(() => null);
         if (length !== null) this.set(length);
       },
     });
-    new Gauge({ name: 'kcr_buffer_capacity', help: 'The ring buffer bound (BUFFER_CAPACITY)', registers: [this.registry] }).set(
-      gauges.bufferCapacity,
-    );
+    new Gauge({
+      name: 'kcr_buffer_capacity',
+      help: 'The ring buffer bound (BUFFER_CAPACITY)',
+      aggregator: 'max',
+      registers: [this.registry],
+    }).set(gauges.bufferCapacity);
     const replicationGauge = (name: string, help: string, field: 'minReplicas' | 'maxLagBytes') =>
       new Gauge({
         name,
         help,
+        aggregator: field === 'minReplicas' ? 'min' : 'max',
         registers: [this.registry],
         async collect() {
           const replication = await gauges.replication().catch(() => undefined);

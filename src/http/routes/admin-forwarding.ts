@@ -9,6 +9,7 @@ import type { Forwarder } from '../../forward/forwarder.js';
 import type { JobStatus, RangeBound, ReplayJobs } from '../../forward/replay.js';
 import type { DeadLetter, EventStore, GroupState } from '../../store/event-store.js';
 import { codedValidation } from '../error-reply.js';
+import type { ProcessGroupReads } from '../process-group.js';
 import { errors, limit, loose, uid } from '../schemas.js';
 import { adminSchema, canonicalEvent, destinationName } from './admin-schemas.js';
 import { displayUrl } from './admin-summary.js';
@@ -75,9 +76,17 @@ const UNKNOWN_DESTINATION = 'KCR_ERR_DESTINATION_UNKNOWN: no destination of that
 const NOT_JSON = 'KCR_ERR_REQUEST: a body that is not application/json';
 const byName = z.object({ name: destinationName });
 
-export function adminForwardingRoutes(app: FastifyInstance, deps: { store: EventStore; forwarder: Forwarder; jobs: ReplayJobs }): void {
+export interface AdminForwardingDeps {
+  store: EventStore;
+  forwarder: Forwarder;
+  jobs: ReplayJobs;
+  /** WORKERS above 1: circuits and jobs of every process of the replica. */
+  group?: ProcessGroupReads;
+}
+
+export function adminForwardingRoutes(app: FastifyInstance, deps: AdminForwardingDeps): void {
   const admin = app.withTypeProvider<ZodTypeProvider>();
-  const { store, forwarder, jobs } = deps;
+  const { store, forwarder, jobs, group } = deps;
   const worker = (name: string): DestinationWorker => {
     const w = forwarder.workers.get(name);
     if (!w) throw KCR_ERR_DESTINATION_UNKNOWN(name);
@@ -94,11 +103,12 @@ export function adminForwardingRoutes(app: FastifyInstance, deps: { store: Event
     },
     async () => {
       const now = Date.now();
+      const circuits = group ? await group.circuits() : null;
       return Promise.all(
         [...forwarder.workers.values()].map(async (w) => ({
           name: w.name,
           url: displayUrl(w.destination.url),
-          circuit: w.breaker.state(now),
+          circuit: circuits?.get(w.name) ?? w.breaker.state(now),
           ...(await store.groupState(w.name)),
         })),
       );
@@ -166,7 +176,8 @@ export function adminForwardingRoutes(app: FastifyInstance, deps: { store: Event
       }),
     },
     async (request) => {
-      const found = jobs.get(request.params.id);
+      // A job runs in the process that was asked to start it: with WORKERS, perhaps not this one.
+      const found = jobs.get(request.params.id) ?? (await group?.job(request.params.id));
       if (!found) throw KCR_ERR_JOB_NOT_FOUND(request.params.id);
       return found;
     },

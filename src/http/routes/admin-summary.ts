@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Forwarder } from '../../forward/forwarder.js';
+import type { ProcessGroupReads } from '../process-group.js';
 import type { RecentLogouts } from '../../logout/recent.js';
 import { summarize, type Summary } from '../../metrics/summary.js';
 import type { Metrics } from '../../metrics/metrics.js';
@@ -18,6 +19,8 @@ export interface AdminSummaryDeps {
   /** Absent when the logout publisher does not run in this process. */
   recentLogouts?: RecentLogouts;
   startedAt: Date;
+  /** WORKERS above 1: the replica's metrics, circuits and logouts, whichever process answers. */
+  group?: ProcessGroupReads;
 }
 
 /** A destination URL without credentials or query (tokens live there): for display only. */
@@ -40,12 +43,14 @@ const summary = loose<Summary>()({
 
 export function adminSummaryRoutes(app: FastifyInstance, deps: AdminSummaryDeps): void {
   const admin = app.withTypeProvider<ZodTypeProvider>();
-  const destinations = () => {
+  const { group } = deps;
+  const destinations = async () => {
     const now = Date.now();
+    const circuits = group ? await group.circuits() : null;
     return [...(deps.forwarder?.workers.values() ?? [])].map((w) => ({
       name: w.name,
       url: displayUrl(w.destination.url),
-      circuit: w.breaker.state(now),
+      circuit: circuits?.get(w.name) ?? w.breaker.state(now),
     }));
   };
 
@@ -54,12 +59,12 @@ export function adminSummaryRoutes(app: FastifyInstance, deps: AdminSummaryDeps)
     {
       schema: adminSchema({
         summary: "The status page's counters, gauges and answer-time histogram, as /metrics has them",
-        response: { 200: summary.describe("This replica's counters; store gauges are shared") },
+        response: { 200: summary.describe("This replica's counters (all its processes'); store gauges are shared") },
       }),
     },
     async () =>
       summarize({
-        registry: deps.metrics.registry,
+        read: () => (group ? group.metricsJson() : deps.metrics.registry.getMetricsAsJSON()),
         startedAt: deps.startedAt,
         buffer: deps.buffer,
         destinations,
@@ -71,11 +76,14 @@ export function adminSummaryRoutes(app: FastifyInstance, deps: AdminSummaryDeps)
     '/admin/logouts/recent',
     {
       schema: adminSchema({
-        summary: 'The latest logout messages this replica published',
+        summary: 'The latest logout messages this replica (all its processes) published',
         querystring: z.object({ limit: limit(20, 50) }),
         response: { 200: z.array(logoutMessage).describe('Newest first; empty when the logout publisher does not run here') },
       }),
     },
-    async (request) => deps.recentLogouts?.latest(request.query.limit) ?? [],
+    async (request) => {
+      if (!deps.recentLogouts) return [];
+      return group ? group.recentLogouts(request.query.limit) : deps.recentLogouts.latest(request.query.limit);
+    },
   );
 }

@@ -8,6 +8,7 @@ import type { Forwarder } from '../../forward/forwarder.js';
 import type { ReplayJobs } from '../../forward/replay.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { AuthThrottle } from '../auth/auth-throttle.js';
+import type { ProcessGroupReads } from '../process-group.js';
 import { requireBearer } from '../auth/bearer-auth.js';
 import { codedValidation } from '../error-reply.js';
 import { noStore } from '../headers.js';
@@ -21,7 +22,9 @@ export interface AdminDeps {
   token: string;
   throttle: AuthThrottle;
   forwarding?: { forwarder: Forwarder; jobs: ReplayJobs };
-  summary: Omit<AdminSummaryDeps, 'forwarder'>;
+  summary: Omit<AdminSummaryDeps, 'forwarder' | 'group'>;
+  /** WORKERS above 1: reads of every process of the replica. */
+  group?: ProcessGroupReads;
 }
 
 const quarantined = z.looseObject({
@@ -35,7 +38,7 @@ const quarantined = z.looseObject({
   body: z.string().describe('The exact bytes received, base64'),
 });
 
-export function adminRoutes(app: FastifyInstance, { store, token, throttle, forwarding, summary }: AdminDeps): void {
+export function adminRoutes(app: FastifyInstance, { store, token, throttle, forwarding, summary, group }: AdminDeps): void {
   app.register(async (scope) => {
     // Ingest reads raw bytes; admin requests are ordinary JSON, and an empty body (a redrive of
     // everything sent with a JSON content type) is no body rather than a syntax error.
@@ -94,7 +97,8 @@ export function adminRoutes(app: FastifyInstance, { store, token, throttle, forw
       },
     );
 
-    if (forwarding) adminForwardingRoutes(scope, { store, ...forwarding });
-    adminSummaryRoutes(scope, { ...summary, ...(forwarding ? { forwarder: forwarding.forwarder } : {}) });
+    const reads = group ? { group } : {};
+    if (forwarding) adminForwardingRoutes(scope, { store, ...forwarding, ...reads });
+    adminSummaryRoutes(scope, { ...summary, ...(forwarding ? { forwarder: forwarding.forwarder } : {}), ...reads });
   });
 }

@@ -5,6 +5,7 @@ import { KCR_ERR_METRICS_AUTH } from '../../errors.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { AuthThrottle } from '../auth/auth-throttle.js';
+import type { ProcessGroupReads } from '../process-group.js';
 import { requireBearer } from '../auth/bearer-auth.js';
 import { securedBy } from '../openapi.js';
 import { errors, textBody } from '../schemas.js';
@@ -20,6 +21,8 @@ export interface HealthDeps {
   /** METRICS_TOKEN: when set, /metrics asks for it as a bearer token. */
   metricsToken?: string;
   throttle: AuthThrottle;
+  /** WORKERS above 1: /metrics answers for every process of the replica. */
+  group?: ProcessGroupReads;
 }
 
 const readiness = z.looseObject({
@@ -31,7 +34,7 @@ const readiness = z.looseObject({
   detail: z.string().optional(),
 });
 
-export function healthRoutes(app: FastifyInstance, { store, metrics, state, metricsToken, throttle }: HealthDeps): void {
+export function healthRoutes(app: FastifyInstance, { store, metrics, state, metricsToken, throttle, group }: HealthDeps): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.get(
     '/healthz',
@@ -85,6 +88,7 @@ export function healthRoutes(app: FastifyInstance, { store, metrics, state, metr
         },
       },
     },
-    async (_request, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+    async (_request, reply) =>
+      reply.header('content-type', metrics.registry.contentType).send(await (group ? group.metricsText() : metrics.registry.metrics())),
   );
 }
