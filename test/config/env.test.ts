@@ -73,7 +73,9 @@ describe('loadConfig', () => {
     for (const bad of ['0', '65', '1.5', '02', 'two', '-1']) {
       expect(() => loadConfig({ ...redis, WORKERS: bad })).toThrow(/WORKERS: WORKERS must be auto or an integer from 1 to 64/);
     }
-    expect(() => loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', WORKERS: '2' })).toThrow(/WORKERS: WORKERS above 1 needs the Redis store/);
+    expect(() => loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', WORKERS: '2' })).toThrow(
+      /WORKERS: WORKERS above 1 needs the Redis store/,
+    );
     // `auto` and 1 fit the embedded store: auto runs one process there (test/workers/worker-count.test.ts).
     expect(loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', WORKERS: 'auto' }).WORKERS).toBe('auto');
     expect(loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', WORKERS: '1' }).WORKERS).toBe(1);

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { GroupMetrics, type MetricsJson } from '../../src/metrics/group-metrics.js';
+import { GroupMetrics } from '../../src/metrics/group-metrics.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { startRelay, type Relay } from '../support/relay.js';
 
@@ -18,7 +18,7 @@ function processMetrics(buffer: number, ready: boolean): Metrics {
     bufferLength: async () => buffer,
     bufferCapacity: 1_000,
     ready: async () => ready,
-    replication: async () => ({ minReplicas: buffer % 3, maxLagBytes: buffer * 10 }),
+    replication: async () => ({ primaries: 1, minReplicas: buffer % 3, maxLagBytes: buffer * 10, maxLagSeconds: 0 }),
   });
 }
 
@@ -88,7 +88,7 @@ it('never lets a merged counter or histogram go backwards when processes die and
           live[s.slot]! += s.n;
           counted += s.n;
         } else if (s.op === 'read') {
-          group.record(s.slot, (await processes[s.slot]!.registry.getMetricsAsJSON()) as MetricsJson);
+          group.record(s.slot, await processes[s.slot]!.registry.getMetricsAsJSON());
         } else if (s.op === 'die') {
           group.retire(s.slot);
           processes[s.slot] = countingProcess();
