@@ -56,8 +56,8 @@ async function serve(config: Config, logger: Logger, link?: WorkerLink): Promise
       logger.info('stopped');
     },
   );
-  // The supervisor's word, or its death, is a SIGTERM (a terminal's Ctrl-C reaches every process
-  // itself: then the shutdown has begun already).
+  // The supervisor's word is a SIGTERM (a terminal's Ctrl-C reaches every process itself: then the
+  // shutdown has begun already).
   link?.whenToShutDown(() => {
     if (!closing) void close();
   });

@@ -1,6 +1,7 @@
 // A relay process's side of the IPC with the supervisor (src/workers/supervisor.ts): which slot it
 // fills, "ready", answering the supervisor's reads of this process, asking it for reads of the
-// whole replica (ProcessGroupReads), and being told to shut down (or finding the supervisor gone).
+// whole replica (ProcessGroupReads), and being told to shut down. (A supervisor killed outright takes
+// its processes with it: node:cluster ends a worker whose primary is gone, as a kill -9 of one relay would.)
 import { KCR_ERR_WORKERS_UNAVAILABLE } from '../errors.js';
 import type { CircuitState } from '../forward/circuit-breaker.js';
 import type { JobStatus } from '../forward/replay.js';
@@ -18,7 +19,7 @@ const ASK_TIMEOUT_MS = GATHER_TIMEOUT_MS + 1_000;
 const CIRCUIT_ORDER: readonly CircuitState[] = ['closed', 'half-open', 'open'];
 
 function send(message: ToPrimary): void {
-  // The channel closes when the supervisor dies: the 'disconnect' handler shuts this process down.
+  // The channel closes when the supervisor dies (and node:cluster ends this process then).
   if (process.connected) process.send?.(message, undefined, undefined, () => undefined);
 }
 
@@ -36,9 +37,6 @@ export class WorkerLink {
     process.on('message', (message: unknown) => {
       if (isMessage<ToWorker>(message)) this.receive(message);
     });
-    // The supervisor is gone (killed): nothing hands this process connections any more, and nothing
-    // would restart it; it drains and exits like on SIGTERM.
-    process.once('disconnect', () => this.onShutdown?.());
   }
 
   /** Asks the supervisor for this process's slot (asked, not pushed: a message sent before this process listened would be lost). */
@@ -65,7 +63,7 @@ export class WorkerLink {
     send({ kcr: 'ready', port });
   }
 
-  /** Called once, when the supervisor says so or is gone. */
+  /** Called when the supervisor says to shut down. */
   whenToShutDown(fn: () => void): void {
     this.onShutdown = fn;
   }

@@ -97,12 +97,16 @@ describe('WORKERS=2 on Redis', () => {
   const withUidBodies: string[] = [];
   const assigned: string[] = [];
 
+  const sink = new Sink();
+
   beforeAll(async () => {
-    child = await startWorkers({ KEY_PREFIX: prefix });
+    await sink.start();
+    child = await startWorkers({ KEY_PREFIX: prefix, DESTINATIONS: JSON.stringify([{ name: 'sink', url: sink.url }]) });
   }, 40_000);
   afterAll(async () => {
     child.process.kill('SIGTERM');
     await child.exited;
+    await sink.stop();
   });
 
   it('spreads events over both processes and stores each once, with distinct uids', async () => {
@@ -193,7 +197,48 @@ describe('WORKERS=2 on Redis', () => {
       subscriber.disconnect();
     }
   });
+
+  it('finds a replay job and the circuits whichever process is asked', async () => {
+    const started = await fresh(child.url, '/admin/replay', {
+      method: 'POST',
+      body: JSON.stringify({ destination: 'sink' }),
+      headers: { ...admin, 'content-type': 'application/json' },
+    });
+    expect(started.status).toBe(202);
+    const { id } = JSON.parse(started.text) as { id: string };
+    // New connections alternate processes: the job reads at odd and even places.
+    for (let i = 0; i < 4; i++) {
+      const job = await fresh(child.url, `/admin/jobs/${id}`, { headers: admin });
+      expect(job.status).toBe(200);
+      expect(JSON.parse(job.text)).toMatchObject({ id, destination: 'sink' });
+      if (i % 2 === 1) continue;
+      const destinations = JSON.parse((await fresh(child.url, '/admin/destinations', { headers: admin })).text) as Array<{
+        circuit: string;
+      }>;
+      expect(destinations.map((d) => d.circuit)).toEqual(['closed']);
+    }
+    expect(answeredBy(child, 'GET', '/admin/jobs/').size).toBe(2);
+  });
 });
+
+// As a kill -9 of one relay: node:cluster ends a worker whose primary is gone, in-flight requests with it.
+it('kill -9 of the supervisor: its relay processes exit too, none is left behind', async () => {
+  const child = track(await startWorkers({ KEY_PREFIX: uniquePrefix() }));
+  const pids = logLines(child)
+    .filter((l) => l.msg.startsWith('relay process') && l.workerPid !== undefined)
+    .map((l) => l.workerPid!);
+  expect(pids).toHaveLength(2);
+  child.process.kill('SIGKILL');
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await until(() => pids.every((pid) => !alive(pid)), 20_000, 'both relay processes gone');
+}, 60_000);
 
 it('SIGTERM to the supervisor: an in-flight request is answered and stored, both processes drain, exit 0', async () => {
   const child = track(await startWorkers({ KEY_PREFIX: uniquePrefix() }));
