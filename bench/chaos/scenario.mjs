@@ -1,5 +1,6 @@
 // One chaos scenario on one store: Redis (AOF always or everysec, two replicas) or the embedded
-// store (one replica). Emitters post while the fault plan runs; then everything is healed, the
+// store (one replica); with `workers` above 1, each Redis replica runs WORKERS relay processes and
+// one of them is killed -9 now and then. Emitters post while the fault plan runs; then everything is healed, the
 // emitters resend what they still hold, and the scenario waits until every event answered 200 has
 // reached every destination (and, for a LOGOUT, the logout subscriber or at least the durable
 // revocation), timing that drain. The evidence is returned for the verdict.
@@ -26,7 +27,7 @@ export const RELAY_SETTINGS = {
   destination: { timeoutMs: 2_000, maxAttempts: 1_000 },
 };
 
-export async function runScenario({ name, store, fsync, durationMs, quick, prng, runDir, root, flatbuffer, progress }) {
+export async function runScenario({ name, store, fsync, workers = 1, durationMs, quick, prng, runDir, root, flatbuffer, progress }) {
   const dir = join(runDir, name);
   const removeDir = scratchDir(dir);
   const registry = new Map();
@@ -65,6 +66,7 @@ export async function runScenario({ name, store, fsync, durationMs, quick, prng,
       FORWARD_CLAIM_IDLE: RELAY_SETTINGS.FORWARD_CLAIM_IDLE,
       DESTINATIONS: JSON.stringify(sinks.map((s) => ({ name: s.name, url: s.url, ...RELAY_SETTINGS.destination }))),
       ...(redis ? { REDIS_URL: redis.url } : { DATA_DIR: join(dir, 'data') }),
+      ...(workers > 1 ? { WORKERS: String(workers) } : {}),
     };
     const replicas = store === 'redis' ? 2 : 1;
     for (let i = 0; i < replicas; i++) {
@@ -100,7 +102,7 @@ export async function runScenario({ name, store, fsync, durationMs, quick, prng,
       );
     }
 
-    const plan = planFaults(prng.fork('faults'), { store, durationMs, quick, replicas, sinks: sinks.length });
+    const plan = planFaults(prng.fork('faults'), { store, durationMs, quick, replicas, workers, sinks: sinks.length });
     const faultLog = [];
     const fullAnswers = () => emitters.reduce((n, e) => n + e.stats.full, 0);
     const startedAt = Date.now();
@@ -129,6 +131,7 @@ export async function runScenario({ name, store, fsync, durationMs, quick, prng,
       store,
       fsync,
       replicas,
+      workers,
       durationMs,
       plan,
       faultLog,
