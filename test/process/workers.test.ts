@@ -169,6 +169,18 @@ describe('WORKERS=2 on Redis', () => {
     expect(await metric(child.url, /^kcr_worker_restarts_total (\d+)$/m)).toBe(0);
   });
 
+  it('answers the probes from either process', async () => {
+    for (let i = 0; i < 4; i++) {
+      // Not every round: the readiness reads fall on odd and even connections.
+      if (i % 2 === 1) expect((await fresh(child.url, '/healthz')).status).toBe(200);
+      const ready = await fresh(child.url, '/readyz');
+      expect(ready.status).toBe(200);
+      expect(JSON.parse(ready.text)).toMatchObject({ status: 'ready', store: 'redis' });
+    }
+    expect(answeredBy(child, 'GET', '/readyz').size).toBe(2);
+    expect(await metric(child.url, /^kcr_ready (\d+)$/m)).toBe(1);
+  });
+
   it('publishes each logout exactly once, and the recent logouts of both processes', async () => {
     const heard: LogoutMessage[] = [];
     const subscriber = new Redis(redisUrl, { maxRetriesPerRequest: null });
