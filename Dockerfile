@@ -1,8 +1,16 @@
+# Two build arguments, for builds without Docker Hub or the public npm registry (the container tests
+# set both: scripts/container/build-image.sh): NODE_IMAGE, a stand-in of node:24-bookworm-slim (node
+# and npm on the PATH, user node with uid 1000); NPM_REGISTRY, where `npm ci` fetches the packages
+# (package-lock.json's integrity checks them; the `node` devDependency's install script fetches its
+# platform's binary, by exact version, from the same registry).
+ARG NODE_IMAGE=node:24-bookworm-slim
+
 # Build stage: compile TypeScript with the project's toolchain.
-FROM node:24-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
+ARG NPM_REGISTRY=https://registry.npmjs.org/
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund --registry="${NPM_REGISTRY}"
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
@@ -10,7 +18,7 @@ COPY generated ./generated
 RUN npm run build && npm prune --omit=dev
 
 # Runtime: only the compiled output and production dependencies, as an unprivileged user.
-FROM node:24-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules

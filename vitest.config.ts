@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The container tests need a Docker engine: `npm run test:container` (vitest.container.config.ts).
+    exclude: [...configDefaults.exclude, 'test/container/**'],
     globalSetup: ['test/support/global-redis.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,

@@ -1,6 +1,6 @@
 // Turns the run's figures into the console table and docs/benchmarks.md. The markdown is written
 // only by the script, from the figures of one run, so the document cannot drift from a real run.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 export const fmt = {
   int: (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—'),
@@ -210,5 +210,17 @@ export function writeMarkdown(path, results) {
   }
   parts.push('## How it is measured', '', ...results.method.map((l) => `- ${l}`), '');
   if (results.notes.length > 0) parts.push('## Notes from this run', '', ...results.notes.map((n) => `- ${n}`), '');
+  const kept = containerFigures(path);
+  if (kept) parts.push(kept, '');
   writeFileSync(path, `${parts.join('\n')}`);
+}
+
+/**
+ * The container image's figures, written into the same file by `npm run test:container`
+ * (test/container/figures.ts, same markers), from a run of their own: kept as they are.
+ */
+function containerFigures(path) {
+  if (!existsSync(path)) return null;
+  const m = /<!-- container figures -->[\s\S]*<!-- \/container figures -->/.exec(readFileSync(path, 'utf8'));
+  return m ? m[0] : null;
 }
