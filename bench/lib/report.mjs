@@ -122,34 +122,8 @@ export function sections(results) {
   if (results.workers?.length > 0) {
     out.push([
       `WORKERS=2 against WORKERS=1, relay on Redis (saturation, ${results.settings.connections} connections, ${results.settings.duration} s; ${results.meta.cores} cores shared by the relay's processes, redis-server and the load generator)`,
-      [
-        'server',
-        'body',
-        'req/s',
-        'p50 ms',
-        'p99 ms',
-        'non-2xx',
-        'stored',
-        '× bare route',
-        '× WORKERS=1',
-        "cores used: relay's processes",
-        ...CPU_HEADERS,
-        'CPU bench/other',
-      ],
-      results.workers.map((r) => [
-        r.server,
-        r.body,
-        fmt.int(r.rps),
-        fmt.ms(r.p50),
-        fmt.ms(r.p99),
-        fmt.int(r.non2xx),
-        r.stored ?? 'n/a',
-        r.ratio === undefined ? '1.00 (reference)' : fmt.ratio(r.ratio),
-        r.vsSingle === undefined ? '—' : fmt.ratio(r.vsSingle),
-        fmt.ratio(r.serverCores),
-        ...cpuCols(r),
-        cpu(r),
-      ]),
+      [...saturationHeaders, '× WORKERS=1', "cores used: relay's processes"],
+      results.workers.map((r) => [...saturationRow(r), r.vsSingle === undefined ? '—' : fmt.ratio(r.vsSingle), fmt.ratio(r.serverCores)]),
     ]);
   }
   if (results.cluster?.length > 0) {
