@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { loadConfig, type Config } from './config/env.js';
 import { KcrError } from './errors.js';
 import { createLogger } from './log.js';
-import { createRelay, type RelayProcess } from './relay.js';
+import { createRelay } from './relay.js';
 import { Supervisor } from './workers/supervisor.js';
 import { workerCount } from './workers/worker-count.js';
 import { WorkerLink } from './workers/worker-link.js';
@@ -34,8 +34,7 @@ async function main(): Promise<void> {
 
 /** One relay: the whole replica, or (`link`) one of its WORKERS processes. */
 async function serve(config: Config, logger: Logger, link?: WorkerLink): Promise<void> {
-  const member: RelayProcess | undefined = link && { index: link.index, serve: (c) => link.serve(c), reads: () => link.reads() };
-  const relay = await createRelay(config, { logger, ...(member ? { process: member } : {}) });
+  const relay = await createRelay(config, { logger, ...(link ? { process: link } : {}) });
   const description = relay.storeDescription;
 
   // SIGTERM/SIGINT, and an uncaught error: answer in-flight requests, stop the consumers, close the
