@@ -18,6 +18,9 @@ commands:
   replay  --destination NAME [--from X] [--to Y]  re-deliver buffered events (X, Y: ISO time or uid)
   redrive --destination NAME                    re-send the destination's dead letters
   dead-letters --destination NAME [--limit N]   list dead letters
+  revocations --realm R [--limit N]             the realm's revocations in force (cluster logout)
+  revocations lift --realm R (--realm-wide | --user U [--client C] | --session S | --client C)
+                                                lift one revocation (the relay logs who and what)
   decode <file|-> [--schema S] [--keycloak V] [--base64]
                                                 print the canonical event the relay makes of a captured body
                                                 (offline; --base64 for a body as GET /admin/quarantine gives it;
@@ -27,7 +30,7 @@ commands:
                                                 --body-charset auto|latin1|utf-8 as BODY_CHARSET)
 options: --url URL (default $RELAY_URL or http://127.0.0.1:8080), --token TOKEN (default $ADMIN_TOKEN)`;
 
-async function call(base: string, token: string, method: 'GET' | 'POST', path: string, body?: object): Promise<unknown> {
+async function call(base: string, token: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: object): Promise<unknown> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
@@ -65,6 +68,21 @@ async function follow(base: string, token: string, started: JobStatus): Promise<
   return job;
 }
 
+/** The scope of `revocations lift` as a path under the realm: exactly one, the realm-wide one only when named. */
+function liftPath(values: { 'realm-wide'?: boolean; user?: string; client?: string; session?: string }): string {
+  const id = encodeURIComponent;
+  const { user, client, session } = values;
+  const paths = [
+    values['realm-wide'] === true ? '/realm' : null,
+    session === undefined ? null : `/sessions/${id(session)}`,
+    user === undefined ? null : `/users/${id(user)}${client === undefined ? '' : `/clients/${id(client)}`}`,
+    client === undefined || user !== undefined ? null : `/clients/${id(client)}`,
+  ].filter((path) => path !== null);
+  if (paths.length !== 1)
+    throw new Error('revocations lift needs exactly one of --realm-wide, --user U [--client C], --session S, --client C');
+  return paths[0] as string;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -74,6 +92,11 @@ async function main(argv: string[]): Promise<number> {
       from: { type: 'string' },
       to: { type: 'string' },
       limit: { type: 'string' },
+      realm: { type: 'string' },
+      'realm-wide': { type: 'boolean' },
+      user: { type: 'string' },
+      client: { type: 'string' },
+      session: { type: 'string' },
       url: { type: 'string' },
       token: { type: 'string' },
       schema: { type: 'string' },
@@ -152,6 +175,19 @@ async function main(argv: string[]): Promise<number> {
       const job = await follow(base, token, started);
       process.stdout.write(`${JSON.stringify(job)}\n`);
       return job.state === 'done' ? 0 : 1;
+    }
+    case 'revocations': {
+      if (!values.realm) throw new Error('revocations needs --realm R');
+      const realm = `/admin/revocations/${encodeURIComponent(values.realm)}`;
+      if (positionals[1] === 'lift') {
+        const lifted = await call(base, token, 'DELETE', realm + liftPath(values));
+        process.stdout.write(`${JSON.stringify(lifted, null, 2)}\n`);
+        return 0;
+      }
+      if (positionals[1] !== undefined) throw new Error(`unknown revocations command "${positionals[1]}" (list, or lift)`);
+      const query = new URLSearchParams({ realmId: values.realm, limit: values.limit ?? '100' });
+      process.stdout.write(`${JSON.stringify(await call(base, token, 'GET', `/admin/revocations?${query.toString()}`), null, 2)}\n`);
+      return 0;
     }
     default:
       process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);

@@ -198,7 +198,7 @@ export const KCR_ERR_BACKCHANNEL_REQUEST = define('KCR_ERR_BACKCHANNEL_REQUEST',
 });
 export const KCR_ERR_BACKCHANNEL_ISSUER = define('KCR_ERR_BACKCHANNEL_ISSUER', {
   status: 400,
-  message: (iss: string) => `Logout token issuer ${iss} is not one of BACKCHANNEL_ISSUERS`,
+  message: (iss: string) => `Logout token issuer ${iss} is not one of TOKEN_ISSUERS`,
 });
 export const KCR_ERR_BACKCHANNEL_SIGNATURE = define('KCR_ERR_BACKCHANNEL_SIGNATURE', {
   status: 400,
@@ -221,6 +221,51 @@ export const KCR_ERR_BACKCHANNEL_UNAVAILABLE = define('KCR_ERR_BACKCHANNEL_UNAVA
   message: (why: string) => `Logout not recorded, the store is unreachable (nothing published): ${why}`,
 });
 
+// --- Phase Two webhooks (POST /webhooks/phasetwo): fixed messages, details only in the log --------
+const P2_CHALLENGE = 'Bearer realm="kc-event-relay phasetwo"';
+export const KCR_ERR_PHASETWO_UNSIGNED = define('KCR_ERR_PHASETWO_UNSIGNED', {
+  status: 401,
+  message: () => 'An X-Keycloak-Signature header or a bearer token is required',
+  challenge: P2_CHALLENGE,
+});
+export const KCR_ERR_PHASETWO_SIGNATURE = define('KCR_ERR_PHASETWO_SIGNATURE', {
+  status: 401,
+  message: () => 'X-Keycloak-Signature does not match the body under any of PHASETWO_SECRETS and PHASETWO_ALGORITHMS',
+  challenge: P2_CHALLENGE,
+});
+export const KCR_ERR_PHASETWO_TOKEN = define('KCR_ERR_PHASETWO_TOKEN', {
+  status: 401,
+  message: () => 'The bearer token is refused (issuer, signature, audience, time or body digest)',
+  challenge: P2_CHALLENGE,
+});
+export const KCR_ERR_PHASETWO_BODY = define(
+  'KCR_ERR_PHASETWO_BODY',
+  invalid((why: string) => `Body is not a Phase Two webhook event: ${why}`),
+);
+
+// --- SSF push (POST /ssf/push, RFC 8935): every refusal a 400; the answer's description is fixed per
+// code (src/http/routes/ssf-push.ts), these messages with their details go to the log only --------
+export const KCR_ERR_SSF_AUTH = define('KCR_ERR_SSF_AUTH', {
+  status: 400,
+  message: (why: string) => `Push refused, Authorization is not SSF_PUSH_AUTHORIZATION: ${why}`,
+});
+export const KCR_ERR_SSF_REQUEST = define('KCR_ERR_SSF_REQUEST', {
+  status: 400,
+  message: (why: string) => `Not a valid Security Event Token: ${why}`,
+});
+export const KCR_ERR_SSF_KEY = define('KCR_ERR_SSF_KEY', {
+  status: 400,
+  message: (why: string) => `Security Event Token not verified by a key of its issuer: ${why}`,
+});
+export const KCR_ERR_SSF_ISSUER = define('KCR_ERR_SSF_ISSUER', {
+  status: 400,
+  message: (why: string) => `Security Event Token issuer refused: ${why}`,
+});
+export const KCR_ERR_SSF_AUDIENCE = define('KCR_ERR_SSF_AUDIENCE', {
+  status: 400,
+  message: (why: string) => `Security Event Token audience refused: ${why}`,
+});
+
 // --- store ------------------------------------------------------------------------------------
 export const KCR_ERR_STORE_UNAVAILABLE = define('KCR_ERR_STORE_UNAVAILABLE', {
   status: 503,
@@ -230,8 +275,8 @@ export const KCR_ERR_STORE_UNAVAILABLE = define('KCR_ERR_STORE_UNAVAILABLE', {
 });
 export const KCR_ERR_BUFFER_FULL = define('KCR_ERR_BUFFER_FULL', {
   status: 503,
-  message: (capacity: number) =>
-    `Ring buffer is full (BUFFER_CAPACITY=${capacity}, BUFFER_OVERFLOW=reject) and its oldest event is not yet delivered`,
+  message: (capacity: number, maxBytes: number) =>
+    `Ring buffer is full (BUFFER_CAPACITY=${capacity}, BUFFER_MAX_BYTES=${maxBytes}, BUFFER_OVERFLOW=reject) and its oldest event is not yet delivered`,
 });
 
 export const KCR_ERR_OVERLOADED = define('KCR_ERR_OVERLOADED', {
@@ -291,7 +336,11 @@ export const KCR_ERR_REPLAY_REQUEST = define('KCR_ERR_REPLAY_REQUEST', {
 });
 export const KCR_ERR_JOB_NOT_FOUND = define('KCR_ERR_JOB_NOT_FOUND', {
   status: 404,
-  message: (id: string) => `No job ${id} (jobs are kept in the memory of the replica that runs them)`,
+  message: (id: string) => `No job ${id} (finished jobs are kept, the newest 100)`,
+});
+export const KCR_ERR_REVOCATION_NOT_FOUND = define('KCR_ERR_REVOCATION_NOT_FOUND', {
+  status: 404,
+  message: (realmId: string, scope: string) => `No revocation "${scope}" in force in realm "${realmId}" (none recorded, or expired)`,
 });
 export const KCR_ERR_NOT_FOUND = define('KCR_ERR_NOT_FOUND', {
   status: 404,

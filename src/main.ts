@@ -68,6 +68,7 @@ async function serve(config: Config, logger: Logger, link?: WorkerLink): Promise
       decoding: relay.senders.describe(),
       invalidPayload: config.INVALID_PAYLOAD,
       bufferCapacity: config.BUFFER_CAPACITY,
+      bufferMaxBytes: config.BUFFER_MAX_BYTES,
       bufferOverflow: config.BUFFER_OVERFLOW,
       admin: config.ADMIN_TOKEN ? 'on' : 'off',
       destinations: config.DESTINATIONS.map((d) => d.name),

@@ -1,8 +1,13 @@
 // The relay assembled from its parts: store, HTTP app, forwarder, logout publisher. main.ts runs one
 // per process; tests run the same assembly, so what they exercise is what production wires.
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { configuredIssuers } from './backchannel/issuers.js';
 import { BackchannelReceiver } from './backchannel/receiver.js';
+import { SecurityEventTokenVerifier } from './backchannel/security-event-token.js';
+import { trustedIssuers } from './backchannel/signed-token.js';
+import { WebhookTokenVerifier } from './backchannel/webhook-token.js';
 import { destinationWarnings } from './config/destination-warnings.js';
+import { PhaseTwoSignature } from './http/auth/phasetwo-signature.js';
 import type { Config } from './config/env.js';
 import { consumerName } from './consume/consumer-name.js';
 import { SenderSettings } from './decode/sender-settings.js';
@@ -37,6 +42,11 @@ export interface RelayOptions {
   logout?: boolean;
   /** Set in each process of a replica run with WORKERS above 1. */
   process?: RelayProcess;
+  /**
+   * The clock that senders' times are checked against (tokens' iat and exp, the receive time):
+   * tests replaying captured requests fix it to the capture's moment. Default Date.now.
+   */
+  now?: () => number;
 }
 
 export interface Relay {
@@ -64,6 +74,14 @@ function logoutClaimIdle(config: Config): number {
   return Math.min(config.FORWARD_CLAIM_IDLE, 30_000);
 }
 
+/**
+ * A replay or redrive job whose replica stopped saving it is taken over after FORWARD_CLAIM_IDLE,
+ * within 3 to 30 s: its progress is saved every second, and a job needs no destination timeout's grace.
+ */
+function jobLease(config: Config): number {
+  return Math.min(Math.max(config.FORWARD_CLAIM_IDLE, 3_000), 30_000);
+}
+
 export async function createRelay(config: Config, options: RelayOptions): Promise<Relay> {
   const { logger } = options;
   for (const { destination, message } of destinationWarnings(config.DESTINATIONS)) logger.warn({ destination }, message);
@@ -75,11 +93,14 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
   const metrics = new Metrics({
     bufferLength: () => store.bufferLength(),
     bufferCapacity: config.BUFFER_CAPACITY,
+    bufferBytes: () => store.bufferBytes(),
+    bufferMaxBytes: config.BUFFER_MAX_BYTES,
     ready: async () => !health.shuttingDown && (await status()).reachable,
     replication: async () => (await status()).replication,
   });
+  const now = options.now ?? Date.now;
   const processIndex = options.process?.index ?? 0;
-  const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID, processIndex });
+  const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID, processIndex, now });
   const consumer = options.consumer ?? consumerName(config.RELAY_WORKER_ID, undefined, processIndex);
   const blockMs = options.blockMs ? { blockMs: options.blockMs } : {};
   const forwarder = new Forwarder({
@@ -105,19 +126,39 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
           log: logger,
           publisher: { consumer, claimIdleMs: logoutClaimIdle(config), ...blockMs },
         });
+  const configured = configuredIssuers(config);
+  // One key cache per issuer, shared by the three token intakes.
+  const issuers = configured ? trustedIssuers(configured, config.BACKCHANNEL_JWKS_COOLDOWN) : null;
+  const tokenCheck = issuers
+    ? { issuers, algorithms: config.BACKCHANNEL_ALGORITHMS, clockSkewS: Math.ceil(config.BACKCHANNEL_CLOCK_SKEW / 1000), now }
+    : null;
   const backchannel =
-    logout && config.BACKCHANNEL_ISSUERS
-      ? new BackchannelReceiver({ config, bus: logout.bus, nextId: logout.nextId, registry: metrics.registry, log: logger })
+    logout && issuers
+      ? new BackchannelReceiver({ config, issuers, bus: logout.bus, nextId: logout.nextId, registry: metrics.registry, log: logger, now })
       : null;
-  const jobs = new ReplayJobs(store);
+  const jobs = new ReplayJobs({
+    store,
+    worker: (name) => forwarder.workers.get(name),
+    owner: consumer,
+    leaseMs: jobLease(config),
+    log: logger,
+  });
+  const phasetwo =
+    config.PHASETWO_SECRETS || tokenCheck
+      ? {
+          signature: config.PHASETWO_SECRETS ? new PhaseTwoSignature(config.PHASETWO_SECRETS, config.PHASETWO_ALGORITHMS) : null,
+          tokens: tokenCheck ? new WebhookTokenVerifier(tokenCheck) : null,
+        }
+      : null;
+  const ssf = tokenCheck ? new SecurityEventTokenVerifier(tokenCheck, config.SSF_MAX_SET_AGE) : null;
+  // Jobs live in the store, so any process finds one there: only these reads are asked of each process.
   options.process?.serve({
     metrics: () => metrics.registry.getMetricsAsJSON(),
     logouts: (limit) => logout?.recent.latest(Number(limit)) ?? [],
     circuits: () => {
-      const now = Date.now();
-      return Object.fromEntries([...forwarder.workers.values()].map((w) => [w.name, w.breaker.state(now)]));
+      const at = Date.now();
+      return Object.fromEntries([...forwarder.workers.values()].map((w) => [w.name, w.breaker.state(at)]));
     },
-    job: (id) => jobs.get(String(id)) ?? null,
   });
   const app = buildApp({
     config,
@@ -126,11 +167,14 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     metrics,
     logger,
     assignUid: () => uids.next(),
+    now,
     health,
     forwarding: { forwarder, jobs },
     ...(options.process ? { group: options.process.reads() } : {}),
     ...(logout ? { logout } : {}),
     ...(backchannel ? { backchannel } : {}),
+    ...(phasetwo ? { phasetwo } : {}),
+    ...(ssf ? { ssf } : {}),
   });
 
   return {
@@ -145,6 +189,7 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     async start(host, port) {
       await app.listen({ host, port });
       await forwarder.start();
+      jobs.start();
       logout?.start();
       const address = app.server.address();
       return typeof address === 'object' && address ? address.port : port;
@@ -152,7 +197,10 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     async close() {
       health.shuttingDown = true;
       await app.close();
+      // Jobs stop at their next step; the forwarder's stop ends the deliveries they wait on.
+      const jobsStopped = jobs.stop();
       await forwarder.stop();
+      await jobsStopped;
       await logout?.stop();
       await store.close();
     },

@@ -1,7 +1,9 @@
 // A simulated Keycloak node's event-emitter: events go into its own bounded buffer (the oldest is
 // dropped when it is full: the emitter's loss, counted as such), and `concurrency` senders POST the
 // oldest pending event, one per request, with Basic auth, resending anything not answered 200. The
-// relay it posts to rotates over the replicas, as a load balancer would.
+// relay it posts to rotates over the replicas, as a load balancer would. The other senders
+// (./senders.mjs: Phase Two's webhooks, SSF pushes) are this poster with their own bodies, route
+// and answers: newItem, path and outcomeOf.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { basicAuth, UidSource } from '../lib/payloads.mjs';
@@ -70,7 +72,13 @@ export class Emitter {
     if (!this.agent.closed) await this.agent.close();
   }
 
-  #newEvent() {
+  /** The route this sender posts to. */
+  get path() {
+    return '/events';
+  }
+
+  /** A new pending item `{ event, body, headers, inFlight }`; its event is in the registry under `event.uid`. */
+  newItem() {
     const index = this.created++;
     const uid = this.uids.next();
     const roll = this.prng.float();
@@ -78,7 +86,13 @@ export class Emitter {
     const type = kind === 'admin' ? 'USER_CREATE' : roll < 0.35 ? 'LOGOUT' : 'LOGIN';
     const event = { ...describeEvent(uid, kind, type, index), emitter: this.id, format: this.format };
     this.registry.set(event.uid, event);
-    return { event, body: this.encode(event), inFlight: false };
+    const headers = { 'content-type': 'application/json', authorization: this.authorization };
+    return { event, body: this.encode(event), headers, inFlight: false };
+  }
+
+  /** The answer's outcome when the sender is done with the event (accepted, duplicate, quarantined), else null: resend. */
+  outcomeOf(status, json) {
+    return status === 200 && ['accepted', 'duplicate', 'quarantined'].includes(json?.status) ? json.status : null;
   }
 
   async #produce() {
@@ -93,7 +107,7 @@ export class Emitter {
         this.dropped.add(gone.event.uid);
         this.stats.dropped += 1;
       }
-      this.buffer.push(this.#newEvent());
+      this.buffer.push(await this.newItem());
     }
   }
 
@@ -119,7 +133,7 @@ export class Emitter {
   /** One POST; true when answered 200 (the emitter forgets the event), false to resend it. */
   async #post(item) {
     const targets = this.targets();
-    const url = `${targets[this.turn++ % targets.length]}/events`;
+    const url = `${targets[this.turn++ % targets.length]}${this.path}`;
     this.stats.posts += 1;
     item.event.posted = true;
     let status;
@@ -128,7 +142,7 @@ export class Emitter {
       const res = await request(url, {
         method: 'POST',
         dispatcher: this.agent,
-        headers: { 'content-type': 'application/json', authorization: this.authorization },
+        headers: item.headers,
         body: item.body,
         headersTimeout: REQUEST_TIMEOUT_MS,
         bodyTimeout: REQUEST_TIMEOUT_MS,
@@ -146,10 +160,11 @@ export class Emitter {
     } catch {
       // reported below with the status
     }
-    if (status === 200 && ['accepted', 'duplicate', 'quarantined'].includes(json?.status)) {
-      this.stats[json.status] += 1;
+    const outcome = this.outcomeOf(status, json);
+    if (outcome !== null) {
+      this.stats[outcome] += 1;
       this.acked.add(item.event.uid);
-      if (json.status === 'quarantined') item.event.quarantined = json.error?.code;
+      if (outcome === 'quarantined') item.event.quarantined = json.error?.code;
       return true;
     }
     if (status === 503 && json?.error?.code === 'KCR_ERR_STORE_UNAVAILABLE') this.stats.unavailable += 1;

@@ -11,6 +11,8 @@ class Received {
   constructor() {
     /** eventUid -> messages */
     this.byEvent = new Map();
+    /** sessionId -> messages: how a p2 event's or a SET's logout is found (its uid is the relay's). */
+    this.bySession = new Map();
     this.gaps = 0;
   }
 
@@ -18,9 +20,15 @@ class Received {
     try {
       const m = JSON.parse(text);
       this.byEvent.set(m.eventUid, (this.byEvent.get(m.eventUid) ?? 0) + 1);
+      if (m.sessionId) this.bySession.set(m.sessionId, (this.bySession.get(m.sessionId) ?? 0) + 1);
     } catch {
       // not a message: ignored
     }
+  }
+
+  /** Whether the logout of a registry event was heard. */
+  heard(event) {
+    return event.sender ? this.bySession.has(event.sessionId) : this.byEvent.has(event.uid);
   }
 }
 
@@ -107,7 +115,7 @@ export class SseLogoutWatcher extends Received {
 
 /** Whether the relay holds the durable revocation of a LOGOUT event's session (GET /logouts/revoked). */
 export async function sessionRevoked(baseUrl, token, event) {
-  const iat = Math.floor(timeOf(BigInt(event.uid)) / 1000);
+  const iat = Math.floor((event.time ?? timeOf(BigInt(event.uid))) / 1000);
   const q = new URLSearchParams({ realmId: event.realmId, sub: event.userId, sid: event.sessionId, iat: String(iat) });
   const res = await request(`${baseUrl}/logouts/revoked?${q}`, { headers: { authorization: `Bearer ${token}` } });
   const body = await res.body.json();

@@ -21,6 +21,7 @@ import { flatbufferBuilder } from './bodies.mjs';
 import { Prng } from './prng.mjs';
 import { MAIN_JS, resumeAllRedis } from './services.mjs';
 import { RELAY_SETTINGS, runScenario } from './scenario.mjs';
+import { senderSettings } from './senders.mjs';
 import { failures, judge, printTable } from './verdict.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -58,6 +59,7 @@ async function faultsRun(args) {
   // Relay and Redis logs stay here when the run fails; the directory is removed when it passes.
   const runDir = mkdtempSync(join(tmpdir(), 'kcr-chaos-'));
   const flatbuffer = await flatbufferBuilder(ROOT);
+  const senders = await senderSettings();
   const prng = new Prng(args.seed);
   const verdicts = [];
   const problems = [];
@@ -77,6 +79,7 @@ async function faultsRun(args) {
       runDir,
       root: ROOT,
       flatbuffer,
+      senders,
       progress: log,
     });
     try {

@@ -1,6 +1,7 @@
 // One chaos scenario on one store: Redis (AOF always or everysec, two replicas) or the embedded
 // store (one replica); with `workers` above 1, each Redis replica runs WORKERS relay processes and
-// one of them is killed -9 now and then. Emitters post while the fault plan runs; then everything is healed, the
+// one of them is killed -9 now and then. Emitters, a Phase Two webhook and an SSF transmitter post
+// while the fault plan runs; then everything is healed, the
 // emitters resend what they still hold, and the scenario waits until every event answered 200 has
 // reached every destination (and, for a LOGOUT, the logout subscriber or at least the durable
 // revocation), timing that drain. The evidence is returned for the verdict.
@@ -10,6 +11,7 @@ import { request } from 'undici';
 import { Emitter } from './emitter.mjs';
 import { planFaults, runFaults } from './faults.mjs';
 import { RedisLogoutWatcher, SseLogoutWatcher, sessionRevoked } from './logouts.mjs';
+import { PhaseTwoPoster, SsfPoster } from './senders.mjs';
 import { ChaosSink } from './sinks.mjs';
 import { PersistentRedis, RelayReplica, scratchDir, stablePort } from './services.mjs';
 
@@ -27,7 +29,20 @@ export const RELAY_SETTINGS = {
   destination: { timeoutMs: 2_000, maxAttempts: 1_000 },
 };
 
-export async function runScenario({ name, store, fsync, workers = 1, durationMs, quick, prng, runDir, root, flatbuffer, progress }) {
+export async function runScenario({
+  name,
+  store,
+  fsync,
+  workers = 1,
+  durationMs,
+  quick,
+  prng,
+  runDir,
+  root,
+  flatbuffer,
+  senders,
+  progress,
+}) {
   const dir = join(runDir, name);
   const removeDir = scratchDir(dir);
   const registry = new Map();
@@ -67,6 +82,7 @@ export async function runScenario({ name, store, fsync, workers = 1, durationMs,
       DESTINATIONS: JSON.stringify(sinks.map((s) => ({ name: s.name, url: s.url, ...RELAY_SETTINGS.destination }))),
       ...(redis ? { REDIS_URL: redis.url } : { DATA_DIR: join(dir, 'data') }),
       ...(workers > 1 ? { WORKERS: String(workers) } : {}),
+      ...senders.env,
     };
     const replicas = store === 'redis' ? 2 : 1;
     for (let i = 0; i < replicas; i++) {
@@ -101,6 +117,13 @@ export async function runScenario({ name, store, fsync, workers = 1, durationMs,
         }),
       );
     }
+    // Beside the emitters, Phase Two's webhook and Keycloak's SSF transmitter post the same kind of
+    // traffic through their own routes (bench/chaos/senders.mjs), at the same rate.
+    const others = { prng: prng.fork('senders'), targets: () => relays.map((r) => r.url), rate: perEmitterRate, bufferCapacity: 1_000 };
+    emitters.push(
+      new PhaseTwoPoster({ ...others, id: EMITTERS + 1, format: 'phasetwo', concurrency: 2, registry, secret: SECRET }),
+      new SsfPoster({ ...others, id: EMITTERS + 2, format: 'ssf', concurrency: 2, registry, secret: SECRET, key: senders.key }),
+    );
 
     const plan = planFaults(prng.fork('faults'), { store, durationMs, quick, replicas, workers, sinks: sinks.length });
     const faultLog = [];
@@ -154,7 +177,7 @@ export async function runScenario({ name, store, fsync, workers = 1, durationMs,
 
 /** The acked LOGOUT events not heard by the subscriber, split into "revoked anyway" and "missing". */
 export async function unheardLogouts({ acked, registry, watcher, liveUrl }) {
-  const unheard = [...acked].filter((uid) => registry.get(uid)?.type === 'LOGOUT' && !watcher.byEvent.has(uid));
+  const unheard = [...acked].filter((uid) => registry.get(uid)?.type === 'LOGOUT' && !watcher.heard(registry.get(uid)));
   const revoked = [];
   const missing = [];
   for (const uid of unheard) {

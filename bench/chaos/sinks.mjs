@@ -3,6 +3,7 @@
 // it). It records every event it acknowledged with 2xx, checks each body against what the emitters
 // sent (uid = webhook-id, type, session, Latin-1 username), and counts repeated acknowledgements.
 import { createServer } from 'node:http';
+import { senderKey } from './senders.mjs';
 
 export class ChaosSink {
   constructor({ name, port, registry }) {
@@ -11,8 +12,10 @@ export class ChaosSink {
     this.server = null;
     this.sockets = new Set();
     this.hanging = new Set();
-    /** uid -> times acknowledged with 2xx */
+    /** Registry key (the uid; a p2 event's or a SET's own id) -> times acknowledged with 2xx */
     this.delivered = new Map();
+    /** Registry key -> the webhook-ids it came under: more than one is an event stored twice. */
+    this.storedAs = new Map();
     this.requests = 0;
     /** Bodies that do not match what was sent, or uids nobody sent. */
     this.unexpected = [];
@@ -58,26 +61,37 @@ export class ChaosSink {
     }
   }
 
-  #record(uid, body) {
-    this.delivered.set(uid, (this.delivered.get(uid) ?? 0) + 1);
-    if (this.delivered.get(uid) > 1) return;
-    const sent = this.registry.get(uid);
+  #record(webhookId, body) {
     let got;
     try {
       got = JSON.parse(body);
     } catch {
       got = null;
     }
+    const uid = senderKey(webhookId, got);
+    this.storedAs.set(uid, (this.storedAs.get(uid) ?? new Set()).add(webhookId));
+    this.delivered.set(uid, (this.delivered.get(uid) ?? 0) + 1);
+    if (this.delivered.get(uid) > 1) return;
+    const sent = this.registry.get(uid);
     const problem = !sent?.posted
       ? 'never sent'
-      : !got || got.uid !== uid
+      : !got || got.uid !== webhookId
         ? 'body uid differs from webhook-id'
         : got.kind !== sent.kind
           ? `kind ${got.kind} instead of ${sent.kind}`
           : sent.kind === 'event' && (got.type !== sent.type || got.sessionId !== sent.sessionId || got.details?.username !== sent.username)
             ? 'fields differ from what was sent'
-            : null;
+            : sent.kind === 'security-event' && (got.sessionId !== sent.sessionId || got.userId !== sent.userId)
+              ? 'SET subject differs from what was sent'
+              : null;
     if (problem && this.unexpected.length < 1_000) this.unexpected.push({ uid, problem, body: body.slice(0, 300) });
+  }
+
+  /** Events stored twice (a p2 event or a SET that dedup let through): each reached this sink under two uids. */
+  storedTwice() {
+    let n = 0;
+    for (const ids of this.storedAs.values()) if (ids.size > 1) n += 1;
+    return n;
   }
 
   /** Sets the behaviour; down closes the listener and cuts every connection, up listens again on the same port. */

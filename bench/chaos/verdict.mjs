@@ -28,6 +28,12 @@ export async function judge(result) {
     unexpected: unexpected.length,
     unexpectedSample: unexpected.slice(0, 10),
     duplicatesDelivered: sinks.reduce((n, s) => n + s.duplicates(), 0),
+    storedTwice: Math.max(...sinks.map((s) => s.storedTwice())),
+    ackedBySender: {
+      emitter: emitters.filter((e) => e.format === 'json' || e.format === 'flatbuffer').reduce((n, e) => n + e.acked.size, 0),
+      phasetwo: emitters.filter((e) => e.format === 'phasetwo').reduce((n, e) => n + e.acked.size, 0),
+      ssf: emitters.filter((e) => e.format === 'ssf').reduce((n, e) => n + e.acked.size, 0),
+    },
     answers: {
       accepted: sum('accepted'),
       duplicate: sum('duplicate'),
@@ -73,6 +79,8 @@ export function failures(v, { lossAsserted }) {
   const out = [];
   if (v.lost > 0 && lossAsserted) out.push(`${v.lost} events answered 200 were lost`);
   if (v.unexpected > 0) out.push(`${v.unexpected} unexpected deliveries`);
+  if (v.storedTwice > 0 && lossAsserted)
+    out.push(`${v.storedTwice} Phase Two events or SETs stored twice (their dedup key let a resend through)`);
   if (v.answers.other > 0) out.push(`${v.answers.other} answers other than 200 / 503 to valid events`);
   if (v.answers.quarantinedValidEvents > 0) out.push(`${v.answers.quarantinedValidEvents} valid events quarantined`);
   if (v.crashes.length > 0) out.push(`${v.crashes.length} relay crashes`);
@@ -88,9 +96,14 @@ export function printTable(verdicts, write = (line) => process.stdout.write(`${l
     ['', ...verdicts.map((v) => v.scenario)],
     ['store', ...verdicts.map((v) => v.store)],
     ['events answered 200 (acked)', ...verdicts.map((v) => v.acked)],
+    [
+      'acked: emitter / p2 / SSF (202)',
+      ...verdicts.map((v) => `${v.ackedBySender.emitter} / ${v.ackedBySender.phasetwo} / ${v.ackedBySender.ssf}`),
+    ],
     ['LOST', ...verdicts.map((v) => v.lost)],
     ['UNEXPECTED', ...verdicts.map((v) => v.unexpected)],
     ['duplicates delivered', ...verdicts.map((v) => v.duplicatesDelivered)],
+    ['p2 events / SETs stored twice', ...verdicts.map((v) => v.storedTwice)],
     [
       '503 store unavailable / buffer full / overloaded',
       ...verdicts.map((v) => `${v.answers.unavailable503} / ${v.answers.bufferFull503} / ${v.answers.overloaded503}`),

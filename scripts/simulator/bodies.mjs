@@ -82,3 +82,55 @@ export function userEventFlatBuffer({ uid, time }, e) {
 export function damagedFlatBuffer() {
   return JSON.stringify({ type: 'Event', obj: Buffer.from('not a flatbuffer of any emitter build').toString('base64') });
 }
+
+/**
+ * The same user event as Phase Two's keycloak-events webhook posts it: compact JSON in p2's key
+ * order, nulls left out, the event's client, user, session and address in `authDetails` (whose
+ * `realmId` is the realm NAME), a random delivery `uid` beside Keycloak's event `id`.
+ */
+export function phaseTwoEventJson({ time }, e, { id, uid }) {
+  const present = (o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined));
+  return JSON.stringify(
+    present({
+      id,
+      time,
+      realmId: e.realmId,
+      realmName: e.realmId,
+      error: e.error ?? null,
+      uid,
+      authDetails: present({
+        realmId: e.realmId,
+        clientId: e.clientId,
+        userId: e.userId,
+        ipAddress: e.ipAddress,
+        username: e.details.username,
+        sessionId: e.sessionId,
+      }),
+      details: e.details,
+      type: `access.${e.type}`,
+    }),
+  );
+}
+
+/** The claims of a CAEP session-revoked Security Event Token as Keycloak's SSF transmitter builds them. */
+export function sessionRevokedClaims({ issuer, audience }, { userId, sessionId }, nowS) {
+  return {
+    jti: crypto.randomUUID(),
+    iss: issuer,
+    iat: nowS,
+    aud: audience,
+    events: {
+      'https://schemas.openid.net/secevent/caep/event-type/session-revoked': {
+        event_timestamp: nowS,
+        initiating_entity: 'user',
+        reason_admin: { en: 'User logout' },
+      },
+    },
+    sub_id: {
+      format: 'complex',
+      user: { format: 'iss_sub', iss: issuer, sub: userId },
+      session: { format: 'opaque', id: sessionId },
+    },
+    txn: crypto.randomUUID(),
+  };
+}

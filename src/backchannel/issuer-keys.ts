@@ -1,10 +1,11 @@
-// One issuer's signing keys: its discovery document names the JWKS, which is fetched (undici) on
-// first use, cached, and fetched again when a token names a key id the cache lacks (a key rotation),
-// at most once per cooldown, so tokens with made-up key ids cannot make the relay hammer the issuer.
-// Key selection and import are jose's (createLocalJWKSet); nothing here touches crypto.
+// One issuer's signing keys: its discovery document (or the entry's `jwksUri`) names the JWKS, which
+// is fetched (undici) on first use, cached, and fetched again when a token names a key id the cache
+// lacks (a key rotation), at most once per cooldown, so tokens with made-up key ids cannot make the
+// relay hammer the issuer. Keys given inline (`jwks`) are never fetched. Key selection and import
+// are jose's (createLocalJWKSet); nothing here touches crypto.
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWSHeaderParameters, type FlattenedJWSInput } from 'jose';
 import { request } from 'undici';
-import { KCR_ERR_BACKCHANNEL_KEY } from '../errors.js';
+import type { IssuerConfig } from './issuers.js';
 
 export interface IssuerKeysOptions {
   /** Least time between two fetches caused by an unknown key id. */
@@ -14,6 +15,11 @@ export interface IssuerKeysOptions {
   /** Longest wait for each document. */
   timeoutMs?: number;
   now?: () => number;
+}
+
+/** No key of the issuer for a token: unknown key id, keys unreachable or unusable (its message says which). */
+export class KeysUnavailable extends Error {
+  override readonly name = 'KeysUnavailable';
 }
 
 type KeySet = ReturnType<typeof createLocalJWKSet>;
@@ -29,19 +35,26 @@ export class IssuerKeys {
   private attemptedAt = Number.NEGATIVE_INFINITY;
   private inflight: Promise<void> | null = null;
   private readonly now: () => number;
+  readonly issuer: string;
+  /** Keys given inline: the only ones, never fetched. */
+  private readonly fixed: boolean;
 
   constructor(
-    readonly issuer: string,
+    private readonly source: Pick<IssuerConfig, 'issuer' | 'jwksUri' | 'jwks'>,
     private readonly options: IssuerKeysOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.issuer = source.issuer;
+    this.jwksUri = source.jwksUri;
+    this.fixed = source.jwks !== null;
+    if (source.jwks) this.keySet = createLocalJWKSet(source.jwks);
   }
 
-  /** jose's key resolver for jwtVerify: the public key the header names. Throws KCR_ERR_BACKCHANNEL_KEY. */
+  /** jose's key resolver for jwtVerify: the public key the header names. Throws KeysUnavailable. */
   readonly resolve = async (header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<Key> => {
     if (this.keySet === null) {
       if (!(await this.refreshIfAllowed())) {
-        throw KCR_ERR_BACKCHANNEL_KEY(
+        throw new KeysUnavailable(
           `the keys of ${this.issuer} could not be fetched (tried again at most every ${this.options.cooldownMs} ms)`,
         );
       }
@@ -55,15 +68,17 @@ export class IssuerKeys {
       if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
     }
     if (!(await this.refreshIfAllowed())) {
-      throw KCR_ERR_BACKCHANNEL_KEY(
-        `no key ${describe(header)} in the JWKS of ${this.issuer} (fetched again at most every ${this.options.cooldownMs} ms)`,
+      throw new KeysUnavailable(
+        this.fixed
+          ? `no key ${describe(header)} among the inline keys of ${this.issuer}`
+          : `no key ${describe(header)} in the JWKS of ${this.issuer} (fetched again at most every ${this.options.cooldownMs} ms)`,
       );
     }
     try {
       return await this.select(header, token);
     } catch (err) {
       if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
-      throw KCR_ERR_BACKCHANNEL_KEY(`no key ${describe(header)} in the JWKS of ${this.issuer}, fetched again just now`);
+      throw new KeysUnavailable(`no key ${describe(header)} in the JWKS of ${this.issuer}, fetched again just now`);
     }
   };
 
@@ -74,14 +89,15 @@ export class IssuerKeys {
     } catch (err) {
       if (err instanceof errors.JWKSNoMatchingKey) throw err;
       if (err instanceof errors.JWKSMultipleMatchingKeys) {
-        throw KCR_ERR_BACKCHANNEL_KEY(`several keys of ${this.issuer} fit a token without kid`);
+        throw new KeysUnavailable(`several keys of ${this.issuer} fit a token without kid`);
       }
-      throw KCR_ERR_BACKCHANNEL_KEY(`the JWKS of ${this.issuer} has no usable key for ${describe(header)}: ${(err as Error).message}`);
+      throw new KeysUnavailable(`the JWKS of ${this.issuer} has no usable key for ${describe(header)}: ${(err as Error).message}`);
     }
   }
 
   /** Fetches again unless a fetch started within the cooldown; joins one in flight. False: not now. */
   private async refreshIfAllowed(): Promise<boolean> {
+    if (this.fixed) return false;
     if (this.inflight === null && this.now() - this.attemptedAt < this.options.cooldownMs) return false;
     await this.refresh();
     return true;
@@ -108,9 +124,10 @@ export class IssuerKeys {
       this.keySet = createLocalJWKSet(jwks as unknown as JSONWebKeySet);
       this.fetchedAt = this.attemptedAt;
     } catch (err) {
-      // The JWKS may have moved with a new discovery document: looked up again next time.
-      this.jwksUri = null;
-      throw KCR_ERR_BACKCHANNEL_KEY(`cannot fetch the keys of ${this.issuer}: ${(err as Error).message}`);
+      // The JWKS may have moved with a new discovery document: looked up again next time (a
+      // configured jwksUri stays).
+      this.jwksUri = this.source.jwksUri;
+      throw new KeysUnavailable(`cannot fetch the keys of ${this.issuer}: ${(err as Error).message}`);
     }
   }
 

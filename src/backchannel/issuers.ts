@@ -1,41 +1,94 @@
-// The identity providers whose back-channel logout tokens the relay accepts (BACKCHANNEL_ISSUERS,
-// BACKCHANNEL_ALGORITHMS), validated with zod at start-up like every other variable (src/config/env.ts).
+// The identity providers whose signed tokens the relay accepts: one list for the three intakes that
+// verify tokens (back-channel logout tokens, Phase Two's bearer webhooks, SSF Security Event
+// Tokens), TOKEN_ISSUERS (formerly BACKCHANNEL_ISSUERS), and the algorithms they may sign with,
+// validated with zod at start-up like every other variable (src/config/env.ts).
+import type { JSONWebKeySet } from 'jose';
 import { z } from 'zod';
 
 export interface IssuerConfig {
   /** Exactly the `iss` of its tokens: for Keycloak `<frontend URL>/realms/<realm name>`. */
   issuer: string;
-  /** Client ids accepted in `aud`; null: any. */
-  audiences: readonly string[] | null;
+  /** What a token's `aud` must name one of: client ids, a webhook's or a stream's audience. */
+  audiences: readonly string[];
   /** Keycloak's internal realm id (as in the emitter's events); null: derived from the issuer. */
   realmId: string | null;
+  /** Where its keys are, when not where discovery says (an issuer whose discovery is unreachable). */
+  jwksUri: string | null;
+  /** Its keys, given inline: never fetched. */
+  jwks: JSONWebKeySet | null;
 }
 
-const issuerUrl = z.string().refine(
-  (text) => {
-    try {
-      const url = new URL(text);
-      return (url.protocol === 'https:' || url.protocol === 'http:') && url.search === '' && url.hash === '';
-    } catch {
-      return false;
-    }
-  },
-  { message: "issuer must be an http(s) URL without query or fragment, written exactly as the tokens' iss" },
-);
+/** Names the loopback interface: plain http to it never leaves the machine. */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+const httpUrl = (what: string) =>
+  z.string().refine(
+    (text) => {
+      try {
+        const url = new URL(text);
+        return (url.protocol === 'https:' || url.protocol === 'http:') && url.search === '' && url.hash === '';
+      } catch {
+        return false;
+      }
+    },
+    { message: `${what} must be an http(s) URL without query or fragment` },
+  );
+
+/** Plain http: a man in the middle could serve its own keys (or, for an issuer, its own discovery). */
+const overPlainHttp = (text: string | undefined): boolean => {
+  if (text === undefined || !URL.canParse(text)) return false;
+  const url = new URL(text);
+  return url.protocol === 'http:' && !isLoopback(url.hostname);
+};
+
+const jwksSchema = z
+  .object({ keys: z.array(z.looseObject({ kty: z.string().min(1) })).min(1, 'jwks must hold at least one key') })
+  .loose()
+  .transform((set) => set as unknown as JSONWebKeySet);
 
 const issuerEntry = z
   .object({
-    issuer: issuerUrl,
-    audiences: z.array(z.string().min(1)).min(1, 'audiences, when given, must name at least one client id').optional(),
+    issuer: httpUrl("issuer (written exactly as the tokens' iss)"),
+    audiences: z.array(z.string().min(1)).min(1, "audiences must name at least one of the tokens' aud values"),
     realmId: z.string().min(1).optional(),
+    jwksUri: httpUrl('jwksUri').optional(),
+    jwks: jwksSchema.optional(),
+    insecure: z.boolean().optional(),
   })
   .strict()
-  .transform((e): IssuerConfig => ({ issuer: e.issuer, audiences: e.audiences ?? null, realmId: e.realmId ?? null }));
+  .refine((e) => !(e.jwksUri && e.jwks), { message: 'give jwksUri or jwks, not both', path: ['jwks'] })
+  .refine((e) => e.insecure === true || !overPlainHttp(e.issuer), {
+    message: 'issuer over plain http: is refused unless its host is loopback or the entry says "insecure": true',
+    path: ['issuer'],
+  })
+  .refine((e) => e.insecure === true || !overPlainHttp(e.jwksUri), {
+    message: 'jwksUri over plain http: is refused unless its host is loopback or the entry says "insecure": true',
+    path: ['jwksUri'],
+  })
+  .transform((e): IssuerConfig => ({
+    issuer: e.issuer,
+    audiences: e.audiences,
+    realmId: e.realmId ?? null,
+    jwksUri: e.jwksUri ?? null,
+    jwks: e.jwks ?? null,
+  }));
 
-export const issuersSchema = z
-  .array(issuerEntry)
-  .min(1, 'BACKCHANNEL_ISSUERS must list at least one issuer (unset it to turn the route off)')
-  .refine((list) => new Set(list.map((e) => e.issuer)).size === list.length, { message: 'each issuer may appear once' });
+/** The issuer list under its variable's name (TOKEN_ISSUERS, or its former name BACKCHANNEL_ISSUERS). */
+export const issuersSchema = (name: string) =>
+  z
+    .array(issuerEntry)
+    .min(1, `${name} must list at least one issuer (unset it to turn token intake off)`)
+    .refine((list) => new Set(list.map((e) => e.issuer)).size === list.length, { message: 'each issuer may appear once' });
+
+/** The configured issuers, under whichever name they were given; null when token intake is off. */
+export function configuredIssuers(config: {
+  TOKEN_ISSUERS?: readonly IssuerConfig[] | undefined;
+  BACKCHANNEL_ISSUERS?: readonly IssuerConfig[] | undefined;
+}): readonly IssuerConfig[] | null {
+  return config.TOKEN_ISSUERS ?? config.BACKCHANNEL_ISSUERS ?? null;
+}
 
 /**
  * Asymmetric JWS algorithms only: `none` would accept any token, and an HMAC algorithm would let

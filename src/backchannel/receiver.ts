@@ -7,32 +7,36 @@ import type { Config } from '../config/env.js';
 import { KCR_ERR_BACKCHANNEL_REPLAY, KCR_ERR_BACKCHANNEL_UNAVAILABLE, KcrError } from '../errors.js';
 import type { LogoutBus } from '../logout/bus.js';
 import type { LogoutMessage } from '../logout/message.js';
-import { IssuerKeys } from './issuer-keys.js';
+import type { TrustedIssuer } from './signed-token.js';
 import { logoutMessageOf, onceMarkerOf } from './to-message.js';
 import { LogoutTokenVerifier } from './verify-logout-token.js';
 
 export interface BackchannelReceiverDeps {
-  config: Pick<Config, 'BACKCHANNEL_ISSUERS' | 'BACKCHANNEL_ALGORITHMS' | 'BACKCHANNEL_CLOCK_SKEW' | 'BACKCHANNEL_JWKS_COOLDOWN'>;
+  config: Pick<Config, 'BACKCHANNEL_ALGORITHMS' | 'BACKCHANNEL_CLOCK_SKEW'>;
+  /** TOKEN_ISSUERS with their keys, shared with the other token intakes. */
+  issuers: readonly TrustedIssuer[];
   bus: Pick<LogoutBus, 'publishOnce'>;
   /** The logout service's message ids (one snowflake sequence per process). */
   nextId: () => bigint;
   registry: Registry;
   log: FastifyBaseLogger;
+  /** The relay's clock (tests fix it). */
+  now?: () => number;
 }
 
 export class BackchannelReceiver {
   private readonly verifier: LogoutTokenVerifier;
   private readonly outcomes: Counter<'outcome'>;
+  private readonly now: () => number;
 
   constructor(private readonly deps: BackchannelReceiverDeps) {
     const { config } = deps;
+    this.now = deps.now ?? Date.now;
     this.verifier = new LogoutTokenVerifier({
-      issuers: (config.BACKCHANNEL_ISSUERS ?? []).map((issuer) => ({
-        config: issuer,
-        keys: new IssuerKeys(issuer.issuer, { cooldownMs: config.BACKCHANNEL_JWKS_COOLDOWN }),
-      })),
+      issuers: deps.issuers,
       algorithms: config.BACKCHANNEL_ALGORITHMS,
       clockSkewS: Math.ceil(config.BACKCHANNEL_CLOCK_SKEW / 1000),
+      now: this.now,
     });
     this.outcomes = new Counter({
       name: 'kcr_backchannel_logout_requests_total',
@@ -46,8 +50,8 @@ export class BackchannelReceiver {
   async receive(token: string): Promise<LogoutMessage> {
     try {
       const verified = await this.verifier.verify(token);
-      const message = logoutMessageOf(verified, this.deps.nextId());
-      const now = Date.now();
+      const now = this.now();
+      const message = logoutMessageOf(verified, this.deps.nextId(), now);
       const once = onceMarkerOf(verified);
       let first: boolean;
       try {

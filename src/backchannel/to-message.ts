@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { OnceMarker } from '../logout/bus.js';
 import { realmOfIssuer } from '../logout/issuer-realm.js';
 import type { LogoutMessage } from '../logout/message.js';
+import { notBeforeOf } from '../logout/revocation.js';
 import type { VerifiedLogoutToken } from './verify-logout-token.js';
 
 /**
@@ -11,7 +12,7 @@ import type { VerifiedLogoutToken } from './verify-logout-token.js';
  * this client: kind `user` narrowed to the client the token names (as consent revocation is), or
  * user-wide when the token names several accepted clients.
  */
-export function logoutMessageOf(token: VerifiedLogoutToken, id: bigint): LogoutMessage {
+export function logoutMessageOf(token: VerifiedLogoutToken, id: bigint, receivedAtMs: number): LogoutMessage {
   const messageId = id.toString();
   const clientId = token.audiences.length === 1 ? (token.audiences[0] as string) : null;
   return {
@@ -22,8 +23,9 @@ export function logoutMessageOf(token: VerifiedLogoutToken, id: bigint): LogoutM
     userId: token.sub,
     sessionId: token.sid,
     clientId,
-    // As for events: the second after the logout (Keycloak's rule iat < notBefore revokes up to it).
-    notBefore: token.iat + 1,
+    // As for events: the second after the logout, at most the second after the token arrived (its
+    // iat may be up to BACKCHANNEL_CLOCK_SKEW ahead).
+    notBefore: notBeforeOf(token.iat * 1000, receivedAtMs),
     reason: 'backchannel',
     // No Keycloak event behind it: the message's own id stands in.
     eventUid: messageId,

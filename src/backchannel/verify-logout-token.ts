@@ -1,17 +1,25 @@
-// Logout Token validation, OpenID Connect Back-Channel Logout 1.0 section 2.6: signature (jose,
-// with the issuer's published keys and an allow-list of asymmetric algorithms), then every claim
-// the spec requires. Each refusal is a coded KcrError (400); nothing here has side effects beyond
+// Logout Token validation, OpenID Connect Back-Channel Logout 1.0 section 2.6: issuer, typ,
+// signature and `aud` as every token intake checks them (./signed-token.ts), then every claim the
+// spec requires. Each refusal is a coded KcrError (400); nothing here has side effects beyond
 // fetching the issuer's keys.
-import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import {
   KCR_ERR_BACKCHANNEL_CLAIMS,
   KCR_ERR_BACKCHANNEL_ISSUER,
+  KCR_ERR_BACKCHANNEL_KEY,
   KCR_ERR_BACKCHANNEL_REQUEST,
   KCR_ERR_BACKCHANNEL_SIGNATURE,
-  KcrError,
+  type KcrError,
 } from '../errors.js';
-import type { IssuerKeys } from './issuer-keys.js';
 import type { IssuerConfig } from './issuers.js';
+import {
+  SignedTokenCheck,
+  TokenRefusal,
+  type TokenCheckOptions,
+  type TokenPolicy,
+  type TokenRefusalKind,
+  type VerifiedToken,
+} from './signed-token.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 /** How long after its `iat` a token without `exp` is accepted (Keycloak sent no `exp` before 2023). */
@@ -24,7 +32,7 @@ export interface VerifiedLogoutToken {
   jti: string;
   sub: string | null;
   sid: string | null;
-  /** The token's audiences this relay accepts for the issuer (all of them when any is accepted). */
+  /** The token's audiences that are among the issuer's configured ones. */
   audiences: string[];
   /** Epoch seconds. */
   iat: number;
@@ -32,60 +40,46 @@ export interface VerifiedLogoutToken {
   validUntil: number;
 }
 
-export interface VerifierOptions {
-  issuers: ReadonlyArray<{ config: IssuerConfig; keys: Pick<IssuerKeys, 'resolve'> }>;
-  algorithms: readonly string[];
-  clockSkewS: number;
-  now?: () => number;
-}
+export type VerifierOptions = TokenCheckOptions;
+
+const LOGOUT_TOKEN: TokenPolicy = {
+  // Explicit typing (spec 2.4), Keycloak's "JWT", or none.
+  typ: (typ) => typ === undefined || (typeof typ === 'string' && HEADER_TYPES.has(typ.toLowerCase())),
+  requiredClaims: ['iat', 'jti', 'aud', 'events'],
+};
+
+/** Each kind of refusal as this route's code (the others say so in their own terms). */
+const CODE_OF: Record<TokenRefusalKind, (why: string) => KcrError> = {
+  malformed: (why) => KCR_ERR_BACKCHANNEL_REQUEST(`logout_token is ${why}`),
+  issuer: KCR_ERR_BACKCHANNEL_ISSUER,
+  type: (why) => KCR_ERR_BACKCHANNEL_CLAIMS(`${why} is not a logout token's`),
+  key: KCR_ERR_BACKCHANNEL_KEY,
+  signature: KCR_ERR_BACKCHANNEL_SIGNATURE,
+  audience: KCR_ERR_BACKCHANNEL_CLAIMS,
+  claims: KCR_ERR_BACKCHANNEL_CLAIMS,
+};
 
 export class LogoutTokenVerifier {
-  private readonly byIssuer: Map<string, VerifierOptions['issuers'][number]>;
-  private readonly now: () => number;
+  private readonly check: SignedTokenCheck;
 
-  constructor(private readonly options: VerifierOptions) {
-    this.byIssuer = new Map(options.issuers.map((i) => [i.config.issuer, i]));
-    this.now = options.now ?? Date.now;
+  constructor(options: VerifierOptions) {
+    this.check = new SignedTokenCheck(options);
   }
 
   async verify(token: string): Promise<VerifiedLogoutToken> {
-    // The unverified `iss` only picks which keys to try; it is checked again once signed.
-    let unverified: JWTPayload;
-    let typ: unknown;
+    let verified: VerifiedToken;
     try {
-      unverified = decodeJwt(token);
-      typ = decodeProtectedHeader(token).typ;
+      verified = await this.check.verify(token, LOGOUT_TOKEN);
     } catch (err) {
-      throw KCR_ERR_BACKCHANNEL_REQUEST(`logout_token is not a JWT (${(err as Error).message})`);
+      if (err instanceof TokenRefusal) throw CODE_OF[err.kind](err.message);
+      throw err;
     }
-    const issuer = typeof unverified.iss === 'string' ? this.byIssuer.get(unverified.iss) : undefined;
-    if (!issuer) throw KCR_ERR_BACKCHANNEL_ISSUER(JSON.stringify(unverified.iss ?? null).slice(0, 200));
-    // Another kind of JWT of the same issuer (an access or ID token) must never pass as a logout token.
-    if (typ !== undefined && (typeof typ !== 'string' || !HEADER_TYPES.has(typ.toLowerCase()))) {
-      throw KCR_ERR_BACKCHANNEL_CLAIMS(`header typ ${JSON.stringify(typ).slice(0, 100)} is not a logout token's`);
-    }
-
-    const { config } = issuer;
-    const nowS = Math.floor(this.now() / 1000);
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, issuer.keys.resolve, {
-        issuer: config.issuer,
-        algorithms: [...this.options.algorithms],
-        clockTolerance: this.options.clockSkewS,
-        currentDate: new Date(this.now()),
-        requiredClaims: ['iat', 'jti', 'aud', 'events'],
-        ...(config.audiences ? { audience: [...config.audiences] } : {}),
-      }));
-    } catch (err) {
-      throw refusal(err);
-    }
-    return this.checkClaims(payload, config, nowS);
+    return this.checkClaims(verified.payload, verified.issuer, Math.floor(this.check.now() / 1000));
   }
 
   /** The claims jose does not know about (spec 2.4 and 2.6), on a verified payload. */
   private checkClaims(payload: JWTPayload, config: IssuerConfig, nowS: number): VerifiedLogoutToken {
-    const skew = this.options.clockSkewS;
+    const skew = this.check.options.clockSkewS;
     const refuse = (why: string): never => {
       throw KCR_ERR_BACKCHANNEL_CLAIMS(why);
     };
@@ -102,12 +96,12 @@ export class LogoutTokenVerifier {
     if (sub === null && sid === null) refuse('a logout token needs sub, sid or both');
     const jti = optionalText(payload.jti, 'jti') ?? refuse('jti must be a non-empty string');
     const iat = payload.iat as number;
-    if (iat > nowS + skew) refuse(`iat ${iat} is more than ${skew} s in the future`);
+    if (this.check.iatInFuture(iat)) refuse(`iat ${iat} is more than ${skew} s in the future`);
     const exp = typeof payload.exp === 'number' ? payload.exp : null;
     if (exp === null && nowS - iat > MAX_AGE_WITHOUT_EXP_S + skew) refuse(`iat ${iat} is too old for a token without exp`);
     const aud = (Array.isArray(payload.aud) ? payload.aud : [payload.aud]).filter((a): a is string => typeof a === 'string' && a !== '');
     if (aud.length === 0) refuse('aud must name the client');
-    const audiences = config.audiences ? aud.filter((a) => config.audiences?.includes(a)) : aud;
+    const audiences = aud.filter((a) => config.audiences.includes(a));
     return {
       issuer: config,
       jti,
@@ -124,13 +118,4 @@ function optionalText(value: unknown, claim: string): string | null {
   if (value === undefined) return null;
   if (typeof value !== 'string' || value === '') throw KCR_ERR_BACKCHANNEL_CLAIMS(`${claim} must be a non-empty string`);
   return value;
-}
-
-/** jose's verdicts as our codes: signature-level failures, then claim-level ones. */
-function refusal(err: unknown): KcrError {
-  if (err instanceof KcrError) return err;
-  if (err instanceof errors.JWTExpired) return KCR_ERR_BACKCHANNEL_CLAIMS(`expired (${err.claim}: ${err.message})`);
-  if (err instanceof errors.JWTClaimValidationFailed) return KCR_ERR_BACKCHANNEL_CLAIMS(`${err.claim}: ${err.message}`);
-  if (err instanceof errors.JOSEError) return KCR_ERR_BACKCHANNEL_SIGNATURE(err.message);
-  return KCR_ERR_BACKCHANNEL_SIGNATURE((err as Error).message ?? String(err));
 }

@@ -52,7 +52,7 @@ const destination = z
     filter: z
       .object({
         kinds: z
-          .array(z.enum(['event', 'admin']))
+          .array(z.enum(['event', 'admin', 'security-event']))
           .min(1)
           .optional(),
         types: z.array(z.string().min(1)).min(1).optional(),

@@ -6,6 +6,7 @@ import { KCR_ERR_CONFIG } from '../errors.js';
 import { algorithmsSchema, DEFAULT_ALGORITHMS, issuersSchema } from '../backchannel/issuers.js';
 import { destinationsSchema } from './destinations.js';
 import { parseDuration } from './duration.js';
+import { parseSize } from './size.js';
 import { bodyCharset, flatbuffersSchema, keycloakVersion, nodeSettingsSchema } from './node-settings.js';
 import { trustProxySchema } from './trust-proxy.js';
 
@@ -23,6 +24,19 @@ const duration = (name: string, fallback: string, { off = false } = {}) =>
         return z.NEVER;
       }
       return ms;
+    });
+
+const size = (name: string, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const bytes = parseSize(text);
+      if (bytes === null) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a size in bytes, or with a unit: such as 512MiB, 64KiB or 2GiB` });
+        return z.NEVER;
+      }
+      return bytes;
     });
 
 const jsonText = (name: string, what: string, fallback?: string) =>
@@ -46,6 +60,10 @@ const list = z.string().transform(splitList);
 /** Relay processes of one replica: each takes a 6-bit slot in the uids it assigns (src/event/snowflake.ts). */
 export const MAX_WORKERS = 64;
 export type Workers = number | 'auto';
+
+/** Phase Two's names of the algorithms of X-Keycloak-Signature (its webhook's `algorithm`). */
+export const HMAC_ALGORITHMS = ['HmacSHA256', 'HmacSHA1'] as const;
+export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each node must be host:port');
 
@@ -87,6 +105,10 @@ const schema = z
       .default('kcr:'),
     BUFFER_CAPACITY: positiveInt.default(100_000),
     BUFFER_OVERFLOW: z.enum(['drop-oldest', 'reject']).default('drop-oldest'),
+    // Byte bounds beside the count bounds (bytes of the stored event JSON, of the quarantined bodies):
+    // 100,000 bodies of 1 MiB would otherwise be 100 GiB of Redis memory.
+    BUFFER_MAX_BYTES: size('BUFFER_MAX_BYTES', '512MiB'),
+    QUARANTINE_MAX_BYTES: size('QUARANTINE_MAX_BYTES', '64MiB'),
     DEDUP_WINDOW: duration('DEDUP_WINDOW', '7d'),
     MAX_CLOCK_SKEW: duration('MAX_CLOCK_SKEW', '5m'),
     FLATBUFFERS_SCHEMA: flatbuffersSchema.default('emitter-2018'),
@@ -134,7 +156,21 @@ const schema = z
     LOGOUT_STREAM_TOKEN: z.string().min(16, 'LOGOUT_STREAM_TOKEN must be at least 16 characters').optional(),
     LOGOUT_REPLAY_SIZE: positiveInt.default(10_000),
     // Back-channel logout (docs/logout.md): POST /backchannel-logout is on when issuers are listed.
-    BACKCHANNEL_ISSUERS: jsonText('BACKCHANNEL_ISSUERS', 'a JSON array').pipe(issuersSchema).optional(),
+    BACKCHANNEL_ISSUERS: jsonText('BACKCHANNEL_ISSUERS', 'a JSON array').pipe(issuersSchema('BACKCHANNEL_ISSUERS')).optional(),
+    // The issuers of every signed token the relay takes (back-channel logout, Phase Two bearer
+    // webhooks, SSF pushes); BACKCHANNEL_ISSUERS is its former name, still read.
+    TOKEN_ISSUERS: jsonText('TOKEN_ISSUERS', 'a JSON array').pipe(issuersSchema('TOKEN_ISSUERS')).optional(),
+    // Phase Two's keycloak-events webhooks (POST /webhooks/phasetwo): the webhook secrets accepted
+    // (several during a rotation) and the HMAC algorithms allowed for X-Keycloak-Signature.
+    PHASETWO_SECRETS: list.pipe(z.array(z.string().min(16, 'each of PHASETWO_SECRETS must be at least 16 characters')).min(1)).optional(),
+    PHASETWO_ALGORITHMS: list
+      .pipe(z.array(z.enum(HMAC_ALGORITHMS, { message: `each algorithm must be one of ${HMAC_ALGORITHMS.join(', ')}` })).min(1))
+      .default(['HmacSHA256']),
+    // Keycloak's SSF transmitter (POST /ssf/push, RFC 8935): the stream's Authorization value, how
+    // old a Security Event Token may be, and whether a credential change ends the user's sessions.
+    SSF_PUSH_AUTHORIZATION: z.string().min(16, 'SSF_PUSH_AUTHORIZATION must be at least 16 characters').optional(),
+    SSF_MAX_SET_AGE: duration('SSF_MAX_SET_AGE', '36h'),
+    SSF_CREDENTIAL_CHANGE: z.enum(['forward', 'logout']).default('forward'),
     BACKCHANNEL_ALGORITHMS: list.pipe(algorithmsSchema).default(DEFAULT_ALGORITHMS),
     BACKCHANNEL_CLOCK_SKEW: duration('BACKCHANNEL_CLOCK_SKEW', '60s'),
     // Least time between two JWKS fetches of one issuer caused by an unknown key id.
@@ -150,6 +186,19 @@ const schema = z
   .refine((c) => c.WORKERS === 'auto' || c.WORKERS === 1 || Boolean(c.REDIS_URL || c.REDIS_CLUSTER_NODES), {
     message: 'WORKERS above 1 needs the Redis store (REDIS_URL or REDIS_CLUSTER_NODES): the embedded store runs in one process',
     path: ['WORKERS'],
+  })
+  // Each partition's share of the byte bound holds at least one body of the largest size accepted.
+  .refine((c) => c.BUFFER_MAX_BYTES >= c.BODY_LIMIT * c.PARTITIONS, {
+    message: 'BUFFER_MAX_BYTES must hold at least one BODY_LIMIT-sized event per partition (BODY_LIMIT × PARTITIONS)',
+    path: ['BUFFER_MAX_BYTES'],
+  })
+  .refine((c) => c.QUARANTINE_MAX_BYTES >= c.BODY_LIMIT, {
+    message: 'QUARANTINE_MAX_BYTES must hold at least one body of BODY_LIMIT bytes',
+    path: ['QUARANTINE_MAX_BYTES'],
+  })
+  .refine((c) => !(c.TOKEN_ISSUERS && c.BACKCHANNEL_ISSUERS), {
+    message: 'set TOKEN_ISSUERS or its former name BACKCHANNEL_ISSUERS, not both',
+    path: ['TOKEN_ISSUERS'],
   })
   .refine((c) => c.REDIS_WAIT_REPLICAS === 0 || c.REDIS_WAIT_TIMEOUT < c.REDIS_COMMAND_TIMEOUT, {
     message: 'REDIS_WAIT_TIMEOUT must be shorter than REDIS_COMMAND_TIMEOUT, which bounds the whole write',
@@ -177,7 +226,17 @@ function withFileValues(env: NodeJS.ProcessEnv, names: readonly string[]): Recor
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(
-    withFileValues(env, ['AUTH_SECRET', 'ADMIN_TOKEN', 'DESTINATIONS', 'LOGOUT_STREAM_TOKEN', 'METRICS_TOKEN', 'NODE_SETTINGS']),
+    withFileValues(env, [
+      'AUTH_SECRET',
+      'ADMIN_TOKEN',
+      'DESTINATIONS',
+      'LOGOUT_STREAM_TOKEN',
+      'METRICS_TOKEN',
+      'NODE_SETTINGS',
+      'PHASETWO_SECRETS',
+      'SSF_PUSH_AUTHORIZATION',
+      'TOKEN_ISSUERS',
+    ]),
   );
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues

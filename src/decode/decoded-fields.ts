@@ -1,6 +1,6 @@
 // What each body decoder (JSON, FlatBuffer) returns: the kind-specific part of the canonical event,
 // before uid assignment and validation. decodeEvent (./index.ts) completes it into a CanonicalEvent.
-import type { CanonicalEvent, EnumBytes, SchemaProfile } from '../event/canonical.js';
+import type { CanonicalEvent, EnumBytes, EventSource, SchemaProfile } from '../event/canonical.js';
 
 export type DecodedFields = Pick<
   CanonicalEvent,
@@ -28,6 +28,8 @@ export type DecodedFields = Pick<
   keycloak: string | null;
   /** The enum bytes as received; null for JSON bodies. */
   enumBytes: EnumBytes | null;
+  /** What another sender's body carried beside these fields (source.phasetwo, source.ssf). */
+  origin?: Pick<EventSource, 'phasetwo' | 'ssf'>;
 };
 
 /** A FlatBuffer body: the JSON wrapper `{"type":"Event"|"AdminEvent","obj":"<base64>"}`, checked for shape only. */

@@ -11,9 +11,9 @@ import { NumberText } from './number-text.js';
 type JsonObject = Record<string, unknown>;
 
 // Own members only: a body's fields must not be confused with Object.prototype's.
-const member = (obj: JsonObject, key: string): unknown => (Object.hasOwn(obj, key) ? obj[key] : undefined);
+export const member = (obj: JsonObject, key: string): unknown => (Object.hasOwn(obj, key) ? obj[key] : undefined);
 
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The FlatBuffer wrapper: an `obj` member and a `type` of exactly "Event" or "AdminEvent". */
 export function isFlatBufferWrapper(obj: JsonObject): obj is JsonObject & { type: 'Event' | 'AdminEvent'; obj: unknown } {
@@ -48,30 +48,11 @@ export function decodeJsonEvent(obj: JsonObject): DecodedFields {
   const isAdmin = Object.hasOwn(obj, 'operationType') || Object.hasOwn(obj, 'resourceType');
   if (!isAdmin && !Object.hasOwn(obj, 'type')) throw KCR_ERR_EVENT_KIND();
 
-  const common = {
-    uid: readUid(member(obj, 'uid')),
-    time: readTime(obj),
-    realmId: readString(obj, 'realmId'),
-    error: readString(obj, 'error'),
-    details: readDetails(member(obj, 'details')),
-    schema: null,
-    keycloak: null,
-    enumBytes: null,
-  };
+  const common = { uid: readUid(member(obj, 'uid')), time: readTime(obj), ...readCommonFields(obj) };
   if (isAdmin) {
     return {
       ...common,
-      kind: 'admin',
-      type: null,
-      operationType: readString(obj, 'operationType'),
-      resourceType: readString(obj, 'resourceType'),
-      resourcePath: readString(obj, 'resourcePath'),
-      representation: readString(obj, 'representation'),
-      clientId: null,
-      userId: null,
-      sessionId: null,
-      ipAddress: null,
-      authDetails: readAdminAuthDetails(obj),
+      ...adminFields(obj, readString(obj, 'operationType'), readString(obj, 'resourceType'), readAdminAuthDetails(obj)),
     };
   }
   return {
@@ -90,6 +71,35 @@ export function decodeJsonEvent(obj: JsonObject): DecodedFields {
   };
 }
 
+/** An AdminEvent's own fields (the user-event ones null), its operation and resource as the sender named them. */
+export function adminFields(obj: JsonObject, operationType: string | null, resourceType: string | null, authDetails: AuthDetails | null) {
+  return {
+    kind: 'admin',
+    type: null,
+    operationType,
+    resourceType,
+    resourcePath: readString(obj, 'resourcePath'),
+    representation: readString(obj, 'representation'),
+    clientId: null,
+    userId: null,
+    sessionId: null,
+    ipAddress: null,
+    authDetails,
+  } as const;
+}
+
+/** The members a Keycloak event has alike in every JSON sender's body (the emitter's, Phase Two's). */
+export function readCommonFields(obj: JsonObject) {
+  return {
+    realmId: readString(obj, 'realmId'),
+    error: readString(obj, 'error'),
+    details: readDetails(member(obj, 'details')),
+    schema: null,
+    keycloak: null,
+    enumBytes: null,
+  };
+}
+
 /** parseJsonBody turned a numeric uid into its source text, so the digits reach BigInt untouched. */
 function readUid(value: unknown): bigint | null {
   if (value === undefined || value === null) return null;
@@ -100,7 +110,7 @@ function readUid(value: unknown): bigint | null {
   throw KCR_ERR_FIELD_TYPE('uid', 'a signed 64-bit integer (JSON number or decimal string) or null');
 }
 
-function readTime(obj: JsonObject): number | null {
+export function readTime(obj: JsonObject): number | null {
   const raw = member(obj, 'time');
   if (raw === undefined || raw === null) return null;
   // 1.5e12 is an exact integer written in another way; 1e400 or 2^64 is not a time.
@@ -111,7 +121,7 @@ function readTime(obj: JsonObject): number | null {
   return value;
 }
 
-function readString(obj: JsonObject, key: string, path = key): string | null {
+export function readString(obj: JsonObject, key: string, path = key): string | null {
   const value = member(obj, key);
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string') throw KCR_ERR_FIELD_TYPE(path, 'a string or null');
@@ -124,7 +134,7 @@ function readString(obj: JsonObject, key: string, path = key): string | null {
  * double), null stays null, nested objects/arrays are refused
  * rather than flattened into a guessed encoding.
  */
-function readDetails(value: unknown): Record<string, string | null> {
+export function readDetails(value: unknown): Record<string, string | null> {
   if (value === undefined || value === null) return {};
   if (!isObject(value)) throw KCR_ERR_FIELD_TYPE('details', 'an object or null');
   // fromEntries defines own properties, so a "__proto__" key stays data instead of setting a prototype.

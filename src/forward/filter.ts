@@ -29,8 +29,9 @@ export function compileFilter(filter: DestinationFilter): EventPredicate | null 
       if (client === null || !clients.has(client)) return false;
     }
     if (types) {
-      // An admin event's "type" is its operation on a resource, e.g. USER_DELETE or CLIENT_*.
-      const type = event.kind === 'event' ? event.type : `${event.resourceType ?? ''}_${event.operationType ?? ''}`;
+      // An admin event's "type" is its operation on a resource, e.g. USER_DELETE or CLIENT_*; a
+      // security event's is its event type URI (`*session-revoked`).
+      const type = event.kind === 'admin' ? `${event.resourceType ?? ''}_${event.operationType ?? ''}` : event.type;
       if (type === null || !types.some((re) => re.test(type))) return false;
     }
     return true;

@@ -25,6 +25,18 @@ export const SECURITY_SCHEMES = {
   adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN (the /admin routes exist only when it is set)' },
   logoutToken: { type: 'http', scheme: 'bearer', description: 'LOGOUT_STREAM_TOKEN (the /logouts routes exist only when it is set)' },
   metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN (GET /metrics is open while it is unset)' },
+  phasetwoSignature: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Keycloak-Signature',
+    description: 'Lowercase hex HMAC of the body under one of PHASETWO_SECRETS (a signature, not a key: the body is what it signs)',
+  },
+  phasetwoBearer: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'A JWT of an issuer of TOKEN_ISSUERS, bound to the body',
+  },
 } as const;
 
 export type SecurityScheme = keyof typeof SECURITY_SCHEMES;

@@ -1,10 +1,10 @@
 // With WORKERS above 1 a request lands on one of the replica's relay processes, but what an
-// operator reads (GET /metrics, the status page's summary, circuits, recent logouts, a replay job)
-// must be the replica's, whichever process answers. The routes read through this when it is given
-// (src/workers/ implements it over IPC); without it they read this process, as a single one is the replica.
+// operator reads (GET /metrics, the status page's summary, circuits, recent logouts) must be the
+// replica's, whichever process answers. The routes read through this when it is given (src/workers/
+// implements it over IPC); without it they read this process, as a single one is the replica.
+// Replay jobs need none of this: they live in the store, which every process reads.
 import type { MetricsJson } from '../metrics/group-metrics.js';
 import type { CircuitState } from '../forward/circuit-breaker.js';
-import type { JobStatus } from '../forward/replay.js';
 import type { LogoutMessage } from '../logout/message.js';
 
 export interface ProcessGroupReads {
@@ -15,6 +15,4 @@ export interface ProcessGroupReads {
   recentLogouts(limit: number): Promise<LogoutMessage[]>;
   /** Per destination, the worst state any process's breaker is in. */
   circuits(): Promise<Map<string, CircuitState>>;
-  /** A replay or redrive job, whichever process runs it. */
-  job(id: string): Promise<JobStatus | undefined>;
 }

@@ -2,10 +2,12 @@
 // declaring its schemas (src/http/openapi.ts), every failure answered by one error handler.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { BackchannelReceiver } from '../backchannel/receiver.js';
+import type { SecurityEventTokenVerifier } from '../backchannel/security-event-token.js';
 import type { Config } from '../config/env.js';
 import type { SenderSettings } from '../decode/sender-settings.js';
 import type { Forwarder } from '../forward/forwarder.js';
 import type { ReplayJobs } from '../forward/replay.js';
+import { LineBudget } from '../log.js';
 import type { LogoutService } from '../logout/service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { EventStore } from '../store/event-store.js';
@@ -24,6 +26,8 @@ import { loadShedding } from './load-shedding.js';
 import { echoRequestId, requestIds } from './request-id.js';
 import { RequestLog } from './request-log.js';
 import { logoutRoutes } from './routes/logouts.js';
+import { PHASETWO_PATH, phaseTwoRoutes, type PhaseTwoDeps } from './routes/phasetwo-webhook.js';
+import { SSF_PUSH_PATH, ssfPushRoutes } from './routes/ssf-push.js';
 import { statusPageRoutes } from './routes/status-page.js';
 
 export interface AppDeps {
@@ -36,10 +40,14 @@ export interface AppDeps {
   health?: HealthState;
   forwarding?: { forwarder: Forwarder; jobs: ReplayJobs };
   logout?: Pick<LogoutService, 'bus' | 'stream' | 'recent'>;
-  /** Set when BACKCHANNEL_ISSUERS is: POST /backchannel-logout. */
+  /** Set when TOKEN_ISSUERS is: POST /backchannel-logout. */
   backchannel?: BackchannelReceiver;
   /** WORKERS above 1: what operators read is the replica's, whichever process answers. */
   group?: ProcessGroupReads;
+  /** Set with PHASETWO_SECRETS or TOKEN_ISSUERS: POST /webhooks/phasetwo, with what each verifies. */
+  phasetwo?: Pick<PhaseTwoDeps, 'signature' | 'tokens'>;
+  /** Set when TOKEN_ISSUERS is: POST /ssf/push. */
+  ssf?: SecurityEventTokenVerifier;
   logger: FastifyBaseLogger;
 }
 
@@ -83,7 +91,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setNotFoundHandler(notFoundHandler);
   refuseWhileClosing(app);
   registerOpenApi(app);
-  loadShedding(app, config, INGEST_PATHS);
+  loadShedding(app, config, [...INGEST_PATHS, PHASETWO_PATH, SSF_PUSH_PATH]);
   // Routes once the document's collector is loaded, so that it sees every one of them.
   app.after(() => routes(app, deps));
   return app;
@@ -93,8 +101,11 @@ function routes(app: FastifyInstance, deps: AppDeps): void {
   const { config } = deps;
   // Wrong bearer tokens (admin, logout stream, metrics) share one budget per address.
   const bearerThrottle = new AuthThrottle(config.AUTH_MAX_FAILURES, config.AUTH_FAILURE_WINDOW);
+  const now = deps.now ?? Date.now;
+  // One budget for the quarantine's drops, whichever sender's body made room (http/store-event.ts).
+  const quarantineDrops = new LineBudget(60_000, now);
   openApiRoute(app);
-  ingestRoutes(app, { ...deps, now: deps.now ?? Date.now });
+  ingestRoutes(app, { ...deps, now, quarantineDrops });
   healthRoutes(app, {
     store: deps.store,
     metrics: deps.metrics,
@@ -116,6 +127,7 @@ function routes(app: FastifyInstance, deps: AppDeps): void {
       token: config.ADMIN_TOKEN,
       throttle: bearerThrottle,
       forwarding: deps.forwarding,
+      ...(deps.logout ? { revocations: { bus: deps.logout.bus } } : {}),
       summary,
       ...(deps.group ? { group: deps.group } : {}),
     });
@@ -124,4 +136,8 @@ function routes(app: FastifyInstance, deps: AppDeps): void {
     logoutRoutes(app, { ...deps.logout, token: config.LOGOUT_STREAM_TOKEN, throttle: bearerThrottle });
   }
   if (deps.backchannel) backchannelLogoutRoutes(app, deps.backchannel, config.BODY_LIMIT);
+  // Failed signatures of the other senders share one budget per address.
+  const senderThrottle = new AuthThrottle(config.AUTH_MAX_FAILURES, config.AUTH_FAILURE_WINDOW);
+  if (deps.phasetwo) phaseTwoRoutes(app, { ...deps, ...deps.phasetwo, now, quarantineDrops, throttle: senderThrottle });
+  if (deps.ssf) ssfPushRoutes(app, { ...deps, verifier: deps.ssf, now, throttle: senderThrottle });
 }

@@ -1,7 +1,7 @@
 // Where logout messages go: a store capability of its own beside the EventStore, implemented over
 // Redis (pub/sub + revocation keys) and in-process for the embedded store (SQLite + SSE).
 import type { LogoutMessage } from './message.js';
-import type { RevocationClaims } from './revocation.js';
+import type { Revocation, RevocationClaims, StoredRevocation } from './revocation.js';
 
 export interface LogoutBus {
   /**
@@ -18,6 +18,13 @@ export interface LogoutBus {
   publishOnce(message: LogoutMessage, once: OnceMarker, nowMs: number): Promise<boolean>;
   /** Whether a token with these claims is revoked, in one store round trip. */
   isRevoked(claims: RevocationClaims): Promise<boolean>;
+  /** The revocations of a realm still in force, the latest notBefore first, at most `limit` (GET /admin/revocations). */
+  listRevocations(realmId: string, limit: number): Promise<StoredRevocation[]>;
+  /**
+   * Removes one revocation, the operator's repair of a wrong one (a stored notBefore otherwise only
+   * rises): the one removed, or null when none was in force.
+   */
+  liftRevocation(realmId: string, scope: string): Promise<Revocation | null>;
   close(): Promise<void>;
 }
 

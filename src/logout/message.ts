@@ -17,7 +17,11 @@ export type LogoutReason =
   | 'user-locked-out'
   | 'user-temporarily-locked-out'
   /** An OIDC back-channel logout token (POST /backchannel-logout), not an emitter event. */
-  | 'backchannel';
+  | 'backchannel'
+  /** A CAEP session-revoked Security Event Token (POST /ssf/push). */
+  | 'session-revoked'
+  /** A CAEP credential-change Security Event Token, with SSF_CREDENTIAL_CHANGE=logout. */
+  | 'credential-change';
 
 export interface LogoutMessage {
   v: 1;
@@ -35,9 +39,11 @@ export interface LogoutMessage {
   eventUid: string;
   /** Keycloak's event time, epoch ms. */
   time: number;
-  /** Back-channel logouts only: the token's `iss` (the realm's URL) and `jti`. */
+  /** Back-channel logouts and Security Event Tokens only: the token's `iss` (the realm's URL) and `jti`. */
   issuer?: string;
   jti?: string;
+  /** Security Event Tokens naming the user by email only: the address as the transmitter gave it. */
+  email?: string;
 }
 
 /** `<prefix>logout`: every realm's messages. */

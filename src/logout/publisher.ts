@@ -9,7 +9,7 @@ import { backoffDelay } from '../forward/backoff.js';
 import { LOGOUT_GROUP, type ConsumerStore, type StoredEntry } from '../store/event-store.js';
 import type { LogoutBus } from './bus.js';
 import type { LogoutMetrics } from './metrics.js';
-import { translate } from './translate.js';
+import { translate, type TranslateOptions } from './translate.js';
 import type { LogoutMessage } from './message.js';
 
 const RETRY_BACKOFF = { baseMs: 100, capMs: 5_000 };
@@ -18,7 +18,7 @@ const BATCH_SIZE = 100;
 
 export interface LogoutPublisherOptions {
   store: ConsumerStore;
-  bus: LogoutBus;
+  bus: Pick<LogoutBus, 'publish'>;
   /** Snowflake generator of message ids. */
   nextId: () => bigint;
   metrics: LogoutMetrics;
@@ -29,6 +29,8 @@ export interface LogoutPublisherOptions {
   claimIdleMs?: number;
   /** Longest wait for new events per read: also the longest wait for stop(). */
   blockMs?: number;
+  /** What the operator decided about events whose logout is a choice (SSF_CREDENTIAL_CHANGE). */
+  translate?: TranslateOptions;
 }
 
 export class LogoutPublisher {
@@ -103,7 +105,7 @@ export class LogoutPublisher {
   /** Ids are drawn per attempt: a retried publish goes out under a fresh id, with the same eventUid. */
   private messagesOf(entry: StoredEntry): LogoutMessage[] {
     try {
-      return translate(entry.event, this.options.nextId);
+      return translate(entry.event, this.options.nextId, this.options.translate);
     } catch (err) {
       // Translation is pure: a throw is a bug that would throw again on every retry and wedge the
       // group. The event is skipped, loudly.

@@ -31,6 +31,8 @@ export class RecentLogouts {
         return published;
       },
       isRevoked: (claims) => bus.isRevoked(claims),
+      listRevocations: (realmId, limit) => bus.listRevocations(realmId, limit),
+      liftRevocation: (realmId, scope) => bus.liftRevocation(realmId, scope),
       close: () => bus.close(),
     };
   }

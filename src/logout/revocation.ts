@@ -23,37 +23,83 @@ export interface RevocationClaims {
    * only by it, so it is needed to see that revocation.
    */
   clientUuid?: string | null;
+  /**
+   * The token's `email`: needed to see a revocation an SSF transmitter named by email only (a
+   * stream whose subjects are in `email` format).
+   */
+  email?: string | null;
 }
 
 export interface Revocation {
   realmId: string;
-  /** `realm`, `session:<sid>`, `user:<userId>`, `user:<userId>:client:<clientId>` or `client:<clientId>`. */
+  /** `realm`, `session:<sid>`, `user:<userId>`, `user:<userId>:client:<clientId>`, `client:<clientId>` or `email:<email>`. */
   scope: string;
   /** Epoch seconds: tokens of the scope with `iat` below it are revoked. */
   notBefore: number;
+}
+
+/** A revocation as the store holds it (GET /admin/revocations). */
+export interface StoredRevocation extends Revocation {
+  /** Unix ms when the store forgets it (notBefore + REVOCATION_TTL). */
+  expiresAt: number;
+}
+
+/**
+ * The notBefore of a logout at `eventTimeMs` (Keycloak's clock) that the relay received at
+ * `receivedAtMs` (its own): the second after the earlier of the two. With Keycloak's rule
+ * `iat < notBefore`, every token issued up to and including that second is revoked. The event's own
+ * second (Keycloak's choice) would leave valid a token issued in the same second before the logout;
+ * the second after only costs a token issued in that second after it, which needs a fresh login.
+ * The receive time caps it: an event stamped in the future (a node's clock ahead, a forged body)
+ * cannot revoke tokens issued after it arrived, and a stored notBefore only ever rises.
+ */
+export function notBeforeOf(eventTimeMs: number, receivedAtMs: number): number {
+  return Math.floor(Math.min(eventTimeMs, receivedAtMs) / 1000) + 1;
 }
 
 // Ids are URI-encoded so that a `:` inside one (LDAP-federated user ids are `f:<provider>:<id>`,
 // SAML client ids are URNs) cannot make two scopes collide.
 const id = (value: string): string => encodeURIComponent(value);
 
-export function revocationOf(message: LogoutMessage): Revocation {
-  const { realmId, notBefore } = message;
-  const at = (scope: string): Revocation => ({ realmId, scope, notBefore });
-  switch (message.kind) {
+/** What a scope is made of: a logout message, or an operator naming the revocation to lift. */
+export type ScopeTarget = Pick<LogoutMessage, 'kind' | 'userId' | 'sessionId' | 'clientId' | 'email'>;
+
+/** The scope a message's revocation is recorded under; a kind's id (translate.ts's REQUIRED) must be set. */
+export function scopeOf(target: ScopeTarget): string {
+  switch (target.kind) {
     case 'session':
-      return at(`session:${id(message.sessionId as string)}`);
+      return `session:${id(target.sessionId as string)}`;
     case 'user':
-      return at(
-        message.clientId === null
-          ? `user:${id(message.userId as string)}`
-          : `user:${id(message.userId as string)}:client:${id(message.clientId)}`,
-      );
+      // A user an SSF transmitter named by email only: revoked under the address as given.
+      if (target.userId === null) return `email:${id(target.email as string)}`;
+      return target.clientId === null ? `user:${id(target.userId)}` : `user:${id(target.userId)}:client:${id(target.clientId)}`;
     case 'client':
-      return at(`client:${id(message.clientId as string)}`);
+      return `client:${id(target.clientId as string)}`;
     case 'realm':
-      return at('realm');
+      return 'realm';
   }
+}
+
+/** scopeOf read backwards, for an operator: the kind and ids of a stored scope. */
+export function targetOf(scope: string): ScopeTarget {
+  const [kind, first, , second] = scope.split(':').map((part) => decodeURIComponent(part));
+  const none = { userId: null, sessionId: null, clientId: null };
+  switch (kind) {
+    case 'session':
+      return { ...none, kind, sessionId: first ?? null };
+    case 'user':
+      return { ...none, kind, userId: first ?? null, clientId: second ?? null };
+    case 'email':
+      return { ...none, kind: 'user', email: first ?? '' };
+    case 'client':
+      return { ...none, kind, clientId: first ?? null };
+    default:
+      return { ...none, kind: 'realm' };
+  }
+}
+
+export function revocationOf(message: LogoutMessage): Revocation {
+  return { realmId: message.realmId, scope: scopeOf(message), notBefore: message.notBefore };
 }
 
 /** The realms whose revocations apply to a token: its realm id, and the realm its issuer names (none: a caller error). */
@@ -70,6 +116,7 @@ export function scopesOf(claims: RevocationClaims): string[] {
   if (claims.sid) scopes.push(`session:${id(claims.sid)}`);
   if (claims.azp) scopes.push(`client:${id(claims.azp)}`, `user:${id(claims.sub)}:client:${id(claims.azp)}`);
   if (claims.clientUuid) scopes.push(`client:${id(claims.clientUuid)}`);
+  if (claims.email) scopes.push(`email:${id(claims.email)}`);
   return scopes;
 }
 

@@ -67,7 +67,15 @@ export class LogoutService {
     // message ids are a namespace apart from event uids.
     const ids = new UidAssigner({ workerId: config.RELAY_WORKER_ID, processIndex: deps.processIndex ?? 0 });
     this.nextId = () => ids.next();
-    this.publisher = new LogoutPublisher({ store, bus: this.bus, nextId: this.nextId, metrics, log, ...deps.publisher });
+    this.publisher = new LogoutPublisher({
+      store,
+      bus: this.bus,
+      nextId: this.nextId,
+      metrics,
+      log,
+      translate: { credentialChange: config.SSF_CREDENTIAL_CHANGE },
+      ...deps.publisher,
+    });
   }
 
   start(): void {

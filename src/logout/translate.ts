@@ -2,20 +2,31 @@
 // (docs/logout.md, "Which events"). Pure: the message id
 // comes from the caller's snowflake generator.
 import type { CanonicalEvent } from '../event/canonical.js';
+import { CREDENTIAL_CHANGE, SESSION_REVOKED } from '../event/security-events.js';
 import type { LogoutKind, LogoutMessage, LogoutReason } from './message.js';
+import { notBeforeOf } from './revocation.js';
 
 /** The ids a row reads from an event; what the kind needs (see REQUIRED) must be there. */
 interface Ids {
   userId?: string | null;
   sessionId?: string | null;
   clientId?: string | null;
+  /** A Security Event Token's `email` subject: the user as the transmitter named it. */
+  email?: string | null;
 }
+
+/** What the operator decided (SSF_CREDENTIAL_CHANGE): whether a credential change ends the user's sessions. */
+export interface TranslateOptions {
+  credentialChange: 'forward' | 'logout';
+}
+
+const DEFAULT_OPTIONS: TranslateOptions = { credentialChange: 'forward' };
 
 interface Row {
   kind: LogoutKind;
   reason: LogoutReason;
   /** The row's ids when `event` is the row's event, else null. */
-  match(event: CanonicalEvent): Ids | null;
+  match(event: CanonicalEvent, options: TranslateOptions): Ids | null;
 }
 
 /** A user Event of one type. */
@@ -69,6 +80,14 @@ export function disablesUser(representation: string | null): boolean {
     return /"enabled"\s*:\s*false\b/.test(representation);
   }
 }
+
+/** A Security Event Token of one event type (POST /ssf/push); its subject is userId or details.email. */
+const securityEvent =
+  (type: string, ids: (e: CanonicalEvent, options: TranslateOptions) => Ids | null) =>
+  (e: CanonicalEvent, options: TranslateOptions): Ids | null =>
+    e.kind === 'security-event' && e.type === type ? ids(e, options) : null;
+
+const subjectOf = (e: CanonicalEvent): Ids => ({ userId: e.userId, email: e.details.email ?? null });
 
 const SEGMENT = '([^/]+)';
 const path = (pattern: string): RegExp => new RegExp(`^${pattern.replaceAll('{}', SEGMENT)}$`);
@@ -127,25 +146,46 @@ export const LOGOUT_TABLE: readonly Row[] = [
     reason: 'user-temporarily-locked-out',
     match: userEvent('USER_DISABLED_BY_TEMPORARY_LOCKOUT', (e) => ({ userId: e.userId })),
   },
+  // SSF (Keycloak's transmitter): a revoked session, or every session of the user when the SET
+  // names none (Keycloak's "ALL", for an admin's sign-out of the user, is stored as none).
+  {
+    kind: 'session',
+    reason: 'session-revoked',
+    match: securityEvent(SESSION_REVOKED, (e) => (e.sessionId ? { ...subjectOf(e), sessionId: e.sessionId } : null)),
+  },
+  { kind: 'user', reason: 'session-revoked', match: securityEvent(SESSION_REVOKED, (e) => (e.sessionId ? null : subjectOf(e))) },
+  // A password reset or a removed credential: the user's sessions end only when the operator says so.
+  {
+    kind: 'user',
+    reason: 'credential-change',
+    match: securityEvent(CREDENTIAL_CHANGE, (e, options) => (options.credentialChange === 'logout' ? subjectOf(e) : null)),
+  },
 ];
 
-/** The id a message of each kind cannot do without: without it nothing could be revoked. */
-const REQUIRED: Record<LogoutKind, keyof Ids | null> = { session: 'sessionId', user: 'userId', client: 'clientId', realm: null };
+/** Whether the ids hold what a message of the kind cannot do without: without it nothing could be revoked. */
+const REQUIRED: Record<LogoutKind, (ids: Ids) => boolean> = {
+  session: (ids) => Boolean(ids.sessionId),
+  // A transmitter may name the user by email only (as given: the subscriber maps it).
+  user: (ids) => Boolean(ids.userId || ids.email),
+  client: (ids) => Boolean(ids.clientId),
+  realm: () => true,
+};
 
 /**
  * The logout messages of one stored event: none when it ended nothing. An event with `error` set
  * records a failure (Keycloak names failed user events `<TYPE>_ERROR`, and a failed admin
  * operation changed nothing), so for every row it publishes nothing.
  */
-export function translate(event: CanonicalEvent, nextId: () => bigint): LogoutMessage[] {
+export function translate(event: CanonicalEvent, nextId: () => bigint, options: TranslateOptions = DEFAULT_OPTIONS): LogoutMessage[] {
   if (event.error !== null || !event.realmId) return [];
   const time = event.time !== null && event.time > 0 ? event.time : Date.parse(event.emittedAt);
+  // The stored event carries when the relay received it: no clock but the relay's bounds the revocation.
+  const notBefore = notBeforeOf(time, Date.parse(event.receivedAt));
+  const ssf = event.source.ssf;
   const messages: LogoutMessage[] = [];
   for (const row of LOGOUT_TABLE) {
-    const ids = row.match(event);
-    if (!ids) continue;
-    const required = REQUIRED[row.kind];
-    if (required && !ids[required]) continue;
+    const ids = row.match(event, options);
+    if (!ids || !REQUIRED[row.kind](ids)) continue;
     messages.push({
       v: 1,
       id: nextId().toString(),
@@ -154,10 +194,12 @@ export function translate(event: CanonicalEvent, nextId: () => bigint): LogoutMe
       userId: ids.userId ?? null,
       sessionId: ids.sessionId ?? null,
       clientId: ids.clientId ?? null,
-      notBefore: notBeforeOf(time),
+      notBefore,
       reason: row.reason,
       eventUid: event.uid,
       time,
+      ...(ids.email ? { email: ids.email } : {}),
+      ...(ssf ? { issuer: ssf.issuer, jti: ssf.jti } : {}),
     });
   }
   return messages;
@@ -167,16 +209,6 @@ export function translate(event: CanonicalEvent, nextId: () => bigint): LogoutMe
  * Whether the event ends sessions: ingest stores the answer with it, so that the logout group is
  * handed only these (LOGOUT_GROUP in store/event-store.ts).
  */
-export function endsSessions(event: CanonicalEvent): boolean {
-  return translate(event, () => 0n).length > 0;
-}
-
-/**
- * The second after the event: with Keycloak's rule `iat < notBefore`, every token issued up to and
- * including the event's second is revoked. The event's own second (Keycloak's choice) would leave
- * valid a token issued in the same second before the logout; this one only costs a token issued
- * in that second after it, which needs a fresh login.
- */
-function notBeforeOf(timeMs: number): number {
-  return Math.floor(timeMs / 1000) + 1;
+export function endsSessions(event: CanonicalEvent, options: TranslateOptions = DEFAULT_OPTIONS): boolean {
+  return translate(event, () => 0n, options).length > 0;
 }

@@ -7,6 +7,9 @@ export interface StoreGauges {
   /** Entries in the ring buffer now (read from the store on scrape). */
   bufferLength: () => Promise<number>;
   bufferCapacity: number;
+  /** Bytes of event JSON in the ring buffer now (read from the store on scrape). */
+  bufferBytes: () => Promise<number>;
+  bufferMaxBytes: number;
   /** What /readyz answers: the store reachable and the process not draining. */
   ready: () => Promise<boolean>;
   /** Redis only: how far the replicas lag (undefined for the embedded store). */
@@ -31,6 +34,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly senderRequests = new Counter({
+    name: 'kcr_sender_requests_total',
+    help: "Requests of Phase Two's webhooks and SSF pushes, by sender (phasetwo, ssf) and outcome (as kcr_ingest_requests_total)",
+    labelNames: ['sender', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly late = new Counter({
     name: 'kcr_events_late_total',
     help: 'Accepted events whose uid is older than DEDUP_WINDOW',
@@ -39,7 +49,7 @@ export class Metrics {
 
   readonly evicted = new Counter({
     name: 'kcr_buffer_evicted_total',
-    help: 'Events pushed out of the ring buffer by its bound (BUFFER_CAPACITY)',
+    help: 'Events pushed out of the ring buffer by its bounds (BUFFER_CAPACITY, BUFFER_MAX_BYTES)',
     registers: [this.registry],
   });
 
@@ -47,6 +57,12 @@ export class Metrics {
     name: 'kcr_buffer_lost_total',
     help: 'Events pushed out of the ring buffer before a destination had received them',
     labelNames: ['destination'] as const,
+    registers: [this.registry],
+  });
+
+  readonly quarantineDropped = new Counter({
+    name: 'kcr_quarantine_dropped_total',
+    help: 'Quarantined bodies dropped, the oldest first, to keep the quarantine within BUFFER_CAPACITY bodies and QUARANTINE_MAX_BYTES',
     registers: [this.registry],
   });
 
@@ -69,6 +85,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly futureTime = new Counter({
+    name: 'kcr_ingest_future_time_total',
+    help: "Events stored whose Keycloak time is more than MAX_CLOCK_SKEW ahead of the relay's clock, by sender: its clock is off (their logouts revoke only up to their arrival)",
+    labelNames: ['node'] as const,
+    registers: [this.registry],
+  });
+
   constructor(gauges?: StoreGauges) {
     // Standard names (process_cpu_seconds_total, nodejs_eventloop_lag_seconds…): what every
     // dashboard and alert for a Node process expects.
@@ -86,22 +109,25 @@ export class Metrics {
         this.set((await gauges.ready().catch(() => false)) ? 1 : 0);
       },
     });
-    new Gauge({
-      name: 'kcr_buffer_length',
-      help: 'Events in the ring buffer now',
-      aggregator: 'max',
-      registers: [this.registry],
-      async collect() {
-        const length = await gauges.bufferLength().catch(() => null);
-        if (length !== null) this.set(length);
-      },
-    });
-    new Gauge({
-      name: 'kcr_buffer_capacity',
-      help: 'The ring buffer bound (BUFFER_CAPACITY)',
-      aggregator: 'max',
-      registers: [this.registry],
-    }).set(gauges.bufferCapacity);
+    // Read from the store on scrape; left as it was when the store does not answer.
+    const storeGauge = (name: string, help: string, read: () => Promise<number>) =>
+      new Gauge({
+        name,
+        help,
+        aggregator: 'max',
+        registers: [this.registry],
+        async collect() {
+          const value = await read().catch(() => null);
+          if (value !== null) this.set(value);
+        },
+      });
+    // A bound from the configuration, the same in every process.
+    const boundGauge = (name: string, help: string, value: number) =>
+      new Gauge({ name, help, aggregator: 'max', registers: [this.registry] }).set(value);
+    storeGauge('kcr_buffer_length', 'Events in the ring buffer now', gauges.bufferLength);
+    boundGauge('kcr_buffer_capacity', 'The ring buffer bound (BUFFER_CAPACITY)', gauges.bufferCapacity);
+    storeGauge('kcr_buffer_bytes', 'Bytes of event JSON in the ring buffer now', gauges.bufferBytes);
+    boundGauge('kcr_buffer_max_bytes', 'The ring buffer byte bound (BUFFER_MAX_BYTES)', gauges.bufferMaxBytes);
     const replicationGauge = (name: string, help: string, field: 'minReplicas' | 'maxLagBytes') =>
       new Gauge({
         name,

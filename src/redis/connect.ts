@@ -35,6 +35,14 @@ export function createRedisClient(config: RedisConnectionConfig): RedisClient {
     const tls = config.REDIS_CLUSTER_TLS;
     client = new Cluster(nodes, {
       enableOfflineQueue: false,
+      // Fail fast while a node is known lost (its connection closed, or the cluster down): ioredis
+      // would otherwise park each command and retry it every 100 ms, up to 16 times, holding the
+      // request for the whole REDIS_COMMAND_TIMEOUT during a failover. It fails at once (503 with
+      // Retry-After) instead, and the slot map is read every second, which finds the promoted
+      // replica those retries used to find.
+      retryDelayOnFailover: 0,
+      retryDelayOnClusterDown: 0,
+      slotsRefreshInterval: 1_000,
       redisOptions: tls ? { ...common, tls: { ...(ca ? { ca } : {}) } } : common,
       // TLS cluster endpoints (ElastiCache) must be addressed by the host names their certificates name.
       ...(tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
@@ -47,9 +55,23 @@ export function createRedisClient(config: RedisConnectionConfig): RedisClient {
   return client;
 }
 
-/** Waits until the client is ready, or the timeout passes; the relay starts either way. */
+/**
+ * Waits until the client is ready, or the timeout passes; the relay starts either way. A Cluster's
+ * connections to its primaries open lazily, and a command that reaches one still connecting fails at
+ * once (enableOfflineQueue off, no failover retry): so they are opened and awaited here too, before
+ * the first request can need one.
+ */
 export async function waitReady(client: RedisClient, timeoutMs: number): Promise<boolean> {
-  if (client.status === 'ready') return true;
+  if (!(await readyWithin(client, timeoutMs))) return false;
+  if (!(client instanceof Cluster)) return true;
+  const primaries = client.nodes('master');
+  for (const node of primaries) if (node.status === 'wait') node.connect().catch(() => undefined);
+  const ready = await Promise.all(primaries.map((node) => readyWithin(node, timeoutMs)));
+  return ready.every(Boolean);
+}
+
+function readyWithin(client: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       client.off('ready', onReady);

@@ -1,5 +1,5 @@
 // What both stores share: an EventStore made of its parts (ingest writes, quarantine, consumer
-// groups), each part doing one job; a store only says how to append and look up, and how it reports
+// groups, replay jobs), each part doing one job; a store only says how to append and look up, and how it reports
 // and closes. The delegation lives here once.
 import type { CanonicalEvent } from '../event/canonical.js';
 import type {
@@ -11,6 +11,8 @@ import type {
   DeadLetterInfo,
   EventStore,
   GroupState,
+  JobRecord,
+  JobStore,
   LookupOutcome,
   QuarantinedBody,
   QuarantineRecord,
@@ -20,7 +22,7 @@ import type {
 } from './event-store.js';
 
 export interface QuarantinePart {
-  quarantine(record: QuarantineRecord): Promise<void>;
+  quarantine(record: QuarantineRecord): Promise<number>;
   listQuarantine(count: number): Promise<QuarantinedBody[]>;
 }
 
@@ -28,14 +30,16 @@ export abstract class ComposedEventStore implements EventStore {
   protected constructor(
     private readonly quarantined: QuarantinePart,
     private readonly groups: ConsumerStore,
+    private readonly jobs: JobStore,
   ) {}
 
   abstract append(event: CanonicalEvent, nowMs: number, options?: AppendOptions): Promise<AppendOutcome>;
+  abstract bufferBytes(): Promise<number>;
   abstract lookup(uid: string): Promise<LookupOutcome>;
   abstract status(): Promise<StoreStatus>;
   abstract close(): Promise<void>;
 
-  quarantine(record: QuarantineRecord): Promise<void> {
+  quarantine(record: QuarantineRecord): Promise<number> {
     return this.quarantined.quarantine(record);
   }
 
@@ -89,5 +93,21 @@ export abstract class ComposedEventStore implements EventStore {
 
   bufferLength(): Promise<number> {
     return this.groups.bufferLength();
+  }
+
+  createJob(job: JobRecord, owner: string, leaseUntil: number): Promise<void> {
+    return this.jobs.createJob(job, owner, leaseUntil);
+  }
+
+  getJob(id: string): Promise<string | null> {
+    return this.jobs.getJob(id);
+  }
+
+  saveJob(job: JobRecord, owner: string, running: boolean, leaseUntil: number, nowMs: number): Promise<boolean> {
+    return this.jobs.saveJob(job, owner, running, leaseUntil, nowMs);
+  }
+
+  claimJob(owner: string, nowMs: number, leaseUntil: number, exclude: readonly string[]): Promise<JobRecord | null> {
+    return this.jobs.claimJob(owner, nowMs, leaseUntil, exclude);
   }
 }

@@ -41,8 +41,10 @@ async function refuseOtherLayout(store: RedisEventStore, client: RedisClient): P
 export async function createStore(config: Config, log?: FastifyBaseLogger): Promise<CreatedStore> {
   const policy = {
     capacity: config.BUFFER_CAPACITY,
+    maxBytes: config.BUFFER_MAX_BYTES,
     overflow: config.BUFFER_OVERFLOW,
     dedupWindowMs: config.DEDUP_WINDOW,
+    quarantineMaxBytes: config.QUARANTINE_MAX_BYTES,
   };
   if (config.REDIS_URL || config.REDIS_CLUSTER_NODES) {
     const client = createRedisClient(config);

@@ -155,15 +155,78 @@ export interface StoreStatus {
  */
 export const LOGOUT_GROUP = '@logout';
 
+/**
+ * What deduplicates an event that came without a snowflake of its own (Phase Two's event id, a
+ * Security Event Token's jti): its uid is then the relay's, new on every resend, so the sender's id
+ * decides instead. Kept in the same dedup records as uids, which are decimal: `key` never is.
+ */
+export interface DedupKey {
+  /** The sender's id, namespaced (`phasetwo:…`, `ssf:…`): never a decimal number, so never a uid. */
+  key: string;
+  /** Epoch ms the key's window counts from, the same on every resend (Keycloak's event time, a SET's iat). */
+  timeMs: number;
+}
+
 export interface AppendOptions {
   /** Whether the event ends sessions (logout/translate.ts); unset means unknown: the logout group is handed it. */
   endsSessions?: boolean;
+  /**
+   * Deduplicate on this key instead of the uid: an append whose key was seen within DEDUP_WINDOW of
+   * `timeMs` is a duplicate, whatever its uid; `late` is then judged on `timeMs`. The uid is still
+   * remembered, so lookup(uid) finds the event. Unset: the uid is the key (every emitter event).
+   */
+  dedup?: DedupKey;
 }
 
-export interface EventStore extends ConsumerStore {
-  /** Atomically: dedup check on the uid, record it, append the event to the ring buffer. */
+/** Finished replay and redrive jobs the store keeps (the newest): their state stays readable a while. */
+export const KEEP_FINISHED_JOBS = 100;
+
+/** A replay or redrive job as the store keeps it: what its runner wrote, and who runs it. */
+export interface JobRecord {
+  id: string;
+  /** The job's spec, progress and checkpoint, as its runner (src/forward/replay.ts) writes them: opaque to the store. */
+  data: string;
+}
+
+/**
+ * Replay and redrive jobs kept in the store, so that every replica sees them and a job outlives the
+ * replica running it: a running job is held by one replica (`owner`) under a lease it renews as it
+ * saves; a job whose lease lapsed is taken over by another replica, from its last checkpoint.
+ */
+export interface JobStore {
+  /** Records a new job, running, held by `owner` until `leaseUntil` (unix ms). */
+  createJob(job: JobRecord, owner: string, leaseUntil: number): Promise<void>;
+  /** The job's data; null when there is no such job (never created, or finished long ago). */
+  getJob(id: string): Promise<string | null>;
+  /**
+   * Saves the job's data while `owner` still holds it, and renews its lease to `leaseUntil` (0: let
+   * it go, for another replica to take over at once); `running: false` finishes it (the store keeps
+   * the newest KEEP_FINISHED_JOBS finished ones). False when another replica has taken it over: the
+   * caller stops running it.
+   */
+  saveJob(job: JobRecord, owner: string, running: boolean, leaseUntil: number, nowMs: number): Promise<boolean>;
+  /**
+   * Takes over one running job whose lease lapsed before `nowMs`, or one `owner` held (a replica
+   * restarted under its name) that is not in `exclude` (the jobs it runs now): held by `owner` until
+   * `leaseUntil` from then on. Null when there is none.
+   */
+  claimJob(owner: string, nowMs: number, leaseUntil: number, exclude: readonly string[]): Promise<JobRecord | null>;
+}
+
+export interface EventStore extends ConsumerStore, JobStore {
+  /**
+   * Atomically: dedup check on the uid (or options.dedup), record it, append the event to the ring buffer, making
+   * room under both bounds (BUFFER_CAPACITY entries, BUFFER_MAX_BYTES bytes of event JSON).
+   */
   append(event: CanonicalEvent, nowMs: number, options?: AppendOptions): Promise<AppendOutcome>;
-  quarantine(record: QuarantineRecord): Promise<void>;
+  /** Bytes of event JSON in the ring buffer now (what BUFFER_MAX_BYTES bounds). */
+  bufferBytes(): Promise<number>;
+  /**
+   * Keeps the body, then drops the oldest bodies while the quarantine holds more than
+   * BUFFER_CAPACITY bodies or QUARANTINE_MAX_BYTES bytes (the new one always stays): returns how
+   * many were dropped, for the caller to count and log.
+   */
+  quarantine(record: QuarantineRecord): Promise<number>;
   /** The newest quarantined bodies first, for an operator to look at. */
   listQuarantine(count: number): Promise<QuarantinedBody[]>;
   lookup(uid: string): Promise<LookupOutcome>;
@@ -172,7 +235,12 @@ export interface EventStore extends ConsumerStore {
 }
 
 export interface BufferPolicy {
+  /** BUFFER_CAPACITY: entries of the ring buffer (and bodies of the quarantine). */
   capacity: number;
+  /** BUFFER_MAX_BYTES: bytes of event JSON in the ring buffer. */
+  maxBytes: number;
   overflow: 'drop-oldest' | 'reject';
   dedupWindowMs: number;
+  /** QUARANTINE_MAX_BYTES: bytes of quarantined bodies (as received); the quarantine always drops its oldest. */
+  quarantineMaxBytes: number;
 }

@@ -52,6 +52,7 @@ export function validateEvent(decoded: DecodedBody, ctx: ValidateContext): Canon
       datacenterId,
       keycloakId,
       sequence,
+      ...decoded.origin,
     },
     receivedAt: new Date(ctx.nowMs).toISOString(),
     late: false,

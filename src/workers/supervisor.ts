@@ -93,7 +93,7 @@ export class Supervisor {
 
   /** Forks every process; resolves with the port once all are ready, rejects if one exits first. */
   start(): Promise<number> {
-    // Structured clone: metric values (NaN, Infinity) and job states cross as they are.
+    // Structured clone: metric values (NaN, Infinity) cross as they are.
     cluster.setupPrimary({ serialization: 'advanced' });
     cluster.on('message', (worker, message: unknown) => {
       if (isMessage<ToPrimary>(message)) this.receive(worker, message);

@@ -4,7 +4,6 @@
 // its processes with it: node:cluster ends a worker whose primary is gone, as a kill -9 of one relay would.)
 import { KCR_ERR_WORKERS_UNAVAILABLE } from '../errors.js';
 import type { CircuitState } from '../forward/circuit-breaker.js';
-import type { JobStatus } from '../forward/replay.js';
 import type { ProcessGroupReads } from '../http/process-group.js';
 import type { LogoutMessage } from '../logout/message.js';
 import type { MetricsJson } from '../metrics/group-metrics.js';
@@ -134,7 +133,6 @@ export class WorkerLink {
         }
         return worst;
       },
-      job: async (id) => ((await this.gather('job', id)) as Array<JobStatus | null>).find((j) => j !== null) ?? undefined,
     };
   }
 }

@@ -16,7 +16,11 @@ let dataDir: string;
 let issuer: TestIssuer;
 let relay: Relay;
 
-const env = () => ({ DATA_DIR: dataDir, LOGOUT_STREAM_TOKEN: TOKEN, BACKCHANNEL_ISSUERS: JSON.stringify([{ issuer: issuer.issuer }]) });
+const env = () => ({
+  DATA_DIR: dataDir,
+  LOGOUT_STREAM_TOKEN: TOKEN,
+  BACKCHANNEL_ISSUERS: JSON.stringify([{ issuer: issuer.issuer, audiences: ['web'] }]),
+});
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'kcr-bcl-'));

@@ -37,7 +37,7 @@ beforeAll(async () => {
     KEY_PREFIX: prefix,
     BACKCHANNEL_ISSUERS: JSON.stringify([
       { issuer: shop.issuer, audiences: ['web', 'mobile'], realmId: REALM_ID },
-      { issuer: other.issuer },
+      { issuer: other.issuer, audiences: ['any-client'] },
     ]),
     BACKCHANNEL_JWKS_COOLDOWN: '1ms',
   };

@@ -22,8 +22,11 @@ beforeAll(async () => {
 });
 afterAll(() => issuer.stop());
 
-function verifier(config: Partial<IssuerConfig> = {}, keys = new IssuerKeys(issuer.issuer, { cooldownMs: 30_000 })) {
-  const full: IssuerConfig = { issuer: issuer.issuer, audiences: null, realmId: null, ...config };
+/** Where an issuer's keys are by default: its discovery document. */
+const discovered = (iss: string) => ({ issuer: iss, jwksUri: null, jwks: null });
+
+function verifier(config: Partial<IssuerConfig> = {}, keys = new IssuerKeys(discovered(issuer.issuer), { cooldownMs: 30_000 })) {
+  const full: IssuerConfig = { ...discovered(issuer.issuer), audiences: ['web'], realmId: null, ...config };
   return new LogoutTokenVerifier({ issuers: [{ config: full, keys }], algorithms: ['RS256', 'ES256'], clockSkewS: 60 });
 }
 
@@ -40,7 +43,7 @@ describe('issuer keys', () => {
 
   it('fetches again after the cooldown when a token names a new key', async () => {
     let now = Date.now();
-    const keys = new IssuerKeys(issuer.issuer, { cooldownMs: 30_000, now: () => now });
+    const keys = new IssuerKeys(discovered(issuer.issuer), { cooldownMs: 30_000, now: () => now });
     const v = verifier({}, keys);
     await v.verify(await issuer.token('web'));
     const rotated = await issuer.rotate();
@@ -50,9 +53,9 @@ describe('issuer keys', () => {
   });
 
   it('refuses keys whose discovery document names another issuer', async () => {
-    const keys = new IssuerKeys(`${issuer.issuer}/`, { cooldownMs: 0 });
+    const keys = new IssuerKeys(discovered(`${issuer.issuer}/`), { cooldownMs: 0 });
     const v = new LogoutTokenVerifier({
-      issuers: [{ config: { issuer: `${issuer.issuer}/`, audiences: null, realmId: null }, keys }],
+      issuers: [{ config: { ...discovered(`${issuer.issuer}/`), audiences: ['web'], realmId: null }, keys }],
       algorithms: ['RS256'],
       clockSkewS: 60,
     });
@@ -61,6 +64,36 @@ describe('issuer keys', () => {
       'KCR_ERR_BACKCHANNEL_KEY',
     );
     expect(err.message).toMatch(/discovery names issuer/);
+  });
+});
+
+describe('keys from where the entry says', () => {
+  /** An issuer whose discovery the relay cannot reach: nothing listens on port 9. */
+  const unreachable = 'http://127.0.0.1:9/realms/shop';
+  const v = (keys: IssuerKeys) =>
+    new LogoutTokenVerifier({
+      issuers: [{ config: { issuer: unreachable, audiences: ['web'], realmId: null, jwksUri: null, jwks: null }, keys }],
+      algorithms: ['RS256', 'ES256'],
+      clockSkewS: 60,
+    });
+  const token = (options: Parameters<TestIssuer['token']>[1] = {}) =>
+    issuer.token('web', { ...options, claims: { ...options.claims, iss: unreachable } });
+
+  it('fetches a configured jwksUri without discovery', async () => {
+    const keys = new IssuerKeys(
+      { issuer: unreachable, jwksUri: `${issuer.issuer}/protocol/openid-connect/certs`, jwks: null },
+      { cooldownMs: 0 },
+    );
+    expect((await v(keys).verify(await token())).issuer.issuer).toBe(unreachable);
+  });
+
+  it('verifies with inline keys and never fetches: an unknown key id is refused at once', async () => {
+    const keys = new IssuerKeys({ issuer: unreachable, jwksUri: null, jwks: { keys: issuer.keys.map((k) => k.jwk) } }, { cooldownMs: 0 });
+    const fetches = issuer.jwksFetches;
+    await v(keys).verify(await token({ key: issuer.key('ES256') }));
+    const err = await expectKcrError(v(keys).verify(await token({ key: await newKey('RS256') })), 'KCR_ERR_BACKCHANNEL_KEY');
+    expect(err.message).not.toMatch(/fetch/);
+    expect(issuer.jwksFetches).toBe(fetches);
   });
 });
 
@@ -90,9 +123,18 @@ describe('claims', () => {
   it('keeps the accepted audiences: one names the client of a user logout, several make it user-wide', async () => {
     const v = verifier({ audiences: ['web', 'mobile'] });
     const one = await v.verify(await issuer.token('web', { claims: { aud: ['web', 'billing'], sid: undefined } }));
-    expect(logoutMessageOf(one, 1n)).toMatchObject({ kind: 'user', clientId: 'web', realmId: 'shop' });
+    expect(logoutMessageOf(one, 1n, Date.now())).toMatchObject({ kind: 'user', clientId: 'web', realmId: 'shop' });
     const two = await v.verify(await issuer.token('web', { claims: { aud: ['web', 'mobile'], sid: undefined } }));
-    expect(logoutMessageOf(two, 2n)).toMatchObject({ kind: 'user', clientId: null });
+    expect(logoutMessageOf(two, 2n, Date.now())).toMatchObject({ kind: 'user', clientId: null });
+  });
+
+  it("caps the message's notBefore at the second after the token arrived, whatever its iat within the skew", async () => {
+    const v = verifier();
+    const ahead = await v.verify(await issuer.token('web', { claims: { iat: now() + 50, exp: now() + 170 } }));
+    const receivedAt = Date.now();
+    expect(logoutMessageOf(ahead, 1n, receivedAt)).toMatchObject({ notBefore: Math.floor(receivedAt / 1000) + 1, time: ahead.iat * 1000 });
+    const behind = await v.verify(await issuer.token('web', { claims: { iat: now() - 30 } }));
+    expect(logoutMessageOf(behind, 2n, receivedAt).notBefore).toBe(behind.iat + 1);
   });
 
   it('accepts explicitly typed logout tokens (logout+jwt), not other types', async () => {

@@ -10,7 +10,7 @@ import { expect, it, type TestContext } from 'vitest';
 import { request } from 'undici';
 import { startChildRelay, type ChildRelay } from '../support/child-relay.js';
 import { loginEventJson } from '../support/payloads.js';
-import { inBatches, runPosters, tally, type PosterRun } from '../support/posters.js';
+import { inBatches, runPosters, tally, type Attempt, type PosterRun } from '../support/posters.js';
 import { warningsByMessage } from '../support/relay-log.js';
 import { startTestCluster, type Failover, type TestCluster } from '../support/redis-cluster.js';
 import { ADMIN_TOKEN, uniquePrefix } from '../support/relay.js';
@@ -28,6 +28,8 @@ interface Figures {
   recoveredMs: number;
   /** SIGKILL to the start of the first, and to the answer of the last, request not answered 200. */
   outage: [number, number] | null;
+  /** Requests sent while the primary was known lost (from the SIGKILL until the cluster agreed on its replica) answered 503 KCR_ERR_STORE_UNAVAILABLE. */
+  knownLost: Attempt[];
   missing: string[];
   /** Deliveries to the destination (each stored uid at least once). */
   delivered: { total: number; distinct: number };
@@ -122,6 +124,9 @@ async function failoverUnderLoad(
         ? [Math.min(...refused.map((a) => a.startedAt)) - killedAt, Math.max(...refused.map((a) => a.startedAt + a.ms)) - killedAt]
         : null,
       missing,
+      knownLost: refused.filter(
+        (a) => a.detail === 'KCR_ERR_STORE_UNAVAILABLE' && a.startedAt >= killedAt && a.startedAt <= killedAt + failover.ms,
+      ),
       delivered: { total: sink.delivered.length, distinct: new Set(sink.delivered).size },
       relayLog: warningsByMessage(relay.output()),
     };
@@ -142,10 +147,42 @@ function report(variant: string, f: Figures): void {
       `  failover (SIGKILL to cluster agreeing on the promoted replica): ${f.failover.ms} ms; first 200 of a request sent after the kill: ${f.recoveredMs} ms`,
       `  answers other than 200: ${f.outage ? `from ${f.outage[0]} ms to ${f.outage[1]} ms after the kill` : 'none'}`,
       `  slowest answer: ${slowest} ms`,
+      `  503 KCR_ERR_STORE_UNAVAILABLE while the primary was known lost: ${f.knownLost.length}, answered in ${spread(f.knownLost.map((a) => a.ms))} ms`,
+      `  their errors: ${JSON.stringify(countBy(f.knownLost.map((a) => a.message.replace(/^.*: /, ''))))}`,
       `  deliveries ${f.delivered.total} (distinct ${f.delivered.distinct}): every stored uid delivered`,
       `  relay warnings/errors: ${JSON.stringify(f.relayLog)}`,
     ].join('\n'),
   );
+}
+
+function countBy(items: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) out[item] = (out[item] ?? 0) + 1;
+  return out;
+}
+
+/** Median, p99 and max of answer times, for the report. */
+function spread(ms: number[]): string {
+  if (ms.length === 0) return '-';
+  const sorted = [...ms].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return `median ${at(0.5)}, p99 ${at(0.99)}, max ${sorted.at(-1)}`;
+}
+
+/**
+ * Fail fast (issue 18, item 11): while the primary is known lost, ingest answers 503 with
+ * Retry-After at once. Behaviour, not time: each such 503 names what ioredis or the cluster said at
+ * once (the closed connection, CLUSTERDOWN, or a MOVED to the dead primary before the slot map is
+ * read again), none a command timeout: what a request parked in ioredis' retry queue until
+ * REDIS_COMMAND_TIMEOUT says.
+ */
+function expectFailFast(f: Figures): void {
+  expect(f.knownLost.length).toBeGreaterThan(0);
+  for (const a of f.knownLost) {
+    expect(a.retryAfter).toMatch(/^\d+$/);
+    expect(a.message).not.toMatch(/timed out/i);
+    expect(a.message).toMatch(/Connection is closed|CLUSTERDOWN|MOVED|Stream isn't writeable|isn't ready/);
+  }
 }
 
 function expectServedThroughout(f: Figures): void {
@@ -163,12 +200,14 @@ it('primary crash, REDIS_WAIT_REPLICAS unset: recovers without restart, answers 
   const f = await failoverUnderLoad(ctx, {}, 0, () => null);
   report('primary SIGKILLed, REDIS_WAIT_REPLICAS unset', f);
   expectServedThroughout(f);
+  expectFailFast(f);
 }, 90_000);
 
 it(`replica cut off ${LAG_MS} ms before the primary crash, REDIS_WAIT_REPLICAS unset: the writes of that second are lost`, async (ctx) => {
   const f = await failoverUnderLoad(ctx, {}, LAG_MS, () => null);
   report(`replica cut off ${LAG_MS} ms, then primary SIGKILLed, REDIS_WAIT_REPLICAS unset`, f);
   expectServedThroughout(f);
+  expectFailFast(f);
   // The caveat REDIS_WAIT_REPLICAS exists for: answered 200, then gone with the primary.
   expect(f.missing.length).toBeGreaterThan(0);
 }, 90_000);
@@ -177,6 +216,7 @@ it('primary crash, REDIS_WAIT_REPLICAS=1: no uid answered 200 is missing', async
   const f = await failoverUnderLoad(ctx, { REDIS_WAIT_REPLICAS: '1' }, 0, waitSupported);
   report('primary SIGKILLed, REDIS_WAIT_REPLICAS=1', f);
   expectServedThroughout(f);
+  expectFailFast(f);
   expect(f.missing).toEqual([]);
 }, 90_000);
 
@@ -184,5 +224,6 @@ it(`replica cut off ${LAG_MS} ms before the primary crash, REDIS_WAIT_REPLICAS=1
   const f = await failoverUnderLoad(ctx, { REDIS_WAIT_REPLICAS: '1' }, LAG_MS, waitSupported);
   report(`replica cut off ${LAG_MS} ms, then primary SIGKILLed, REDIS_WAIT_REPLICAS=1`, f);
   expectServedThroughout(f);
+  expectFailFast(f);
   expect(f.missing).toEqual([]);
 }, 90_000);

@@ -67,3 +67,27 @@ it('with PARTITIONS=6, spreads the ring buffer over the shards and still deliver
     await spread.close();
   }
 });
+
+it('runs replay jobs, the byte counters and the quarantine script in one slot each on Redis Cluster', async () => {
+  const uids = Array.from({ length: 5 }, () => freshUid());
+  for (const uid of uids) expect((await postEvent(relay.url, loginEventJson(uid))).json.status).toBe('accepted');
+  await until(() => uids.every((u) => sink.delivered.includes(u)), 10_000, 'forwarded');
+  const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+  const started = await request(`${relay.url}/admin/replay`, {
+    method: 'POST',
+    headers: admin,
+    body: JSON.stringify({ destination: 'audit', from: uids[0] }),
+  });
+  const { id } = (await started.body.json()) as { id: string };
+  const job = async () =>
+    (await (await request(`${relay.url}/admin/jobs/${id}`, { headers: admin })).body.json()) as { state: string; matched: number };
+  await until(async () => (await job()).state === 'done', 10_000, 'replay job done');
+  expect(await job()).toMatchObject({ matched: 5 });
+  const now = Date.now();
+  // Held by another replica (restarted under its name): the relay's own watcher leaves it alone.
+  await relay.store.createJob({ id: 'elsewhere', data: '{}' }, 'replica-x', now + 60_000);
+  expect(await relay.store.claimJob('replica-x', now, now + 60_000, [])).toEqual({ id: 'elsewhere', data: '{}' });
+  expect(await relay.store.saveJob({ id: 'elsewhere', data: '{}' }, 'replica-x', false, 0, now)).toBe(true);
+  expect(await relay.store.bufferBytes()).toBeGreaterThan(0);
+  expect((await postEvent(relay.url, JSON.stringify({ neither: 'event nor admin event' }))).json.status).toBe('quarantined');
+});

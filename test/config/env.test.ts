@@ -80,4 +80,24 @@ describe('loadConfig', () => {
     expect(loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', WORKERS: 'auto' }).WORKERS).toBe('auto');
     expect(loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', WORKERS: '1' }).WORKERS).toBe(1);
   });
+
+  it('reads the byte bounds as sizes, and refuses bounds that cannot hold one body of BODY_LIMIT', () => {
+    expect(loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars' })).toMatchObject({
+      BUFFER_MAX_BYTES: 512 * 2 ** 20,
+      QUARANTINE_MAX_BYTES: 64 * 2 ** 20,
+    });
+    expect(loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', BUFFER_MAX_BYTES: '2GiB', QUARANTINE_MAX_BYTES: '1048576' })).toMatchObject({
+      BUFFER_MAX_BYTES: 2 * 2 ** 30,
+      QUARANTINE_MAX_BYTES: 2 ** 20,
+    });
+    expect(() => loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', BUFFER_MAX_BYTES: '512MB' })).toThrow(
+      /BUFFER_MAX_BYTES: BUFFER_MAX_BYTES must be a size/,
+    );
+    expect(() => loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', BUFFER_MAX_BYTES: '4MiB', PARTITIONS: '8' })).toThrow(
+      /BUFFER_MAX_BYTES: BUFFER_MAX_BYTES must hold at least one BODY_LIMIT-sized event per partition/,
+    );
+    expect(() => loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', QUARANTINE_MAX_BYTES: '1KiB' })).toThrow(
+      /QUARANTINE_MAX_BYTES: QUARANTINE_MAX_BYTES must hold/,
+    );
+  });
 });

@@ -22,3 +22,14 @@ it('has no predicate without a criterion (errorsOnly false is none), and one for
     expect(predicate!(login)).toBe(passes);
   }
 });
+
+it('picks security events by kind, and by their event type URI as type', () => {
+  const set = canonicalEvent(Date.now(), {
+    kind: 'security-event',
+    type: 'https://schemas.openid.net/secevent/caep/event-type/session-revoked',
+  });
+  expect(compileFilter({ kinds: ['security-event'] })!(set)).toBe(true);
+  expect(compileFilter({ kinds: ['security-event'] })!(canonicalEvent())).toBe(false);
+  expect(compileFilter({ types: ['*session-revoked'] })!(set)).toBe(true);
+  expect(compileFilter({ types: ['*credential-change'] })!(set)).toBe(false);
+});

@@ -83,3 +83,44 @@ describe('reject', () => {
     expect((await postEvent(relay.url, loginEventJson(uid))).json.status).toBe('accepted');
   });
 });
+
+describe('the byte bounds (BUFFER_MAX_BYTES, QUARANTINE_MAX_BYTES)', () => {
+  let relay: Relay;
+  beforeAll(async () => {
+    relay = await startRelay({
+      REDIS_URL: redisUrl,
+      BODY_LIMIT: '2000',
+      BUFFER_MAX_BYTES: '2000',
+      QUARANTINE_MAX_BYTES: '2000',
+      BUFFER_OVERFLOW: 'reject',
+    });
+  });
+  afterAll(() => relay.close());
+
+  it('answers 503 KCR_ERR_BUFFER_FULL under reject once the bytes would push out an undelivered event', async () => {
+    const keys = partitionKeys(relay.config.KEY_PREFIX);
+    await redis.xgroup('CREATE', keys.events, 'audit', '$', 'MKSTREAM');
+    const pad = 'x'.repeat(250);
+    const accepted = [];
+    for (let i = 0; i < 2; i++) accepted.push((await postEvent(relay.url, loginEventJson(freshUid(), { details: { pad } }))).status);
+    expect(accepted).toEqual([200, 200]);
+    const res = await postEvent(relay.url, loginEventJson(freshUid(), { details: { pad } }));
+    expect(res.status).toBe(503);
+    expect(res.json.error).toMatchObject({ code: 'KCR_ERR_BUFFER_FULL', message: expect.stringContaining('BUFFER_MAX_BYTES=2000') });
+    expect(await redis.xlen(keys.events)).toBe(2);
+    const bytes = await relay.metrics.registry.getSingleMetricAsString('kcr_buffer_bytes');
+    expect(Number(/kcr_buffer_bytes (\d+)/.exec(bytes)?.[1])).toBeGreaterThan(1200);
+  });
+
+  it('drops the oldest quarantined bodies beyond QUARANTINE_MAX_BYTES, counted and logged once a minute with how many', async () => {
+    // Authenticated JSON objects that are neither Event nor AdminEvent: quarantined whole.
+    const body = (n: number) => JSON.stringify({ n, filler: 'y'.repeat(800) });
+    for (let n = 0; n < 5; n++) expect((await postEvent(relay.url, body(n))).json.status).toBe('quarantined');
+    const kept = (await relay.store.listQuarantine(10)).map((q) => JSON.parse(q.body.toString()).n);
+    expect(kept).toEqual([4, 3]);
+    const dropped = await relay.metrics.registry.getSingleMetricAsString('kcr_quarantine_dropped_total');
+    expect(dropped).toMatch(/kcr_quarantine_dropped_total 3/);
+    const lines = relay.logs.filter((l) => l.includes('quarantine full')).map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.dropped)).toEqual([1]);
+  });
+});

@@ -32,7 +32,7 @@ beforeAll(async () => {
       DATA_DIR: dataDir,
       LOGOUT_STREAM_TOKEN: 'logout-stream-token-0123',
       METRICS_TOKEN: 'metrics-token-0123456789',
-      BACKCHANNEL_ISSUERS: JSON.stringify([{ issuer: 'http://127.0.0.1:9/realms/shop' }]),
+      BACKCHANNEL_ISSUERS: JSON.stringify([{ issuer: 'http://127.0.0.1:9/realms/shop', audiences: ['web'] }]),
       DESTINATIONS: JSON.stringify([{ name: 'audit', url: 'http://127.0.0.1:9/hook', secret: WEBHOOK_SECRET }]),
     },
     { logout: true },
@@ -125,12 +125,17 @@ describe('GET /openapi.json', () => {
         `${key} has a 2xx`,
       ).toBe(true);
       for (const [status, response] of responses) {
-        // A body-less answer (the back-channel's 200) is the only one without content.
-        if (key === 'POST /backchannel-logout' && status === '200') continue;
+        // Body-less answers (the back-channel's 200, the SSF push's 202) are the only ones without content.
+        if (`${key} ${status}` === 'POST /backchannel-logout 200' || `${key} ${status}` === 'POST /ssf/push 202') continue;
         const schema = schemaOf(response);
         expect(schema, `${key} ${status} schema`).toBeDefined();
         if (Number(status) >= 400 && !notErrors.has(`${key} ${status}`)) {
-          const errorFields = key === 'POST /backchannel-logout' ? ['error', 'error_description', 'code'] : ['error'];
+          const errorFields =
+            key === 'POST /backchannel-logout'
+              ? ['error', 'error_description', 'code']
+              : `${key} ${status}` === 'POST /ssf/push 400'
+                ? ['err', 'description', 'code']
+                : ['error'];
           expect(schema!.required, `${key} ${status} error shape`).toEqual(errorFields);
         }
       }
@@ -145,11 +150,14 @@ describe('GET /openapi.json', () => {
     expect(schemes('GET /logouts/revoked')).toEqual(['logoutToken']);
     expect(schemes('GET /metrics')).toEqual(['metricsToken']);
     expect(schemes('GET /healthz')).toEqual([]);
+    expect(schemes('POST /webhooks/phasetwo')).toEqual(['phasetwoSignature', 'phasetwoBearer']);
     expect(Object.keys(doc.components?.securitySchemes ?? {}).sort()).toEqual([
       'adminToken',
       'emitterBasic',
       'logoutToken',
       'metricsToken',
+      'phasetwoBearer',
+      'phasetwoSignature',
     ]);
   });
 });
@@ -171,6 +179,8 @@ describe("the README's route table", () => {
     adminToken: 'ADMIN_TOKEN',
     logoutToken: 'LOGOUT_STREAM_TOKEN',
     metricsToken: 'METRICS_TOKEN',
+    phasetwoSignature: 'PHASETWO_SECRETS',
+    phasetwoBearer: 'TOKEN_ISSUERS',
   };
 
   it('lists exactly the operations of the document', () => {

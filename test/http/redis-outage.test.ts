@@ -36,6 +36,8 @@ it('answers 503 with Retry-After while Redis is down, then 200 again once it is 
   expect(during.status).toBe(503);
   expect(during.json.error.code).toBe('KCR_ERR_STORE_UNAVAILABLE');
   expect(during.headers['retry-after']).toBeDefined();
+  // At once, as the connection is known lost: refused by ioredis, not timed out in a queue.
+  expect(during.json.error.message).toMatch(/Stream isn't writeable|Connection is closed/);
   expect((await request(`${relay.url}/readyz`)).statusCode).toBe(503);
   // Operators see it in the metrics, not only in the emitter's retries.
   expect(await relay.metrics.registry.getSingleMetricAsString('kcr_ingest_requests_total')).toMatch(/outcome="unavailable"\} 1/);

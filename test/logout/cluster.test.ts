@@ -61,3 +61,26 @@ it('publishes with SPUBLISH on both channels and records the revocation in the r
   expect(await oneRealm.isRevoked({ sub, sid, azp: 'web', iat: m.notBefore - 1 })).toBe(true);
   expect(await oneRealm.isRevoked({ sub, sid, azp: 'web', iat: m.notBefore })).toBe(false);
 });
+
+it('lists and lifts revocations of realms whose slots live on different primaries', async () => {
+  // Realm names spread over the three primaries' slots: the listing scans each of them.
+  const realms = Array.from({ length: 6 }, (_, i) => `realm-${i}-${randomUUID().slice(0, 8)}`);
+  const owners = await Promise.all(realms.map((r) => cluster.masterForKey(`{rv:${r}}`)));
+  expect(new Set(owners.map((o) => o.id)).size).toBeGreaterThan(1);
+  for (const realmId of realms) {
+    const body = loginEventJson(freshUid(), { type: 'LOGOUT', realmId, clientId: 'web', userId: 'u-1', sessionId: 's-1', details: {} });
+    expect((await postEvent(relay.url, body)).json.status).toBe('accepted');
+  }
+  const { bus } = relay.logout!;
+  await until(
+    async () => (await Promise.all(realms.map((r) => bus.listRevocations(r, 10)))).every((l) => l.length === 1),
+    10_000,
+    'listed',
+  );
+  for (const realmId of realms) {
+    expect(await bus.listRevocations(realmId, 10)).toMatchObject([{ realmId, scope: 'session:s-1' }]);
+    expect(await bus.liftRevocation(realmId, 'session:s-1')).toMatchObject({ realmId, scope: 'session:s-1' });
+    expect(await bus.listRevocations(realmId, 10)).toEqual([]);
+    expect(await bus.liftRevocation(realmId, 'session:s-1')).toBeNull();
+  }
+});

@@ -27,20 +27,13 @@ afterEach(async () => {
 });
 
 /** A bus that records what it was given and fails the first `failures` calls. */
-class RecordingBus implements LogoutBus {
+class RecordingBus implements Pick<LogoutBus, 'publish'> {
   readonly published: LogoutMessage[] = [];
   constructor(private failures = 0) {}
   async publish(messages: readonly LogoutMessage[]): Promise<void> {
     if (this.failures-- > 0) throw new Error('bus unreachable');
     this.published.push(...messages);
   }
-  async publishOnce(): Promise<boolean> {
-    throw new Error('the publisher never publishes once-only messages');
-  }
-  async isRevoked(): Promise<boolean> {
-    return false;
-  }
-  async close(): Promise<void> {}
 }
 
 async function openStore(url: string): Promise<EventStore> {
@@ -50,7 +43,7 @@ async function openStore(url: string): Promise<EventStore> {
   return store;
 }
 
-function startPublisher(store: EventStore, bus: LogoutBus, options: { consumer?: string; claimIdleMs?: number } = {}) {
+function startPublisher(store: EventStore, bus: Pick<LogoutBus, 'publish'>, options: { consumer?: string; claimIdleMs?: number } = {}) {
   let id = 1n;
   const registry = new Registry();
   const lost = new Counter({ name: 'kcr_buffer_lost_total', help: 'lost', labelNames: ['destination'] as const, registers: [registry] });

@@ -17,6 +17,8 @@ function processMetrics(buffer: number, ready: boolean): Metrics {
   return new Metrics({
     bufferLength: async () => buffer,
     bufferCapacity: 1_000,
+    bufferBytes: async () => buffer * 100,
+    bufferMaxBytes: 1 << 20,
     ready: async () => ready,
     replication: async () => ({ primaries: 1, minReplicas: buffer % 3, maxLagBytes: buffer * 10, maxLagSeconds: 0 }),
   });
@@ -41,6 +43,8 @@ it('sums counters and histograms, and reads store gauges as one value (max, or m
   expect(text).toMatch(/^kcr_ingest_duration_seconds_bucket\{le="0.005",outcome="accepted"\} 1$/m);
   expect(await valueOf(merged, 'kcr_buffer_length')).toBe(42);
   expect(await valueOf(merged, 'kcr_buffer_capacity')).toBe(1_000);
+  expect(await valueOf(merged, 'kcr_buffer_bytes')).toBe(4_200);
+  expect(await valueOf(merged, 'kcr_buffer_max_bytes')).toBe(1 << 20);
   expect(await valueOf(merged, 'kcr_ready')).toBe(0);
   expect(await valueOf(merged, 'kcr_redis_replicas')).toBe(0);
   expect(await valueOf(merged, 'kcr_redis_replication_lag_bytes')).toBe(420);

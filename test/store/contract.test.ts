@@ -8,7 +8,8 @@ import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import type { CanonicalEvent } from '../../src/event/canonical.js';
 import { createStore } from '../../src/store/create-store.js';
-import { LOGOUT_GROUP, type EventStore, type StoredEntry } from '../../src/store/event-store.js';
+import { partitionOf } from '../../src/store/redis/keys.js';
+import { KEEP_FINISHED_JOBS, LOGOUT_GROUP, type EventStore, type StoredEntry } from '../../src/store/event-store.js';
 import { canonicalEvent } from '../support/canonical.js';
 import { uidAt } from '../support/payloads.js';
 import { uniquePrefix } from '../support/relay.js';
@@ -192,6 +193,43 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
     });
   });
 
+  describe('append with a dedup key (a sender without snowflakes: its own id decides)', () => {
+    const key = () => `phasetwo:${uidAt(Date.now())}-${Math.random().toString(36).slice(2)}`;
+
+    it('answers duplicate for the same key under another uid, stores the first only, and finds it by its uid', async () => {
+      // Four partitions (the embedded store has none): the key, not the uid, decides where both copies
+      // go, and the lookup by uid must find it in another partition than its uid's.
+      const store = await open({ PARTITIONS: '4' });
+      const first = canonicalEvent();
+      let dedup = { key: key(), timeMs: Date.now() - 5 * 60_000 };
+      while (partitionOf(dedup.key, 4) === partitionOf(first.uid, 4)) dedup = { ...dedup, key: key() };
+      expect(await store.append(first, Date.now(), { dedup })).toEqual({ status: 'accepted', late: false, evicted: 0, lost: [] });
+      for (let i = 0; i < 8; i++) {
+        expect(await store.append(canonicalEvent(Date.now(), { type: 'LOGOUT' }), Date.now(), { dedup })).toEqual({ status: 'duplicate' });
+      }
+      expect(await store.bufferLength()).toBe(1);
+      expect(await store.lookup(first.uid)).toEqual({ status: 'found', event: { ...first, late: false } });
+      expect((await store.append(canonicalEvent(), Date.now(), { dedup: { ...dedup, key: key() } })).status).toBe('accepted');
+    });
+
+    it("judges late on the key's own time, and keeps collapsing the resends of a late key", async () => {
+      const store = await open({ DEDUP_WINDOW: '7d' });
+      const dedup = { key: key(), timeMs: Date.now() - 8 * DAY };
+      const event = canonicalEvent();
+      expect(await store.append(event, Date.now(), { dedup })).toMatchObject({ status: 'accepted', late: true });
+      expect(await store.lookup(event.uid)).toMatchObject({ status: 'found', event: { late: true } });
+      expect(await store.append(canonicalEvent(), Date.now(), { dedup })).toEqual({ status: 'duplicate' });
+    });
+
+    it('accepts exactly one of 40 concurrent appends of one key under 40 uids', async () => {
+      const store = await open({ PARTITIONS: '4' });
+      const dedup = { key: key(), timeMs: Date.now() };
+      const outcomes = await Promise.all(Array.from({ length: 40 }, () => store.append(canonicalEvent(), Date.now(), { dedup })));
+      expect(outcomes.filter((o) => o.status === 'accepted')).toHaveLength(1);
+      expect(await store.bufferLength()).toBe(1);
+    });
+  });
+
   describe('ring buffer bound', () => {
     it('drop-oldest keeps the newest BUFFER_CAPACITY entries, counts evictions, and still knows evicted uids', async () => {
       const store = await open({ BUFFER_CAPACITY: '3' });
@@ -291,6 +329,57 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
       expect(await store.lookup(oldest!.uid)).toEqual({ status: 'evicted' });
     });
 
+    /** Events whose stored JSON takes `bytes` bytes each (the store keeps the event JSON as given). */
+    function sized(bytes: number, n: number): CanonicalEvent[] {
+      return Array.from({ length: n }, () => {
+        const event = canonicalEvent();
+        const pad = bytes - Buffer.byteLength(JSON.stringify({ ...event, details: { username: 'alice', pad: '' } }));
+        return { ...event, details: { username: 'alice', pad: 'é'.repeat(pad / 2) + 'x'.repeat(pad % 2) } };
+      });
+    }
+    const sizeOf = (event: CanonicalEvent) => Buffer.byteLength(JSON.stringify(event));
+
+    it('drop-oldest keeps the buffer within BUFFER_MAX_BYTES: the oldest go until the new event fits, reported lost', async () => {
+      const store = await open({ BUFFER_MAX_BYTES: '2500', BODY_LIMIT: '1000' });
+      await store.ensureGroup('audit', 'start');
+      const [a, b, c] = sized(1000, 3);
+      expect(sizeOf(a!)).toBe(1000);
+      for (const event of [a!, b!]) expect(await store.append(event, Date.now())).toMatchObject({ status: 'accepted', evicted: 0 });
+      expect(await store.bufferBytes()).toBe(2000);
+      // 3000 bytes would exceed 2500: `a` goes, never handed to audit.
+      expect(await store.append(c!, Date.now())).toEqual({
+        status: 'accepted',
+        late: false,
+        evicted: 1,
+        lost: [{ destination: 'audit', uid: a!.uid }],
+      });
+      expect(await store.bufferBytes()).toBe(2000);
+      // A bigger event pushes out as many as it takes.
+      const [big] = sized(2200, 1);
+      expect(await store.append(big!, Date.now())).toMatchObject({ evicted: 2, lost: [{ uid: b!.uid }, { uid: c!.uid }] });
+      expect(uidsOf(await store.scan(null, 10))).toEqual([big!.uid]);
+      expect(await store.bufferBytes()).toBe(2200);
+      // One larger than the whole bound is still stored, alone (the configuration keeps BODY_LIMIT within it).
+      const [huge] = sized(3000, 1);
+      expect(await store.append(huge!, Date.now())).toMatchObject({ status: 'accepted', evicted: 1 });
+      expect(uidsOf(await store.scan(null, 10))).toEqual([huge!.uid]);
+      expect(await store.bufferBytes()).toBe(3000);
+      expect(await store.lookup(a!.uid)).toEqual({ status: 'evicted' });
+    });
+
+    it('reject refuses when the byte bound would push out an event a group still owes, and accepts once it is handled', async () => {
+      const store = await open({ BUFFER_MAX_BYTES: '2500', BODY_LIMIT: '1000', BUFFER_OVERFLOW: 'reject' });
+      await store.ensureGroup('audit', 'start');
+      const [a, b, c] = sized(1000, 3);
+      for (const event of [a!, b!]) expect((await store.append(event, Date.now())).status).toBe('accepted');
+      expect(await store.append(c!, Date.now())).toEqual({ status: 'full', oldestUid: a!.uid });
+      expect(await store.bufferBytes()).toBe(2000);
+      const [handed] = await store.readNew('audit', 'c1', 1, 0);
+      await store.ack('audit', [handed!.id]);
+      expect(await store.append(c!, Date.now())).toEqual({ status: 'accepted', late: false, evicted: 1, lost: [] });
+      expect(uidsOf(await store.scan(null, 10))).toEqual([b!.uid, c!.uid]);
+    });
+
     it('reject with no consumer group just rotates the buffer', async () => {
       const store = await open({ BUFFER_CAPACITY: '2', BUFFER_OVERFLOW: 'reject' });
       const events = await fill(store, 2);
@@ -313,7 +402,7 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
           errorMessage: 'neither an Event nor an AdminEvent',
           body: Buffer.from([0x7b, 0x00, 0xff, 0x7d]),
         }),
-      ).resolves.toBeUndefined();
+      ).resolves.toBe(0);
       expect(uidsOf(await store.scan(null, 10))).toEqual([event!.uid]);
       expect(await store.groupState('audit')).toMatchObject({ lag: 1 });
     });
@@ -328,12 +417,33 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
         errorMessage: `reason ${n}`,
         body: Buffer.from([0x7b, n, 0xe9, 0x00, 0xff, 0x7d]),
       });
-      for (const n of [1, 2, 3]) await store.quarantine(record(n));
+      const dropped = [];
+      for (const n of [1, 2, 3]) dropped.push(await store.quarantine(record(n)));
+      // Bounded by BUFFER_CAPACITY bodies too: the oldest went, and the store said so.
+      expect(dropped).toEqual([0, 0, 1]);
       const listed = await store.listQuarantine(10);
-      // The quarantine is bounded too, but Redis trims approximately (MAXLEN ~): the newest are kept.
-      expect(listed.length).toBeGreaterThanOrEqual(2);
-      expect(listed.slice(0, 2).map(({ id: _id, ...rest }) => rest)).toEqual([record(3), record(2)]);
+      expect(listed.map(({ id: _id, ...rest }) => rest)).toEqual([record(3), record(2)]);
       expect(await store.listQuarantine(1)).toHaveLength(1);
+    });
+
+    it('keeps the quarantine within QUARANTINE_MAX_BYTES of bodies: the oldest go, and the store says how many', async () => {
+      const store = await open({ QUARANTINE_MAX_BYTES: '1000', BODY_LIMIT: '1000' });
+      const record = (bytes: number) => ({
+        node: 'kc-node-1',
+        receivedAt: new Date().toISOString(),
+        remoteAddress: '10.0.0.7',
+        errorCode: 'KCR_ERR_FLATBUFFER',
+        errorMessage: `${bytes} bytes`,
+        body: Buffer.alloc(bytes, bytes % 251),
+      });
+      const sizes = async () => (await store.listQuarantine(10)).map((q) => q.body.length);
+      expect(await store.quarantine(record(400))).toBe(0);
+      expect(await store.quarantine(record(401))).toBe(0);
+      expect(await store.quarantine(record(300))).toBe(1);
+      expect(await sizes()).toEqual([300, 401]);
+      expect(await store.quarantine(record(1000))).toBe(2);
+      expect(await sizes()).toEqual([1000]);
+      expect((await store.listQuarantine(1))[0]!.body).toEqual(record(1000).body);
     });
 
     it('tells found, evicted and unknown uids apart', async () => {
@@ -653,6 +763,59 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
         evicted: 1,
       });
       expect((await rejecting.append(canonicalEvent(), Date.now(), { endsSessions: false })).status).toBe('full');
+    });
+  });
+
+  describe('replay and redrive jobs: held under a lease, taken over when it lapses', () => {
+    const job = (id: string, step: number) => ({ id, data: JSON.stringify({ id, step }) });
+
+    it('records a job held by its creator, readable by anyone, saved only while held', async () => {
+      const store = await open();
+      const now = Date.now();
+      await store.createJob(job('j1', 0), 'replica-a', now + 10_000);
+      expect(await store.getJob('j1')).toBe(job('j1', 0).data);
+      expect(await store.saveJob(job('j1', 1), 'replica-a', true, now + 10_000, now)).toBe(true);
+      expect(await store.saveJob(job('j1', 2), 'replica-b', true, now + 10_000, now)).toBe(false);
+      expect(await store.getJob('j1')).toBe(job('j1', 1).data);
+      expect(await store.getJob('nope')).toBeNull();
+    });
+
+    it('hands a job whose lease lapsed to another replica, which then holds it alone', async () => {
+      const store = await open();
+      const now = Date.now();
+      await store.createJob(job('j1', 0), 'replica-a', now + 1_000);
+      expect(await store.claimJob('replica-b', now, now + 10_000, [])).toBeNull();
+      expect(await store.claimJob('replica-b', now + 1_001, now + 10_000, [])).toEqual(job('j1', 0));
+      // The first holder, back from a long pause, has lost it: it must stop.
+      expect(await store.saveJob(job('j1', 5), 'replica-a', true, now + 20_000, now + 1_002)).toBe(false);
+      expect(await store.saveJob(job('j1', 1), 'replica-b', true, now + 20_000, now + 1_002)).toBe(true);
+      expect(await store.claimJob('replica-c', now + 1_003, now + 10_000, [])).toBeNull();
+      // Letting it go (lease 0) hands it on at once.
+      expect(await store.saveJob(job('j1', 2), 'replica-b', true, 0, now + 1_004)).toBe(true);
+      expect(await store.claimJob('replica-c', now + 1_005, now + 10_000, [])).toEqual(job('j1', 2));
+    });
+
+    it('gives a replica restarted under its name its own jobs back at once, but never one it runs now', async () => {
+      const store = await open();
+      const now = Date.now();
+      await store.createJob(job('j1', 0), 'replica-a', now + 60_000);
+      expect(await store.claimJob('replica-a', now, now + 60_000, ['j1'])).toBeNull();
+      expect(await store.claimJob('replica-b', now, now + 60_000, [])).toBeNull();
+      expect(await store.claimJob('replica-a', now, now + 60_000, [])).toEqual(job('j1', 0));
+    });
+
+    it('keeps finished jobs readable, the newest KEEP_FINISHED_JOBS of them, and never hands them out', async () => {
+      const store = await open();
+      const now = Date.now();
+      const ids = Array.from({ length: KEEP_FINISHED_JOBS + 1 }, (_, i) => `j${i}`);
+      for (const [i, id] of ids.entries()) {
+        await store.createJob(job(id, 0), 'replica-a', now + 1_000);
+        expect(await store.saveJob(job(id, 9), 'replica-a', false, 0, now + i)).toBe(true);
+      }
+      expect(await store.getJob(ids[0]!)).toBeNull();
+      expect(await store.getJob(ids[1]!)).toBe(job(ids[1]!, 9).data);
+      expect(await store.getJob(ids.at(-1)!)).toBe(job(ids.at(-1)!, 9).data);
+      expect(await store.claimJob('replica-b', now + 5_000, now + 60_000, [])).toBeNull();
     });
   });
 

@@ -11,7 +11,13 @@ import { LOGOUT_GROUP, type BufferPolicy } from '../../src/store/event-store.js'
 import { canonicalEvent } from '../support/canonical.js';
 
 const HOUR = 3_600_000;
-const policy: BufferPolicy = { capacity: 100, overflow: 'drop-oldest', dedupWindowMs: 7 * 24 * HOUR };
+const policy: BufferPolicy = {
+  capacity: 100,
+  maxBytes: 1 << 20,
+  overflow: 'drop-oldest',
+  dedupWindowMs: 7 * 24 * HOUR,
+  quarantineMaxBytes: 1 << 20,
+};
 
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
@@ -92,7 +98,7 @@ describe('embedded store files', () => {
     await first.close();
     // As a relay of schema version 1 left it: no tag column.
     const db = new DatabaseSync(join(dir, DATABASE_FILE));
-    db.exec('DROP INDEX events_ending_sessions; ALTER TABLE events DROP COLUMN ends_sessions; PRAGMA user_version = 1');
+    db.exec('DROP INDEX events_ending_sessions; ALTER TABLE events DROP COLUMN ends_sessions; DROP TABLE jobs; PRAGMA user_version = 1');
     db.close();
 
     const again = open(dir);
@@ -102,7 +108,42 @@ describe('embedded store files', () => {
     expect((await again.readNew(LOGOUT_GROUP, 'c1', 10, 0)).map((e) => e.uid)).toEqual(events.map((e) => e.uid));
     expect(await again.readNew(LOGOUT_GROUP, 'c1', 10, 0)).toEqual([]);
     await again.close();
-    expect(inspect<{ v: number }>(dir, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: 2 }]);
+    expect(inspect<{ v: number }>(dir, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: 3 }]);
+  });
+
+  it('upgrades a DATA_DIR of schema version 2 (the release before byte bounds): its events and bodies count against them', async () => {
+    const dir = tempDir();
+    const first = open(dir);
+    const events = [canonicalEvent(), canonicalEvent(), canonicalEvent()];
+    for (const event of events) await first.append(event, Date.now());
+    const body = (n: number) => ({
+      node: 'kc-1',
+      receivedAt: new Date().toISOString(),
+      remoteAddress: '127.0.0.1',
+      errorCode: 'KCR_ERR_FLATBUFFER',
+      errorMessage: 'x',
+      body: Buffer.alloc(n, n),
+    });
+    for (const n of [300, 400]) await first.quarantine(body(n));
+    const eventBytes = (await first.scan(null, 10)).map((e) => Buffer.byteLength(e.body));
+    await first.close();
+    // As a relay of schema version 2 left it: no byte counters, no jobs table.
+    const db = new DatabaseSync(join(dir, DATABASE_FILE));
+    db.exec("DELETE FROM stats WHERE name IN ('bytes', 'quarantineBytes'); DROP TABLE jobs; PRAGMA user_version = 2");
+    db.close();
+
+    const total = eventBytes.reduce((a, b) => a + b, 0);
+    // Room for the three stored events and not one more: the next append pushes out the oldest.
+    const again = open(dir, { maxBytes: total + 10, quarantineMaxBytes: 800 });
+    expect(await again.bufferBytes()).toBe(total);
+    const next = canonicalEvent();
+    expect(await again.append(next, Date.now())).toMatchObject({ status: 'accepted', evicted: 1 });
+    expect((await again.scan(null, 10)).map((e) => e.uid)).toEqual([events[1]!.uid, events[2]!.uid, next.uid]);
+    // 300 + 400 stored, 200 more exceeds 800: the oldest body goes.
+    expect(await again.quarantine(body(200))).toBe(1);
+    expect((await again.listQuarantine(10)).map((q) => q.body.length)).toEqual([200, 400]);
+    await again.close();
+    expect(inspect<{ v: number }>(dir, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: 3 }]);
   });
 
   it('refuses a second store on the same DATA_DIR in this process too, and frees it on close', async () => {

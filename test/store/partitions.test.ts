@@ -1,31 +1,17 @@
 // PARTITIONS on Redis: a uid's dedup hash, ring buffer entry and lookups live in the partition of
 // the uid; every consumer group reads every partition; BUFFER_CAPACITY stays the total bound; and a
 // store written with one partition count refuses another.
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import type { CanonicalEvent } from '../../src/event/canonical.js';
 import { createStore } from '../../src/store/create-store.js';
 import { LOGOUT_GROUP, type EventStore, type StoredEntry } from '../../src/store/event-store.js';
 import { partitionKeys, partitionOf } from '../../src/store/redis/keys.js';
 import { canonicalEvent } from '../support/canonical.js';
+import { redisStores } from '../support/redis-stores.js';
 import { uniquePrefix } from '../support/relay.js';
 
-const redisUrl = inject('redisUrl');
-const redis = new Redis(redisUrl);
-const opened: EventStore[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((s) => s.close()));
-});
-afterAll(() => redis.disconnect());
-
-async function open(prefix: string, settings: Record<string, string> = {}): Promise<EventStore> {
-  const { store } = await createStore(
-    loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', REDIS_URL: redisUrl, KEY_PREFIX: prefix, PARTITIONS: '6', ...settings }),
-  );
-  opened.push(store);
-  return store;
-}
+const { redis, redisUrl, open } = redisStores({ PARTITIONS: '6' });
 
 async function fill(store: EventStore, n: number): Promise<CanonicalEvent[]> {
   const events = Array.from({ length: n }, () => canonicalEvent());

@@ -11,6 +11,10 @@ export interface Attempt {
   status: number | null;
   /** `status` of a 200 body (accepted, duplicate), or the error code of any other answer, or the client error. */
   detail: string;
+  /** The error message of an answer other than 200 (empty otherwise). */
+  message: string;
+  /** The Retry-After header of the answer, when it had one. */
+  retryAfter: string | null;
   startedAt: number;
   ms: number;
   /** Which poster sent it, and the target it went to. */
@@ -61,7 +65,7 @@ export async function runPosters(o: PosterOptions): Promise<PosterRun> {
       while (!over()) {
         const target = o.target(p);
         const startedAt = Date.now();
-        const attempt: Attempt = { uid, status: null, detail: '', startedAt, ms: 0, poster: p, target };
+        const attempt: Attempt = { uid, status: null, detail: '', message: '', retryAfter: null, startedAt, ms: 0, poster: p, target };
         try {
           const res = await request(`${target}/events`, {
             method: 'POST',
@@ -76,8 +80,11 @@ export async function runPosters(o: PosterOptions): Promise<PosterRun> {
           });
           const text = await res.body.text();
           attempt.status = res.statusCode;
-          const json = text ? (JSON.parse(text) as { status?: string; error?: { code?: string } }) : {};
+          const json = text ? (JSON.parse(text) as { status?: string; error?: { code?: string; message?: string } }) : {};
           attempt.detail = json.status ?? json.error?.code ?? '';
+          attempt.message = json.error?.message ?? '';
+          const retryAfter = res.headers['retry-after'];
+          attempt.retryAfter = typeof retryAfter === 'string' ? retryAfter : null;
         } catch (err) {
           attempt.detail = (err as { code?: string }).code ?? (err as Error).message;
         }

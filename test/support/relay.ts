@@ -20,8 +20,17 @@ export function uniquePrefix(): string {
   return `t${randomBytes(4).toString('hex')}:`;
 }
 
+/** A clock that runs from `startMs` (a capture's moment) at the pace of the real one. */
+export function clockFrom(startMs: number): () => number {
+  const origin = Date.now();
+  return () => startMs + (Date.now() - origin);
+}
+
 /** A relay as main.ts builds it (the logout publisher only when asked); its forwarder runs when DESTINATIONS is given. */
-export async function startRelay(env: Record<string, string>, options: { consumer?: string; logout?: boolean } = {}): Promise<Relay> {
+export async function startRelay(
+  env: Record<string, string>,
+  options: { consumer?: string; logout?: boolean; now?: () => number } = {},
+): Promise<Relay> {
   const config = loadConfig({
     AUTH_SECRET: SECRET,
     ADMIN_TOKEN,
@@ -47,6 +56,7 @@ export async function startRelay(env: Record<string, string>, options: { consume
     blockMs: 200,
     logout: options.logout === true,
     ...(options.consumer ? { consumer: options.consumer } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
   const port = await relay.start('127.0.0.1', 0);
   return { ...relay, url: `http://127.0.0.1:${port}`, config, logs };

@@ -40,7 +40,7 @@ const job = loose<JobStatus>()({
   id: z.string(),
   kind: z.enum(['replay', 'redrive']),
   destination: z.string(),
-  state: z.enum(['running', 'done', 'stopped', 'failed']),
+  state: z.enum(['running', 'done', 'failed']),
   total: z.number().int(),
   scanned: z.number().int(),
   matched: z.number().int(),
@@ -49,6 +49,8 @@ const job = loose<JobStatus>()({
   error: z.string().optional(),
   startedAt: z.string(),
   finishedAt: z.string().optional(),
+  replica: z.string().describe('The consumer name of the replica running it (or that ran it last)'),
+  resumed: z.number().int().describe('Times another replica, or the same one restarted, took it over from its checkpoint'),
 });
 
 const destinationState = loose<GroupState & { name: string; url: string; circuit: CircuitState }>()({
@@ -80,7 +82,7 @@ export interface AdminForwardingDeps {
   store: EventStore;
   forwarder: Forwarder;
   jobs: ReplayJobs;
-  /** WORKERS above 1: circuits and jobs of every process of the replica. */
+  /** WORKERS above 1: the circuits of every process of the replica (jobs are read from the store). */
   group?: ProcessGroupReads;
 }
 
@@ -134,7 +136,7 @@ export function adminForwardingRoutes(app: FastifyInstance, deps: AdminForwardin
     },
     async (request, reply) => {
       const { destination, from, to } = request.body;
-      return reply.code(202).send(jobs.replay(worker(destination), from ?? null, to ?? null));
+      return reply.code(202).send(await jobs.replay(worker(destination), from ?? null, to ?? null));
     },
   );
 
@@ -163,21 +165,23 @@ export function adminForwardingRoutes(app: FastifyInstance, deps: AdminForwardin
         response: { 202: job.describe('The job, started'), ...errors({ 404: UNKNOWN_DESTINATION, 415: NOT_JSON }) },
       }),
     },
-    async (request, reply) => reply.code(202).send(jobs.redrive(worker(request.params.name))),
+    async (request, reply) => reply.code(202).send(await jobs.redrive(worker(request.params.name))),
   );
 
   admin.get(
     '/admin/jobs/:id',
     {
       schema: adminSchema({
-        summary: 'A replay or redrive job of this replica, with its progress',
+        summary: 'A replay or redrive job, with its progress (any replica answers: jobs live in the store)',
         params: z.object({ id: z.string() }),
-        response: { 200: job.describe('The job'), ...errors({ 404: 'KCR_ERR_JOB_NOT_FOUND: no such job on this replica' }) },
+        response: {
+          200: job.describe('The job'),
+          ...errors({ 404: 'KCR_ERR_JOB_NOT_FOUND: no such job (or finished and no longer among the newest 100)' }),
+        },
       }),
     },
     async (request) => {
-      // A job runs in the process that was asked to start it: with WORKERS, perhaps not this one.
-      const found = jobs.get(request.params.id) ?? (await group?.job(request.params.id));
+      const found = await jobs.get(request.params.id);
       if (!found) throw KCR_ERR_JOB_NOT_FOUND(request.params.id);
       return found;
     },

@@ -25,7 +25,7 @@ export function adminSchema<S extends FastifySchema & { response: object }>(sche
 /** The canonical event (src/event/canonical.ts, docs/contract.md): its main fields; the others are kept. */
 export const canonicalEvent = loose<CanonicalEvent>()({
   uid: uidText,
-  kind: z.enum(['event', 'admin']),
+  kind: z.enum(['event', 'admin', 'security-event']),
   time: z.number().nullable(),
   emittedAt: z.string(),
   receivedAt: z.string(),

@@ -13,6 +13,7 @@ import { requireBearer } from '../auth/bearer-auth.js';
 import { codedValidation } from '../error-reply.js';
 import { noStore } from '../headers.js';
 import { adminForwardingRoutes } from './admin-forwarding.js';
+import { adminRevocationRoutes, type AdminRevocationsDeps } from './admin-revocations.js';
 import { adminSummaryRoutes, type AdminSummaryDeps } from './admin-summary.js';
 import { adminSchema, canonicalEvent } from './admin-schemas.js';
 import { errors, limit, uid } from '../schemas.js';
@@ -22,6 +23,8 @@ export interface AdminDeps {
   token: string;
   throttle: AuthThrottle;
   forwarding?: { forwarder: Forwarder; jobs: ReplayJobs };
+  /** Set when cluster logout runs: GET /admin/revocations and the lifts. */
+  revocations?: AdminRevocationsDeps;
   summary: Omit<AdminSummaryDeps, 'forwarder' | 'group'>;
   /** WORKERS above 1: reads of every process of the replica. */
   group?: ProcessGroupReads;
@@ -38,7 +41,7 @@ const quarantined = z.looseObject({
   body: z.string().describe('The exact bytes received, base64'),
 });
 
-export function adminRoutes(app: FastifyInstance, { store, token, throttle, forwarding, summary, group }: AdminDeps): void {
+export function adminRoutes(app: FastifyInstance, { store, token, throttle, forwarding, revocations, summary, group }: AdminDeps): void {
   app.register(async (scope) => {
     // Ingest reads raw bytes; admin requests are ordinary JSON, and an empty body (a redrive of
     // everything sent with a JSON content type) is no body rather than a syntax error.
@@ -99,6 +102,7 @@ export function adminRoutes(app: FastifyInstance, { store, token, throttle, forw
 
     const reads = group ? { group } : {};
     if (forwarding) adminForwardingRoutes(scope, { store, ...forwarding, ...reads });
+    if (revocations) adminRevocationRoutes(scope, revocations);
     adminSummaryRoutes(scope, { ...summary, ...(forwarding ? { forwarder: forwarding.forwarder } : {}), ...reads });
   });
 }

@@ -6,8 +6,18 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { BackchannelReceiver } from '../../backchannel/receiver.js';
-import { KCR_ERR_BACKCHANNEL_REQUEST, KCR_ERR_BACKCHANNEL_UNAVAILABLE, type KcrError } from '../../errors.js';
+import {
+  KCR_ERR_BACKCHANNEL_CLAIMS,
+  KCR_ERR_BACKCHANNEL_ISSUER,
+  KCR_ERR_BACKCHANNEL_KEY,
+  KCR_ERR_BACKCHANNEL_REPLAY,
+  KCR_ERR_BACKCHANNEL_REQUEST,
+  KCR_ERR_BACKCHANNEL_SIGNATURE,
+  KCR_ERR_BACKCHANNEL_UNAVAILABLE,
+  type KcrError,
+} from '../../errors.js';
 import { toKcrError } from '../error-reply.js';
+import { RefusalLog } from '../refusal-log.js';
 
 export const BACKCHANNEL_LOGOUT_PATH = '/backchannel-logout';
 
@@ -24,7 +34,7 @@ const refusal = z
 
 const SCHEMA = {
   summary: 'Receive an OIDC back-channel logout token from Keycloak and publish the logout',
-  description: 'No credentials: the logout token, signed by an issuer of BACKCHANNEL_ISSUERS, is the authentication (docs/logout.md).',
+  description: 'No credentials: the logout token, signed by an issuer of TOKEN_ISSUERS, is the authentication (docs/logout.md).',
   tags: ['logouts'],
   rawBody: { 'application/x-www-form-urlencoded': z.object({ logout_token: z.string().describe('The logout token (a signed JWT)') }) },
   response: {
@@ -48,12 +58,27 @@ function logoutTokenOf(contentType: string | undefined, body: unknown): string {
   return tokens[0] as string;
 }
 
+/**
+ * What an anonymous caller is told, per refusal code: never the details (an unreachable JWKS's
+ * address, a claim's value), which go to the log. Codes not listed (413, 500) carry no details.
+ */
+const DESCRIPTIONS: Readonly<Record<string, string>> = {
+  [KCR_ERR_BACKCHANNEL_REQUEST.code]: 'Not a back-channel logout request: a form body with one logout_token JWT is expected',
+  [KCR_ERR_BACKCHANNEL_ISSUER.code]: 'The logout token issuer is not one of TOKEN_ISSUERS',
+  [KCR_ERR_BACKCHANNEL_SIGNATURE.code]: 'The logout token signature or algorithm is refused',
+  [KCR_ERR_BACKCHANNEL_KEY.code]: "No key of the issuer's is available to verify the logout token",
+  [KCR_ERR_BACKCHANNEL_CLAIMS.code]: 'A claim of the logout token is refused (aud, iat, exp, events, sub/sid, jti, nonce, typ)',
+  [KCR_ERR_BACKCHANNEL_REPLAY.code]: KCR_ERR_BACKCHANNEL_REPLAY().message,
+  [KCR_ERR_BACKCHANNEL_UNAVAILABLE.code]: 'The logout was not recorded, the store is unreachable: nothing published',
+};
+
 /** This route's answer to every failure: the spec's shape instead of {"error":{code,message}}. */
 function refuse(bodyLimit: number) {
+  const refusals = new RefusalLog('back-channel logout refused');
   return (thrown: FastifyError | KcrError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const err = toKcrError(thrown, bodyLimit);
     if (err.statusCode >= 500) request.log.error({ err: thrown }, 'back-channel logout failed');
-    else request.log.warn({ code: err.code, reason: err.message }, 'back-channel logout refused');
+    else refusals.note(request.log, { code: err.code, reason: err.message });
     // `temporarily_unavailable` (RFC 6749) tells the logout was valid but could not be recorded.
     const error =
       err.code === KCR_ERR_BACKCHANNEL_UNAVAILABLE.code
@@ -61,7 +86,8 @@ function refuse(bodyLimit: number) {
         : err.statusCode >= 500
           ? 'server_error'
           : 'invalid_request';
-    return reply.code(err.statusCode).headers(err.headers).send({ error, error_description: err.message, code: err.code });
+    const description = DESCRIPTIONS[err.code] ?? err.message;
+    return reply.code(err.statusCode).headers(err.headers).send({ error, error_description: description, code: err.code });
   };
 }
 

@@ -16,6 +16,7 @@ import {
   KCR_ERR_DECODE_FAILED,
   KcrError,
 } from '../../errors.js';
+import { LineBudget } from '../../log.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { endsSessions } from '../../logout/translate.js';
 import { NODE_NAMES_MAX, NodeLabels, OTHER_NODES } from '../../metrics/node-labels.js';
@@ -25,6 +26,7 @@ import { AuthThrottle, failureAddresses } from '../auth/auth-throttle.js';
 import { BasicAuthenticator } from '../auth/basic-auth.js';
 import { securedBy } from '../openapi.js';
 import { errorBody, errors, uidText } from '../schemas.js';
+import { outcomeOfStatus, quarantineBody, storeEvent } from '../store-event.js';
 
 export const INGEST_PATHS = ['/events', '/event/receiver'] as const;
 
@@ -74,6 +76,7 @@ export interface IngestDeps {
   metrics: Metrics;
   assignUid: () => bigint;
   now: () => number;
+  quarantineDrops: LineBudget;
 }
 
 declare module 'fastify' {
@@ -87,16 +90,8 @@ declare module 'fastify' {
   }
 }
 
-/** Outcomes decided outside the handler (fastify's body limit, store errors) follow from the status. */
-function outcomeOfStatus(status: number): string {
-  if (status === 413) return 'too_large';
-  if (status === 503) return 'unavailable';
-  if (status >= 400 && status < 500) return 'rejected';
-  return 'error';
-}
-
 export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
-  const { config, store, metrics, now, senders } = deps;
+  const { config, metrics, now, senders } = deps;
   // Nodes (labels) already warned that their FlatBuffer bytes are named by a default Keycloak release.
   const warnedDefaultKeycloak = new Set<string>();
   const labels = new NodeLabels([...(config.AUTH_USERNAMES ?? []), ...Object.keys(config.NODE_SETTINGS)], (capJustReached) => {
@@ -108,6 +103,8 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
       );
     }
   });
+  // Per node label: a node whose clock runs ahead stamps every event, and a line per event would flood the log.
+  const futureTimeLines = new Map<string, LineBudget>();
   const authenticator = new BasicAuthenticator(config.AUTH_SECRET, config.AUTH_USERNAMES);
   const throttle = new AuthThrottle(config.AUTH_MAX_FAILURES, config.AUTH_FAILURE_WINDOW);
 
@@ -169,15 +166,15 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
       } catch (thrown) {
         const err = asDecodeError(thrown, request);
         if (err.quarantinable && config.INVALID_PAYLOAD === 'quarantine') {
-          await store.quarantine({
+          const record = {
             node: request.node,
             receivedAt: new Date(nowMs).toISOString(),
             remoteAddress: request.ip,
             errorCode: err.code,
             errorMessage: err.message,
             body: body as Buffer,
-          });
-          request.log.warn({ node: request.node, code: err.code, bytes: (body as Buffer).length }, 'body quarantined');
+          };
+          await quarantineBody(deps, record, request.log);
           request.ingestOutcome = 'quarantined';
           return reply.code(200).send({ status: 'quarantined', error: err.toJSON() });
         }
@@ -186,26 +183,12 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
         throw err;
       }
       if (event.source.format === 'flatbuffer') noteEnumNaming(event, request);
+      if (event.time !== null && event.time - nowMs > config.MAX_CLOCK_SKEW) noteFutureTime(event, event.time - nowMs, request);
 
-      const outcome = await store.append(event, nowMs, { endsSessions: endsSessions(event) });
-      switch (outcome.status) {
-        case 'duplicate':
-          request.ingestOutcome = 'duplicate';
-          return reply.code(200).send({ status: 'duplicate', uid: event.uid });
-        case 'full':
-          request.log.warn({ oldestUid: outcome.oldestUid }, 'ring buffer full under BUFFER_OVERFLOW=reject');
-          request.ingestOutcome = 'full';
-          throw KCR_ERR_BUFFER_FULL(config.BUFFER_CAPACITY);
-        case 'accepted':
-          if (outcome.late) metrics.late.inc();
-          if (outcome.evicted > 0) metrics.evicted.inc(outcome.evicted);
-          for (const lost of outcome.lost) {
-            metrics.lost.inc({ destination: lost.destination });
-            request.log.warn(lost, 'ring buffer bound dropped an event the destination had not received');
-          }
-          request.ingestOutcome = 'accepted';
-          return reply.code(200).send({ status: 'accepted', uid: event.uid });
-      }
+      const status = await storeEvent(deps, event, nowMs, { endsSessions: endsSessions(event) }, request.log);
+      request.ingestOutcome = status;
+      if (status === 'full') throw KCR_ERR_BUFFER_FULL(config.BUFFER_CAPACITY, config.BUFFER_MAX_BYTES);
+      return reply.code(200).send({ status, uid: event.uid });
     };
 
     /**
@@ -225,6 +208,26 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
           `FlatBuffer bodies from ${node} are named by Keycloak ${keycloak} enums, the default of ${schema}: set KEYCLOAK_VERSION (or NODE_SETTINGS) to the Keycloak this node runs`,
         );
       }
+    };
+
+    /**
+     * Keycloak's own time is kept as received (it is the sender's record), but it is no clock to
+     * trust: its logouts revoke only up to their arrival (logout/revocation.ts, notBeforeOf).
+     * Counted per node, logged at most once a minute per node.
+     */
+    const noteFutureTime = (event: CanonicalEvent, aheadMs: number, request: FastifyRequest): void => {
+      const { node } = event.source;
+      // The label, not the name: both the metric and the map stay bounded (metrics/node-labels.ts).
+      const label = request.nodeLabel;
+      metrics.futureTime.inc({ node: label });
+      let lines = futureTimeLines.get(label);
+      if (!lines) futureTimeLines.set(label, (lines = new LineBudget(60_000, now)));
+      const events = lines.add();
+      if (events === null) return;
+      request.log.warn(
+        { node, uid: event.uid, time: event.time, aheadMs, events },
+        `events from ${node} are stamped more than MAX_CLOCK_SKEW ahead of the relay's clock: stored as received; their logouts revoke only up to their arrival`,
+      );
     };
 
     for (const url of INGEST_PATHS) {

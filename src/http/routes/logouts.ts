@@ -40,6 +40,7 @@ const revocationQuery = z
       .refine(Number.isSafeInteger, 'iat is out of range')
       .describe("The token's issued-at, epoch seconds"),
     clientUuid: optional("Keycloak's internal id of the azp client"),
+    email: optional("The token's email: revocations an SSF transmitter named by email only"),
   })
   .refine((q) => q.realmId || q.iss, 'realmId or iss is required');
 
@@ -84,6 +85,7 @@ export function logoutRoutes(app: FastifyInstance, deps: LogoutRoutesDeps): void
           azp: q.azp ?? null,
           iat: q.iat,
           clientUuid: q.clientUuid ?? null,
+          email: q.email ?? null,
         };
         return { revoked: await deps.bus.isRevoked(claims) };
       },

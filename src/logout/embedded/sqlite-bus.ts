@@ -9,7 +9,15 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { EmbeddedDb } from '../../store/embedded/embedded-db.js';
 import type { LoggedMessage, LogoutBus, LogoutStream, OnceMarker, Replay } from '../bus.js';
 import type { LogoutMessage } from '../message.js';
-import { isRevokedBy, realmsOf, revocationOf, scopesOf, type RevocationClaims } from '../revocation.js';
+import {
+  isRevokedBy,
+  realmsOf,
+  revocationOf,
+  scopesOf,
+  type Revocation,
+  type RevocationClaims,
+  type StoredRevocation,
+} from '../revocation.js';
 
 const TABLES = `
   CREATE TABLE revocations (
@@ -35,8 +43,11 @@ const TABLES = `
 const LEGACY_FILE = 'logout.sqlite';
 
 const STATEMENTS = {
-  // The latest notBefore wins, and expires last.
-  upsert: `INSERT INTO revocations (realm, scope, not_before, expires_at) VALUES (?, ?, ?, ?)
+  // As revokeAndPublish.lua: the notBefore capped at the second after now, not recorded once past its
+  // expiry (it protects nothing then); the latest notBefore wins, and expires last.
+  upsert: `INSERT INTO revocations (realm, scope, not_before, expires_at)
+    SELECT :realm, :scope, nb, nb * 1000 + :ttl FROM (SELECT min(:notBefore, CAST(:now AS INTEGER) / 1000 + 1) AS nb)
+    WHERE nb * 1000 + :ttl > :now
     ON CONFLICT (realm, scope) DO UPDATE SET not_before = excluded.not_before, expires_at = excluded.expires_at
     WHERE excluded.not_before > revocations.not_before`,
   append: 'INSERT INTO messages (id, body) VALUES (?, ?) RETURNING seq',
@@ -44,6 +55,9 @@ const STATEMENTS = {
   expire: 'DELETE FROM revocations WHERE expires_at <= ?',
   check: `SELECT not_before FROM revocations WHERE realm IN (SELECT value FROM json_each(?))
     AND scope IN (SELECT value FROM json_each(?)) AND expires_at > ?`,
+  list: `SELECT realm AS realmId, scope, not_before AS notBefore, expires_at AS expiresAt FROM revocations
+    WHERE realm = ? AND expires_at > ? ORDER BY not_before DESC, scope LIMIT ?`,
+  lift: 'DELETE FROM revocations WHERE realm = ? AND scope = ? AND expires_at > ? RETURNING not_before AS notBefore',
   seqOf: 'SELECT seq FROM messages WHERE id = ?',
   after: 'SELECT seq, body FROM messages WHERE seq > ? ORDER BY seq',
   all: 'SELECT seq, body FROM messages ORDER BY seq',
@@ -91,10 +105,8 @@ export class SqliteLogoutBus implements LogoutBus, LogoutStream {
       if (!guard()) return null;
       const out: LoggedMessage[] = [];
       for (const message of messages) {
-        const revocation = revocationOf(message);
-        const expiresAt = revocation.notBefore * 1000 + this.options.revocationTtlMs;
-        // Past its expiry a revocation protects nothing: not recorded (as in Redis).
-        if (expiresAt > nowMs) this.sql.upsert.run(revocation.realmId, revocation.scope, revocation.notBefore, expiresAt);
+        const { realmId, scope, notBefore } = revocationOf(message);
+        this.sql.upsert.run({ realm: realmId, scope, notBefore, ttl: this.options.revocationTtlMs, now: nowMs });
         const { seq } = this.sql.append.get(message.id, JSON.stringify(message)) as { seq: number };
         out.push({ seq, message });
       }
@@ -125,6 +137,17 @@ export class SqliteLogoutBus implements LogoutBus, LogoutStream {
         rows.map((r) => r.not_before),
         claims.iat,
       );
+    });
+  }
+
+  async listRevocations(realmId: string, limit: number): Promise<StoredRevocation[]> {
+    return this.db.read(() => this.sql.list.all(realmId, Date.now(), limit) as unknown as StoredRevocation[]);
+  }
+
+  async liftRevocation(realmId: string, scope: string): Promise<Revocation | null> {
+    return this.db.write(() => {
+      const row = this.sql.lift.get(realmId, scope, Date.now()) as { notBefore: number } | undefined;
+      return row ? { realmId, scope, notBefore: row.notBefore } : null;
     });
   }
 

@@ -4,26 +4,20 @@
 import type { Redis } from 'ioredis';
 import type { RedisClient } from '../../redis/connect.js';
 import { defineLuaCommands } from '../../redis/lua-commands.js';
+import { asStoreError, redisCall } from '../../store/redis/redis-call.js';
 import type { LogoutBus, OnceMarker } from '../bus.js';
 import { allRealmsChannel, realmChannel, type LogoutMessage } from '../message.js';
-import { revocationOf, type RevocationClaims } from '../revocation.js';
+import { revocationOf, type Revocation, type RevocationClaims, type StoredRevocation } from '../revocation.js';
 import { realmKeyBase, revocationKey } from './keys.js';
 import { isRevokedInRedis } from './revocation-check.js';
 
 interface LuaCommands {
-  revokeAndPublish(
-    key: string,
-    notBefore: number,
-    expireAtMs: number,
-    nowMs: number,
-    message: string,
-    ...channels: string[]
-  ): Promise<number>;
+  revokeAndPublish(key: string, notBefore: number, ttlMs: number, nowMs: number, message: string, ...channels: string[]): Promise<number>;
   revokeAndPublishOnce(
     marker: string,
     key: string,
     notBefore: number,
-    expireAtMs: number,
+    ttlMs: number,
     nowMs: number,
     message: string,
     markerExpireAtMs: number,
@@ -61,7 +55,7 @@ export class RedisLogoutBus implements LogoutBus {
         lua.revokeAndPublish(
           revocationKey(this.prefix, revocation),
           revocation.notBefore,
-          revocation.notBefore * 1000 + this.revocationTtlMs,
+          this.revocationTtlMs,
           nowMs,
           json,
           ...(this.cluster ? [] : channels),
@@ -90,7 +84,7 @@ export class RedisLogoutBus implements LogoutBus {
       marker,
       revocationKey(this.prefix, revocation),
       revocation.notBefore,
-      revocation.notBefore * 1000 + this.revocationTtlMs,
+      this.revocationTtlMs,
       nowMs,
       json,
       once.expiresAtMs,
@@ -112,7 +106,56 @@ export class RedisLogoutBus implements LogoutBus {
     return isRevokedInRedis(this.client, this.prefix, claims);
   }
 
+  /**
+   * SCAN for the realm's keys (on every primary of a Cluster: the realm's slot lives on one of
+   * them), then one pipeline for their values and expiries: the keys share the realm's slot.
+   */
+  async listRevocations(realmId: string, limit: number): Promise<StoredRevocation[]> {
+    const base = realmKeyBase(this.prefix, realmId);
+    const keys = (await redisCall(() => scanAll(this.client, `${globEscaped(base)}*`))).filter((key) => !key.startsWith(`${base}once:`));
+    if (keys.length === 0) return [];
+    const now = Date.now();
+    const pipeline = this.client.pipeline();
+    for (const key of keys) pipeline.get(key).pttl(key);
+    const replies = await redisCall(async () => (await pipeline.exec()) ?? []);
+    const found: StoredRevocation[] = [];
+    keys.forEach((key, i) => {
+      const [valueError, value] = replies[2 * i] ?? [null, null];
+      const [ttlError, ttl] = replies[2 * i + 1] ?? [null, 0];
+      if (valueError || ttlError) throw asStoreError(valueError ?? ttlError);
+      // Expired between the SCAN and the read.
+      if (value === null) return;
+      found.push({ realmId, scope: key.slice(base.length), notBefore: Number(value), expiresAt: now + Math.max(0, Number(ttl)) });
+    });
+    return found.sort((a, b) => b.notBefore - a.notBefore || a.scope.localeCompare(b.scope)).slice(0, limit);
+  }
+
+  async liftRevocation(realmId: string, scope: string): Promise<Revocation | null> {
+    const value = await redisCall(() => this.client.getdel(realmKeyBase(this.prefix, realmId) + scope));
+    return value === null ? null : { realmId, scope, notBefore: Number(value) };
+  }
+
   async close(): Promise<void> {
     await this.client.quit().catch(() => this.client.disconnect());
   }
+}
+
+/** Every key matching `pattern`, on a standalone Redis or on each primary of a Cluster. */
+async function scanAll(client: RedisClient, pattern: string): Promise<string[]> {
+  const nodes = 'nodes' in client ? client.nodes('master') : [client];
+  const keys: string[] = [];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  return keys;
+}
+
+/** `text` matched literally by a SCAN/KEYS pattern. */
+function globEscaped(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
 }

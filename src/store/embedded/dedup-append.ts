@@ -1,5 +1,5 @@
 // Where a uid is deduplicated (embedded): one write, atomic in its savepoint of a group commit,
-// checks the uid in its hour bucket, makes room under the bound and appends the event, as
+// checks the uid (or the dedup key given instead) in its hour bucket, makes room under the bound and appends the event, as
 // ../redis/lua/appendEvents-3.lua does for each event in Redis; the same buckets answer lookups by uid.
 import type { StatementSync } from 'node:sqlite';
 import type { CanonicalEvent } from '../../event/canonical.js';
@@ -12,7 +12,7 @@ import {
   type LookupOutcome,
   type LostEvent,
 } from '../event-store.js';
-import { all, one, type EmbeddedDb } from './embedded-db.js';
+import { all, oldestRows, one, type EmbeddedDb } from './embedded-db.js';
 import type { RingBuffer } from './ring-buffer.js';
 
 /** Expired dedup buckets are deleted at most this often, by the append that comes due. */
@@ -32,7 +32,9 @@ const STATEMENTS = {
   purgeSeen: 'DELETE FROM seen WHERE uid IN (SELECT uid FROM seen WHERE bucket = ? AND generation = ? LIMIT ?)',
   dropBucket: 'DELETE FROM seen_buckets WHERE bucket = ? AND generation = ?',
 
-  oldestEntries: 'SELECT id, uid, ends_sessions AS endsSessions FROM events ORDER BY id LIMIT ?',
+  oldestEntries: `SELECT id, uid, ends_sessions AS endsSessions, octet_length(event) AS bytes FROM events
+    WHERE id > ? ORDER BY id LIMIT ?`,
+  stat: 'SELECT value FROM stats WHERE name = ?',
   unreadBy: 'SELECT name FROM consumer_groups WHERE last_delivered < ? ORDER BY name',
   pendingIn: 'SELECT grp FROM pending WHERE entry_id = ? LIMIT 1',
   dropEntries: 'DELETE FROM events WHERE id <= ?',
@@ -42,6 +44,7 @@ const STATEMENTS = {
 } as const;
 
 type RoomOutcome = { evicted: number; lost: LostEvent[] } | { fullAt: string };
+type Victim = { id: number; uid: string; endsSessions: number | null; bytes: number };
 
 export class EmbeddedDedupAppend {
   private readonly sql: Record<keyof typeof STATEMENTS, StatementSync>;
@@ -57,16 +60,22 @@ export class EmbeddedDedupAppend {
 
   async append(event: CanonicalEvent, nowMs: number, options: AppendOptions = {}): Promise<AppendOutcome> {
     const place = placeUid(Date.parse(event.emittedAt), nowMs, this.policy.dedupWindowMs);
-    const body = JSON.stringify({ ...event, late: place.late } satisfies CanonicalEvent);
+    const { dedup } = options;
+    const keyPlace = dedup ? placeUid(dedup.timeMs, nowMs, this.policy.dedupWindowMs) : place;
+    const body = JSON.stringify({ ...event, late: keyPlace.late } satisfies CanonicalEvent);
     const outcome = await this.db.write((): AppendOutcome => {
       this.purgeExpired(nowMs);
-      if (this.sql.seenEntry.get(event.uid, nowMs)) return { status: 'duplicate' };
-      const room = this.makeRoom();
+      if (this.sql.seenEntry.get(dedup?.key ?? event.uid, nowMs)) return { status: 'duplicate' };
+      const size = Buffer.byteLength(body);
+      const room = this.makeRoom(size);
       if ('fullAt' in room) return { status: 'full', oldestUid: room.fullAt };
       const endsSessions = options.endsSessions === undefined ? null : Number(options.endsSessions);
       const entryId = Number(this.sql.insertEvent.run(event.uid, body, endsSessions).lastInsertRowid);
+      this.sql.countStat.run('bytes', size);
       this.rememberUid(event.uid, place, entryId, nowMs);
-      return { status: 'accepted', late: place.late, ...room };
+      // The key beside the uid (never decimal, so never mistaken for one), under its own time.
+      if (dedup) this.rememberUid(dedup.key, keyPlace, entryId, nowMs);
+      return { status: 'accepted', late: keyPlace.late, ...room };
     });
     if (outcome.status === 'accepted') {
       this.db.appended.notify();
@@ -85,32 +94,53 @@ export class EmbeddedDedupAppend {
     });
   }
 
+  /** Bytes of event JSON in the ring buffer (the stats counter every append and eviction keeps current). */
+  bytes(): number {
+    return this.db.read(() => this.storedBytes());
+  }
+
+  private storedBytes(): number {
+    return one<{ value: number }>(this.sql.stat, 'bytes')?.value ?? 0;
+  }
+
   /**
-   * Makes room for one entry. Under drop-oldest, evicts the oldest entries beyond the bound and
-   * reports, per group, each one it had never been handed (an entry handed out stays pending: its
-   * consumer may still deliver it, and a claim that finds it gone counts it); under reject, refuses
-   * instead when any group has yet to handle an entry the bound would push out.
+   * Makes room for one entry of `size` bytes: pushes out the oldest entries until both bounds
+   * (capacity, maxBytes) hold with it, or the buffer is empty (the new entry is always kept). Under
+   * drop-oldest, reports per group each evicted entry it had never been handed (an entry handed
+   * out stays pending: its consumer may still deliver it, and a claim that finds it gone counts
+   * it); under reject, refuses instead when any group has yet to handle an entry the bounds would
+   * push out.
    */
-  private makeRoom(): RoomOutcome {
-    const excess = this.ring.length() - this.policy.capacity + 1;
-    if (excess <= 0) return { evicted: 0, lost: [] };
-    const victims = all<{ id: number; uid: string; endsSessions: number | null }>(this.sql.oldestEntries, excess);
+  private makeRoom(size: number): RoomOutcome {
+    const length = this.ring.length();
+    const excess = length - this.policy.capacity + 1;
+    const bytes = this.storedBytes();
+    let victims = 0;
+    let freed = 0;
+    let through = 0;
+    const overBound = (): boolean => victims < length && (victims < excess || bytes - freed + size > this.policy.maxBytes);
+    if (!overBound()) return { evicted: 0, lost: [] };
     const lost: LostEvent[] = [];
-    for (const victim of victims) {
+    for (const victim of oldestRows<Victim>(this.sql.oldestEntries, Math.max(excess, 16))) {
+      if (!overBound()) break;
       // The logout group is never handed an event that ends nothing: it owes none.
       const unread = all<{ name: string }>(this.sql.unreadBy, victim.id).filter(
         ({ name }) => !(name === LOGOUT_GROUP && victim.endsSessions === 0),
       );
       if (this.policy.overflow === 'reject' && (unread.length > 0 || one(this.sql.pendingIn, victim.id))) return { fullAt: victim.uid };
       for (const { name } of unread) lost.push({ destination: name, uid: victim.uid });
+      victims += 1;
+      freed += victim.bytes;
+      through = victim.id;
     }
-    this.sql.dropEntries.run((victims[victims.length - 1] as { id: number }).id);
-    this.sql.countStat.run('evicted', victims.length);
+    this.sql.dropEntries.run(through);
+    this.sql.countStat.run('evicted', victims);
+    this.sql.countStat.run('bytes', -freed);
     for (const { destination } of lost) this.sql.countStat.run(`lost:${destination}`, 1);
-    return { evicted: victims.length, lost };
+    return { evicted: victims, lost };
   }
 
-  /** Records the uid in its hour bucket, extending the bucket's life to this uid's expiry. */
+  /** Records the uid (or a dedup key) in its hour bucket, extending the bucket's life to its expiry. */
   private rememberUid(uid: string, place: DedupPlacement, entryId: number, nowMs: number): void {
     const latest = one<{ generation: number; expireAt: number }>(this.sql.latestBucket, place.bucket);
     let generation: number;

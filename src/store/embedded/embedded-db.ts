@@ -115,6 +115,20 @@ export function one<T>(statement: StatementSync, ...params: SQLInputValue[]): T 
   return statement.get(...params) as unknown as T | undefined;
 }
 
+/**
+ * The rows of `page` (`… WHERE id > ? ORDER BY id LIMIT ?`), oldest first, a page at a time: what a
+ * bound walks to find what it must push out, stopping (breaking out) as soon as it has enough.
+ */
+export function* oldestRows<R extends { id: number }>(page: StatementSync, pageSize: number): Generator<R> {
+  let after = 0;
+  for (;;) {
+    const rows = all<R>(page, after, pageSize);
+    yield* rows;
+    if (rows.length < pageSize) return;
+    after = (rows.at(-1) as R).id;
+  }
+}
+
 /** Ids handed out by this store are decimal row ids; anything else is a caller's bug. */
 export function positionOf(id: string): number {
   const n = Number(id);

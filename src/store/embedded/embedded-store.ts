@@ -1,6 +1,6 @@
 // The embedded event store: node:sqlite in DATA_DIR, for a relay that runs as ONE process. Same
 // semantics as the Redis store, from the same parts: dedup + append (./dedup-append.ts),
-// quarantine, consumer groups (./consumer-groups.ts); what Redis does in one Lua script or MULTI is
+// quarantine, consumer groups (./consumer-groups.ts), replay jobs (./jobs.ts); what Redis does in one Lua script or MULTI is
 // one atomic write here (a savepoint of a group commit, ./group-commit.ts).
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { ComposedEventStore } from '../composed-store.js';
@@ -8,6 +8,7 @@ import type { AppendOptions, AppendOutcome, BufferPolicy, LookupOutcome, StoreSt
 import { EmbeddedConsumerGroups } from './consumer-groups.js';
 import { EmbeddedDedupAppend } from './dedup-append.js';
 import { EmbeddedDb } from './embedded-db.js';
+import { EmbeddedJobs } from './jobs.js';
 import type { EmbeddedSync } from './open-database.js';
 import { EmbeddedQuarantine } from './quarantine.js';
 import { RingBuffer } from './ring-buffer.js';
@@ -21,7 +22,7 @@ export class EmbeddedEventStore extends ComposedEventStore {
     policy: BufferPolicy,
   ) {
     const ring = new RingBuffer(db);
-    super(new EmbeddedQuarantine(db, policy), new EmbeddedConsumerGroups(db, ring, policy.capacity));
+    super(new EmbeddedQuarantine(db, policy), new EmbeddedConsumerGroups(db, ring, policy.capacity), new EmbeddedJobs(db));
     this.appends = new EmbeddedDedupAppend(db, ring, policy);
   }
 
@@ -37,6 +38,10 @@ export class EmbeddedEventStore extends ComposedEventStore {
 
   append(event: CanonicalEvent, nowMs: number, options?: AppendOptions): Promise<AppendOutcome> {
     return this.appends.append(event, nowMs, options);
+  }
+
+  async bufferBytes(): Promise<number> {
+    return this.appends.bytes();
   }
 
   lookup(uid: string): Promise<LookupOutcome> {

@@ -3,7 +3,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { KCR_ERR_CONFIG } from '../../errors.js';
 
 /** PRAGMA user_version of the layout below; a later layout adds a step, never edits an earlier one. */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const SCHEMA_V1 = `
 -- The ring buffer. AUTOINCREMENT: ids are never reused, even after the newest entry is gone, so
@@ -87,8 +87,28 @@ ALTER TABLE events ADD COLUMN ends_sessions INTEGER;
 CREATE INDEX events_ending_sessions ON events (id) WHERE ends_sessions IS NOT 0;
 `;
 
+// The byte bounds (BUFFER_MAX_BYTES, QUARANTINE_MAX_BYTES): the bytes the ring buffer (event JSON)
+// and the quarantine (bodies as received) hold, as stats counters that every append, eviction and
+// quarantine keeps current in the same transaction; counted here once for what an older relay stored.
+// Replay and redrive jobs, kept so that they outlive the process: `data` is the runner's (spec,
+// progress, checkpoint), `owner` and `lease_until` say which process runs it until when.
+const SCHEMA_V3 = `
+INSERT OR REPLACE INTO stats (name, value) SELECT 'bytes', coalesce(sum(octet_length(event)), 0) FROM events;
+INSERT OR REPLACE INTO stats (name, value) SELECT 'quarantineBytes', coalesce(sum(length(body)), 0) FROM quarantine;
+CREATE TABLE jobs (
+  id          TEXT PRIMARY KEY,
+  data        TEXT NOT NULL,
+  owner       TEXT NOT NULL,
+  lease_until INTEGER NOT NULL,
+  running     INTEGER NOT NULL,
+  finished_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX jobs_running ON jobs (id) WHERE running = 1;
+CREATE INDEX jobs_finished ON jobs (finished_at) WHERE running = 0;
+`;
+
 /** The steps from each version to the next: STEPS[v] takes a database at version v to v + 1. */
-const STEPS = [SCHEMA_V1, SCHEMA_V2];
+const STEPS = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
 
 /** Creates the tables in a new database, or brings an older one up to date; refuses a database written by a newer relay. */
 export function migrate(db: DatabaseSync, dataDir: string): void {

@@ -7,6 +7,7 @@
 // With REDIS_WAIT_REPLICAS, the script and a WAIT go out together and the batch is confirmed only
 // once that many replicas have it: a master that dies before its replica copied an answered write
 // would otherwise lose it. Lookups by uid read the same hashes (lua/getEvent-2.lua).
+import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { uidFields } from '../../event/snowflake.js';
 import { KCR_ERR_NOT_REPLICATED, KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
@@ -53,6 +54,10 @@ interface Pending {
   uid: string;
   bucket: number;
   expireAtMs: number;
+  /** What the dedup check reads: the uid, or options.dedup's key in the bucket of its own time. */
+  dedupKey: string;
+  dedupBucket: number;
+  dedupExpireAtMs: number;
   late: boolean;
   /** The entry's `logout` field: "1", "0", or "" when unknown (no field). */
   logout: '1' | '0' | '';
@@ -80,14 +85,18 @@ export class RedisDedupAppend {
 
   append(event: CanonicalEvent, nowMs: number, options: AppendOptions = {}): Promise<AppendOutcome> {
     const place = placeUid(Date.parse(event.emittedAt), nowMs, this.policy.dedupWindowMs);
-    const body = JSON.stringify({ ...event, late: place.late } satisfies CanonicalEvent);
+    const keyPlace = options.dedup ? placeUid(options.dedup.timeMs, nowMs, this.policy.dedupWindowMs) : place;
+    const body = JSON.stringify({ ...event, late: keyPlace.late } satisfies CanonicalEvent);
     return new Promise<AppendOutcome>((resolve, reject) => {
       const first =
         this.queue.push({
           uid: event.uid,
           bucket: place.bucket,
           expireAtMs: place.expireAtMs,
-          late: place.late,
+          dedupKey: options.dedup?.key ?? event.uid,
+          dedupBucket: keyPlace.bucket,
+          dedupExpireAtMs: keyPlace.expireAtMs,
+          late: keyPlace.late,
           logout: options.endsSessions === undefined ? '' : options.endsSessions ? '1' : '0',
           body,
           nowMs,
@@ -99,6 +108,11 @@ export class RedisDedupAppend {
       // The end of this turn: every append of the turn is queued by then, and none waits longer.
       else if (first) setImmediate(() => this.flush());
     });
+  }
+
+  /** Bytes of event JSON in this partition's buffer (counted by the append script; 0 until its first run). */
+  async bytes(): Promise<number> {
+    return Number((await redisCall(() => (this.client as Redis).hget(this.keys.stats, 'bytes'))) ?? 0);
   }
 
   async lookup(uid: string): Promise<LookupOutcome> {
@@ -122,10 +136,11 @@ export class RedisDedupAppend {
       this.keys.events,
       this.keys.stats,
       this.policy.capacity,
+      this.policy.maxBytes,
       this.policy.overflow,
     ];
     args.push(Math.max(...batch.map((p) => p.nowMs)), LOGOUT_GROUP);
-    for (const p of batch) args.push(p.uid, p.bucket, p.expireAtMs, p.logout, p.body);
+    for (const p of batch) args.push(p.uid, p.bucket, p.expireAtMs, p.logout, p.body, p.dedupKey, p.dedupBucket, p.dedupExpireAtMs);
     let outcomes: Outcome[];
     try {
       outcomes = await redisCall(() => (this.wait ? this.appendAndWait(args, this.wait) : this.lua.appendEvents(...args)));

@@ -26,6 +26,19 @@ export function partitionKeys(prefix: string, partition = 0): PartitionKeys {
   };
 }
 
+/** Replay and redrive jobs: one hash tag, so that each job script touches one slot. */
+export interface JobKeys {
+  /** What a job's hash key starts with (then its id). */
+  jobPrefix: string;
+  running: string;
+  finished: string;
+}
+
+export function jobKeys(prefix: string): JobKeys {
+  const base = `${prefix}{jobs}:`;
+  return { jobPrefix: `${base}job:`, running: `${base}running`, finished: `${base}finished` };
+}
+
 /** Which PARTITIONS the data under a KEY_PREFIX was written with (checked at start-up). */
 export function layoutKey(prefix: string): string {
   return `${prefix}{meta}:layout`;

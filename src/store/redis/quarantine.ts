@@ -1,8 +1,13 @@
-// Quarantined bodies (Redis): a stream bounded like the ring buffer, newest read first.
+// Quarantined bodies (Redis): a stream bounded by count and by bytes (lua/quarantineBody-2.lua),
+// newest read first.
 import type { Redis } from 'ioredis';
 import type { BufferPolicy, QuarantinedBody, QuarantineRecord } from '../event-store.js';
 import type { PartitionKeys } from './keys.js';
 import { fieldsOf, redisCall, type RawEntry } from './redis-call.js';
+
+interface LuaCommands {
+  quarantineBody(...args: Array<string | number>): Promise<number>;
+}
 
 export class RedisQuarantine {
   constructor(
@@ -11,14 +16,14 @@ export class RedisQuarantine {
     private readonly policy: BufferPolicy,
   ) {}
 
-  async quarantine(record: QuarantineRecord): Promise<void> {
-    await redisCall(() =>
-      this.redis.xadd(
+  async quarantine(record: QuarantineRecord): Promise<number> {
+    const lua = this.redis as unknown as LuaCommands;
+    return redisCall(() =>
+      lua.quarantineBody(
         this.keys.quarantine,
-        'MAXLEN',
-        '~',
-        String(this.policy.capacity),
-        '*',
+        this.keys.stats,
+        this.policy.capacity,
+        this.policy.quarantineMaxBytes,
         'node',
         record.node,
         'receivedAt',

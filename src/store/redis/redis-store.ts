@@ -1,7 +1,7 @@
 // The Redis event store, assembled from its parts: dedup + append (./dedup-append.ts) per partition,
 // quarantine, consumer groups over every partition (./consumer-groups.ts) and their blocking
-// connections. An event goes to the partition of its uid (keys.ts, partitionOf): its dedup hashes,
-// its ring buffer entry and its lookups all live there.
+// connections. An event goes to the partition of its uid (keys.ts, partitionOf), or of its dedup
+// key when it has one: its dedup hashes, its ring buffer entry and its lookups all live there.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../event/canonical.js';
@@ -12,7 +12,8 @@ import type { AppendOptions, AppendOutcome, BufferPolicy, LookupOutcome, StoreSt
 import { BlockingConnections } from './blocking-connections.js';
 import { RedisConsumerGroups } from './consumer-groups.js';
 import { RedisDedupAppend, type ReplicaWait } from './dedup-append.js';
-import { partitionKeys, partitionOf } from './keys.js';
+import { RedisJobs } from './jobs.js';
+import { jobKeys, partitionKeys, partitionOf } from './keys.js';
 import { RedisQuarantine } from './quarantine.js';
 import { KCR_ERR_STORE_LAYOUT, type KcrError } from '../../errors.js';
 import { verifyLayout } from './layout.js';
@@ -43,9 +44,17 @@ export class RedisEventStore extends ComposedEventStore {
     // Cluster routes the same single-slot commands: typed as a standalone client.
     const redis = client as Redis;
     const blocking = new BlockingConnections(client, log);
-    const share = { ...policy, capacity: Math.max(1, Math.floor(policy.capacity / partitions)) };
+    const share = {
+      ...policy,
+      capacity: Math.max(1, Math.floor(policy.capacity / partitions)),
+      maxBytes: Math.floor(policy.maxBytes / partitions),
+    };
     const logoutAppended = new AppendSignal();
-    super(new RedisQuarantine(redis, parts[0]!, policy), new RedisConsumerGroups(redis, parts, blocking, share.capacity, logoutAppended));
+    super(
+      new RedisQuarantine(redis, parts[0]!, policy),
+      new RedisConsumerGroups(redis, parts, blocking, share.capacity, logoutAppended),
+      new RedisJobs(redis, jobKeys(options.prefix)),
+    );
     this.blocking = blocking;
     this.appends = parts.map((keys) => new RedisDedupAppend(client, keys, share, options.wait, logoutAppended));
     if (log) logConnectionErrors(client, log);
@@ -53,7 +62,8 @@ export class RedisEventStore extends ComposedEventStore {
 
   async append(event: CanonicalEvent, nowMs: number, options?: AppendOptions): Promise<AppendOutcome> {
     await this.checkLayout();
-    return this.partitionOf(event.uid).append(event, nowMs, options);
+    // Every copy of a keyed event must meet its first copy's dedup record, whatever uid it was given.
+    return this.partitionOf(options?.dedup?.key ?? event.uid).append(event, nowMs, options);
   }
 
   /**
@@ -72,8 +82,22 @@ export class RedisEventStore extends ComposedEventStore {
     return this.layoutChecked;
   }
 
-  lookup(uid: string): Promise<LookupOutcome> {
-    return this.partitionOf(uid).lookup(uid);
+  async bufferBytes(): Promise<number> {
+    const perPartition = await Promise.all(this.appends.map((a) => a.bytes()));
+    return perPartition.reduce((sum, n) => sum + n, 0);
+  }
+
+  /**
+   * An event appended with a dedup key lives in the key's partition, which its uid does not tell:
+   * a uid its own partition does not know is looked for in the others (a lookup is an operator's
+   * request, not a hot path).
+   */
+  async lookup(uid: string): Promise<LookupOutcome> {
+    const own = this.partitionOf(uid);
+    const found = await own.lookup(uid);
+    if (found.status !== 'unknown' || this.appends.length === 1) return found;
+    const others = await Promise.all(this.appends.filter((p) => p !== own).map((p) => p.lookup(uid)));
+    return others.find((o) => o.status === 'found') ?? others.find((o) => o.status === 'evicted') ?? found;
   }
 
   async status(): Promise<StoreStatus> {
@@ -91,7 +115,7 @@ export class RedisEventStore extends ComposedEventStore {
     await this.client.quit().catch(() => this.client.disconnect());
   }
 
-  private partitionOf(uid: string): RedisDedupAppend {
-    return this.appends[partitionOf(uid, this.appends.length)]!;
+  private partitionOf(key: string): RedisDedupAppend {
+    return this.appends[partitionOf(key, this.appends.length)]!;
   }
 }

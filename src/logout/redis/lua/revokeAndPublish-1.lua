@@ -5,8 +5,8 @@
   Input:
     KEYS[1] revocation key of the message's scope   (notBefore, epoch seconds)
 
-    ARGV[1] notBefore, epoch seconds
-    ARGV[2] absolute expiry of the revocation, unix ms (notBefore + REVOCATION_TTL)
+    ARGV[1] notBefore, epoch seconds (capped at the second after now)
+    ARGV[2] REVOCATION_TTL, ms: the revocation expires that long after its notBefore
     ARGV[3] now, unix ms
     ARGV[4] message, JSON
     ARGV[5..] channels to PUBLISH on (none in Redis Cluster, where the caller SPUBLISHes: a script

@@ -7,8 +7,8 @@
     KEYS[1] marker key (in the realm's hash tag, as the revocation key)
     KEYS[2] revocation key of the message's scope   (notBefore, epoch seconds)
 
-    ARGV[1] notBefore, epoch seconds
-    ARGV[2] absolute expiry of the revocation, unix ms (notBefore + REVOCATION_TTL)
+    ARGV[1] notBefore, epoch seconds (capped at the second after now)
+    ARGV[2] REVOCATION_TTL, ms: the revocation expires that long after its notBefore
     ARGV[3] now, unix ms
     ARGV[4] message, JSON
     ARGV[5] absolute expiry of the marker, unix ms (when a replay could no longer verify)
