@@ -1,16 +1,21 @@
 // WORKERS=2: two relay processes behind one port, the built relay (dist/) as a child process on a
 // real Redis. Events spread over both processes and are stored once with distinct uids; each
 // logout is published once; /metrics and the status page's reads count the whole replica whichever
-// process answers; SIGTERM drains both and exits 0; a process killed with -9 is restarted under its
-// own consumer name and nothing acknowledged is lost. The embedded store refuses WORKERS=2.
+// process answers; replay jobs, revocations and the dedup of Phase Two and SSF senders hold across
+// processes through the store; SIGTERM drains both and exits 0; a process killed with -9 is
+// restarted under its own consumer name and nothing acknowledged is lost. The embedded store
+// refuses WORKERS=2.
 import { spawnSync } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { Client, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { SESSION_REVOKED } from '../../src/event/security-events.js';
 import type { LogoutMessage } from '../../src/logout/message.js';
 import { startChildRelay, type ChildRelay } from '../support/child-relay.js';
 import { basic, freshUid, loginEventJson } from '../support/payloads.js';
@@ -87,6 +92,29 @@ async function metric(url: string, pattern: RegExp): Promise<number | null> {
   return m ? Number(m[1]) : null;
 }
 
+/** A sample of a labelled series in a /metrics text, whatever the labels' order (null: absent). */
+function sample(text: string, name: string, labels: Record<string, string>): number | null {
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return line === undefined ? null : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** Subscribes to the replica's logout channel; `heard` fills as messages come. */
+async function listen(prefix: string): Promise<{ heard: LogoutMessage[]; close: () => void }> {
+  const heard: LogoutMessage[] = [];
+  const subscriber = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  subscriber.on('error', () => {});
+  subscriber.on('message', (_channel: string, text: string) => heard.push(JSON.parse(text) as LogoutMessage));
+  await subscriber.subscribe(`${prefix}logout`);
+  return { heard, close: () => subscriber.disconnect() };
+}
+
+const P2_SECRET = 'workers-p2-webhook-secret-0123';
+const SSF_ISSUER = 'https://kc.workers.test/realms/shop';
+const SSF_AUDIENCE = 'https://relay.workers.test/ssf';
+const REALM_ID = randomUUID();
+
 /** The bits a relay process puts in the uids it assigns (src/event/snowflake.ts): its processId. */
 const processIdOf = (uid: string): number => Number((BigInt(uid) >> 12n) & 0x1fn);
 
@@ -98,10 +126,20 @@ describe('WORKERS=2 on Redis', () => {
   const assigned: string[] = [];
 
   const sink = new Sink();
+  // The SSF transmitter's realm key, trusted inline (TOKEN_ISSUERS).
+  let ssfKey: { kid: string; privateKey: CryptoKey };
 
   beforeAll(async () => {
     await sink.start();
-    child = await startWorkers({ KEY_PREFIX: prefix, DESTINATIONS: JSON.stringify([{ name: 'sink', url: sink.url }]) });
+    const { privateKey, publicKey } = await generateKeyPair('RS256');
+    ssfKey = { kid: randomUUID(), privateKey };
+    const jwk = { ...(await exportJWK(publicKey)), kid: ssfKey.kid, alg: 'RS256', use: 'sig' };
+    child = await startWorkers({
+      KEY_PREFIX: prefix,
+      DESTINATIONS: JSON.stringify([{ name: 'sink', url: sink.url }]),
+      PHASETWO_SECRETS: P2_SECRET,
+      TOKEN_ISSUERS: JSON.stringify([{ issuer: SSF_ISSUER, audiences: [SSF_AUDIENCE], realmId: REALM_ID, jwks: { keys: [jwk] } }]),
+    });
   }, 40_000);
   afterAll(async () => {
     child.process.kill('SIGTERM');
@@ -182,11 +220,7 @@ describe('WORKERS=2 on Redis', () => {
   });
 
   it('publishes each logout exactly once, and the recent logouts of both processes', async () => {
-    const heard: LogoutMessage[] = [];
-    const subscriber = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    subscriber.on('error', () => {});
-    subscriber.on('message', (_channel: string, text: string) => heard.push(JSON.parse(text) as LogoutMessage));
-    await subscriber.subscribe(`${prefix}logout`);
+    const { heard, close } = await listen(prefix);
     try {
       const uids = Array.from({ length: 20 }, () => freshUid());
       const answers = await Promise.all(
@@ -206,11 +240,11 @@ describe('WORKERS=2 on Redis', () => {
       const recent = JSON.parse((await fresh(child.url, '/admin/logouts/recent?limit=50', { headers: admin })).text) as LogoutMessage[];
       expect(recent.map((m) => m.eventUid).sort()).toEqual([...uids].sort());
     } finally {
-      subscriber.disconnect();
+      close();
     }
   });
 
-  it('finds a replay job and the circuits whichever process is asked', async () => {
+  it('finds a replay job in the store and the circuits whichever process is asked', async () => {
     const started = await fresh(child.url, '/admin/replay', {
       method: 'POST',
       body: JSON.stringify({ destination: 'sink' }),
@@ -218,11 +252,17 @@ describe('WORKERS=2 on Redis', () => {
     });
     expect(started.status).toBe(202);
     const { id } = JSON.parse(started.text) as { id: string };
-    // New connections alternate processes: the job reads at odd and even places.
-    for (let i = 0; i < 4; i++) {
+    const read = async () => {
       const job = await fresh(child.url, `/admin/jobs/${id}`, { headers: admin });
       expect(job.status).toBe(200);
-      expect(JSON.parse(job.text)).toMatchObject({ id, destination: 'sink' });
+      return JSON.parse(job.text) as { id: string; destination: string; state: string; delivered: number; replica: string };
+    };
+    await until(async () => (await read()).state === 'done', 15_000, 'the job done');
+    // New connections alternate processes: the job reads at odd and even places. The process that
+    // did not run it knows it from the store only (its progress saved there by the one that did).
+    const reads: Array<Awaited<ReturnType<typeof read>>> = [];
+    for (let i = 0; i < 4; i++) {
+      reads.push(await read());
       if (i % 2 === 1) continue;
       const destinations = JSON.parse((await fresh(child.url, '/admin/destinations', { headers: admin })).text) as Array<{
         circuit: string;
@@ -230,6 +270,101 @@ describe('WORKERS=2 on Redis', () => {
       expect(destinations.map((d) => d.circuit)).toEqual(['closed']);
     }
     expect(answeredBy(child, 'GET', '/admin/jobs/').size).toBe(2);
+    expect(new Set(reads.map((r) => JSON.stringify(r))).size).toBe(1);
+    expect(reads[0]).toMatchObject({ id, destination: 'sink', state: 'done' });
+    expect(reads[0]!.delivered).toBeGreaterThanOrEqual(40);
+    // Run under the consumer name of the process that took the request: each process owns its jobs.
+    expect(reads[0]!.replica).toMatch(/-w0(-p1)?$/);
+  });
+
+  it('takes Phase Two webhooks and SSF pushes on either process: each stored once, its logout published once, its revocation read by both', async () => {
+    const { heard, close } = await listen(prefix);
+    try {
+      const p2Id = randomUUID();
+      const p2Session = randomUUID();
+      const p2Body = JSON.stringify({
+        id: p2Id,
+        time: Date.now(),
+        realmId: REALM_ID,
+        realmName: 'shop',
+        uid: randomUUID(),
+        authDetails: { realmId: REALM_ID, clientId: 'account-console', userId: randomUUID(), username: 'alice', sessionId: p2Session },
+        details: { username: 'alice' },
+        type: 'access.LOGOUT',
+      });
+      const p2Headers = {
+        'content-type': 'application/json',
+        'x-keycloak-signature': createHmac('sha256', P2_SECRET).update(p2Body).digest('hex'),
+      };
+      const ssfSession = randomUUID();
+      const jti = randomUUID();
+      const iat = Math.floor(Date.now() / 1000);
+      const set = await new SignJWT({
+        jti,
+        iss: SSF_ISSUER,
+        iat,
+        aud: SSF_AUDIENCE,
+        events: { [SESSION_REVOKED]: { event_timestamp: iat, initiating_entity: 'user', reason_admin: { en: 'User logout' } } },
+        sub_id: {
+          format: 'complex',
+          user: { format: 'iss_sub', iss: SSF_ISSUER, sub: randomUUID() },
+          session: { format: 'opaque', id: ssfSession },
+        },
+        txn: randomUUID(),
+      })
+        .setProtectedHeader({ alg: 'RS256', typ: 'secevent+jwt', kid: ssfKey.kid })
+        .sign(ssfKey.privateKey);
+
+      // One after the other, each on a new connection: the four sends of each alternate processes,
+      // and the dedup (p2 event id, SET jti) is the store's, so it holds across them.
+      const p2Answers: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const p2 = await fresh(child.url, '/webhooks/phasetwo', { method: 'POST', body: p2Body, headers: p2Headers });
+        p2Answers.push(`${p2.status} ${(JSON.parse(p2.text) as { status: string }).status}`);
+      }
+      const ssfAnswers: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const ssf = await fresh(child.url, '/ssf/push', {
+          method: 'POST',
+          body: set,
+          headers: { 'content-type': 'application/secevent+jwt' },
+        });
+        ssfAnswers.push(ssf.status);
+      }
+      expect(p2Answers).toEqual(['200 accepted', '200 duplicate', '200 duplicate', '200 duplicate']);
+      expect(ssfAnswers).toEqual([202, 202, 202, 202]);
+      await until(() => answeredBy(child, 'POST', '/webhooks/phasetwo').size === 2, 5_000, 'both processes answered /webhooks/phasetwo');
+      await until(() => answeredBy(child, 'POST', '/ssf/push').size === 2, 5_000, 'both processes answered /ssf/push');
+
+      const forP2 = () => heard.filter((m) => m.sessionId === p2Session);
+      const forSet = () => heard.filter((m) => m.jti === jti);
+      await until(() => forP2().length > 0 && forSet().length > 0, 15_000, 'both logouts heard');
+      // Both publishers have read past both events: anything published twice would be heard by now.
+      await until(async () => (await metric(child.url, /^kcr_logout_lag (\d+)$/m)) === 0, 10_000, 'logout lag 0');
+      expect(forP2()).toHaveLength(1);
+      expect(forSet()).toHaveLength(1);
+      expect(forSet()[0]).toMatchObject({ kind: 'session', reason: 'session-revoked', realmId: REALM_ID, sessionId: ssfSession });
+
+      // Counted once per request, summed over the processes, whichever answers the scrape.
+      for (let i = 0; i < 2; i++) {
+        const { text } = await fresh(child.url, '/metrics');
+        for (const sender of ['phasetwo', 'ssf']) {
+          expect(sample(text, 'kcr_sender_requests_total', { sender, outcome: 'accepted' }), sender).toBe(1);
+          expect(sample(text, 'kcr_sender_requests_total', { sender, outcome: 'duplicate' }), sender).toBe(3);
+        }
+      }
+
+      // Revocations live in the store: either process lists both.
+      for (let i = 0; i < 2; i++) {
+        const listed = await fresh(child.url, `/admin/revocations?realmId=${REALM_ID}`, { headers: admin });
+        expect(listed.status).toBe(200);
+        const scopes = (JSON.parse(listed.text) as Array<{ scope: string }>).map((r) => r.scope);
+        expect(scopes).toEqual(expect.arrayContaining([`session:${p2Session}`, `session:${ssfSession}`]));
+      }
+      await until(() => answeredBy(child, 'GET', '/admin/revocations').size === 2, 5_000, 'both processes answered /admin/revocations');
+    } finally {
+      close();
+    }
   });
 });
 
