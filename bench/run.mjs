@@ -9,7 +9,10 @@
 //      a Redis Cluster (PARTITIONS=1 vs 6) and a primary with a replica (REDIS_WAIT_REPLICAS=0 vs 1);
 //   3. a CPU profile of the relay at saturation: where its time goes;
 //   4. a sink's own capacity, then the relay draining a 100,000-event backlog into it, then a
-//      replay of the same 100,000 events through the admin API; then the cluster logout latency.
+//      replay of the same 100,000 events through the admin API; then the same drain into RabbitMQ,
+//      NATS JetStream and PostgreSQL, each against its own capacity; then the cluster logout latency.
+// `node bench/run.mjs --target-drains` (after `npm run build`) runs only the drains into RabbitMQ,
+// NATS and PostgreSQL, with BENCH_TARGET_BACKLOG events (default 2,000), and prints their rows.
 // Everything listens on 127.0.0.1; every child process (redis-servers, servers, relays) is stopped
 // at the end, on error and on Ctrl-C. BENCH_QUICK=1 shortens every phase for trying the harness
 // and writes its report to a temp file instead of docs/benchmarks.md.
@@ -23,6 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { waitForQuiet } from './lib/cpu.mjs';
 import { drainBench } from './lib/drain.mjs';
+import { targetDrainBench } from './lib/target-drain.mjs';
 import { ingestRounds, servers } from './lib/ingest.mjs';
 import { method } from './lib/method.mjs';
 import { basicAuth, flatbufferBodies, jsonEventBody, UidSource } from './lib/payloads.mjs';
@@ -48,6 +52,7 @@ const SETTINGS = {
   destinationConcurrency: 32, // the sink is measured with as many connections as the relay uses
   fillConnections: 32,
   drainTimeoutS: QUICK ? 30 : 120,
+  targetBacklog: Number(process.env.BENCH_TARGET_BACKLOG ?? (QUICK ? 2_000 : 20_000)),
   replayTimeoutS: QUICK ? 30 : 120,
 };
 
@@ -261,7 +266,23 @@ async function profilePhase(redis, bodyKinds, results) {
 
 // ---------------------------------------------------------------------------------------------
 
+/** `--target-drains`: only the drains into RabbitMQ, NATS and PostgreSQL, rows printed. */
+async function targetDrainsOnly() {
+  if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} missing: run \`npm run build\` first`);
+  const drain = { rows: [], loads: [] };
+  const redis = await startRedis();
+  try {
+    await targetDrainBench(bench, redis, drain, { backlog: Number(process.env.BENCH_TARGET_BACKLOG ?? 2_000) });
+  } finally {
+    await stopAll();
+    await redis.stop();
+  }
+  for (const [what, value] of drain.rows) console.log(`| ${what} | ${value} |`);
+  return drain.targets.every((t) => t.complete) ? 0 : 1;
+}
+
 async function main() {
+  if (process.argv.includes('--target-drains')) return targetDrainsOnly();
   const t0 = Date.now();
   const major = Number(process.versions.node.split('.')[0]);
   if (major !== 24) notes.push(`run with Node ${process.version}, not the project's Node 24: use \`npm run bench\``);
@@ -322,6 +343,12 @@ async function main() {
     } catch (err) {
       failures.push(`drain/replay: ${err.message}`);
       notes.push(`drain/replay FAILED: ${err.message}`);
+    }
+    try {
+      await targetDrainBench(bench, redis, results.drain, { backlog: SETTINGS.targetBacklog });
+    } catch (err) {
+      failures.push(`drain to brokers/database: ${err.message}`);
+      notes.push(`drain to brokers/database FAILED: ${err.message}`);
     }
   } finally {
     await stopAll();

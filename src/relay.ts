@@ -155,10 +155,7 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
   options.process?.serve({
     metrics: () => metrics.registry.getMetricsAsJSON(),
     logouts: (limit) => logout?.recent.latest(Number(limit)) ?? [],
-    circuits: () => {
-      const at = Date.now();
-      return Object.fromEntries([...forwarder.workers.values()].map((w) => [w.name, w.breaker.state(at)]));
-    },
+    destinations: () => forwarder.describe(),
   });
   const app = buildApp({
     config,

@@ -1,7 +1,9 @@
 // One chaos scenario on one store: Redis (AOF always or everysec, two replicas) or the embedded
-// store (one replica); with `workers` above 1, each Redis replica runs WORKERS relay processes and
-// one of them is killed -9 now and then. Emitters, a Phase Two webhook and an SSF transmitter post
-// while the fault plan runs; then everything is healed, the
+// store (one replica), delivering to two webhook sinks or, with `destinations: 'brokers'`, to
+// RabbitMQ, NATS JetStream and PostgreSQL through breakable links (brokers.mjs); with `workers` above
+// 1, each Redis replica runs WORKERS relay processes and one of them is killed -9 now and then.
+// Emitters, a Phase Two webhook and an SSF transmitter post while the fault plan runs; then
+// everything is healed, the
 // emitters resend what they still hold, and the scenario waits until every event answered 200 has
 // reached every destination (and, for a LOGOUT, the logout subscriber or at least the durable
 // revocation), timing that drain. The evidence is returned for the verdict.
@@ -11,6 +13,7 @@ import { request } from 'undici';
 import { Emitter } from './emitter.mjs';
 import { planFaults, runFaults } from './faults.mjs';
 import { RedisLogoutWatcher, SseLogoutWatcher, sessionRevoked } from './logouts.mjs';
+import { brokerSinks } from './brokers.mjs';
 import { PhaseTwoPoster, SsfPoster } from './senders.mjs';
 import { ChaosSink } from './sinks.mjs';
 import { PersistentRedis, RelayReplica, scratchDir, stablePort } from './services.mjs';
@@ -33,6 +36,7 @@ export async function runScenario({
   name,
   store,
   fsync,
+  destinations = 'webhooks',
   workers = 1,
   durationMs,
   quick,
@@ -60,10 +64,13 @@ export async function runScenario({
     removeDir();
   };
   try {
-    for (const sinkName of ['alpha', 'beta']) {
-      const sink = new ChaosSink({ name: sinkName, port: await stablePort(), registry });
-      await sink.start();
-      sinks.push(sink);
+    if (destinations === 'brokers') sinks.push(...(await brokerSinks({ registry, stablePort })));
+    else {
+      for (const sinkName of ['alpha', 'beta']) {
+        const sink = new ChaosSink({ name: sinkName, port: await stablePort(), registry });
+        await sink.start();
+        sinks.push(sink);
+      }
     }
     if (store === 'redis') {
       redis = new PersistentRedis({ dir: join(dir, 'redis'), fsync });
@@ -79,7 +86,9 @@ export async function runScenario({
       BUFFER_OVERFLOW: RELAY_SETTINGS.BUFFER_OVERFLOW,
       BUFFER_CAPACITY: String(capacity),
       FORWARD_CLAIM_IDLE: RELAY_SETTINGS.FORWARD_CLAIM_IDLE,
-      DESTINATIONS: JSON.stringify(sinks.map((s) => ({ name: s.name, url: s.url, ...RELAY_SETTINGS.destination }))),
+      DESTINATIONS: JSON.stringify(
+        sinks.map((s) => ({ ...(s.destination ?? { name: s.name, url: s.url }), ...RELAY_SETTINGS.destination })),
+      ),
       ...(redis ? { REDIS_URL: redis.url } : { DATA_DIR: join(dir, 'data') }),
       ...(workers > 1 ? { WORKERS: String(workers) } : {}),
       ...senders.env,
@@ -153,6 +162,7 @@ export async function runScenario({
       name,
       store,
       fsync,
+      destinations,
       replicas,
       workers,
       durationMs,

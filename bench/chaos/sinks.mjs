@@ -5,20 +5,73 @@
 import { createServer } from 'node:http';
 import { senderKey } from './senders.mjs';
 
-export class ChaosSink {
+/**
+ * Counts one acknowledged delivery at `sink` (its `delivered` map, keyed as the registry is: the uid,
+ * or a p2 event's or a SET's own id) and, the first time, checks the body against what the senders
+ * sent (its `registry`), noting a mismatch in `unexpected`. `deliveryId` is the relay's uid the
+ * delivery came under; one registry key under two of them is an event stored twice (`storedAs`).
+ */
+export function recordDelivery(sink, deliveryId, body) {
+  let got;
+  try {
+    got = JSON.parse(body);
+  } catch {
+    got = null;
+  }
+  const uid = senderKey(deliveryId, got);
+  sink.storedAs.set(uid, (sink.storedAs.get(uid) ?? new Set()).add(deliveryId));
+  sink.delivered.set(uid, (sink.delivered.get(uid) ?? 0) + 1);
+  if (sink.delivered.get(uid) > 1) return;
+  const sent = sink.registry.get(uid);
+  const problem = !sent?.posted
+    ? 'never sent'
+    : !got || got.uid !== deliveryId
+      ? 'body uid differs from the delivery id'
+      : got.kind !== sent.kind
+        ? `kind ${got.kind} instead of ${sent.kind}`
+        : sent.kind === 'event' && (got.type !== sent.type || got.sessionId !== sent.sessionId || got.details?.username !== sent.username)
+          ? 'fields differ from what was sent'
+          : sent.kind === 'security-event' && (got.sessionId !== sent.sessionId || got.userId !== sent.userId)
+            ? 'SET subject differs from what was sent'
+            : null;
+  if (problem && sink.unexpected.length < 1_000) sink.unexpected.push({ uid, problem, body: body.slice(0, 300) });
+}
+
+/** What every sink (webhook or broker) keeps of its deliveries, and the counts the verdict reads. */
+export class DeliveryRecord {
+  constructor(registry) {
+    this.registry = registry;
+    /** Registry key -> times acknowledged */
+    this.delivered = new Map();
+    /** Registry key -> the uids it came under: more than one is an event stored twice. */
+    this.storedAs = new Map();
+    /** Bodies that do not match what was sent, or uids nobody sent. */
+    this.unexpected = [];
+  }
+
+  duplicates() {
+    let n = 0;
+    for (const times of this.delivered.values()) n += times - 1;
+    return n;
+  }
+
+  /** Events stored twice (a p2 event or a SET that dedup let through): each reached this sink under two uids. */
+  storedTwice() {
+    let n = 0;
+    for (const ids of this.storedAs.values()) if (ids.size > 1) n += 1;
+    return n;
+  }
+}
+
+export class ChaosSink extends DeliveryRecord {
   constructor({ name, port, registry }) {
-    Object.assign(this, { name, port, registry });
+    super(registry);
+    Object.assign(this, { name, port });
     this.mode = 'ok';
     this.server = null;
     this.sockets = new Set();
     this.hanging = new Set();
-    /** Registry key (the uid; a p2 event's or a SET's own id) -> times acknowledged with 2xx */
-    this.delivered = new Map();
-    /** Registry key -> the webhook-ids it came under: more than one is an event stored twice. */
-    this.storedAs = new Map();
     this.requests = 0;
-    /** Bodies that do not match what was sent, or uids nobody sent. */
-    this.unexpected = [];
   }
 
   get url() {
@@ -56,42 +109,9 @@ export class ChaosSink {
         res.on('close', () => this.hanging.delete(res));
         return undefined;
       default:
-        this.#record(String(req.headers['webhook-id']), body);
+        recordDelivery(this, String(req.headers['webhook-id']), body);
         return res.writeHead(200).end();
     }
-  }
-
-  #record(webhookId, body) {
-    let got;
-    try {
-      got = JSON.parse(body);
-    } catch {
-      got = null;
-    }
-    const uid = senderKey(webhookId, got);
-    this.storedAs.set(uid, (this.storedAs.get(uid) ?? new Set()).add(webhookId));
-    this.delivered.set(uid, (this.delivered.get(uid) ?? 0) + 1);
-    if (this.delivered.get(uid) > 1) return;
-    const sent = this.registry.get(uid);
-    const problem = !sent?.posted
-      ? 'never sent'
-      : !got || got.uid !== webhookId
-        ? 'body uid differs from webhook-id'
-        : got.kind !== sent.kind
-          ? `kind ${got.kind} instead of ${sent.kind}`
-          : sent.kind === 'event' && (got.type !== sent.type || got.sessionId !== sent.sessionId || got.details?.username !== sent.username)
-            ? 'fields differ from what was sent'
-            : sent.kind === 'security-event' && (got.sessionId !== sent.sessionId || got.userId !== sent.userId)
-              ? 'SET subject differs from what was sent'
-              : null;
-    if (problem && this.unexpected.length < 1_000) this.unexpected.push({ uid, problem, body: body.slice(0, 300) });
-  }
-
-  /** Events stored twice (a p2 event or a SET that dedup let through): each reached this sink under two uids. */
-  storedTwice() {
-    let n = 0;
-    for (const ids of this.storedAs.values()) if (ids.size > 1) n += 1;
-    return n;
   }
 
   /** Sets the behaviour; down closes the listener and cuts every connection, up listens again on the same port. */
@@ -110,11 +130,5 @@ export class ChaosSink {
 
   async stop() {
     await this.set('down');
-  }
-
-  duplicates() {
-    let n = 0;
-    for (const times of this.delivered.values()) n += times - 1;
-    return n;
   }
 }

@@ -18,7 +18,9 @@ export async function judge(result) {
   const quarantinedValid = emitters.reduce((n, e) => n + e.stats.quarantined, 0);
   return {
     scenario: result.name,
-    store: result.store === 'redis' ? `redis, appendfsync ${result.fsync}, ${result.replicas} replicas` : 'embedded (SQLite), 1 replica',
+    store:
+      (result.store === 'redis' ? `redis, appendfsync ${result.fsync}, ${result.replicas} replicas` : 'embedded (SQLite), 1 replica') +
+      (result.destinations === 'brokers' ? '; to RabbitMQ, NATS, PostgreSQL' : ''),
     chaosSeconds: result.durationMs / 1000,
     sent: [...registry.values()].filter((e) => e.posted).length,
     acked: acked.size,
@@ -34,6 +36,9 @@ export async function judge(result) {
       phasetwo: emitters.filter((e) => e.format === 'phasetwo').reduce((n, e) => n + e.acked.size, 0),
       ssf: emitters.filter((e) => e.format === 'ssf').reduce((n, e) => n + e.acked.size, 0),
     },
+    duplicatesByDestination: Object.fromEntries(sinks.map((s) => [s.name, s.duplicates()])),
+    /** At destinations that deduplicate by uid (NATS JetStream, PostgreSQL): must be 0. */
+    duplicatesWhereExactlyOnce: sinks.filter((s) => s.exactlyOnce).reduce((n, s) => n + s.duplicates(), 0),
     answers: {
       accepted: sum('accepted'),
       duplicate: sum('duplicate'),
@@ -81,6 +86,7 @@ export function failures(v, { lossAsserted }) {
   if (v.unexpected > 0) out.push(`${v.unexpected} unexpected deliveries`);
   if (v.storedTwice > 0 && lossAsserted)
     out.push(`${v.storedTwice} Phase Two events or SETs stored twice (their dedup key let a resend through)`);
+  if (v.duplicatesWhereExactlyOnce > 0) out.push(`${v.duplicatesWhereExactlyOnce} duplicates where one copy per uid is promised`);
   if (v.answers.other > 0) out.push(`${v.answers.other} answers other than 200 / 503 to valid events`);
   if (v.answers.quarantinedValidEvents > 0) out.push(`${v.answers.quarantinedValidEvents} valid events quarantined`);
   if (v.crashes.length > 0) out.push(`${v.crashes.length} relay crashes`);

@@ -1,4 +1,7 @@
-// Forwarding destinations (DESTINATIONS / DESTINATIONS_FILE): a JSON array, validated once.
+// Forwarding destinations (DESTINATIONS / DESTINATIONS_FILE): a JSON array, validated once. Each
+// entry's `type` says where events go: an HTTP webhook (the default), RabbitMQ, NATS JetStream or a
+// PostgreSQL table; every type shares the delivery settings (filter, concurrency, retries).
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
@@ -25,8 +28,9 @@ export function urlCredentials(url: string): string | null {
   return `${decodeURIComponent(username)}:${decodeURIComponent(password)}`;
 }
 
-const destination = z
+const webhook = z
   .object({
+    type: z.literal('webhook').default('webhook'),
     // The name keys a Redis consumer group and a metrics label: keep it to safe characters.
     name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'name: letters, digits, "_", "." or "-", at most 64'),
     url: z.url({ protocol: /^https?$/ }).refine(
@@ -75,6 +79,110 @@ const destination = z
   })
   .strict();
 
+/** A file's text, read once at start-up: credentials and certificates stay out of DESTINATIONS itself. */
+const fileText = z.string().transform((path, ctx) => {
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+    return z.NEVER;
+  }
+});
+
+/** TLS to a broker or database whose certificate a private CA signed, and client certificates. */
+const tls = z
+  .strictObject({
+    caFile: fileText.optional(),
+    certFile: fileText.optional(),
+    keyFile: fileText.optional(),
+  })
+  .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), 'certFile and keyFile go together')
+  .transform((t) => ({ ca: t.caFile, cert: t.certFile, key: t.keyFile }));
+
+// The delivery settings every type shares, as the webhook type defines them.
+const { name, filter, timeoutMs, concurrency, ratePerSecond, maxAttempts, maxAge, startFrom } = webhook.shape;
+const shared = {
+  name,
+  filter,
+  timeoutMs,
+  concurrency,
+  ratePerSecond,
+  maxAttempts,
+  maxAge,
+  startFrom,
+  /** Events written per round trip (one confirm wait, one INSERT). */
+  batchSize: z.number().int().min(1).max(1000).default(100),
+  /** Replaces the URL's password (a mounted secret file). */
+  passwordFile: fileText.optional(),
+  tls: tls.optional(),
+};
+
+/** A URL of one of `schemes` (credentials allowed: they are never logged or shown). */
+const urlOf = (schemes: string[]) =>
+  z
+    .string()
+    .refine(
+      (text) => {
+        try {
+          return schemes.includes(new URL(text).protocol.slice(0, -1));
+        } catch {
+          return false;
+        }
+      },
+      `must start with ${schemes.map((s) => `${s}://`).join(' or ')}`,
+    )
+    .refine(
+      (text) => {
+        try {
+          urlCredentials(text);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'url: user and password must be percent-encoded' },
+    );
+
+// Topic exchange and NATS subject words: no wildcards or separators of their own.
+const word = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+const amqp = z
+  .object({
+    ...shared,
+    type: z.literal('amqp'),
+    url: urlOf(['amqp', 'amqps']),
+    exchange: z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/, 'exchange: letters, digits, "_", ".", ":" or "-"'),
+    /** `{kind}`, `{realmId}`, `{type}`, `{clientId}` are replaced by the event's, made safe for a topic word. */
+    routingKey: z.string().min(1).max(255).default('keycloak.{kind}.{realmId}.{type}'),
+  })
+  .strict();
+
+const nats = z
+  .object({
+    ...shared,
+    type: z.literal('nats'),
+    url: urlOf(['nats', 'tls']),
+    /** The relay appends `.<kind>.<realmId>.<type>`; a JetStream stream of the operator's must capture it. */
+    subject: z.string().regex(word, 'subject: dot-separated words of letters, digits, "_" or "-" (no wildcards)').default('keycloak'),
+  })
+  .strict();
+
+const postgres = z
+  .object({
+    ...shared,
+    type: z.literal('postgres'),
+    url: urlOf(['postgres', 'postgresql']),
+    /** `table` or `schema.table`, created with its indexes when absent. */
+    table: z
+      .string()
+      .regex(/^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/, 'table: lower-case identifier, optionally schema-qualified'),
+  })
+  .strict();
+
+const destination = z.discriminatedUnion('type', [webhook, amqp, nats, postgres], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'type must be "webhook" (the default), "amqp", "nats" or "postgres"' : undefined),
+});
+
 export const destinationsSchema = z.array(destination).superRefine((list, ctx) => {
   const seen = new Set<string>();
   for (const [i, d] of list.entries()) {
@@ -84,4 +192,11 @@ export const destinationsSchema = z.array(destination).superRefine((list, ctx) =
 });
 
 export type Destination = z.infer<typeof destination>;
+export type DestinationType = Destination['type'];
+export type WebhookDestination = z.infer<typeof webhook>;
+export type AmqpDestination = z.infer<typeof amqp>;
+export type NatsDestination = z.infer<typeof nats>;
+export type PostgresDestination = z.infer<typeof postgres>;
+/** TLS material as read from its files. */
+export type TlsFiles = NonNullable<AmqpDestination['tls']>;
 export type DestinationFilter = Destination['filter'];

@@ -1,6 +1,7 @@
-// Delivers one destination's share of the ring buffer: reads its consumer group, delivers with
-// retries (backoff + jitter, Retry-After), behind a circuit breaker, and acknowledges each event
-// only after a 2xx, so a crash leaves it pending for another replica to claim.
+// Delivers one destination's share of the ring buffer: reads its consumer group, hands batches to
+// the destination's target (targets/: webhook, amqp, nats, postgres), retries what the target did
+// not confirm (backoff + jitter, Retry-After), behind a circuit breaker, and acknowledges each event
+// only once confirmed, so a crash leaves it pending for another replica to claim.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Destination } from '../config/destinations.js';
 import { StreamConsumer } from '../consume/stream-consumer.js';
@@ -8,10 +9,11 @@ import { LineBudget } from '../log.js';
 import type { ConsumerStore, DeadLetterInfo, StoredEntry } from '../store/event-store.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import { DestinationClient, type DeliveryResult } from './destination-client.js';
 import { compileFilter, type EventPredicate } from './filter.js';
 import { CIRCUIT_STATE_VALUE, type ForwardMetrics } from './forward-metrics.js';
 import { RateLimiter } from './rate-limiter.js';
+import { createTarget } from './targets/index.js';
+import { displayUrl, type DeliveryResult, type Target } from './targets/target.js';
 
 export interface WorkerOptions {
   /** This replica's consumer name in every group (consumerName). */
@@ -26,9 +28,27 @@ export interface WorkerOptions {
 
 export type DeliveryOutcome = 'delivered' | 'dead-lettered' | 'stopped';
 
+export interface BatchHandlers {
+  /** Keeps an entry that ran out of attempts or age (the redrive's own letters: nothing to do). */
+  dead: (entry: StoredEntry, result: DeliveryResult, attempts: number) => Promise<void>;
+  /** An entry confirmed, as soon as it is (the rest of its batch may still be retried). */
+  delivered?: (entry: StoredEntry) => void;
+  /** Resets the claim of entries still being retried, so no other replica takes them over. */
+  keepClaimed?: (entries: StoredEntry[]) => Promise<void>;
+}
+
+/** The last failed write, until a write succeeds: the status page shows it by the connection state. */
+export interface LastFailure {
+  error: string;
+  at: string;
+}
+
 export class DestinationWorker {
-  readonly client: DestinationClient;
+  readonly target: Target;
+  /** The destination's URL without credentials or query, for display. */
+  readonly display: string;
   readonly breaker: CircuitBreaker;
+  lastFailure: LastFailure | null = null;
   private readonly matches: EventPredicate | null;
   private readonly limiter: RateLimiter | null;
   private readonly consumer: StreamConsumer;
@@ -47,7 +67,8 @@ export class DestinationWorker {
     private readonly log: FastifyBaseLogger,
     private readonly options: WorkerOptions,
   ) {
-    this.client = new DestinationClient(destination);
+    this.target = createTarget(destination);
+    this.display = displayUrl(destination.url);
     this.matches = compileFilter(destination.filter);
     this.limiter = destination.ratePerSecond ? new RateLimiter(destination.ratePerSecond) : null;
     this.breaker = new CircuitBreaker({ threshold: 5, coolDownMs: 1_000, maxCoolDownMs: 60_000 });
@@ -62,7 +83,8 @@ export class DestinationWorker {
       consumer: options.consumer,
       claimIdleMs: options.claimIdleMs,
       blockMs: options.blockMs,
-      batchSize: destination.concurrency * 4,
+      // A lane's worth for each lane, and never less than four events per lane to keep them busy.
+      batchSize: destination.concurrency * Math.max(4, this.target.batchSize),
       log,
       // Counted once acknowledged: a delivery whose ack is lost will be repeated, and counted then.
       onAcknowledged: (delivered) => metrics.delivered.inc(labels, delivered),
@@ -95,7 +117,7 @@ export class DestinationWorker {
 
   async stop(): Promise<void> {
     await this.consumer.stop(Promise.all(this.lanes));
-    await this.client.close();
+    await this.target.close();
   }
 
   /** Whether the entry's event passes this destination's filter (parsed only when there is one). */
@@ -104,85 +126,124 @@ export class DestinationWorker {
   }
 
   /**
-   * Delivers one event until a 2xx, or until maxAttempts/maxAge; `onDead` keeps it as a dead letter.
-   * Also used by replays and redrives, which own their entries outside the consumer group.
+   * Delivers one event until confirmed, or until maxAttempts/maxAge; `onDead` keeps it as a dead
+   * letter. Used by replays and redrives, which own their entries outside the consumer group.
    */
   async deliverWithRetries(
     entry: StoredEntry,
     onDead: (result: DeliveryResult, attempts: number) => Promise<void>,
     keepClaimed: () => Promise<void> = async () => {},
   ): Promise<DeliveryOutcome> {
+    const [outcome] = await this.deliverBatch([entry], { dead: (_entry, result, attempts) => onDead(result, attempts), keepClaimed });
+    return outcome!;
+  }
+
+  /**
+   * Writes `entries` through the target until each is confirmed or dead: the unconfirmed ones are
+   * written again after a backoff (or the destination's Retry-After), behind the circuit breaker.
+   */
+  async deliverBatch(entries: StoredEntry[], handlers: BatchHandlers): Promise<DeliveryOutcome[]> {
     const labels = { destination: this.name };
-    let attempts = Math.max(0, entry.deliveries - 1);
-    for (;;) {
-      if (!(await this.waitForCircuit(keepClaimed))) return 'stopped';
-      if (this.limiter) await this.limiter.take(this.consumer.signal).catch(() => undefined);
-      if (this.stopped) return 'stopped';
+    const outcomes: DeliveryOutcome[] = entries.map(() => 'stopped');
+    const attempts = entries.map((entry) => Math.max(0, entry.deliveries - 1));
+    let open = entries.map((_, i) => i);
+    const keepClaimed = () => handlers.keepClaimed?.(open.map((i) => entries[i]!)) ?? Promise.resolve();
+    while (open.length > 0) {
+      if (!(await this.waitForCircuit(keepClaimed))) return outcomes;
+      if (this.limiter)
+        for (let n = 0; n < open.length && !this.stopped; n++) await this.limiter.take(this.consumer.signal).catch(() => undefined);
+      if (this.stopped) return outcomes;
       const started = process.hrtime.bigint();
-      const result = await this.client.deliver(entry.uid, entry.body, this.now());
-      attempts += 1;
-      if (result.ok) {
+      const results = await this.target.write(
+        open.map((i) => entries[i]!),
+        this.now(),
+      );
+      const failures: Array<{ i: number; result: DeliveryResult }> = [];
+      open.forEach((i, k) => {
+        const result = results[k]!;
+        attempts[i]! += 1;
+        if (!result.ok) return void failures.push({ i, result });
+        outcomes[i] = 'delivered';
+        handlers.delivered?.(entries[i]!);
+      });
+      if (failures.length < open.length) {
+        // The destination works: refusals of single events (a nack, one bad row) do not open the circuit.
         this.breaker.success();
         this.metrics.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
         this.metrics.circuit.set(labels, 0);
-        return 'delivered';
       }
-      this.metrics.failed.inc(labels);
-      this.breaker.failure(this.now(), result.retryAfterMs);
+      if (failures.length === 0) {
+        this.lastFailure = null;
+        return outcomes;
+      }
+      const retryAfterMs = failures.reduce<number | null>(
+        (most, f) => (f.result.retryAfterMs === null ? most : Math.max(most ?? 0, f.result.retryAfterMs)),
+        null,
+      );
+      this.lastFailure = { error: failures[0]!.result.error, at: new Date(this.now()).toISOString() };
+      this.metrics.failed.inc(labels, failures.length);
+      if (failures.length === open.length) this.breaker.failure(this.now(), retryAfterMs);
       this.metrics.circuit.set(labels, CIRCUIT_STATE_VALUE[this.breaker.state(this.now())]);
-      const tooOld = this.now() - Date.parse(entry.event.receivedAt) > this.destination.maxAge;
-      if (attempts >= this.destination.maxAttempts || tooOld) {
-        await onDead(result, attempts);
+      open = [];
+      for (const { i, result } of failures) {
+        const entry = entries[i]!;
+        const tooOld = this.now() - Date.parse(entry.event.receivedAt) > this.destination.maxAge;
+        if (attempts[i]! < this.destination.maxAttempts && !tooOld) {
+          open.push(i);
+          continue;
+        }
+        await handlers.dead(entry, result, attempts[i]!);
+        outcomes[i] = 'dead-lettered';
         this.metrics.deadLettered.inc(labels);
         this.log.warn(
-          { destination: this.name, uid: entry.uid, attempts, status: result.status, error: result.error },
+          { destination: this.name, uid: entry.uid, attempts: attempts[i], status: result.status, error: result.error },
           'event moved to dead letters',
         );
-        return 'dead-lettered';
       }
-      this.metrics.retried.inc(labels);
-      const delay = result.retryAfterMs ?? backoffDelay(attempts, this.backoff);
-      if (!(await this.pause(delay, keepClaimed))) return 'stopped';
+      if (open.length === 0) return outcomes;
+      this.metrics.retried.inc(labels, open.length);
+      const delay = retryAfterMs ?? backoffDelay(Math.max(...open.map((i) => attempts[i]!)), this.backoff);
+      if (!(await this.pause(delay, keepClaimed))) return outcomes;
     }
+    return outcomes;
   }
 
   private get stopped(): boolean {
     return this.consumer.stopped;
   }
 
-  /** One of `concurrency` lanes: takes the next entry and delivers it, until stopped. */
+  /** One of `concurrency` lanes: takes the next batch and delivers it, until stopped. */
   private async lane(): Promise<void> {
     while (!this.stopped) {
-      const entry = await this.next();
-      if (!entry || this.stopped) continue;
-      if (!this.wants(entry)) {
+      const batch = await this.next();
+      if (batch.length === 0 || this.stopped) continue;
+      const wanted = batch.filter((entry) => {
+        if (this.wants(entry)) return true;
         this.metrics.filtered.inc({ destination: this.name });
         this.consumer.ack(entry.id, false);
-        continue;
-      }
-      const outcome = await this.deliverWithRetries(
-        entry,
-        async (result, attempts) => {
+        return false;
+      });
+      if (wanted.length === 0) continue;
+      const outcomes = await this.deliverBatch(wanted, {
+        dead: async (entry, result, attempts) => {
           const info = { attempts, lastStatus: result.status, lastError: result.error };
           await this.consumer.retrying('keep a dead letter', () => this.keepDeadLetter(entry, info));
         },
-        () => this.consumer.keepClaimed([entry.id]),
-      );
-      if (outcome === 'delivered') this.consumer.ack(entry.id, true);
-      else this.consumer.release(entry.id);
+        delivered: (entry) => this.consumer.ack(entry.id, true),
+        keepClaimed: (entries) => this.consumer.keepClaimed(entries.map((entry) => entry.id)),
+      });
+      outcomes.forEach((outcome, i) => outcome !== 'delivered' && this.consumer.release(wanted[i]!.id));
     }
   }
 
   /**
-   * The next entry for a lane. One refill at a time, started while a lane's worth is still queued,
-   * so that lanes do not wait for the read.
+   * The next batch for a lane (up to the target's batch size). One refill at a time, started while
+   * a lane's worth is still queued for each lane, so that lanes do not wait for the read.
    */
-  private async next(): Promise<StoredEntry | null> {
-    const queued = this.queue.shift();
-    if (this.queue.length < this.destination.concurrency) this.startRefill();
-    if (queued) return queued;
-    await this.refill;
-    return this.queue.shift() ?? null;
+  private async next(): Promise<StoredEntry[]> {
+    if (this.queue.length < this.destination.concurrency * this.target.batchSize) this.startRefill();
+    if (this.queue.length === 0) await this.refill;
+    return this.queue.splice(0, this.target.batchSize);
   }
 
   private startRefill(): void {

@@ -10,6 +10,18 @@ function globToRegExp(glob: string): RegExp {
 
 export type EventPredicate = (event: CanonicalEvent) => boolean;
 
+/** An event's type for filters and targets: an admin event's is its operation on a resource, e.g. USER_DELETE. */
+export function eventTypeName(event: CanonicalEvent): string | null {
+  // An admin event's "type" is its operation on a resource, e.g. USER_DELETE or CLIENT_*; a
+  // security event's is its event type URI (`*session-revoked`).
+  return event.kind === 'admin' ? `${event.resourceType ?? ''}_${event.operationType ?? ''}` : event.type;
+}
+
+/** The client an event concerns: an admin event's is the admin's (authDetails). */
+export function eventClient(event: CanonicalEvent): string | null {
+  return event.clientId ?? event.authDetails?.clientId ?? null;
+}
+
 /**
  * The destination's predicate; null when no criterion is set, so that every event passes without
  * being parsed. Any field set (a future one too) makes a predicate.
@@ -25,13 +37,11 @@ export function compileFilter(filter: DestinationFilter): EventPredicate | null 
     if (filter.errorsOnly && event.error === null) return false;
     if (realms && (event.realmId === null || !realms.has(event.realmId))) return false;
     if (clients) {
-      const client = event.clientId ?? event.authDetails?.clientId ?? null;
+      const client = eventClient(event);
       if (client === null || !clients.has(client)) return false;
     }
     if (types) {
-      // An admin event's "type" is its operation on a resource, e.g. USER_DELETE or CLIENT_*; a
-      // security event's is its event type URI (`*session-revoked`).
-      const type = event.kind === 'admin' ? `${event.resourceType ?? ''}_${event.operationType ?? ''}` : event.type;
+      const type = eventTypeName(event);
       if (type === null || !types.some((re) => re.test(type))) return false;
     }
     return true;

@@ -4,6 +4,7 @@ import type { Counter, Registry } from 'prom-client';
 import type { Destination } from '../config/destinations.js';
 import type { EventStore } from '../store/event-store.js';
 import { GroupStates } from '../metrics/group-states.js';
+import type { DestinationInfo } from '../metrics/summary.js';
 import { DestinationWorker } from './destination-worker.js';
 import { ForwardMetrics } from './forward-metrics.js';
 
@@ -45,6 +46,18 @@ export class Forwarder {
         }),
       );
     }
+  }
+
+  /** Each destination's type, display URL, circuit, connection state and last failure, as the status page and /readyz show them. */
+  describe(nowMs = Date.now()): DestinationInfo[] {
+    return [...this.workers.values()].map((w) => ({
+      name: w.name,
+      type: w.destination.type,
+      url: w.display,
+      circuit: w.breaker.state(nowMs),
+      connection: w.target.connection(),
+      lastFailure: w.lastFailure,
+    }));
   }
 
   async start(): Promise<void> {

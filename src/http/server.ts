@@ -108,6 +108,7 @@ function routes(app: FastifyInstance, deps: AppDeps): void {
   ingestRoutes(app, { ...deps, now, quarantineDrops });
   healthRoutes(app, {
     store: deps.store,
+    ...(deps.forwarding ? { destinations: () => deps.forwarding!.forwarder.describe() } : {}),
     metrics: deps.metrics,
     state: deps.health ?? { shuttingDown: false },
     ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),

@@ -3,12 +3,21 @@
 // reads are shared with scrapes (GroupStates) instead of repeated per destination and per metric.
 // With WORKERS above 1 the metrics read are the replica's, merged (src/metrics/group-metrics.ts).
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { DestinationType } from '../config/destinations.js';
 import type { MetricsJson } from './group-metrics.js';
 
-export interface DestinationSummary {
+/** What the forwarder says of a destination beside the metrics: its link and its last failure. */
+export interface DestinationInfo {
   name: string;
+  type: DestinationType;
   url: string;
   circuit: 'closed' | 'half-open' | 'open';
+  connection: { state: 'idle' | 'connecting' | 'up' | 'down'; since: string; error?: string };
+  /** The last failed write's reason, until a write succeeds. */
+  lastFailure: { error: string; at: string } | null;
+}
+
+export interface DestinationSummary extends DestinationInfo {
   lag: number | null;
   pending: number | null;
   deadLetters: number | null;
@@ -44,7 +53,7 @@ export interface SummaryDeps {
   read: () => Promise<MetricsJson>;
   startedAt: Date;
   buffer: { capacity: number; overflow: string };
-  destinations: () => Promise<Array<{ name: string; url: string; circuit: DestinationSummary['circuit'] }>>;
+  destinations: () => Promise<DestinationInfo[]>;
   logoutEnabled: boolean;
 }
 
@@ -113,18 +122,16 @@ export async function summarize(deps: SummaryDeps): Promise<Summary> {
       lost: total(of('kcr_buffer_lost_total')),
       lostByDestination: lost,
     },
-    destinations: destinations.map(({ name, url, circuit }) => ({
-      name,
-      url,
-      circuit,
-      lag: gaugeOf(of('kcr_forward_lag'), name),
-      pending: gaugeOf(of('kcr_forward_pending'), name),
-      deadLetters: gaugeOf(of('kcr_forward_dead_letters'), name),
-      delivered: delivered[name] ?? 0,
-      failed: failed[name] ?? 0,
-      retried: retried[name] ?? 0,
-      deadLettered: deadLettered[name] ?? 0,
-      filtered: filtered[name] ?? 0,
+    destinations: destinations.map((info) => ({
+      ...info,
+      lag: gaugeOf(of('kcr_forward_lag'), info.name),
+      pending: gaugeOf(of('kcr_forward_pending'), info.name),
+      deadLetters: gaugeOf(of('kcr_forward_dead_letters'), info.name),
+      delivered: delivered[info.name] ?? 0,
+      failed: failed[info.name] ?? 0,
+      retried: retried[info.name] ?? 0,
+      deadLettered: deadLettered[info.name] ?? 0,
+      filtered: filtered[info.name] ?? 0,
     })),
     logout: {
       enabled: deps.logoutEnabled,

@@ -3,8 +3,8 @@
 // A read of the whole replica (`gather`) is asked by the process whose HTTP request needs it; the
 // primary asks every ready process (`collect`), the asker included, and answers with what they said.
 
-/** What one process can be asked for: its metrics, latest logouts, circuit states (a replay job is read from the store). */
-export type GatherKind = 'metrics' | 'logouts' | 'circuits';
+/** What one process can be asked for: its metrics, latest logouts, destinations (a replay job is read from the store). */
+export type GatherKind = 'metrics' | 'logouts' | 'destinations';
 
 export type ToPrimary =
   /** A process started and asks which slot it fills (its index: consumer name, uid bits). */

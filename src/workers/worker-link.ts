@@ -3,10 +3,11 @@
 // whole replica (ProcessGroupReads), and being told to shut down. (A supervisor killed outright takes
 // its processes with it: node:cluster ends a worker whose primary is gone, as a kill -9 of one relay would.)
 import { KCR_ERR_WORKERS_UNAVAILABLE } from '../errors.js';
-import type { CircuitState } from '../forward/circuit-breaker.js';
 import type { ProcessGroupReads } from '../http/process-group.js';
 import type { LogoutMessage } from '../logout/message.js';
 import type { MetricsJson } from '../metrics/group-metrics.js';
+import type { DestinationInfo } from '../metrics/summary.js';
+import { mergeDestinations } from './destinations.js';
 import { isMessage, type GatherKind, type ToPrimary, type ToWorker } from './messages.js';
 
 /** How this process answers each kind of read. */
@@ -15,7 +16,6 @@ export type Collectors = { [K in GatherKind]: (arg: unknown) => unknown };
 /** The supervisor asks every process with this bound: a read here waits a little longer for its answer. */
 export const GATHER_TIMEOUT_MS = 5_000;
 const ASK_TIMEOUT_MS = GATHER_TIMEOUT_MS + 1_000;
-const CIRCUIT_ORDER: readonly CircuitState[] = ['closed', 'half-open', 'open'];
 
 function send(message: ToPrimary): void {
   // The channel closes when the supervisor dies (and node:cluster ends this process then).
@@ -123,16 +123,7 @@ export class WorkerLink {
         // Message ids are snowflakes: newest first across processes as within one.
         return all.sort((a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : BigInt(b.id) < BigInt(a.id) ? -1 : 0)).slice(0, limit);
       },
-      circuits: async () => {
-        const worst = new Map<string, CircuitState>();
-        for (const states of (await this.gather('circuits')) as Array<Record<string, CircuitState>>) {
-          for (const [name, state] of Object.entries(states)) {
-            const known = worst.get(name);
-            if (!known || CIRCUIT_ORDER.indexOf(state) > CIRCUIT_ORDER.indexOf(known)) worst.set(name, state);
-          }
-        }
-        return worst;
-      },
+      destinations: async () => mergeDestinations((await this.gather('destinations')) as DestinationInfo[][]),
     };
   }
 }

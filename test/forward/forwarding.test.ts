@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { postEvent } from '../support/http.js';
-import { freshUid, loginEventJson, adminEventJson } from '../support/payloads.js';
+import { postAccepted } from '../support/http.js';
+import { loginEventJson, adminEventJson } from '../support/payloads.js';
 import { partitionKeys } from '../../src/store/redis/keys.js';
 import { ADMIN_TOKEN, startRelay, uniquePrefix, type Relay } from '../support/relay.js';
 import { Sink, until } from '../support/sink.js';
@@ -42,15 +42,7 @@ async function relay(destinations: object[], env: Record<string, string> = {}, c
   return r;
 }
 
-async function ingest(r: Relay, n: number, body: (uid: string) => string = loginEventJson): Promise<string[]> {
-  const uids: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const uid = freshUid();
-    expect((await postEvent(r.url, body(uid))).json.status).toBe('accepted');
-    uids.push(uid);
-  }
-  return uids;
-}
+const ingest = (r: Relay, n: number, body?: (uid: string) => string): Promise<string[]> => postAccepted(r.url, n, body);
 
 async function adminCall(r: Relay, method: 'GET' | 'POST', path: string, body?: object) {
   const res = await request(`${r.url}${path}`, {

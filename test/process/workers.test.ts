@@ -244,7 +244,7 @@ describe('WORKERS=2 on Redis', () => {
     }
   });
 
-  it('finds a replay job in the store and the circuits whichever process is asked', async () => {
+  it('finds a replay job in the store, and the destinations (circuit, connection), whichever process is asked', async () => {
     const started = await fresh(child.url, '/admin/replay', {
       method: 'POST',
       body: JSON.stringify({ destination: 'sink' }),
@@ -264,12 +264,15 @@ describe('WORKERS=2 on Redis', () => {
     for (let i = 0; i < 4; i++) {
       reads.push(await read());
       if (i % 2 === 1) continue;
+      // The replica's view of the sink: no process's circuit open, its link up (delivered to).
       const destinations = JSON.parse((await fresh(child.url, '/admin/destinations', { headers: admin })).text) as Array<{
         circuit: string;
+        connection: { state: string };
       }>;
-      expect(destinations.map((d) => d.circuit)).toEqual(['closed']);
+      expect(destinations.map((d) => `${d.circuit} ${d.connection.state}`)).toEqual(['closed up']);
     }
     expect(answeredBy(child, 'GET', '/admin/jobs/').size).toBe(2);
+    await until(() => answeredBy(child, 'GET', '/admin/destinations').size === 2, 5_000, 'both processes answered /admin/destinations');
     expect(new Set(reads.map((r) => JSON.stringify(r))).size).toBe(1);
     expect(reads[0]).toMatchObject({ id, destination: 'sink', state: 'done' });
     expect(reads[0]!.delivered).toBeGreaterThanOrEqual(40);

@@ -158,6 +158,10 @@ describe.skipIf(!present)('status page in Chromium', () => {
 
   it('shows an unreachable destination as such, and writes the screenshot', async () => {
     await until(async () => (await text(`${row('archive')} .badge`)) === 'open', 30_000, 'archive circuit open');
+    // Its connection: down, with the reason of the last failed delivery beside it.
+    await until(async () => (await text(`${row('archive')} td.link .badge`)) === 'down', 30_000, 'archive connection down');
+    expect(await text(`${row('archive')} td.link .failure`)).toMatch(/ECONNREFUSED/);
+    expect(await text(`${row('siem')} td.link .badge`)).toBe('up');
     // A dozen polls: enough history for the sparklines to show a shape in the picture.
     await until(
       async () => ((await page.locator('#spark-accepted polyline').getAttribute('points')) ?? '').split(' ').length >= 12,

@@ -1,4 +1,5 @@
-// A throw-away CA and server certificate for 127.0.0.1, made with openssl, for TLS tests.
+// A throw-away CA and server certificate for 127.0.0.1 (and localhost: the NATS client checks a
+// certificate reached by IP address against that name), made with openssl, for TLS tests.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +32,7 @@ export function makeTestCerts(): TestCerts {
     f('ca.crt'),
   );
   ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr'));
-  execFileSync('sh', ['-c', `printf 'subjectAltName=IP:127.0.0.1\\n' > ${f('san.ext')}`]);
+  execFileSync('sh', ['-c', `printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ${f('san.ext')}`]);
   ssl(
     'x509',
     '-req',

@@ -4,15 +4,14 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { KCR_ERR_DESTINATION_UNKNOWN, KCR_ERR_JOB_NOT_FOUND, KCR_ERR_REPLAY_REQUEST } from '../../errors.js';
 import type { DestinationWorker } from '../../forward/destination-worker.js';
-import type { CircuitState } from '../../forward/circuit-breaker.js';
 import type { Forwarder } from '../../forward/forwarder.js';
 import type { JobStatus, RangeBound, ReplayJobs } from '../../forward/replay.js';
 import type { DeadLetter, EventStore, GroupState } from '../../store/event-store.js';
 import { codedValidation } from '../error-reply.js';
 import type { ProcessGroupReads } from '../process-group.js';
 import { errors, limit, loose, uid } from '../schemas.js';
-import { adminSchema, canonicalEvent, destinationName } from './admin-schemas.js';
-import { displayUrl } from './admin-summary.js';
+import type { DestinationInfo } from '../../metrics/summary.js';
+import { adminSchema, canonicalEvent, destinationInfo, destinationName } from './admin-schemas.js';
 
 const bound = z
   .string()
@@ -53,10 +52,8 @@ const job = loose<JobStatus>()({
   resumed: z.number().int().describe('Times another replica, or the same one restarted, took it over from its checkpoint'),
 });
 
-const destinationState = loose<GroupState & { name: string; url: string; circuit: CircuitState }>()({
-  name: z.string(),
-  url: z.string().describe('Without user, password or query (where credentials and tokens live)'),
-  circuit: z.enum(['closed', 'half-open', 'open']),
+const destinationState = loose<GroupState & DestinationInfo>()({
+  ...destinationInfo.shape,
   group: z.string(),
   pending: z.number().int(),
   lag: z.number().int(),
@@ -82,7 +79,7 @@ export interface AdminForwardingDeps {
   store: EventStore;
   forwarder: Forwarder;
   jobs: ReplayJobs;
-  /** WORKERS above 1: the circuits of every process of the replica (jobs are read from the store). */
+  /** WORKERS above 1: the circuits and connections of every process of the replica (jobs are read from the store). */
   group?: ProcessGroupReads;
 }
 
@@ -104,14 +101,11 @@ export function adminForwardingRoutes(app: FastifyInstance, deps: AdminForwardin
       }),
     },
     async () => {
-      const now = Date.now();
-      const circuits = group ? await group.circuits() : null;
+      const infos = group ? await group.destinations() : forwarder.describe();
       return Promise.all(
-        [...forwarder.workers.values()].map(async (w) => ({
-          name: w.name,
-          url: displayUrl(w.destination.url),
-          circuit: circuits?.get(w.name) ?? w.breaker.state(now),
-          ...(await store.groupState(w.name)),
+        infos.map(async (info) => ({
+          ...info,
+          ...(await store.groupState(info.name)),
         })),
       );
     },

@@ -38,3 +38,27 @@ export const canonicalEvent = loose<CanonicalEvent>()({
 });
 
 export const destinationName = z.string().min(1).describe('A destination name of DESTINATIONS');
+
+/** A destination's link as last seen (src/forward/targets/target.ts): shown by /readyz and the status page. */
+export const connectionState = z
+  .object({
+    state: z.enum(['idle', 'connecting', 'up', 'down']),
+    since: z.string(),
+    error: z.string().optional(),
+  })
+  .describe(
+    'idle before the first write; up while connected (webhook: the last request had an answer); down after a lost or refused connection',
+  );
+
+/** What the forwarder says of a destination beside its metrics (Forwarder.describe). */
+export const destinationInfo = z.looseObject({
+  name: z.string(),
+  type: z.enum(['webhook', 'amqp', 'nats', 'postgres']),
+  url: z.string().describe('Without credentials or query'),
+  circuit: z.enum(['closed', 'half-open', 'open']),
+  connection: connectionState,
+  lastFailure: z
+    .object({ error: z.string(), at: z.string() })
+    .nullable()
+    .describe("The last failed write's reason, until a write succeeds"),
+});

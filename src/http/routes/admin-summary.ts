@@ -9,7 +9,7 @@ import type { RecentLogouts } from '../../logout/recent.js';
 import { summarize, type Summary } from '../../metrics/summary.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { limit, loose } from '../schemas.js';
-import { adminSchema } from './admin-schemas.js';
+import { adminSchema, destinationInfo } from './admin-schemas.js';
 import { logoutMessage } from './logout-schemas.js';
 
 export interface AdminSummaryDeps {
@@ -19,14 +19,8 @@ export interface AdminSummaryDeps {
   /** Absent when the logout publisher does not run in this process. */
   recentLogouts?: RecentLogouts;
   startedAt: Date;
-  /** WORKERS above 1: the replica's metrics, circuits and logouts, whichever process answers. */
+  /** WORKERS above 1: the replica's metrics, destinations and logouts, whichever process answers. */
   group?: ProcessGroupReads;
-}
-
-/** A destination URL without credentials or query (tokens live there): for display only. */
-export function displayUrl(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.origin}${parsed.pathname}`;
 }
 
 const count = z.number();
@@ -37,22 +31,14 @@ const summary = loose<Summary>()({
   ingestDuration: z.looseObject({ buckets: z.array(z.object({ le: z.number(), count })), count, sum: z.number() }),
   late: count,
   buffer: z.looseObject({ length: count.nullable(), capacity: count, overflow: z.string(), evicted: count, lost: count }),
-  destinations: z.array(z.looseObject({ name: z.string(), url: z.string(), circuit: z.enum(['closed', 'half-open', 'open']) })),
+  destinations: z.array(destinationInfo),
   logout: z.looseObject({ enabled: z.boolean(), lag: count.nullable(), published: count, failures: count }),
 });
 
 export function adminSummaryRoutes(app: FastifyInstance, deps: AdminSummaryDeps): void {
   const admin = app.withTypeProvider<ZodTypeProvider>();
   const { group } = deps;
-  const destinations = async () => {
-    const now = Date.now();
-    const circuits = group ? await group.circuits() : null;
-    return [...(deps.forwarder?.workers.values() ?? [])].map((w) => ({
-      name: w.name,
-      url: displayUrl(w.destination.url),
-      circuit: circuits?.get(w.name) ?? w.breaker.state(now),
-    }));
-  };
+  const destinations = async () => (deps.forwarder ? (group ? group.destinations() : deps.forwarder.describe()) : []);
 
   admin.get(
     '/admin/summary',

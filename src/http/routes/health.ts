@@ -4,11 +4,13 @@ import { z } from 'zod';
 import { KCR_ERR_METRICS_AUTH } from '../../errors.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { Metrics } from '../../metrics/metrics.js';
+import type { DestinationInfo } from '../../metrics/summary.js';
 import type { AuthThrottle } from '../auth/auth-throttle.js';
 import type { ProcessGroupReads } from '../process-group.js';
 import { requireBearer } from '../auth/bearer-auth.js';
 import { securedBy } from '../openapi.js';
 import { errors, textBody } from '../schemas.js';
+import { connectionState, destinationInfo } from './admin-schemas.js';
 
 export interface HealthState {
   shuttingDown: boolean;
@@ -16,6 +18,8 @@ export interface HealthState {
 
 export interface HealthDeps {
   store: EventStore;
+  /** Each destination's link (Forwarder.describe): shown, never a reason to be unready. */
+  destinations?: () => DestinationInfo[];
   metrics: Metrics;
   state: HealthState;
   /** METRICS_TOKEN: when set, /metrics asks for it as a bearer token. */
@@ -32,9 +36,20 @@ const readiness = z.looseObject({
   partitions: z.number().int().optional(),
   singleReplica: z.boolean().optional(),
   detail: z.string().optional(),
+  destinations: z
+    .array(z.object({ name: z.string(), type: destinationInfo.shape.type, connection: connectionState }))
+    .optional()
+    .describe(
+      "With DESTINATIONS, each destination's connection: shown only; a destination down never makes the relay unready (its events wait in the buffer)",
+    ),
 });
 
-export function healthRoutes(app: FastifyInstance, { store, metrics, state, metricsToken, throttle, group }: HealthDeps): void {
+// /readyz stays this process's own, its destinations' links too: a probe never waits on the other
+// processes (WORKERS), and each process is ready or not by itself.
+export function healthRoutes(
+  app: FastifyInstance,
+  { store, destinations, metrics, state, metricsToken, throttle, group }: HealthDeps,
+): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.get(
     '/healthz',
@@ -62,9 +77,12 @@ export function healthRoutes(app: FastifyInstance, { store, metrics, state, metr
     async (_request, reply) => {
       const status = await store.status();
       const ready = status.reachable && !state.shuttingDown;
-      return reply
-        .code(ready ? 200 : 503)
-        .send({ status: ready ? 'ready' : state.shuttingDown ? 'shutting-down' : 'store-unreachable', ...status });
+      const links = (destinations?.() ?? []).map(({ name, type, connection }) => ({ name, type, connection }));
+      return reply.code(ready ? 200 : 503).send({
+        status: ready ? 'ready' : state.shuttingDown ? 'shutting-down' : 'store-unreachable',
+        ...status,
+        ...(links.length > 0 ? { destinations: links } : {}),
+      });
     },
   );
 

@@ -99,6 +99,18 @@ function drawOutcomes(cur, prev) {
   );
 }
 
+/** The destination's connection state, and why its last write failed (until one succeeds). */
+function linkCell(d) {
+  const link = d.connection ?? { state: 'idle' };
+  const why = d.lastFailure?.error ?? link.error ?? '';
+  return el(
+    'td',
+    { class: 'link', title: why ? `${fmtTime(d.lastFailure?.at ?? link.since)}: ${why}` : `since ${fmtTime(link.since)}` },
+    el('span', { class: `badge link-${link.state}`, text: link.state }),
+    why ? el('div', { class: 'muted small failure', text: why }) : '',
+  );
+}
+
 function drawDestinations(cur, prev) {
   $('no-destinations').hidden = cur.destinations.length > 0;
   $('destinations').hidden = cur.destinations.length === 0;
@@ -113,8 +125,9 @@ function drawDestinations(cur, prev) {
       return el(
         'tr',
         { 'data-destination': d.name },
-        el('td', { title: d.url }, el('strong', { text: d.name }), el('div', { class: 'muted small', text: d.url })),
+        el('td', { title: d.url }, el('strong', { text: d.name }), el('div', { class: 'muted small', text: `${d.type ?? 'webhook'} · ${d.url}` })),
         el('td', {}, el('span', { class: `badge circuit-${d.circuit}`, text: d.circuit })),
+        linkCell(d),
         el('td', { class: 'num', text: fmtInt(d.lag) }),
         el('td', { class: 'num', text: fmtInt(d.pending) }),
         el('td', { class: 'num', text: fmtRate(rate(prev, cur, read) ?? 0) }),

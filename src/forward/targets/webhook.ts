@@ -1,26 +1,21 @@
-// One HTTP destination: a keep-alive undici pool and the Standard Webhooks request for an event.
+// The webhook target: a keep-alive undici pool and one Standard Webhooks request per event.
 import type { IncomingHttpHeaders } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
-import { urlCredentials, type Destination } from '../config/destinations.js';
-import { retryAfterMs } from './backoff.js';
-import { secretKey, sign } from './signature.js';
+import { urlCredentials, type WebhookDestination } from '../../config/destinations.js';
+import type { StoredEntry } from '../../store/event-store.js';
+import { retryAfterMs } from '../backoff.js';
+import { secretKey, sign } from '../signature.js';
+import { failedWith, LinkState, type ConnectionState, type DeliveryResult, type Target } from './target.js';
 
-export interface DeliveryResult {
-  ok: boolean;
-  /** HTTP status, or null when no answer came (refused, reset, timeout). */
-  status: number | null;
-  error: string;
-  /** What the destination asked for with Retry-After on 429/503. */
-  retryAfterMs: number | null;
-}
-
-export class DestinationClient {
+export class WebhookTarget implements Target {
+  readonly batchSize = 1;
   private readonly pool: Pool;
   private readonly path: string;
   private readonly key: Buffer | null;
   private readonly authorization: string | null;
+  private readonly link = new LinkState();
 
-  constructor(private readonly destination: Destination) {
+  constructor(private readonly destination: WebhookDestination) {
     const url = new URL(destination.url);
     this.path = `${url.pathname}${url.search}`;
     // headersTimeout and bodyTimeout bound each request (no per-request AbortSignal: its timer costs
@@ -35,8 +30,21 @@ export class DestinationClient {
     this.authorization = credentials === null ? null : `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
   }
 
+  async write(entries: readonly StoredEntry[], nowMs: number): Promise<DeliveryResult[]> {
+    const entry = entries[0]!;
+    const result = await this.deliver(entry.uid, entry.body, nowMs);
+    // An answer, whatever its status, means the link works; no answer at all means it does not.
+    if (result.status === null) this.link.set('down', result.error);
+    else this.link.set('up');
+    return [result];
+  }
+
+  connection(): ConnectionState {
+    return this.link.get();
+  }
+
   /** POSTs `body` (the stored JSON of the event `uid`). */
-  async deliver(uid: string, body: string, nowMs: number): Promise<DeliveryResult> {
+  private async deliver(uid: string, body: string, nowMs: number): Promise<DeliveryResult> {
     const timestamp = Math.floor(nowMs / 1000);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -55,7 +63,7 @@ export class DestinationClient {
           new AnswerHandler(nowMs, resolve),
         );
       } catch (err) {
-        resolve(failed(err as Error));
+        resolve(failedWith(err));
       }
     });
   }
@@ -63,10 +71,6 @@ export class DestinationClient {
   async close(): Promise<void> {
     await this.pool.close();
   }
-}
-
-function failed(err: Error & { code?: string }): DeliveryResult {
-  return { ok: false, status: null, error: err.code ? `${err.code}: ${err.message}` : err.message, retryAfterMs: null };
 }
 
 /**
@@ -103,6 +107,6 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    this.done(failed(err));
+    this.done(failedWith(err));
   }
 }
