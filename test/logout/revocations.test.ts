@@ -176,40 +176,6 @@ describe.each(backends)('revocations: $name', (backend) => {
     expect(lines[0]).toMatchObject({ by: 'ADMIN_TOKEN', address: '127.0.0.1', realmId: REALM, notBefore: Math.floor(now / 1000) + 1 });
   });
 
-  it('lifts the revocation of a user an SSF transmitter named by email only', async () => {
-    const r = await relay();
-    const now = Date.now();
-    const email = 'zoé+sso@example.test';
-    const message: LogoutMessage = {
-      v: 1,
-      id: '2',
-      kind: 'user',
-      realmId: REALM,
-      userId: null,
-      sessionId: null,
-      clientId: null,
-      email,
-      notBefore: Math.floor(now / 1000),
-      reason: 'session-revoked',
-      eventUid: '2',
-      time: now,
-    };
-    await until(
-      () =>
-        r.logout!.bus.publish([message], now).then(
-          () => true,
-          () => false,
-        ),
-      5_000,
-      'published',
-    );
-    const scope = `email:${encodeURIComponent(email)}`;
-    expect((await admin(r, 'GET', `/admin/revocations?realmId=${REALM}`)).json.map((l: { scope: string }) => l.scope)).toEqual([scope]);
-    const lifted = await admin(r, 'DELETE', `/admin/revocations/${REALM}/emails/${encodeURIComponent(email)}`);
-    expect(lifted).toMatchObject({ status: 200, json: { lifted: { realmId: REALM, scope, userId: null } } });
-    expect((await admin(r, 'GET', `/admin/revocations?realmId=${REALM}`)).json).toEqual([]);
-  });
-
   it('the CLI lists and lifts revocations (npm run admin -- revocations)', async () => {
     const r = await relay();
     await postLogout(r, row('admin USER ACTION users/{id}/logout'), Date.now(), { sub: USER });

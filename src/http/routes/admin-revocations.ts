@@ -79,7 +79,6 @@ export function adminRevocationRoutes(app: FastifyInstance, { bus }: AdminRevoca
       ...(lift.path.includes(':userId') ? { userId: z.string().min(1) } : {}),
       ...(lift.path.includes(':sessionId') ? { sessionId: z.string().min(1) } : {}),
       ...(lift.path.includes(':clientId') ? { clientId: z.string().min(1) } : {}),
-      ...(lift.path.includes(':email') ? { email: z.string().min(1) } : {}),
     });
     admin.delete(
       `/admin/revocations/:realmId${lift.path}`,
