@@ -176,6 +176,42 @@ describe.each(backends)('revocations: $name', (backend) => {
     expect(lines[0]).toMatchObject({ by: 'ADMIN_TOKEN', address: '127.0.0.1', realmId: REALM, notBefore: Math.floor(now / 1000) + 1 });
   });
 
+  it('lists and lifts the revocation of a user named by email only (an SSF subject)', async () => {
+    const r = await relay();
+    const email = 'ann+sso@example.com';
+    const notBefore = Math.floor(Date.now() / 1000);
+    const message = {
+      v: 1 as const,
+      id: '1',
+      kind: 'user' as const,
+      realmId: REALM,
+      userId: null,
+      sessionId: null,
+      clientId: null,
+      email,
+      notBefore,
+      reason: 'session-revoked' as const,
+      eventUid: '1',
+      time: Date.now(),
+    };
+    // The bus's connection may still be opening: the publish is retried as the publisher would.
+    await until(
+      () =>
+        r.logout!.bus.publish([message], Date.now()).then(
+          () => true,
+          () => false,
+        ),
+      10_000,
+      'email revocation recorded',
+    );
+    const scope = `email:${encodeURIComponent(email)}`;
+    const listed = (await admin(r, 'GET', `/admin/revocations?realmId=${REALM}`)).json;
+    expect(listed).toEqual([expect.objectContaining({ scope, kind: 'user', userId: null, email, notBefore })]);
+    const lifted = await admin(r, 'DELETE', `/admin/revocations/${REALM}/emails/${encodeURIComponent(email)}`);
+    expect(lifted).toMatchObject({ status: 200, json: { lifted: { realmId: REALM, scope } } });
+    expect((await admin(r, 'GET', `/admin/revocations?realmId=${REALM}`)).json).toEqual([]);
+  });
+
   it('the CLI lists and lifts revocations (npm run admin -- revocations)', async () => {
     const r = await relay();
     await postLogout(r, row('admin USER ACTION users/{id}/logout'), Date.now(), { sub: USER });

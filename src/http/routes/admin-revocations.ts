@@ -27,6 +27,7 @@ const revocation = z.object({
   userId: nullableId,
   sessionId: nullableId,
   clientId: nullableId,
+  email: z.string().optional().describe('A user an SSF transmitter named by email only (scope email:<address>)'),
   notBefore: z.number().int().describe('Epoch seconds: tokens of the scope with iat below it are revoked'),
   notBeforeAt: z.string().describe('notBefore as an ISO time'),
 });
@@ -79,6 +80,7 @@ export function adminRevocationRoutes(app: FastifyInstance, { bus }: AdminRevoca
       ...(lift.path.includes(':userId') ? { userId: z.string().min(1) } : {}),
       ...(lift.path.includes(':sessionId') ? { sessionId: z.string().min(1) } : {}),
       ...(lift.path.includes(':clientId') ? { clientId: z.string().min(1) } : {}),
+      ...(lift.path.includes(':email') ? { email: z.string().min(1) } : {}),
     });
     admin.delete(
       `/admin/revocations/:realmId${lift.path}`,
