@@ -184,6 +184,7 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     logout,
     health,
     async start(host, port) {
+      await logout?.ready();
       await app.listen({ host, port });
       await forwarder.start();
       jobs.start();
