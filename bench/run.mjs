@@ -5,7 +5,8 @@
 //      (without persistence, and with `appendfsync always`) and on the embedded store
 //      (EMBEDDED_SYNC=full and normal), at saturation and at a fixed 1,000 req/s, JSON and
 //      FlatBuffer bodies, each row with the CPU per stored event of the relay and of redis-server;
-//   2. a Redis Cluster (PARTITIONS=1 vs 6) and a primary with a replica (REDIS_WAIT_REPLICAS=0 vs 1);
+//   2. the relay on Redis with WORKERS=1 vs WORKERS=2 (relay processes behind one port), at saturation;
+//      a Redis Cluster (PARTITIONS=1 vs 6) and a primary with a replica (REDIS_WAIT_REPLICAS=0 vs 1);
 //   3. a CPU profile of the relay at saturation: where its time goes;
 //   4. a sink's own capacity, then the relay draining a 100,000-event backlog into it, then a
 //      replay of the same 100,000 events through the admin API; then the same drain into RabbitMQ,
@@ -21,6 +22,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { waitForQuiet } from './lib/cpu.mjs';
 import { drainBench } from './lib/drain.mjs';
@@ -150,6 +152,36 @@ async function ingestPhase(redis, bodyKinds, results) {
     await stopAll([redis.pid, always.pid]);
     await always.stop();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * WORKERS=2 against WORKERS=1 on the same Redis, at saturation, both formats, beside the bare route:
+ * what a second relay process buys on this machine, where the load generator and Redis share the
+ * same cores (each row says how many cores the relay's processes used).
+ */
+async function workersPhase(redis, bodyKinds, results) {
+  console.log('WORKERS:');
+  try {
+    const baseline = await bench.startBaseline();
+    const list = [{ server: 'bare fastify', url: baseline.url, pid: baseline.proc.pid, baseline: true }];
+    for (const workers of ['1', '2']) {
+      const server = `relay, Redis, WORKERS=${workers}`;
+      const r = await bench.startRelay(server, { REDIS_URL: redis.url, KEY_PREFIX: `bworkers${workers}:`, WORKERS: workers });
+      // /readyz answers once one process is; the supervisor says when every one is.
+      for (let i = 0; workers !== '1' && i < 300 && !r.proc.output().includes(`${workers} relay processes`); i++) await sleep(100);
+      list.push({ server, url: r.url, pid: r.proc.pid, storePids: [redis.pid], checkStored: true });
+    }
+    const rows = (await ingestRounds(bench, list, bodyKinds, { fixedRate: false })).saturation;
+    for (const row of rows) {
+      const single = rows.find((r) => r.server === 'relay, Redis, WORKERS=1' && r.body === row.body);
+      if (row.server.endsWith('WORKERS=2') && single) row.vsSingle = row.rps / single.rps;
+    }
+    results.workers.push(...rows);
+  } catch (err) {
+    failures.push(`WORKERS rows: ${err.message}`);
+  } finally {
+    await stopAll([redis.pid]);
   }
 }
 
@@ -285,6 +317,7 @@ async function main() {
     settings: SETTINGS,
     saturation: [],
     fixedRate: [],
+    workers: [],
     cluster: [],
     replication: [],
     profile: null,
@@ -298,6 +331,8 @@ async function main() {
   try {
     await ingestPhase(redis, bodyKinds, results);
     await redis.client.flushall(); // frees the ingest runs' events before the next phases
+    await workersPhase(redis, bodyKinds, results);
+    await redis.client.flushall();
     await redisTopologiesPhase(redis, bodyKinds, results);
     await profilePhase(redis, bodyKinds, results);
     await redis.client.flushall();
@@ -342,7 +377,7 @@ async function main() {
   for (const f of failures) if (!notes.some((n) => n.includes(f))) notes.push(`FAILED: ${f}`);
 
   const disturbed = [
-    ...[...results.saturation, ...results.fixedRate, ...results.cluster, ...results.replication].map((r) => ({
+    ...[...results.saturation, ...results.fixedRate, ...results.workers, ...results.cluster, ...results.replication].map((r) => ({
       what: `${r.server} ${r.body} ${r.mode}`,
       foreignCores: r.foreignCores,
     })),

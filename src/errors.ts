@@ -302,6 +302,12 @@ export const KCR_ERR_SHUTTING_DOWN = define('KCR_ERR_SHUTTING_DOWN', {
   message: () => 'The relay is shutting down; nothing was done: resend (another replica will take it)',
 });
 
+export const KCR_ERR_WORKERS_UNAVAILABLE = define('KCR_ERR_WORKERS_UNAVAILABLE', {
+  status: 503,
+  // A count from part of the processes would look like counters going backwards: nothing is answered.
+  message: (why: string) => `A relay process of this replica (WORKERS) did not answer, so the replica's counts would be partial: ${why}`,
+});
+
 export const KCR_ERR_NO_GROUP = define('KCR_ERR_NO_GROUP', {
   status: 503,
   message: (group: string) => `Consumer group "${group}" does not exist (never created, or lost with the store's data)`,

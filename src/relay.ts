@@ -14,6 +14,7 @@ import { SenderSettings } from './decode/sender-settings.js';
 import { UidAssigner } from './event/snowflake.js';
 import { Forwarder } from './forward/forwarder.js';
 import { ReplayJobs } from './forward/replay.js';
+import type { ProcessGroupReads } from './http/process-group.js';
 import type { HealthState } from './http/routes/health.js';
 import { buildApp } from './http/server.js';
 import { LogoutService } from './logout/service.js';
@@ -22,6 +23,15 @@ import { sharedRead } from './metrics/shared-read.js';
 import { CatchUp } from './sources/keycloak/catch-up.js';
 import { createStore } from './store/create-store.js';
 import type { EventStore } from './store/event-store.js';
+import type { Collectors } from './workers/worker-link.js';
+
+/** One of the replica's relay processes (WORKERS above 1), and its link to the others. */
+export interface RelayProcess {
+  /** 0..WORKERS-1: its consumer name and its bits in assigned uids and message ids. */
+  index: number;
+  serve(collectors: Collectors): void;
+  reads(): ProcessGroupReads;
+}
 
 export interface RelayOptions {
   logger: FastifyBaseLogger;
@@ -31,6 +41,8 @@ export interface RelayOptions {
   blockMs?: number;
   /** Whether the logout publisher runs (default true). */
   logout?: boolean;
+  /** Set in each process of a replica run with WORKERS above 1. */
+  process?: RelayProcess;
   /**
    * The clock that senders' times are checked against (tokens' iat and exp, the receive time):
    * tests replaying captured requests fix it to the capture's moment. Default Date.now.
@@ -90,8 +102,9 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     replication: async () => (await status()).replication,
   });
   const now = options.now ?? Date.now;
-  const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID, now });
-  const consumer = options.consumer ?? consumerName(config.RELAY_WORKER_ID);
+  const processIndex = options.process?.index ?? 0;
+  const uids = new UidAssigner({ workerId: config.RELAY_WORKER_ID, processIndex, now });
+  const consumer = options.consumer ?? consumerName(config.RELAY_WORKER_ID, undefined, processIndex);
   const blockMs = options.blockMs ? { blockMs: options.blockMs } : {};
   const forwarder = new Forwarder({
     destinations: config.DESTINATIONS,
@@ -108,6 +121,7 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
       ? null
       : new LogoutService({
           config,
+          processIndex,
           store,
           backend,
           registry: metrics.registry,
@@ -155,6 +169,12 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
         }
       : null;
   const ssf = tokenCheck ? new SecurityEventTokenVerifier(tokenCheck, config.SSF_MAX_SET_AGE) : null;
+  // Jobs live in the store, so any process finds one there: only these reads are asked of each process.
+  options.process?.serve({
+    metrics: () => metrics.registry.getMetricsAsJSON(),
+    logouts: (limit) => logout?.recent.latest(Number(limit)) ?? [],
+    destinations: () => forwarder.describe(),
+  });
   const app = buildApp({
     config,
     senders,
@@ -165,6 +185,7 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     now,
     health,
     forwarding: { forwarder, jobs },
+    ...(options.process ? { group: options.process.reads() } : {}),
     ...(logout ? { logout } : {}),
     ...(backchannel ? { backchannel } : {}),
     ...(phasetwo ? { phasetwo } : {}),
@@ -183,6 +204,7 @@ export async function createRelay(config: Config, options: RelayOptions): Promis
     catchUp,
     health,
     async start(host, port) {
+      await logout?.ready();
       await app.listen({ host, port });
       await forwarder.start();
       jobs.start();

@@ -42,6 +42,7 @@ export class Emitter {
       dropped: 0,
       unavailable: 0,
       full: 0,
+      overloaded: 0,
       connectionErrors: 0,
       timeouts: 0,
       other: [],
@@ -168,6 +169,9 @@ export class Emitter {
     }
     if (status === 503 && json?.error?.code === 'KCR_ERR_STORE_UNAVAILABLE') this.stats.unavailable += 1;
     else if (status === 503 && json?.error?.code === 'KCR_ERR_BUFFER_FULL') this.stats.full += 1;
+    // Load shedding (SHED_*) is a 503 like the others: nothing stored, resent. Starved of CPU (the
+    // run's processes and Redis on few cores), a relay may shed: counted, not a failure.
+    else if (status === 503 && json?.error?.code === 'KCR_ERR_OVERLOADED') this.stats.overloaded += 1;
     else if (this.stats.other.length < 50) this.stats.other.push({ status, body: String(text).slice(0, 200) });
     else this.stats.other.push(null);
     return false;

@@ -1,6 +1,6 @@
 // The fault schedule of one chaos scenario, drawn up front from the seed, and its execution. Two
 // tracks run side by side: processes (kill -9 of a relay replica, Redis SIGKILL, Redis paused with
-// SIGSTOP) and destinations (down, 500, 429, hanging, and "fill": a destination down until ingest
+// SIGSTOP; with WORKERS, kill -9 of one relay process of a replica, which its supervisor restarts) and destinations (down, 500, 429, hanging, and "fill": a destination down until ingest
 // answers 503 KCR_ERR_BUFFER_FULL under BUFFER_OVERFLOW=reject). Each track goes through all its
 // kinds in a seeded order before repeating one, so a short run still sees every kind.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +13,8 @@ function holdMs(prng, kind, quick) {
   switch (kind) {
     case 'relay-kill':
       return prng.int(500, 3_000);
+    case 'worker-kill':
+      return prng.int(1_000, 3_000);
     case 'redis-kill':
       return prng.int(1_000, 3_000);
     case 'redis-pause':
@@ -41,11 +43,19 @@ function track(prng, name, kinds, { durationMs, quick, targets, first }) {
 }
 
 /** The whole schedule: [{ at, kind, hold, target }], `at` in ms from the start of the chaos window. */
-export function planFaults(prng, { store, durationMs, quick, replicas, sinks }) {
-  const processes = track(prng.fork('processes'), 'processes', PROCESS_KINDS[store], {
+export function planFaults(prng, { store, durationMs, quick, replicas, workers = 1, sinks }) {
+  // Without WORKERS the kinds (so the schedule of a seed) are as they were.
+  const kinds = workers > 1 ? [...PROCESS_KINDS[store], 'worker-kill'] : PROCESS_KINDS[store];
+  // A worker kill goes first: a short run still sees one.
+  const processes = track(prng.fork('processes'), 'processes', kinds, {
     durationMs,
     quick,
-    targets: (kind, p) => (kind === 'relay-kill' ? p.int(0, replicas - 1) : 0),
+    ...(workers > 1 ? { first: 'worker-kill' } : {}),
+    targets: (kind, p) => {
+      if (kind === 'relay-kill') return p.int(0, replicas - 1);
+      if (kind === 'worker-kill') return { relay: p.int(0, replicas - 1), worker: p.int(0, workers - 1) };
+      return 0;
+    },
   });
   // The fill goes first: a short run still fills the buffer on purpose once.
   const destinations = track(prng.fork('destinations'), 'destinations', SINK_KINDS, {
@@ -88,6 +98,13 @@ async function runFault(fault, ctx, startedAt) {
         await relay.kill9();
         await sleep(fault.hold);
         await relay.start();
+        break;
+      }
+      case 'worker-kill': {
+        // The supervisor restarts it; the replica keeps serving on its other processes meanwhile.
+        const relay = ctx.relays[fault.target.relay];
+        record.killedPid = relay.kill9Worker(fault.target.worker);
+        await sleep(fault.hold);
         break;
       }
       case 'redis-kill':

@@ -8,6 +8,8 @@
 //   npm run chaos -- --seed 42         the same fault schedule and event stream again
 //   npm run chaos -- --stores redis,embedded    a subset (redis, everysec, embedded, brokers)
 //   npm run chaos -- --seconds 300     longer faults (or hostile input) per store
+//   npm run chaos -- --workers 2       each Redis replica runs WORKERS=2 relay processes, and one of
+//                                      them is killed -9 now and then (the embedded store keeps 1)
 //   npm run chaos -- hostile [--quick] hostile input against one relay (bench/chaos/hostile.mjs)
 // Prints a verdict table per store, writes it as JSON under the OS temp dir, and exits 1 on any lost
 // or unexpected event, any answer other than 200/503 to a valid event, or any relay crash.
@@ -28,7 +30,7 @@ import { failures, judge, printTable } from './verdict.mjs';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function parseArgs(argv) {
-  const args = { mode: 'faults', quick: false, seed: null, stores: null, seconds: null };
+  const args = { mode: 'faults', quick: false, seed: null, stores: null, seconds: null, workers: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === 'hostile') args.mode = 'hostile';
@@ -36,10 +38,12 @@ function parseArgs(argv) {
     else if (a === '--seed') args.seed = Number(argv[++i]);
     else if (a === '--stores') args.stores = argv[++i].split(',');
     else if (a === '--seconds') args.seconds = Number(argv[++i]);
+    else if (a === '--workers') args.workers = Number(argv[++i]);
     else throw new Error(`unknown argument ${a} (see bench/chaos/run.mjs)`);
   }
   if (args.seed !== null && !Number.isInteger(args.seed)) throw new Error('--seed takes an integer');
   if (args.seconds !== null && !(args.seconds >= 5)) throw new Error('--seconds takes a number of seconds, at least 5');
+  if (!Number.isInteger(args.workers) || args.workers < 1 || args.workers > 64) throw new Error('--workers takes an integer from 1 to 64');
   args.seed ??= Date.now() % 2 ** 31;
   return args;
 }
@@ -81,6 +85,8 @@ async function faultsRun(args) {
       store: s.store,
       fsync: s.fsync,
       destinations: s.destinations,
+      // WORKERS needs Redis: the embedded store is one process.
+      workers: s.store === 'redis' ? args.workers : 1,
       durationMs: seconds * 1000,
       quick: args.quick,
       prng: prng.fork(name),
@@ -100,11 +106,11 @@ async function faultsRun(args) {
     }
   }
   const out = join(tmpdir(), `kcr-chaos-verdict-${args.seed}.json`);
-  const command = `npm run chaos --${args.quick ? ' --quick' : ''}${args.seconds ? ` --seconds ${args.seconds}` : ''} --seed ${args.seed}`;
-  const settings = { seed: args.seed, quick: args.quick, relay: RELAY_SETTINGS, command };
+  const command = `npm run chaos --${args.quick ? ' --quick' : ''}${args.seconds ? ` --seconds ${args.seconds}` : ''}${args.workers > 1 ? ` --workers ${args.workers}` : ''} --seed ${args.seed}`;
+  const settings = { seed: args.seed, quick: args.quick, workers: args.workers, relay: RELAY_SETTINGS, command };
   writeFileSync(out, `${JSON.stringify({ settings, verdicts }, null, 2)}\n`);
   process.stdout.write(
-    `\nkc-event-relay chaos verdict (seed ${args.seed}${args.quick ? ', quick' : ''}; reproduce: ${settings.command})\n`,
+    `\nkc-event-relay chaos verdict (seed ${args.seed}${args.quick ? ', quick' : ''}${args.workers > 1 ? `, WORKERS=${args.workers} on Redis` : ''}; reproduce: ${settings.command})\n`,
   );
   printTable(verdicts);
   for (const v of verdicts) {

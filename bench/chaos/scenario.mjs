@@ -1,7 +1,9 @@
 // One chaos scenario on one store: Redis (AOF always or everysec, two replicas) or the embedded
 // store (one replica), delivering to two webhook sinks or, with `destinations: 'brokers'`, to
-// RabbitMQ, NATS JetStream and PostgreSQL through breakable links (brokers.mjs). Emitters, a Phase
-// Two webhook and an SSF transmitter post while the fault plan runs; then everything is healed, the
+// RabbitMQ, NATS JetStream and PostgreSQL through breakable links (brokers.mjs); with `workers` above
+// 1, each Redis replica runs WORKERS relay processes and one of them is killed -9 now and then.
+// Emitters, a Phase Two webhook and an SSF transmitter post while the fault plan runs; then
+// everything is healed, the
 // emitters resend what they still hold, and the scenario waits until every event answered 200 has
 // reached every destination (and, for a LOGOUT, the logout subscriber or at least the durable
 // revocation), timing that drain. The evidence is returned for the verdict.
@@ -35,6 +37,7 @@ export async function runScenario({
   store,
   fsync,
   destinations = 'webhooks',
+  workers = 1,
   durationMs,
   quick,
   prng,
@@ -87,6 +90,7 @@ export async function runScenario({
         sinks.map((s) => ({ ...(s.destination ?? { name: s.name, url: s.url }), ...RELAY_SETTINGS.destination })),
       ),
       ...(redis ? { REDIS_URL: redis.url } : { DATA_DIR: join(dir, 'data') }),
+      ...(workers > 1 ? { WORKERS: String(workers) } : {}),
       ...senders.env,
     };
     const replicas = store === 'redis' ? 2 : 1;
@@ -130,7 +134,7 @@ export async function runScenario({
       new SsfPoster({ ...others, id: EMITTERS + 2, format: 'ssf', concurrency: 2, registry, secret: SECRET, key: senders.key }),
     );
 
-    const plan = planFaults(prng.fork('faults'), { store, durationMs, quick, replicas, sinks: sinks.length });
+    const plan = planFaults(prng.fork('faults'), { store, durationMs, quick, replicas, workers, sinks: sinks.length });
     const faultLog = [];
     const fullAnswers = () => emitters.reduce((n, e) => n + e.stats.full, 0);
     const startedAt = Date.now();
@@ -160,6 +164,7 @@ export async function runScenario({
       fsync,
       destinations,
       replicas,
+      workers,
       durationMs,
       plan,
       faultLog,

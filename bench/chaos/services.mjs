@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { onExit, portIsFree, startChild, waitHttp } from '../lib/procs.mjs';
+import { childPids, onExit, portIsFree, startChild, waitHttp } from '../lib/procs.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const MAIN_JS = join(ROOT, 'dist/src/main.js');
@@ -148,6 +148,15 @@ export class RelayReplica {
       if (!this.expectingExit) this.crashes.push({ code, signal, tail: handle.output().slice(-2_000) });
     });
     await waitHttp(handle, `${this.url}/healthz`, { timeoutMs: 30_000 });
+  }
+
+  /** kill -9 of one of its relay processes (WORKERS: the `index`-th child of the supervisor, wrapping): the pid, or null if none runs. */
+  kill9Worker(index) {
+    const pids = this.handle?.running ? childPids(this.handle.pid) : [];
+    if (pids.length === 0) return null;
+    const pid = pids[index % pids.length];
+    process.kill(pid, 'SIGKILL');
+    return pid;
   }
 
   async kill9() {

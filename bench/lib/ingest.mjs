@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { load } from './load.mjs';
-import { freePort, startChild, waitHttp } from './procs.mjs';
+import { childPids, freePort, startChild, waitHttp } from './procs.mjs';
 import { fmt } from './report.mjs';
 
 /**
@@ -81,13 +81,19 @@ export async function settledOutcomes(relayUrl) {
   return previous;
 }
 
+/** The server's processes: a relay with WORKERS above 1 is its supervisor and the relay processes it forked. */
+const serverPids = (s) => [s.pid, ...childPids(s.pid)];
+
 /**
- * CPU per event of the row's server process and of its store's processes (µs), from the seconds
- * load() watched. `events`: stored events for a relay, answered requests for the bare route.
+ * CPU per event of the row's server (all its processes) and of its store's processes (µs), from the
+ * seconds load() watched, and the cores the server used meanwhile. `events`: stored events for a
+ * relay, answered requests for the bare route.
  */
 function cpuPerEvent(s, r, events) {
-  const us = (pid) => (events > 0 ? ((r.cpuS.get(pid) ?? NaN) * 1e6) / events : NaN);
-  return { serverUs: us(s.pid), storeUs: (s.storePids ?? []).map(us) };
+  const seconds = (pids) => pids.reduce((sum, pid) => sum + (r.cpuS.get(pid) ?? NaN), 0);
+  const us = (pids) => (events > 0 ? (seconds(pids) * 1e6) / events : NaN);
+  const server = serverPids(s);
+  return { serverUs: us(server), storeUs: (s.storePids ?? []).map((pid) => us([pid])), serverCores: seconds(server) / r.seconds };
 }
 
 /**
@@ -100,7 +106,7 @@ export async function ingestRounds(bench, list, bodyKinds, { saturation: doSatur
   const { SETTINGS, AUTHORIZATION, notes, failures, quiet } = bench;
   const saturation = [];
   const fixedRate = [];
-  const watch = (s) => [s.pid, ...(s.storePids ?? [])];
+  const watch = (s) => [...serverPids(s), ...(s.storePids ?? [])];
   for (const kind of doSaturation ? bodyKinds : []) {
     let baseline = null;
     for (const s of list) {

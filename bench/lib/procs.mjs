@@ -1,6 +1,7 @@
 // Child processes of the benchmark (redis-server, relay, baseline, sink): every one is registered
 // so that it is stopped at the end, on error and on Ctrl-C; none outlives the run.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -107,9 +108,19 @@ export async function waitHttp(handle, url, { timeoutMs = 20_000, status = 200 }
   throw new Error(`${handle.name} not ready at ${url} within ${timeoutMs} ms:\n${handle.output().trim()}`);
 }
 
-/** This process and every child still running: the benchmark's own CPU use. */
+/** A process's children (Linux /proc; none elsewhere): a relay's WORKERS processes are its supervisor's. */
+export function childPids(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** This process and every child still running, with their own children: the benchmark's own CPU use. */
 export function livePids() {
-  return [process.pid, ...[...live].filter((h) => h.running).map((h) => h.pid)];
+  const children = [...live].filter((h) => h.running).map((h) => h.pid);
+  return [process.pid, ...children, ...children.flatMap(childPids)];
 }
 
 /** Stops every child still running (but those whose pid is in `except`): at the end of a phase, on error, on signals. */

@@ -58,6 +58,10 @@ const splitList = (text: string): string[] =>
     .filter((x) => x.length > 0);
 const list = z.string().transform(splitList);
 
+/** Relay processes of one replica: each takes a 6-bit slot in the uids it assigns (src/event/snowflake.ts). */
+export const MAX_WORKERS = 64;
+export type Workers = number | 'auto';
+
 /** Phase Two's names of the algorithms of X-Keycloak-Signature (its webhook's `algorithm`). */
 export const HMAC_ALGORITHMS = ['HmacSHA256', 'HmacSHA1'] as const;
 export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
@@ -116,6 +120,17 @@ const schema = z
     INVALID_PAYLOAD: z.enum(['quarantine', 'reject']).default('quarantine'),
     BODY_LIMIT: positiveInt.default(1_048_576),
     RELAY_WORKER_ID: z.coerce.number().int().min(0).max(31).default(0),
+    // Relay processes behind the one port (src/workers/): `auto` = the cores available; Redis store only.
+    WORKERS: z
+      .string()
+      .default('1')
+      .transform((text, ctx): Workers => {
+        if (text === 'auto') return 'auto';
+        const n = /^[1-9][0-9]*$/.test(text) ? Number(text) : NaN;
+        if (n >= 1 && n <= MAX_WORKERS) return n;
+        ctx.addIssue({ code: 'custom', message: `WORKERS must be auto or an integer from 1 to ${MAX_WORKERS}` });
+        return z.NEVER;
+      }),
     // Behind a load balancer, the client address (auth throttling, logs) comes from X-Forwarded-For
     // only when the peer is a trusted proxy: a comma list of the proxies' addresses/CIDRs, or a hop count.
     TRUST_PROXY: trustProxySchema,
@@ -169,6 +184,12 @@ const schema = z
   .refine((c) => !(c.REDIS_URL && c.REDIS_CLUSTER_NODES), {
     message: 'set either REDIS_URL or REDIS_CLUSTER_NODES, not both',
     path: ['REDIS_CLUSTER_NODES'],
+  })
+  // The embedded store is one process's database (DATA_DIR is locked): a count that cannot be honoured
+  // is refused; `auto` runs one process there, and says so at start (src/workers/worker-count.ts).
+  .refine((c) => c.WORKERS === 'auto' || c.WORKERS === 1 || Boolean(c.REDIS_URL || c.REDIS_CLUSTER_NODES), {
+    message: 'WORKERS above 1 needs the Redis store (REDIS_URL or REDIS_CLUSTER_NODES): the embedded store runs in one process',
+    path: ['WORKERS'],
   })
   // Each partition's share of the byte bound holds at least one body of the largest size accepted.
   .refine((c) => c.BUFFER_MAX_BYTES >= c.BODY_LIMIT * c.PARTITIONS, {

@@ -89,34 +89,55 @@ function checkRange(name: string, value: number, min: number, max: number): void
 export interface UidAssignerOptions {
   /** This relay instance's id, 0–31 (RELAY_WORKER_ID): replicas sharing a store need distinct ids. */
   workerId: number;
+  /** Which of the replica's relay processes (WORKERS) this is, 0–63; 0 when there is one. */
+  processIndex?: number;
   /** Clock, injectable for tests. */
   now?: () => number;
 }
 
 // @sapphire/snowflake lays out time<<22 | workerId<<17 | processId<<12 | increment(12 bits). The time
 // field matches the emitter's, so time buckets and checkUidTime treat assigned uids like emitted ones.
-// processId is pinned to 0b00100, which sets bit 14: read with the emitter layout, an assigned uid has
-// a sequence >= 16384, which the emitter never reaches (its sequence restarts at 0 every ms and counts
-// events of one Keycloak node in that ms), so an assigned uid cannot collide with an emitted one.
+// processId always has bit 2 set (bit 14 of the uid): read with the emitter layout, an assigned uid
+// has a sequence >= 16384, which the emitter never reaches (its sequence restarts at 0 every ms and
+// counts events of one Keycloak node in that ms), so an assigned uid cannot collide with an emitted one.
+// The replica's processes (WORKERS) share RELAY_WORKER_ID, so the process index takes the other bits:
+// its low 4 bits the rest of processId, its high 2 bits the top of the increment, which leaves each
+// process 1,024 uids per ms (a million a second, far above what one process ingests).
 const ASSIGNED_MARKER_PROCESS_ID = 0b00100n;
-const MAX_INCREMENT = 4095;
+const MAX_INCREMENT = 1023;
+const INCREMENT_BITS = 10n;
+
+/** processId and the increment's top bits of a process index: distinct for each of 0..63. */
+function processBits(index: number): { processId: bigint; incrementHigh: bigint } {
+  const i = BigInt(index);
+  return {
+    processId: ASSIGNED_MARKER_PROCESS_ID | (i & 0b11n) | (((i >> 2n) & 0b11n) << 3n),
+    incrementHigh: (i >> 4n) << INCREMENT_BITS,
+  };
+}
 
 /**
  * Assigns uids to bodies that arrived without one. Uids are strictly increasing per instance:
- * the clock going backwards reuses the last ms, and more than 4096 uids in one ms borrow the next ms.
+ * the clock going backwards reuses the last ms, and more than 1,024 uids in one ms borrow the next ms.
  */
 export class UidAssigner {
   static readonly MAX_WORKER_ID = 31;
+  static readonly MAX_PROCESS_INDEX = 63;
 
   readonly #snowflake = new Snowflake(EPOCH);
   readonly #workerId: bigint;
+  readonly #processId: bigint;
+  readonly #incrementHigh: bigint;
   readonly #now: () => number;
   #lastMs = Number.NEGATIVE_INFINITY;
   #increment = 0;
 
   constructor(options: UidAssignerOptions) {
     checkRange('workerId', options.workerId, 0, UidAssigner.MAX_WORKER_ID);
+    const index = options.processIndex ?? 0;
+    checkRange('processIndex', index, 0, UidAssigner.MAX_PROCESS_INDEX);
     this.#workerId = BigInt(options.workerId);
+    ({ processId: this.#processId, incrementHigh: this.#incrementHigh } = processBits(index));
     this.#now = options.now ?? Date.now;
   }
 
@@ -132,8 +153,8 @@ export class UidAssigner {
     return this.#snowflake.generate({
       timestamp: BigInt(this.#lastMs),
       workerId: this.#workerId,
-      processId: ASSIGNED_MARKER_PROCESS_ID,
-      increment: BigInt(this.#increment),
+      processId: this.#processId,
+      increment: this.#incrementHigh | BigInt(this.#increment),
     });
   }
 }

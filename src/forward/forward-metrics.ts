@@ -73,8 +73,9 @@ export class ForwardMetrics {
     });
     this.circuit = new Gauge({
       name: 'kcr_forward_circuit_state',
-      help: 'Circuit breaker: 0 closed, 1 half-open, 2 open',
+      help: 'Circuit breaker: 0 closed, 1 half-open, 2 open (WORKERS: the worst of the processes)',
       labelNames,
+      aggregator: 'max',
       registers,
     });
     const fromStore = (field: 'lag' | 'pending' | 'deadLetters') =>
@@ -87,6 +88,7 @@ export class ForwardMetrics {
       name: 'kcr_forward_lag',
       help: 'Buffered events not yet handed to the destination',
       labelNames,
+      aggregator: 'max',
       registers,
       collect: fromStore('lag'),
     });
@@ -94,6 +96,7 @@ export class ForwardMetrics {
       name: 'kcr_forward_pending',
       help: 'Events handed out but not yet acknowledged',
       labelNames,
+      aggregator: 'max',
       registers,
       collect: fromStore('pending'),
     });
@@ -101,6 +104,7 @@ export class ForwardMetrics {
       name: 'kcr_forward_dead_letters',
       help: 'Dead letters waiting for a redrive',
       labelNames,
+      aggregator: 'max',
       registers,
       collect: fromStore('deadLetters'),
     });
@@ -108,6 +112,7 @@ export class ForwardMetrics {
       name: 'kcr_forward_partition_lag',
       help: 'kcr_forward_lag per partition of the ring buffer (PARTITIONS): a partition left behind shows here',
       labelNames: ['destination', 'partition'] as const,
+      aggregator: 'max',
       registers,
       async collect() {
         for (const [name, state] of await groupStates.getAll(destinations)) {

@@ -12,6 +12,7 @@ import type { LogoutService } from '../logout/service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { CatchUp } from '../sources/keycloak/catch-up.js';
 import type { EventStore } from '../store/event-store.js';
+import type { ProcessGroupReads } from './process-group.js';
 import { AuthThrottle } from './auth/auth-throttle.js';
 import { proxyTrust } from '../config/trust-proxy.js';
 import { capConnectionsPerAddress, refusalWarnings } from './connection-cap.js';
@@ -42,6 +43,8 @@ export interface AppDeps {
   logout?: Pick<LogoutService, 'bus' | 'stream' | 'recent'>;
   /** Set when TOKEN_ISSUERS is: POST /backchannel-logout. */
   backchannel?: BackchannelReceiver;
+  /** WORKERS above 1: what operators read is the replica's, whichever process answers. */
+  group?: ProcessGroupReads;
   /** Set with PHASETWO_SECRETS or TOKEN_ISSUERS: POST /webhooks/phasetwo, with what each verifies. */
   phasetwo?: Pick<PhaseTwoDeps, 'signature' | 'tokens'>;
   /** Set when TOKEN_ISSUERS is: POST /ssf/push. */
@@ -116,6 +119,7 @@ function routes(app: FastifyInstance, deps: AppDeps): void {
     ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
     throttle: bearerThrottle,
     ...(sources ? { sources } : {}),
+    ...(deps.group ? { group: deps.group } : {}),
   });
   statusPageRoutes(app);
   if (config.ADMIN_TOKEN) {
@@ -133,6 +137,7 @@ function routes(app: FastifyInstance, deps: AppDeps): void {
       forwarding: deps.forwarding,
       ...(deps.logout ? { revocations: { bus: deps.logout.bus } } : {}),
       summary,
+      ...(deps.group ? { group: deps.group } : {}),
     });
   }
   if (deps.logout && config.LOGOUT_STREAM_TOKEN) {

@@ -33,6 +33,7 @@ export class LogoutMetrics {
     new Gauge({
       name: 'kcr_logout_lag',
       help: 'Buffered events not yet handed to the logout publisher',
+      aggregator: 'max',
       registers,
       async collect() {
         const value = await lag();

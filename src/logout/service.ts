@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Counter, Registry } from 'prom-client';
 import type { Config } from '../config/env.js';
 import { UidAssigner } from '../event/snowflake.js';
-import { logConnectionErrors } from '../redis/connect.js';
+import { logConnectionErrors, waitReady } from '../redis/connect.js';
 import type { StoreBackend } from '../store/create-store.js';
 import { LOGOUT_GROUP, type ConsumerStore } from '../store/event-store.js';
 import type { LogoutBus, LogoutStream } from './bus.js';
@@ -17,6 +17,8 @@ import { RedisLogoutBus } from './redis/redis-bus.js';
 
 export interface LogoutServiceDeps {
   config: Config;
+  /** Which of the replica's relay processes this is (WORKERS): its bits in message ids. */
+  processIndex?: number;
   store: ConsumerStore;
   /** Where the store lives: the bus keeps its state there too. */
   backend: StoreBackend;
@@ -37,6 +39,8 @@ export class LogoutService {
   /** What this process published lately (GET /admin/logouts/recent). */
   readonly recent = new RecentLogouts();
   private readonly publisher: LogoutPublisher;
+  /** Settles once the bus's own connection is open (or gave up waiting); see ready(). */
+  private readonly connected: Promise<unknown>;
 
   constructor(deps: LogoutServiceDeps) {
     const { config, store, log, backend } = deps;
@@ -44,6 +48,7 @@ export class LogoutService {
       // A connection of its own: publishing never queues behind ingest or blocking reads.
       const client = backend.connect();
       logConnectionErrors(client, log);
+      this.connected = waitReady(client, 5_000);
       this.bus = this.recent.recording(new RedisLogoutBus(client, config.KEY_PREFIX, config.REVOCATION_TTL));
       this.stream = null;
     } else {
@@ -55,14 +60,16 @@ export class LogoutService {
       });
       this.bus = this.recent.recording(embedded);
       this.stream = embedded;
+      this.connected = Promise.resolve();
     }
     const metrics = new LogoutMetrics(
       deps.registry,
       deps.lost,
       async () => (await store.groupState(LOGOUT_GROUP).catch(() => null))?.lag ?? null,
     );
-    // RELAY_WORKER_ID already tells replicas apart; message ids are a namespace apart from event uids.
-    const ids = new UidAssigner({ workerId: config.RELAY_WORKER_ID });
+    // RELAY_WORKER_ID already tells replicas apart, and the process index a replica's processes;
+    // message ids are a namespace apart from event uids.
+    const ids = new UidAssigner({ workerId: config.RELAY_WORKER_ID, processIndex: deps.processIndex ?? 0 });
     this.nextId = () => ids.next();
     this.publisher = new LogoutPublisher({
       store,
@@ -73,6 +80,16 @@ export class LogoutService {
       translate: { credentialChange: config.SSF_CREDENTIAL_CHANGE },
       ...deps.publisher,
     });
+  }
+
+  /**
+   * Resolves once the bus's connection is open, or after 5 s without it (the relay starts either
+   * way, as with the store). Commands fail at once while it opens (no offline queue), so the relay
+   * awaits this before it listens: a back-channel logout or an SSF push arriving first would be
+   * refused as if Redis were down.
+   */
+  async ready(): Promise<void> {
+    await this.connected;
   }
 
   start(): void {

@@ -98,9 +98,12 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     if (!gauges) return;
     // What a scrape can see of /readyz: alert rules cannot probe it, they can read this.
+    // `aggregator`: how the processes of one replica (WORKERS) merge (src/metrics/group-metrics.ts);
+    // the store's gauges are one value that every process reads, so never summed.
     new Gauge({
       name: 'kcr_ready',
       help: '1 when the relay is ready (store reachable, not shutting down), else 0: what /readyz answers',
+      aggregator: 'min',
       registers: [this.registry],
       async collect() {
         this.set((await gauges.ready().catch(() => false)) ? 1 : 0);
@@ -111,24 +114,25 @@ export class Metrics {
       new Gauge({
         name,
         help,
+        aggregator: 'max',
         registers: [this.registry],
         async collect() {
           const value = await read().catch(() => null);
           if (value !== null) this.set(value);
         },
       });
+    // A bound from the configuration, the same in every process.
+    const boundGauge = (name: string, help: string, value: number) =>
+      new Gauge({ name, help, aggregator: 'max', registers: [this.registry] }).set(value);
     storeGauge('kcr_buffer_length', 'Events in the ring buffer now', gauges.bufferLength);
-    new Gauge({ name: 'kcr_buffer_capacity', help: 'The ring buffer bound (BUFFER_CAPACITY)', registers: [this.registry] }).set(
-      gauges.bufferCapacity,
-    );
+    boundGauge('kcr_buffer_capacity', 'The ring buffer bound (BUFFER_CAPACITY)', gauges.bufferCapacity);
     storeGauge('kcr_buffer_bytes', 'Bytes of event JSON in the ring buffer now', gauges.bufferBytes);
-    new Gauge({ name: 'kcr_buffer_max_bytes', help: 'The ring buffer byte bound (BUFFER_MAX_BYTES)', registers: [this.registry] }).set(
-      gauges.bufferMaxBytes,
-    );
+    boundGauge('kcr_buffer_max_bytes', 'The ring buffer byte bound (BUFFER_MAX_BYTES)', gauges.bufferMaxBytes);
     const replicationGauge = (name: string, help: string, field: 'minReplicas' | 'maxLagBytes') =>
       new Gauge({
         name,
         help,
+        aggregator: field === 'minReplicas' ? 'min' : 'max',
         registers: [this.registry],
         async collect() {
           const replication = await gauges.replication().catch(() => undefined);

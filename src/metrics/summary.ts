@@ -1,9 +1,11 @@
 // What the status page shows (GET /admin/summary), read from the metrics registry in one pass: the
 // same numbers a scrape gives, so the page and the dashboards never disagree, and the store gauges'
 // reads are shared with scrapes (GroupStates) instead of repeated per destination and per metric.
-import type { MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
+// With WORKERS above 1 the metrics read are the replica's, merged (src/metrics/group-metrics.ts).
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { DestinationType } from '../config/destinations.js';
 import type { SourceStatus } from '../sources/keycloak/catch-up.js';
+import type { MetricsJson } from './group-metrics.js';
 
 /** What the forwarder says of a destination beside the metrics: its link and its last failure. */
 export interface DestinationInfo {
@@ -58,10 +60,11 @@ export interface Summary {
 }
 
 export interface SummaryDeps {
-  registry: Registry;
+  /** The metrics, as registry.getMetricsAsJSON() gives them. */
+  read: () => Promise<MetricsJson>;
   startedAt: Date;
   buffer: { capacity: number; overflow: string };
-  destinations: () => DestinationInfo[];
+  destinations: () => Promise<DestinationInfo[]>;
   logoutEnabled: boolean;
   sources: () => SourceStatus[];
 }
@@ -108,7 +111,7 @@ function histogram(values: Values, name: string): Summary['ingestDuration'] {
 }
 
 export async function summarize(deps: SummaryDeps): Promise<Summary> {
-  const metrics = await deps.registry.getMetricsAsJSON();
+  const [metrics, destinations] = await Promise.all([deps.read(), deps.destinations()]);
   const of = (name: string): Values => valuesOf(metrics, name);
   const perDestination = (name: string) => byLabel(of(name), 'destination');
   const delivered = perDestination('kcr_forward_delivered_total');
@@ -132,7 +135,7 @@ export async function summarize(deps: SummaryDeps): Promise<Summary> {
       lost: total(of('kcr_buffer_lost_total')),
       lostByDestination: lost,
     },
-    destinations: deps.destinations().map((info) => ({
+    destinations: destinations.map((info) => ({
       ...info,
       lag: gaugeOf(of('kcr_forward_lag'), info.name),
       pending: gaugeOf(of('kcr_forward_pending'), info.name),

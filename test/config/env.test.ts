@@ -64,6 +64,23 @@ describe('loadConfig', () => {
     expect(loadConfig({ AUTH_SECRET: '0123456789abcdef' }).AUTH_SECRET).toBe('0123456789abcdef');
   });
 
+  it('reads WORKERS as auto or 1..64, and refuses a count above 1 on the embedded store, naming it', () => {
+    const redis = { AUTH_SECRET: 'a-secret-of-16-chars', REDIS_URL: 'redis://h:6379' };
+    expect(loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars' }).WORKERS).toBe(1);
+    expect(loadConfig({ ...redis, WORKERS: 'auto' }).WORKERS).toBe('auto');
+    expect(loadConfig({ ...redis, WORKERS: '64' }).WORKERS).toBe(64);
+    expect(loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', REDIS_CLUSTER_NODES: 'a:7000', WORKERS: '2' }).WORKERS).toBe(2);
+    for (const bad of ['0', '65', '1.5', '02', 'two', '-1']) {
+      expect(() => loadConfig({ ...redis, WORKERS: bad })).toThrow(/WORKERS: WORKERS must be auto or an integer from 1 to 64/);
+    }
+    expect(() => loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', WORKERS: '2' })).toThrow(
+      /WORKERS: WORKERS above 1 needs the Redis store/,
+    );
+    // `auto` and 1 fit the embedded store: auto runs one process there (test/workers/worker-count.test.ts).
+    expect(loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', WORKERS: 'auto' }).WORKERS).toBe('auto');
+    expect(loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', WORKERS: '1' }).WORKERS).toBe(1);
+  });
+
   it('reads the byte bounds as sizes, and refuses bounds that cannot hold one body of BODY_LIMIT', () => {
     expect(loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars' })).toMatchObject({
       BUFFER_MAX_BYTES: 512 * 2 ** 20,

@@ -146,12 +146,12 @@ describe('UidAssigner', () => {
     }
   });
 
-  it('borrows the next ms after 4096 uids in one ms', () => {
+  it('borrows the next ms after 1024 uids in one ms', () => {
     const assigner = new UidAssigner({ workerId: 0, now: () => t0 });
-    const uids = Array.from({ length: 4097 }, () => assigner.next());
-    expect(uidFields(uids[4095] ?? 0n).timeMs).toBe(t0);
-    expect(uidFields(uids[4096] ?? 0n).timeMs).toBe(t0 + 1);
-    expect(new Set(uids).size).toBe(4097);
+    const uids = Array.from({ length: 1025 }, () => assigner.next());
+    expect(uidFields(uids[1023] ?? 0n).timeMs).toBe(t0);
+    expect(uidFields(uids[1024] ?? 0n).timeMs).toBe(t0 + 1);
+    expect(new Set(uids).size).toBe(1025);
   });
 
   it('gives distinct uids to distinct workers in the same ms', () => {
@@ -162,5 +162,42 @@ describe('UidAssigner', () => {
   it('refuses a worker id outside 0..31', () => {
     expect(() => new UidAssigner({ workerId: 32 })).toThrow(RangeError);
     expect(() => new UidAssigner({ workerId: -1 })).toThrow(RangeError);
+  });
+
+  // WORKERS: the processes of one replica share RELAY_WORKER_ID and run the same clock.
+  it('never gives two processes, of one replica or of two, the same uid, and keeps the marker', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.record({ workerId: fc.integer({ min: 0, max: 31 }), processIndex: fc.integer({ min: 0, max: 63 }) }), {
+          minLength: 2,
+          maxLength: 6,
+          selector: (p) => `${p.workerId}/${p.processIndex}`,
+        }),
+        fc.integer({ min: 1, max: 3000 }),
+        (processes, count) => {
+          const seen = new Set<bigint>();
+          for (const p of processes) {
+            const assigner = new UidAssigner({ ...p, now: () => t0 });
+            for (let i = 0; i < count; i++) {
+              const uid = assigner.next();
+              expect(seen.has(uid)).toBe(false);
+              seen.add(uid);
+              expect(uidFields(uid).sequence).toBeGreaterThanOrEqual(16384);
+            }
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('gives each of the 64 process indexes of a worker id its own first uid', () => {
+    const uids = Array.from({ length: 64 }, (_, processIndex) => new UidAssigner({ workerId: 3, processIndex, now: () => t0 }).next());
+    expect(new Set(uids).size).toBe(64);
+  });
+
+  it('refuses a process index outside 0..63', () => {
+    expect(() => new UidAssigner({ workerId: 0, processIndex: 64 })).toThrow(RangeError);
+    expect(() => new UidAssigner({ workerId: 0, processIndex: -1 })).toThrow(RangeError);
   });
 });

@@ -194,16 +194,7 @@ describe.each(backends)('revocations: $name', (backend) => {
       eventUid: '1',
       time: Date.now(),
     };
-    // The bus's connection may still be opening: the publish is retried as the publisher would.
-    await until(
-      () =>
-        r.logout!.bus.publish([message], Date.now()).then(
-          () => true,
-          () => false,
-        ),
-      10_000,
-      'email revocation recorded',
-    );
+    await r.logout!.bus.publish([message], Date.now());
     const scope = `email:${encodeURIComponent(email)}`;
     const listed = (await admin(r, 'GET', `/admin/revocations?realmId=${REALM}`)).json;
     expect(listed).toEqual([expect.objectContaining({ scope, kind: 'user', userId: null, email, notBefore })]);

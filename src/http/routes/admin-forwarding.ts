@@ -8,6 +8,7 @@ import type { Forwarder } from '../../forward/forwarder.js';
 import type { JobStatus, RangeBound, ReplayJobs } from '../../forward/replay.js';
 import type { DeadLetter, EventStore, GroupState } from '../../store/event-store.js';
 import { codedValidation } from '../error-reply.js';
+import type { ProcessGroupReads } from '../process-group.js';
 import { errors, limit, loose, uid } from '../schemas.js';
 import type { DestinationInfo } from '../../metrics/summary.js';
 import { adminSchema, canonicalEvent, destinationInfo, destinationName } from './admin-schemas.js';
@@ -74,9 +75,17 @@ const UNKNOWN_DESTINATION = 'KCR_ERR_DESTINATION_UNKNOWN: no destination of that
 const NOT_JSON = 'KCR_ERR_REQUEST: a body that is not application/json';
 const byName = z.object({ name: destinationName });
 
-export function adminForwardingRoutes(app: FastifyInstance, deps: { store: EventStore; forwarder: Forwarder; jobs: ReplayJobs }): void {
+export interface AdminForwardingDeps {
+  store: EventStore;
+  forwarder: Forwarder;
+  jobs: ReplayJobs;
+  /** WORKERS above 1: the circuits and connections of every process of the replica (jobs are read from the store). */
+  group?: ProcessGroupReads;
+}
+
+export function adminForwardingRoutes(app: FastifyInstance, deps: AdminForwardingDeps): void {
   const admin = app.withTypeProvider<ZodTypeProvider>();
-  const { store, forwarder, jobs } = deps;
+  const { store, forwarder, jobs, group } = deps;
   const worker = (name: string): DestinationWorker => {
     const w = forwarder.workers.get(name);
     if (!w) throw KCR_ERR_DESTINATION_UNKNOWN(name);
@@ -92,9 +101,9 @@ export function adminForwardingRoutes(app: FastifyInstance, deps: { store: Event
       }),
     },
     async () => {
-      const now = Date.now();
+      const infos = group ? await group.destinations() : forwarder.describe();
       return Promise.all(
-        forwarder.describe(now).map(async (info) => ({
+        infos.map(async (info) => ({
           ...info,
           ...(await store.groupState(info.name)),
         })),

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Forwarder } from '../../forward/forwarder.js';
+import type { ProcessGroupReads } from '../process-group.js';
 import type { RecentLogouts } from '../../logout/recent.js';
 import { summarize, type Summary } from '../../metrics/summary.js';
 import type { Metrics } from '../../metrics/metrics.js';
@@ -21,6 +22,8 @@ export interface AdminSummaryDeps {
   startedAt: Date;
   /** The catch-up sources (KEYCLOAK_SOURCES), when any is listed. */
   sources?: () => SourceStatus[];
+  /** WORKERS above 1: the replica's metrics, destinations and logouts, whichever process answers. */
+  group?: ProcessGroupReads;
 }
 
 const count = z.number();
@@ -49,19 +52,20 @@ const summary = loose<Summary>()({
 
 export function adminSummaryRoutes(app: FastifyInstance, deps: AdminSummaryDeps): void {
   const admin = app.withTypeProvider<ZodTypeProvider>();
-  const destinations = () => deps.forwarder?.describe() ?? [];
+  const { group } = deps;
+  const destinations = async () => (deps.forwarder ? (group ? group.destinations() : deps.forwarder.describe()) : []);
 
   admin.get(
     '/admin/summary',
     {
       schema: adminSchema({
         summary: "The status page's counters, gauges and answer-time histogram, as /metrics has them",
-        response: { 200: summary.describe("This replica's counters; store gauges are shared") },
+        response: { 200: summary.describe("This replica's counters (all its processes'); store gauges are shared") },
       }),
     },
     async () =>
       summarize({
-        registry: deps.metrics.registry,
+        read: () => (group ? group.metricsJson() : deps.metrics.registry.getMetricsAsJSON()),
         startedAt: deps.startedAt,
         buffer: deps.buffer,
         destinations,
@@ -74,11 +78,14 @@ export function adminSummaryRoutes(app: FastifyInstance, deps: AdminSummaryDeps)
     '/admin/logouts/recent',
     {
       schema: adminSchema({
-        summary: 'The latest logout messages this replica published',
+        summary: 'The latest logout messages this replica (all its processes) published',
         querystring: z.object({ limit: limit(20, 50) }),
         response: { 200: z.array(logoutMessage).describe('Newest first; empty when the logout publisher does not run here') },
       }),
     },
-    async (request) => deps.recentLogouts?.latest(request.query.limit) ?? [],
+    async (request) => {
+      if (!deps.recentLogouts) return [];
+      return group ? group.recentLogouts(request.query.limit) : deps.recentLogouts.latest(request.query.limit);
+    },
   );
 }

@@ -7,6 +7,7 @@ import type { EventStore } from '../../store/event-store.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { DestinationInfo } from '../../metrics/summary.js';
 import type { AuthThrottle } from '../auth/auth-throttle.js';
+import type { ProcessGroupReads } from '../process-group.js';
 import { requireBearer } from '../auth/bearer-auth.js';
 import { securedBy } from '../openapi.js';
 import { errors, textBody } from '../schemas.js';
@@ -27,6 +28,8 @@ export interface HealthDeps {
   throttle: AuthThrottle;
   /** The catch-up sources (KEYCLOAK_SOURCES), shown as detail: a failing source never makes the relay unready. */
   sources?: () => SourceStatus[];
+  /** WORKERS above 1: /metrics answers for every process of the replica. */
+  group?: ProcessGroupReads;
 }
 
 const readiness = z.looseObject({
@@ -55,9 +58,11 @@ const readiness = z.looseObject({
     .describe('Catch-up sources (KEYCLOAK_SOURCES): detail only, a failing one does not make the relay unready'),
 });
 
+// /readyz stays this process's own, its destinations' links too: a probe never waits on the other
+// processes (WORKERS), and each process is ready or not by itself.
 export function healthRoutes(
   app: FastifyInstance,
-  { store, destinations, metrics, state, metricsToken, throttle, sources }: HealthDeps,
+  { store, destinations, metrics, state, metricsToken, throttle, group, sources }: HealthDeps,
 ): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.get(
@@ -123,6 +128,7 @@ export function healthRoutes(
         },
       },
     },
-    async (_request, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+    async (_request, reply) =>
+      reply.header('content-type', metrics.registry.contentType).send(await (group ? group.metricsText() : metrics.registry.metrics())),
   );
 }

@@ -1,6 +1,6 @@
 // The catch-up's metrics, on the relay's registry: runs by outcome and events by what the store
-// said (both counted by the replica that polled), and each source's lag, which every replica shows
-// from the source's checkpoints as it last saw them in the store.
+// said (both counted by the replica that polled), and each source's lag, which every replica (and
+// with WORKERS every process) shows from the source's checkpoints as it last saw them in the store.
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 export class SourceMetrics {
@@ -25,6 +25,8 @@ export class SourceMetrics {
       help: 'Seconds since the start of the last catch-up run that read every list of the source to its end: every event Keycloak had saved by then is stored',
       labelNames: ['source'] as const,
       registers: [registry],
+      // WORKERS: the process that polls has the freshest view, the others one at most an interval old.
+      aggregator: 'min',
       collect() {
         for (const { source, seconds } of lag()) this.set({ source }, seconds);
       },
