@@ -124,7 +124,12 @@ it('never lets a merged counter or histogram go backwards when processes die and
 let relay: Relay;
 beforeAll(async () => {
   relay = await startRelay(
-    { REDIS_URL: inject('redisUrl'), DESTINATIONS: JSON.stringify([{ name: 'd', url: 'http://127.0.0.1:9/' }]) },
+    {
+      REDIS_URL: inject('redisUrl'),
+      DESTINATIONS: JSON.stringify([{ name: 'd', url: 'http://127.0.0.1:9/' }]),
+      // A catch-up source (nothing answers there): its gauge exists only with one.
+      KEYCLOAK_SOURCES: JSON.stringify([{ baseUrl: 'http://127.0.0.1:9', realm: 'r', clientId: 'c', clientSecret: 's' }]),
+    },
     { logout: true },
   );
 });
@@ -133,5 +138,6 @@ afterAll(() => relay.close());
 it('declares a merge other than a sum for every kcr_ gauge', async () => {
   const gauges = (await relay.metrics.registry.getMetricsAsJSON()).filter((m) => m.name.startsWith('kcr_') && String(m.type) === 'gauge');
   expect(gauges.length).toBeGreaterThanOrEqual(10);
+  expect(gauges.map((m) => m.name)).toContain('kcr_source_lag_seconds');
   expect(gauges.filter((m) => m.aggregator === 'sum').map((m) => m.name)).toEqual([]);
 });
