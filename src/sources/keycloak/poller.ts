@@ -9,7 +9,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config/env.js';
 import type { KeycloakSource } from '../../config/keycloak-sources.js';
 import { KCR_ERR_BUFFER_FULL } from '../../errors.js';
-import { backoffDelay, type BackoffPolicy } from '../../forward/backoff.js';
+import { backoffDelay } from '../../forward/backoff.js';
 import { storeEvent, type StoreEventDeps } from '../../http/store-event.js';
 import { LineBudget } from '../../log.js';
 import { endsSessions } from '../../logout/translate.js';
@@ -56,7 +56,6 @@ export interface PollerDeps extends StoreEventDeps {
   config: Pick<Config, 'DEDUP_WINDOW' | 'MAX_CLOCK_SKEW' | 'BUFFER_CAPACITY' | 'BUFFER_MAX_BYTES'>;
   assignUid: () => bigint;
   now: () => number;
-  backoff?: BackoffPolicy;
 }
 
 class Stopped extends Error {}
@@ -275,6 +274,6 @@ export class SourcePoller {
     if (failure.outcome === 'lease_lost') return intervalMs;
     if (failure.retryAfterMs !== null) return failure.retryAfterMs;
     const attempt = parsePoll(this.record?.parts[POLL_PART])?.failures ?? 1;
-    return backoffDelay(attempt, this.deps.backoff ?? { baseMs: 1_000, capMs: intervalMs });
+    return backoffDelay(attempt, { baseMs: 1_000, capMs: intervalMs });
   }
 }
