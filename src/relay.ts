@@ -17,6 +17,7 @@ import { ReplayJobs } from './forward/replay.js';
 import type { ProcessGroupReads } from './http/process-group.js';
 import type { HealthState } from './http/routes/health.js';
 import { buildApp } from './http/server.js';
+import { logoutTagging } from './logout/group.js';
 import { LogoutService } from './logout/service.js';
 import { Metrics } from './metrics/metrics.js';
 import { sharedRead } from './metrics/shared-read.js';
@@ -88,7 +89,11 @@ function jobLease(config: Config): number {
 export async function createRelay(config: Config, options: RelayOptions): Promise<Relay> {
   const { logger } = options;
   for (const { destination, message } of destinationWarnings(config.DESTINATIONS)) logger.warn({ destination }, message);
-  const { store, backend, description } = await createStore(config, logger);
+  const { store, backend, description } = await createStore(
+    config,
+    logger,
+    logoutTagging({ credentialChange: config.SSF_CREDENTIAL_CHANGE }),
+  );
   const senders = new SenderSettings(config);
   const health: HealthState = { shuttingDown: false };
   // One read of the store's status serves a scrape's gauges (it asks every Redis primary for INFO).

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { KCR_ERR_NO_GROUP, KcrError } from '../errors.js';
 import { backoffDelay } from '../forward/backoff.js';
-import type { Claimed, ConsumerStore, StoredEntry } from '../store/event-store.js';
+import type { Claimed, ConsumerStore, GroupOptions, StoredEntry } from '../store/event-store.js';
 import { AckBatcher } from './ack-batcher.js';
 
 const OUTAGE_BACKOFF = { baseMs: 200, capMs: 5_000 };
@@ -18,6 +18,8 @@ export interface StreamConsumerOptions {
   group: string;
   /** Where the group starts when it is created (or recreated after the store lost it). */
   startFrom: 'start' | 'end';
+  /** The group's options (a filter: GroupOptions.only), recorded whenever it is created. */
+  groupOptions?: GroupOptions;
   /** This replica's name in the group: stable across its restarts (consumerName). */
   consumer: string;
   /** Entries pending this long on another consumer belong to a dead replica and are taken over. */
@@ -133,7 +135,7 @@ export class StreamConsumer {
   }
 
   private async ensureGroup(): Promise<void> {
-    await this.options.store.ensureGroup(this.group, this.options.startFrom);
+    await this.options.store.ensureGroup(this.group, this.options.startFrom, this.options.groupOptions);
   }
 
   private async read(readNew: boolean): Promise<StoredEntry[]> {

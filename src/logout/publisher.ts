@@ -1,13 +1,14 @@
 // Publishes the logout messages of stored events: a consumer group of its own over the ring buffer
-// (LOGOUT_GROUP, handed only the events that end sessions), so a message goes out at least once per
+// (LOGOUT_GROUP, created only for the tag of events that end sessions), so a message goes out at least once per
 // accepted event (a crash leaves the entry pending for this or another replica to claim) and never
 // for a duplicate (duplicates never reach the buffer).
 // Store and bus outages are waited out with backoff; nothing here ends the process.
 import type { FastifyBaseLogger } from 'fastify';
 import { StreamConsumer } from '../consume/stream-consumer.js';
 import { backoffDelay } from '../forward/backoff.js';
-import { LOGOUT_GROUP, type ConsumerStore, type StoredEntry } from '../store/event-store.js';
+import type { ConsumerStore, StoredEntry } from '../store/event-store.js';
 import type { LogoutBus } from './bus.js';
+import { LOGOUT_GROUP, LOGOUT_GROUP_OPTIONS } from './group.js';
 import type { LogoutMetrics } from './metrics.js';
 import { translate, type TranslateOptions } from './translate.js';
 import type { LogoutMessage } from './message.js';
@@ -45,6 +46,7 @@ export class LogoutPublisher {
       group: LOGOUT_GROUP,
       // `start`: events accepted before the group existed (first deployment) are published too.
       startFrom: 'start',
+      groupOptions: LOGOUT_GROUP_OPTIONS,
       consumer: options.consumer,
       claimIdleMs: options.claimIdleMs ?? 30_000,
       blockMs: options.blockMs ?? 1_000,

@@ -1,15 +1,16 @@
-// Cluster logout, assembled on the store the relay runs on (src/store/create-store.ts decides): the
+// Cluster logout, assembled on the backend the relay runs on (src/store/create-store.ts decides): the
 // bus (Redis pub/sub and revocation keys, or the embedded database and SSE) and the publisher
 // feeding it from the ring buffer.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Counter, Registry } from 'prom-client';
 import type { Config } from '../config/env.js';
 import { UidAssigner } from '../event/snowflake.js';
-import { logConnectionErrors, waitReady } from '../redis/connect.js';
-import type { StoreBackend } from '../store/create-store.js';
-import { LOGOUT_GROUP, type ConsumerStore } from '../store/event-store.js';
+import { logConnectionErrors, waitReady } from '../backend/redis/connect.js';
+import type { Backend } from '../backend/backend.js';
+import type { ConsumerStore } from '../store/event-store.js';
 import type { LogoutBus, LogoutStream } from './bus.js';
 import { SqliteLogoutBus } from './embedded/sqlite-bus.js';
+import { LOGOUT_GROUP } from './group.js';
 import { LogoutMetrics } from './metrics.js';
 import { LogoutPublisher, type LogoutPublisherOptions } from './publisher.js';
 import { RecentLogouts } from './recent.js';
@@ -21,7 +22,7 @@ export interface LogoutServiceDeps {
   processIndex?: number;
   store: ConsumerStore;
   /** Where the store lives: the bus keeps its state there too. */
-  backend: StoreBackend;
+  backend: Backend;
   registry: Registry;
   log: FastifyBaseLogger;
   /** kcr_buffer_lost_total, shared with ingest and the forwarder. */

@@ -206,8 +206,8 @@ export function translate(event: CanonicalEvent, nextId: () => bigint, options: 
 }
 
 /**
- * Whether the event ends sessions: ingest stores the answer with it, so that the logout group is
- * handed only these (LOGOUT_GROUP in store/event-store.ts).
+ * Whether the event ends sessions: ingest stores the answer with it as a tag, so that the logout
+ * group is handed only these (./group.ts).
  */
 export function endsSessions(event: CanonicalEvent, options: TranslateOptions = DEFAULT_OPTIONS): boolean {
   return translate(event, () => 0n, options).length > 0;

@@ -1,6 +1,8 @@
 // Wakes readers waiting in this process when it appends an event. The embedded store's readers wait
 // on it alone (only this process writes to its DATA_DIR): it replaces polling. The Redis store's
-// logout group uses it to hear at once of the session-ending events this replica appends.
+// groups created `only` for a tag use it to hear at once of the entries with it this replica appends.
+import type { Tags } from './tags.js';
+
 export class AppendSignal {
   private readonly waiters = new Set<() => void>();
 
@@ -19,5 +21,32 @@ export class AppendSignal {
 
   notify(): void {
     for (const wake of [...this.waiters]) wake();
+  }
+}
+
+/** A signal for any append, and one per tag that a group reads `only`. */
+export class AppendSignals {
+  readonly any = new AppendSignal();
+  private readonly byTag = new Map<string, AppendSignal>();
+
+  tagged(tag: string): AppendSignal {
+    let signal = this.byTag.get(tag);
+    if (!signal) {
+      signal = new AppendSignal();
+      this.byTag.set(tag, signal);
+    }
+    return signal;
+  }
+
+  /** After an entry was appended with `tags` (undefined: none known, so every tag's readers are handed it). */
+  appended(tags: Tags | undefined): void {
+    this.any.notify();
+    for (const [tag, signal] of this.byTag) if (tags?.[tag] !== false) signal.notify();
+  }
+
+  /** Wakes every reader (the store closes). */
+  all(): void {
+    this.any.notify();
+    for (const signal of this.byTag.values()) signal.notify();
   }
 }

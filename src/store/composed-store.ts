@@ -10,6 +10,7 @@ import type {
   DeadLetter,
   DeadLetterInfo,
   EventStore,
+  GroupOptions,
   GroupState,
   JobRecord,
   JobStore,
@@ -50,8 +51,8 @@ export abstract class ComposedEventStore implements EventStore {
     return this.quarantined.listQuarantine(count);
   }
 
-  ensureGroup(group: string, from: 'start' | 'end'): Promise<void> {
-    return this.groups.ensureGroup(group, from);
+  ensureGroup(group: string, from: 'start' | 'end', options?: GroupOptions): Promise<void> {
+    return this.groups.ensureGroup(group, from, options);
   }
 
   readNew(group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]> {

@@ -1,26 +1,20 @@
 // The one place that decides the store from configuration: Redis (standalone or Cluster) when
 // configured, else the embedded store in DATA_DIR (one process only). Other stages that keep state
-// beside the event store (the logout bus) get their connection from what is decided here.
+// beside the event store get their backend (src/backend/backend.ts) from what is decided here.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/env.js';
 import { KCR_ERR_CONFIG, KCR_ERR_STORE_LAYOUT, type KcrError } from '../errors.js';
-import { createRedisClient, waitReady, type RedisClient } from '../redis/connect.js';
-import { defineLuaCommands } from '../redis/lua-commands.js';
-import type { EmbeddedDb } from './embedded/embedded-db.js';
+import { createRedisClient, waitReady, type RedisClient } from '../backend/redis/connect.js';
+import { defineLuaCommands } from '../backend/redis/lua-commands.js';
+import type { Backend } from '../backend/backend.js';
 import { EmbeddedEventStore } from './embedded/embedded-store.js';
 import type { EventStore } from './event-store.js';
 import { RedisEventStore } from './redis/redis-store.js';
-
-/** Where state lives, for the stages that keep some of their own. */
-export type StoreBackend =
-  /** `connect()` opens a new connection with the store's settings, owned by the caller. */
-  | { kind: 'redis'; connect: () => RedisClient }
-  /** The embedded store's database (one connection, group commit); closed with the store. */
-  | { kind: 'embedded'; db: EmbeddedDb };
+import type { Tagging } from './tags.js';
 
 export interface CreatedStore {
   store: EventStore;
-  backend: StoreBackend;
+  backend: Backend;
   /** What the start-up log says about the store. */
   description: string;
 }
@@ -38,7 +32,8 @@ async function refuseOtherLayout(store: RedisEventStore, client: RedisClient): P
   }
 }
 
-export async function createStore(config: Config, log?: FastifyBaseLogger): Promise<CreatedStore> {
+/** `tagging`: the tags every appended event gets (./tags.ts). */
+export async function createStore(config: Config, log?: FastifyBaseLogger, tagging?: Tagging): Promise<CreatedStore> {
   const policy = {
     capacity: config.BUFFER_CAPACITY,
     maxBytes: config.BUFFER_MAX_BYTES,
@@ -54,6 +49,7 @@ export async function createStore(config: Config, log?: FastifyBaseLogger): Prom
       prefix: config.KEY_PREFIX,
       partitions: config.PARTITIONS,
       wait: config.REDIS_WAIT_REPLICAS > 0 ? { replicas: config.REDIS_WAIT_REPLICAS, timeoutMs: config.REDIS_WAIT_TIMEOUT } : null,
+      tagging,
       log,
     });
     // Unreachable Redis at start is not fatal: ingest answers 503 and /readyz fails until it is back
@@ -67,7 +63,7 @@ export async function createStore(config: Config, log?: FastifyBaseLogger): Prom
       description: `${where}${ready ? '' : ', not reachable yet: ingest answers 503 until it is'}`,
     };
   }
-  const store = EmbeddedEventStore.open(config.DATA_DIR, policy, config.EMBEDDED_SYNC);
+  const store = EmbeddedEventStore.open(config.DATA_DIR, policy, config.EMBEDDED_SYNC, tagging);
   const durability =
     store.db.sync === 'full' ? 'every commit fsynced' : 'EMBEDDED_SYNC=normal: survives a crash of the relay, not of the machine';
   return {

@@ -1,7 +1,8 @@
-// The store stage's contract: what ingest (and later forwarding and logout publishing) needs from
+// The store stage's contract: what ingest (and later every consumer of the ring buffer) needs from
 // storage. Implemented by the Redis store (production, many replicas) and the embedded store.
 import type { CanonicalEvent } from '../event/canonical.js';
 import type { Replication } from './redis/replication.js';
+import type { Tags } from './tags.js';
 
 /** An event the ring buffer's bound pushed out before it was ever handed to `destination`. */
 export interface LostEvent {
@@ -31,7 +32,7 @@ export interface QuarantineRecord {
   body: Buffer;
 }
 
-/** One event in the ring buffer, as handed to a consumer (a forwarding destination, the logout publisher). */
+/** One event in the ring buffer, as handed to a consumer (a forwarding destination, a publisher). */
 export interface StoredEntry {
   /** Position in the ring buffer: strictly increasing, opaque outside the store. */
   id: string;
@@ -87,16 +88,30 @@ export interface GroupState {
   deadLetters: number;
   /** `lag` per partition of the ring buffer (PARTITIONS; one entry without partitions). */
   partitionLag: number[];
+  /** A group created `only` for a tag: the entries without it the store acknowledged for it, never handed out. */
+  skipped?: number;
+}
+
+export interface GroupOptions {
+  /**
+   * Hand the group only entries whose tags (AppendOptions) carry this one, or do not say: the
+   * others are acknowledged inside the store as the group reads past them (counted in `skipped`),
+   * never parsed nor owed (the bound never counts them lost to it). Unset: every entry.
+   */
+  only?: string;
 }
 
 /**
- * Consumer groups over the ring buffer: each destination (and the logout publisher) progresses
+ * Consumer groups over the ring buffer: each destination (and each publisher) progresses
  * independently; entries are handed out once per group, and stay pending until acknowledged,
  * so a consumer that dies mid-work leaves them to be claimed by another.
  */
 export interface ConsumerStore {
-  /** Creates the group if absent: `start` = everything still buffered, `end` = only later events. */
-  ensureGroup(group: string, from: 'start' | 'end'): Promise<void>;
+  /**
+   * Creates the group if absent: `start` = everything still buffered, `end` = only later events.
+   * Records `options` for it either way (a group keeps the filter of its latest creation).
+   */
+  ensureGroup(group: string, from: 'start' | 'end', options?: GroupOptions): Promise<void>;
   /**
    * Up to `count` entries never handed to this group, oldest first; waits up to `blockMs` when none.
    * Throws KCR_ERR_NO_GROUP (also from claimStale) when the group does not exist.
@@ -147,15 +162,6 @@ export interface StoreStatus {
 }
 
 /**
- * The logout publisher's consumer group (`@` keeps it apart from destination names: letters,
- * digits, `_.-`). It is handed only the entries appended with `endsSessions: true`, and those
- * appended without the tag (by a relay that predates it): the store acknowledges the others for it
- * as it reads past them, so the publisher neither receives nor parses events that end nothing, and
- * the bound never counts them lost to it.
- */
-export const LOGOUT_GROUP = '@logout';
-
-/**
  * What deduplicates an event that came without a snowflake of its own (Phase Two's event id, a
  * Security Event Token's jti): its uid is then the relay's, new on every resend, so the sender's id
  * decides instead. Kept in the same dedup records as uids, which are decimal: `key` never is.
@@ -168,8 +174,8 @@ export interface DedupKey {
 }
 
 export interface AppendOptions {
-  /** Whether the event ends sessions (logout/translate.ts); unset means unknown: the logout group is handed it. */
-  endsSessions?: boolean;
+  /** The entry's tags; unset: the store's tagsOf (store/tags.ts) decides, or none are known. */
+  tags?: Tags;
   /**
    * Deduplicate on this key instead of the uid: an append whose key was seen within DEDUP_WINDOW of
    * `timeMs` is a duplicate, whatever its uid; `late` is then judged on `timeMs`. The uid is still

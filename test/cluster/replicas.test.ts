@@ -9,7 +9,7 @@ import { expect, it } from 'vitest';
 import { request } from 'undici';
 import { createLogoutClient, type LogoutClient } from '../../src/client/index.js';
 import { consumerName } from '../../src/consume/consumer-name.js';
-import { LOGOUT_GROUP } from '../../src/store/event-store.js';
+import { LOGOUT_GROUP } from '../../src/logout/group.js';
 import { startChildRelay, type ChildRelay } from '../support/child-relay.js';
 import { postEvent } from '../support/http.js';
 import { freshUid, loginEventJson } from '../support/payloads.js';

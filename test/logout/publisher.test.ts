@@ -11,7 +11,8 @@ import type { LogoutMessage } from '../../src/logout/message.js';
 import { LogoutMetrics } from '../../src/logout/metrics.js';
 import { LogoutPublisher } from '../../src/logout/publisher.js';
 import { createStore } from '../../src/store/create-store.js';
-import { LOGOUT_GROUP, type EventStore } from '../../src/store/event-store.js';
+import { LOGOUT_GROUP, LOGOUT_GROUP_OPTIONS } from '../../src/logout/group.js';
+import { type EventStore } from '../../src/store/event-store.js';
 import { canonicalEvent } from '../support/canonical.js';
 import { postEvent } from '../support/http.js';
 import { jsonBody, ROWS, type LogoutCase } from '../support/logout-cases.js';
@@ -71,7 +72,7 @@ it('retries a failing bus with backoff, in order, and acknowledges only what was
 
 it('takes over the entries a dead replica left pending', async () => {
   const store = await openStore(inject('redisUrl'));
-  await store.ensureGroup(LOGOUT_GROUP, 'start');
+  await store.ensureGroup(LOGOUT_GROUP, 'start', LOGOUT_GROUP_OPTIONS);
   await store.append(logout('orphan'), Date.now());
   // A replica read it, then died before publishing.
   expect(await store.readNew(LOGOUT_GROUP, 'dead-replica', 10, 0)).toHaveLength(1);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
-import { LOGOUT_GROUP } from '../../src/store/event-store.js';
+import { LOGOUT_GROUP, LOGOUT_GROUP_OPTIONS } from '../../src/logout/group.js';
 import { postEvent } from '../support/http.js';
 import { adminEvent, KeycloakStandIn, phaseTwoDelivery, userEvent, type List, type UserEventRep } from '../support/keycloak-stand-in.js';
 import { freshUid, loginEventJson } from '../support/payloads.js';
@@ -174,7 +174,7 @@ describe.each(backends)("catch-up from Keycloak's admin API: $name store", (back
     expect([...ids.values()].every((n) => n === 1)).toBe(true);
     // The logout translation tags what the catch-up stored as pushed events are: the logout group
     // is handed the session-ending ones only (the LOGOUTs and the session deletion).
-    await relay.store.ensureGroup(LOGOUT_GROUP, 'start');
+    await relay.store.ensureGroup(LOGOUT_GROUP, 'start', LOGOUT_GROUP_OPTIONS);
     const handed = await relay.store.readNew(LOGOUT_GROUP, 'test', 100, 0);
     expect(handed.map((e) => e.event.type ?? e.event.resourceType).sort()).toEqual(['LOGOUT', 'LOGOUT', 'USER_SESSION']);
   });

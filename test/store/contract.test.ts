@@ -9,7 +9,8 @@ import { loadConfig } from '../../src/config/env.js';
 import type { CanonicalEvent } from '../../src/event/canonical.js';
 import { createStore } from '../../src/store/create-store.js';
 import { partitionOf } from '../../src/store/redis/keys.js';
-import { KEEP_FINISHED_JOBS, LOGOUT_GROUP, type EventStore, type StoredEntry } from '../../src/store/event-store.js';
+import { ENDS_SESSIONS, LOGOUT_GROUP, LOGOUT_GROUP_OPTIONS } from '../../src/logout/group.js';
+import { KEEP_FINISHED_JOBS, type EventStore, type StoredEntry } from '../../src/store/event-store.js';
 import { canonicalEvent } from '../support/canonical.js';
 import { uidAt } from '../support/payloads.js';
 import { uniquePrefix } from '../support/relay.js';
@@ -59,6 +60,9 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
     return store;
   }
 
+  /** The tags of an event that ends sessions or not, as the relay's tagging gives them (src/logout/group.ts). */
+  const tagged = (endsSessions: boolean) => ({ tags: { [ENDS_SESSIONS]: endsSessions } });
+
   /** Appends `n` fresh events, each accepted; returns them in order. */
   function fill(store: EventStore, n: number): Promise<CanonicalEvent[]> {
     return appendTagged(store, Array<undefined>(n).fill(undefined));
@@ -69,7 +73,7 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
     const events: CanonicalEvent[] = [];
     for (const endsSessions of tags) {
       const event = canonicalEvent();
-      const outcome = await store.append(event, Date.now(), endsSessions === undefined ? undefined : { endsSessions });
+      const outcome = await store.append(event, Date.now(), endsSessions === undefined ? undefined : tagged(endsSessions));
       expect(outcome.status).toBe('accepted');
       events.push(event);
     }
@@ -713,18 +717,31 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
   describe('the logout group: handed only the events that may end sessions', () => {
     it('hands it those tagged or untagged, never pending the others, while a destination is handed them all', async () => {
       const store = await open();
-      await store.ensureGroup(LOGOUT_GROUP, 'start');
+      await store.ensureGroup(LOGOUT_GROUP, 'start', LOGOUT_GROUP_OPTIONS);
       await store.ensureGroup('audit', 'start');
       const [login, logout, untagged, refresh] = await appendTagged(store, [false, true, undefined, false]);
       expect(uidsOf(await store.readNew(LOGOUT_GROUP, 'c1', 10, 0))).toEqual([logout!.uid, untagged!.uid]);
       expect(await store.readNew(LOGOUT_GROUP, 'c1', 10, 0)).toEqual([]);
       expect(await store.groupState(LOGOUT_GROUP)).toMatchObject({ pending: 2, lag: 0 });
       expect(uidsOf(await store.readNew('audit', 'c1', 10, 0))).toEqual([login!.uid, logout!.uid, untagged!.uid, refresh!.uid]);
+      // The entries it was not handed are counted where its state is; a group without a filter has no such count.
+      expect(await store.groupState(LOGOUT_GROUP)).toMatchObject({ skipped: 2 });
+      expect(await store.groupState('audit')).not.toHaveProperty('skipped');
+    });
+
+    it('a group created again without the filter is handed every entry from then on', async () => {
+      const store = await open();
+      await store.ensureGroup('audit', 'start', LOGOUT_GROUP_OPTIONS);
+      const [, logout] = await appendTagged(store, [false, true]);
+      expect(uidsOf(await store.readNew('audit', 'c1', 10, 0))).toEqual([logout!.uid]);
+      await store.ensureGroup('audit', 'start');
+      const [refresh] = await appendTagged(store, [false]);
+      expect(uidsOf(await store.readNew('audit', 'c1', 10, 0))).toEqual([refresh!.uid]);
     });
 
     it('returns to its reader once only events that end nothing came, and hands the next one that ends sessions', async () => {
       const store = await open();
-      await store.ensureGroup(LOGOUT_GROUP, 'end');
+      await store.ensureGroup(LOGOUT_GROUP, 'end', LOGOUT_GROUP_OPTIONS);
       const started = Date.now();
       const reading = (async () => {
         for (let attempt = 0; attempt < 50; attempt++) {
@@ -743,26 +760,26 @@ describe.each(backends)('EventStore contract: $name', (backend) => {
 
     it('the bound counts as lost to it only an evicted event that may end sessions, and holds nothing for it under reject', async () => {
       const dropping = await open({ BUFFER_CAPACITY: '2' });
-      await dropping.ensureGroup(LOGOUT_GROUP, 'start');
+      await dropping.ensureGroup(LOGOUT_GROUP, 'start', LOGOUT_GROUP_OPTIONS);
       const [, logout] = await appendTagged(dropping, [false, true]);
-      expect(await dropping.append(canonicalEvent(), Date.now(), { endsSessions: false })).toMatchObject({ evicted: 1, lost: [] });
-      expect(await dropping.append(canonicalEvent(), Date.now(), { endsSessions: false })).toMatchObject({
+      expect(await dropping.append(canonicalEvent(), Date.now(), tagged(false))).toMatchObject({ evicted: 1, lost: [] });
+      expect(await dropping.append(canonicalEvent(), Date.now(), tagged(false))).toMatchObject({
         evicted: 1,
         lost: [{ destination: LOGOUT_GROUP, uid: logout!.uid }],
       });
 
       const rejecting = await open({ BUFFER_CAPACITY: '2', BUFFER_OVERFLOW: 'reject' });
-      await rejecting.ensureGroup(LOGOUT_GROUP, 'start');
+      await rejecting.ensureGroup(LOGOUT_GROUP, 'start', LOGOUT_GROUP_OPTIONS);
       await appendTagged(rejecting, [false, false]);
-      expect(await rejecting.append(canonicalEvent(), Date.now(), { endsSessions: true })).toMatchObject({
+      expect(await rejecting.append(canonicalEvent(), Date.now(), tagged(true))).toMatchObject({
         status: 'accepted',
         evicted: 1,
       });
-      expect(await rejecting.append(canonicalEvent(), Date.now(), { endsSessions: false })).toMatchObject({
+      expect(await rejecting.append(canonicalEvent(), Date.now(), tagged(false))).toMatchObject({
         status: 'accepted',
         evicted: 1,
       });
-      expect((await rejecting.append(canonicalEvent(), Date.now(), { endsSessions: false })).status).toBe('full');
+      expect((await rejecting.append(canonicalEvent(), Date.now(), tagged(false))).status).toBe('full');
     });
   });
 

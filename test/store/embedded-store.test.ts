@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedEventStore } from '../../src/store/embedded/embedded-store.js';
-import { DATABASE_FILE } from '../../src/store/embedded/open-database.js';
-import { LOGOUT_GROUP, type BufferPolicy } from '../../src/store/event-store.js';
+import { DATABASE_FILE } from '../../src/backend/sqlite/open-database.js';
+import { ENDS_SESSIONS, LOGOUT_GROUP, LOGOUT_GROUP_OPTIONS, logoutTagging } from '../../src/logout/group.js';
+import { type BufferPolicy } from '../../src/store/event-store.js';
 import { canonicalEvent } from '../support/canonical.js';
 
 const HOUR = 3_600_000;
@@ -35,6 +36,15 @@ function open(dir: string, overrides: Partial<BufferPolicy> = {}): EmbeddedEvent
   cleanup.push(() => store.close());
   return store;
 }
+
+/**
+ * Takes a database of this release back to schema version 4 (release 0.1): one tag column,
+ * `ends_sessions`, read by the logout group through a partial index; no filters of groups. The
+ * tests of older versions start from there.
+ */
+const AS_VERSION_4 = `ALTER TABLE events DROP COLUMN tags; ALTER TABLE consumer_groups DROP COLUMN only_tag;
+  ALTER TABLE events ADD COLUMN ends_sessions INTEGER;
+  CREATE INDEX events_ending_sessions ON events (id) WHERE ends_sessions IS NOT 0; PRAGMA user_version = 4;`;
 
 /** Reads the store's tables directly; the store must be closed (it holds the database exclusively). */
 function inspect<T>(dir: string, sql: string): T[] {
@@ -94,23 +104,24 @@ describe('embedded store files', () => {
     const dir = tempDir();
     const first = open(dir);
     const events = [canonicalEvent(), canonicalEvent()];
-    for (const event of events) await first.append(event, Date.now(), { endsSessions: false });
+    for (const event of events) await first.append(event, Date.now(), { tags: { [ENDS_SESSIONS]: false } });
     await first.close();
     // As a relay of schema version 1 left it: no tag column.
     const db = new DatabaseSync(join(dir, DATABASE_FILE));
     db.exec(
-      'DROP INDEX events_ending_sessions; ALTER TABLE events DROP COLUMN ends_sessions; DROP TABLE jobs; DROP TABLE sources; DROP TABLE source_parts; PRAGMA user_version = 1',
+      AS_VERSION_4 +
+        'DROP INDEX events_ending_sessions; ALTER TABLE events DROP COLUMN ends_sessions; DROP TABLE jobs; DROP TABLE sources; DROP TABLE source_parts; PRAGMA user_version = 1',
     );
     db.close();
 
     const again = open(dir);
     const later = canonicalEvent();
-    await again.append(later, Date.now(), { endsSessions: false });
-    await again.ensureGroup(LOGOUT_GROUP, 'start');
+    await again.append(later, Date.now(), { tags: { [ENDS_SESSIONS]: false } });
+    await again.ensureGroup(LOGOUT_GROUP, 'start', LOGOUT_GROUP_OPTIONS);
     expect((await again.readNew(LOGOUT_GROUP, 'c1', 10, 0)).map((e) => e.uid)).toEqual(events.map((e) => e.uid));
     expect(await again.readNew(LOGOUT_GROUP, 'c1', 10, 0)).toEqual([]);
     await again.close();
-    expect(inspect<{ v: number }>(dir, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: 4 }]);
+    expect(inspect<{ v: number }>(dir, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: 5 }]);
   });
 
   it('upgrades a DATA_DIR of schema version 2 (the release before byte bounds): its events and bodies count against them', async () => {
@@ -132,7 +143,8 @@ describe('embedded store files', () => {
     // As a relay of schema version 2 left it: no byte counters, no jobs table.
     const db = new DatabaseSync(join(dir, DATABASE_FILE));
     db.exec(
-      "DELETE FROM stats WHERE name IN ('bytes', 'quarantineBytes'); DROP TABLE jobs; DROP TABLE sources; DROP TABLE source_parts; PRAGMA user_version = 2",
+      AS_VERSION_4 +
+        "DELETE FROM stats WHERE name IN ('bytes', 'quarantineBytes'); DROP TABLE jobs; DROP TABLE sources; DROP TABLE source_parts; PRAGMA user_version = 2",
     );
     db.close();
 
@@ -147,7 +159,54 @@ describe('embedded store files', () => {
     expect(await again.quarantine(body(200))).toBe(1);
     expect((await again.listQuarantine(10)).map((q) => q.body.length)).toEqual([200, 400]);
     await again.close();
-    expect(inspect<{ v: number }>(dir, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: 4 }]);
+    expect(inspect<{ v: number }>(dir, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: 5 }]);
+  });
+
+  it('upgrades a DATA_DIR of release 0.1 (schema version 4): its column becomes the logout tag, its logout group keeps its filter', async () => {
+    const dir = tempDir();
+    await open(dir).close();
+    const [login, logout, untagged] = [
+      canonicalEvent(Date.now(), { type: 'LOGIN' }),
+      canonicalEvent(Date.now(), { type: 'LOGOUT', sessionId: 's1' }),
+      canonicalEvent(Date.now(), { type: 'LOGOUT', sessionId: 's2' }),
+    ];
+    // What release 0.1 wrote: events with ends_sessions 0, 1 or NULL (stored before version 2), and
+    // the logout group, whose filter lived in its code, not in the database.
+    const db = new DatabaseSync(join(dir, DATABASE_FILE));
+    db.exec(AS_VERSION_4);
+    const insert = db.prepare('INSERT INTO events (uid, event, ends_sessions) VALUES (?, ?, ?)');
+    for (const [event, endsSessions] of [
+      [login, 0],
+      [logout, 1],
+      [untagged, null],
+    ] as const) {
+      insert.run(event.uid, JSON.stringify(event), endsSessions);
+    }
+    db.exec(`INSERT INTO consumer_groups (name, last_delivered) VALUES ('@logout', 0), ('audit', 0);
+      INSERT OR REPLACE INTO stats (name, value) SELECT 'bytes', sum(octet_length(event)) FROM events`);
+    db.close();
+
+    const again = EmbeddedEventStore.open(dir, policy, 'full', logoutTagging({ credentialChange: 'forward' }));
+    cleanup.push(() => again.close());
+    const uids = (entries: Array<{ uid: string }>) => entries.map((e) => e.uid);
+    // Read before the publisher creates its group again: the filter came with the data.
+    expect(uids(await again.readNew(LOGOUT_GROUP, 'c1', 10, 0))).toEqual([logout.uid, untagged.uid]);
+    expect(uids(await again.readNew('audit', 'c1', 10, 0))).toEqual([login.uid, logout.uid, untagged.uid]);
+    expect(await again.groupState(LOGOUT_GROUP)).toMatchObject({ pending: 2, lag: 0, skipped: 1 });
+    // Later events are tagged by the relay's function, and the group created again keeps its filter.
+    await again.ensureGroup(LOGOUT_GROUP, 'start', LOGOUT_GROUP_OPTIONS);
+    const [refresh, later] = [
+      canonicalEvent(Date.now(), { type: 'REFRESH_TOKEN' }),
+      canonicalEvent(Date.now(), { type: 'LOGOUT', sessionId: 's3' }),
+    ];
+    for (const event of [refresh, later]) expect(await again.append(event, Date.now())).toMatchObject({ status: 'accepted' });
+    expect(uids(await again.readNew(LOGOUT_GROUP, 'c1', 10, 0))).toEqual([later.uid]);
+    expect(await again.bufferLength()).toBe(5);
+    await again.close();
+    expect(inspect<{ tags: string | null }>(dir, 'SELECT tags FROM events ORDER BY id')).toEqual(
+      [',logout=0,', ',logout=1,', null, ',logout=0,', ',logout=1,'].map((tags) => ({ tags })),
+    );
+    expect(inspect<{ v: number }>(dir, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: 5 }]);
   });
 
   it('upgrades a DATA_DIR of schema version 3 (the release before catch-up sources): its events and jobs stay, sources can be leased', async () => {
@@ -159,7 +218,7 @@ describe('embedded store files', () => {
     await first.close();
     // As a relay of schema version 3 left it: no sources tables.
     const db = new DatabaseSync(join(dir, DATABASE_FILE));
-    db.exec('DROP TABLE sources; DROP TABLE source_parts; PRAGMA user_version = 3');
+    db.exec(AS_VERSION_4 + 'DROP TABLE sources; DROP TABLE source_parts; PRAGMA user_version = 3');
     db.close();
 
     const again = open(dir);
@@ -169,7 +228,7 @@ describe('embedded store files', () => {
     expect(await again.leaseSource('acme', 'replica-a', now, now + 1_000)).toMatchObject({ owner: 'replica-a' });
     expect(await again.saveSource('acme', 'replica-a', now + 1_000, { events: 'e1' })).toBe(true);
     await again.close();
-    expect(inspect<{ v: number }>(dir, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: 4 }]);
+    expect(inspect<{ v: number }>(dir, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: 5 }]);
     expect(inspect<{ part: string }>(dir, 'SELECT part FROM source_parts')).toEqual([{ part: 'events' }]);
   });
 

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import type { CanonicalEvent } from '../../src/event/canonical.js';
 import { createStore } from '../../src/store/create-store.js';
-import { LOGOUT_GROUP, type EventStore, type StoredEntry } from '../../src/store/event-store.js';
+import { ENDS_SESSIONS, LOGOUT_GROUP, LOGOUT_GROUP_OPTIONS } from '../../src/logout/group.js';
+import { type EventStore, type StoredEntry } from '../../src/store/event-store.js';
 import { partitionKeys, partitionOf } from '../../src/store/redis/keys.js';
 import { canonicalEvent } from '../support/canonical.js';
 import { redisStores } from '../support/redis-stores.js';
@@ -69,7 +70,7 @@ describe('six partitions on one Redis', () => {
   it("hands the logout group only the events that may end sessions, from every partition, woken by another replica's append", async () => {
     const prefix = uniquePrefix();
     const [reader, writer] = [await open(prefix), await open(prefix)];
-    await reader.ensureGroup(LOGOUT_GROUP, 'end');
+    await reader.ensureGroup(LOGOUT_GROUP, 'end', LOGOUT_GROUP_OPTIONS);
     const reading = (async () => {
       const handed: StoredEntry[] = [];
       for (let attempt = 0; attempt < 200 && handed.length < 2; attempt++)
@@ -79,8 +80,9 @@ describe('six partitions on one Redis', () => {
     await new Promise((r) => setTimeout(r, 100));
     const started = Date.now();
     const ends = [canonicalEvent(), canonicalEvent()];
-    for (const event of Array.from({ length: 30 }, () => canonicalEvent())) await writer.append(event, Date.now(), { endsSessions: false });
-    await writer.append(ends[0]!, Date.now(), { endsSessions: true });
+    for (const event of Array.from({ length: 30 }, () => canonicalEvent()))
+      await writer.append(event, Date.now(), { tags: { [ENDS_SESSIONS]: false } });
+    await writer.append(ends[0]!, Date.now(), { tags: { [ENDS_SESSIONS]: true } });
     await writer.append(ends[1]!, Date.now());
     expect(uids(await reading)).toEqual(uids(ends));
     expect(Date.now() - started).toBeLessThan(10_000);

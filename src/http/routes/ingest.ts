@@ -18,7 +18,6 @@ import {
 } from '../../errors.js';
 import { LineBudget } from '../../log.js';
 import type { Metrics } from '../../metrics/metrics.js';
-import { endsSessions } from '../../logout/translate.js';
 import { NODE_NAMES_MAX, NodeLabels, OTHER_NODES } from '../../metrics/node-labels.js';
 import type { EventStore } from '../../store/event-store.js';
 import { validateEvent } from '../../validate/index.js';
@@ -185,7 +184,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
       if (event.source.format === 'flatbuffer') noteEnumNaming(event, request);
       if (event.time !== null && event.time - nowMs > config.MAX_CLOCK_SKEW) noteFutureTime(event, event.time - nowMs, request);
 
-      const status = await storeEvent(deps, event, nowMs, { endsSessions: endsSessions(event) }, request.log);
+      const status = await storeEvent(deps, event, nowMs, {}, request.log);
       request.ingestOutcome = status;
       if (status === 'full') throw KCR_ERR_BUFFER_FULL(config.BUFFER_CAPACITY, config.BUFFER_MAX_BYTES);
       return reply.code(200).send({ status, uid: event.uid });

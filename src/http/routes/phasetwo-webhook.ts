@@ -19,7 +19,6 @@ import {
   KCR_ERR_PHASETWO_UNSIGNED,
   KcrError,
 } from '../../errors.js';
-import { endsSessions } from '../../logout/translate.js';
 import type { LineBudget } from '../../log.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { EventStore } from '../../store/event-store.js';
@@ -146,7 +145,7 @@ export function phaseTwoRoutes(app: FastifyInstance, deps: PhaseTwoDeps): void {
     }
     const origin = event.source.phasetwo!;
     const dedup = phaseTwoDedupKey(origin, event.time ?? nowMs, nowMs + config.MAX_CLOCK_SKEW);
-    const status = await storeEvent(deps, event, nowMs, { endsSessions: endsSessions(event), dedup }, request.log);
+    const status = await storeEvent(deps, event, nowMs, { dedup }, request.log);
     request.ingestOutcome = status;
     if (status === 'full') throw KCR_ERR_BUFFER_FULL(config.BUFFER_CAPACITY, config.BUFFER_MAX_BYTES);
     return reply.code(200).send(status === 'accepted' ? { status, uid: event.uid } : { status });

@@ -21,7 +21,6 @@ import {
   KCR_ERR_SSF_REQUEST,
   type KcrError,
 } from '../../errors.js';
-import { endsSessions, type TranslateOptions } from '../../logout/translate.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { EventStore } from '../../store/event-store.js';
 import { validateEvent } from '../../validate/index.js';
@@ -98,7 +97,6 @@ export function ssfPushRoutes(app: FastifyInstance, deps: SsfPushDeps): void {
   const { config, now, throttle } = deps;
   const refusals = new RefusalLog('SSF push refused');
   const expected = config.SSF_PUSH_AUTHORIZATION ? secretDigest(config.SSF_PUSH_AUTHORIZATION) : null;
-  const translate: TranslateOptions = { credentialChange: config.SSF_CREDENTIAL_CHANGE };
 
   const errorHandler = (thrown: FastifyError | KcrError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const err = toKcrError(thrown, config.BODY_LIMIT);
@@ -124,7 +122,7 @@ export function ssfPushRoutes(app: FastifyInstance, deps: SsfPushDeps): void {
     });
     // The transmitter resends the same encoded SET: its iat is the same, and so the key's window.
     const dedup = { key: ssfDedupKey(set.issuer, event.source.ssf!.jti), timeMs: (set.payload.iat as number) * 1000 };
-    const status = await storeEvent(deps, event, nowMs, { endsSessions: endsSessions(event, translate), dedup }, request.log);
+    const status = await storeEvent(deps, event, nowMs, { dedup }, request.log);
     request.ingestOutcome = status;
     if (status === 'full') throw KCR_ERR_BUFFER_FULL(config.BUFFER_CAPACITY, config.BUFFER_MAX_BYTES);
     return reply.code(202).send();

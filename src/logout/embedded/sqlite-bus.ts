@@ -6,7 +6,7 @@ import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StatementSync } from 'node:sqlite';
 import type { FastifyBaseLogger } from 'fastify';
-import type { EmbeddedDb } from '../../store/embedded/embedded-db.js';
+import type { EmbeddedDb } from '../../backend/sqlite/embedded-db.js';
 import type { LoggedMessage, LogoutBus, LogoutStream, OnceMarker, Replay } from '../bus.js';
 import type { LogoutMessage } from '../message.js';
 import {

@@ -2,9 +2,9 @@
 // Standalone Redis records and publishes in one Lua step (revokeAndPublish-1.lua); Redis Cluster
 // records with the same script, then SPUBLISHes, since the channels hash to other slots.
 import type { Redis } from 'ioredis';
-import type { RedisClient } from '../../redis/connect.js';
-import { defineLuaCommands } from '../../redis/lua-commands.js';
-import { asStoreError, redisCall } from '../../store/redis/redis-call.js';
+import type { RedisClient } from '../../backend/redis/connect.js';
+import { defineLuaCommands } from '../../backend/redis/lua-commands.js';
+import { asStoreError, redisCall } from '../../backend/redis/redis-call.js';
 import type { LogoutBus, OnceMarker } from '../bus.js';
 import { allRealmsChannel, realmChannel, type LogoutMessage } from '../message.js';
 import { revocationOf, type Revocation, type RevocationClaims, type StoredRevocation } from '../revocation.js';

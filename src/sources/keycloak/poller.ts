@@ -12,7 +12,6 @@ import { KCR_ERR_BUFFER_FULL } from '../../errors.js';
 import { backoffDelay } from '../../forward/backoff.js';
 import { storeEvent, type StoreEventDeps } from '../../http/store-event.js';
 import { LineBudget } from '../../log.js';
-import { endsSessions } from '../../logout/translate.js';
 import type { EventStore, SourceRecord } from '../../store/event-store.js';
 import { validateEvent } from '../../validate/index.js';
 import { KeycloakAdminClient } from './admin-client.js';
@@ -204,7 +203,7 @@ export class SourcePoller {
           assignUid: deps.assignUid,
         });
         const dedup = mappedDedupKey(mapped, latestMs);
-        return storeEvent(deps, event, nowMs, { endsSessions: endsSessions(event), dedup }, deps.log);
+        return storeEvent(deps, event, nowMs, { dedup }, deps.log);
       }),
     );
     let stored = 0;

@@ -1,28 +1,23 @@
 // Consumer groups over the ring buffer (embedded): the semantics of Redis stream groups on SQLite
 // tables. A group's last-delivered id says what it was handed; `pending` is its pending entries
-// list (consumer, deliveries, when handed); dead letters are kept per group.
+// list (consumer, deliveries, when handed); dead letters are kept per group. A group created `only`
+// for a tag reads past the rows known to lack it, counting them.
 import type { StatementSync } from 'node:sqlite';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { KCR_ERR_NO_GROUP } from '../../errors.js';
-import {
-  LOGOUT_GROUP,
-  type Claimed,
-  type ConsumerStore,
-  type DeadLetter,
-  type DeadLetterInfo,
-  type GroupState,
-  type Resumed,
-  type StoredEntry,
-} from '../event-store.js';
-import { all, one, positionOf, type EmbeddedDb } from './embedded-db.js';
+import type { AppendSignals } from '../append-signal.js';
+import type { Claimed, ConsumerStore, DeadLetter, DeadLetterInfo, GroupOptions, GroupState, Resumed, StoredEntry } from '../event-store.js';
+import { checkTag, lacking } from '../tags.js';
+import { all, one, positionOf, type EmbeddedDb } from '../../backend/sqlite/embedded-db.js';
 import { toEntry, type EntryRow, type RingBuffer } from './ring-buffer.js';
 
 const STATEMENTS = {
   entriesAfter: 'SELECT id, uid, event FROM events WHERE id > ? ORDER BY id LIMIT ?',
-  // The partial index events_ending_sessions: the rows that end nothing are never read.
-  logoutEntriesAfter: 'SELECT id, uid, event FROM events WHERE id > ? AND ends_sessions IS NOT 0 ORDER BY id LIMIT ?',
-  group: 'SELECT last_delivered AS lastDelivered FROM consumer_groups WHERE name = ?',
-  createGroup: 'INSERT INTO consumer_groups (name, last_delivered) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
+  // The second parameter is what `lacking` says of a row without the group's tag (NULL: tags unknown).
+  taggedEntriesAfter: `SELECT id, uid, event FROM events WHERE id > ? AND instr(coalesce(tags, ''), ?) = 0 ORDER BY id LIMIT ?`,
+  group: 'SELECT last_delivered AS lastDelivered, only_tag AS only FROM consumer_groups WHERE name = ?',
+  createGroup: `INSERT INTO consumer_groups (name, last_delivered, only_tag) VALUES (?, ?, ?)
+    ON CONFLICT (name) DO UPDATE SET only_tag = excluded.only_tag`,
   setLastDelivered: 'UPDATE consumer_groups SET last_delivered = ? WHERE name = ?',
   addPending: `INSERT OR REPLACE INTO pending (grp, entry_id, consumer, deliveries, delivered_at) VALUES (?, ?, ?, 1, ?)`,
   // LEFT JOIN: a pending entry the bound evicted has no event left (e.event IS NULL).
@@ -47,6 +42,12 @@ const STATEMENTS = {
 } as const;
 
 const deadLettersStat = (group: string) => `deadLetters:${group}`;
+const skippedStat = (group: string) => `skipped:${group}`;
+
+interface GroupRow {
+  lastDelivered: number;
+  only: string | null;
+}
 
 type PendingRow = { id: number; deliveries: number; uid: string | null; event: string | null };
 type DeadLetterRow = Omit<EntryRow, 'uid'> & DeadLetterInfo & { deadAt: string };
@@ -59,24 +60,27 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
     private readonly ring: RingBuffer,
     /** Dead letters kept per group (BUFFER_CAPACITY). */
     private readonly deadLetterCapacity: number,
+    /** Notified of each append: what readNew waits on. */
+    private readonly signals: AppendSignals,
   ) {
     this.sql = db.prepare(STATEMENTS);
   }
 
-  async ensureGroup(group: string, from: 'start' | 'end'): Promise<void> {
+  async ensureGroup(group: string, from: 'start' | 'end', options: GroupOptions = {}): Promise<void> {
+    const only = options.only === undefined ? null : checkTag(options.only);
     await this.db.write(() => {
       const start = from === 'start' ? 0 : (this.ring.bounds().newest ?? 0);
-      this.sql.createGroup.run(group, start);
+      this.sql.createGroup.run(group, start, only);
     });
   }
 
   async readNew(group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]> {
     const deadline = Date.now() + blockMs;
     for (;;) {
-      const entries = await this.db.write(() => this.deliverNew(group, consumer, count));
+      const { entries, only } = await this.db.write(() => this.deliverNew(group, consumer, count));
       const left = deadline - Date.now();
       if (entries.length > 0 || left <= 0) return entries;
-      await (group === LOGOUT_GROUP ? this.db.logoutAppended : this.db.appended).wait(left);
+      await (only === null ? this.signals.any : this.signals.tagged(only)).wait(left);
       if (this.db.isClosed) return [];
     }
   }
@@ -162,13 +166,15 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
 
   async groupState(group: string): Promise<GroupState> {
     return this.db.read(() => {
-      const found = one<{ lastDelivered: number }>(this.sql.group, group);
+      const found = one<GroupRow>(this.sql.group, group);
       const { oldest, newest } = this.ring.bounds();
       // A group not created yet has been handed nothing: everything buffered is its lag.
       const lag = oldest === null || newest === null ? 0 : newest - Math.max(found?.lastDelivered ?? 0, oldest - 1);
       const pending = one<{ n: number }>(this.sql.countPending, group)!.n;
       const deadLetters = this.deadLetterCount(group);
-      return { group, pending, lag, deadLetters, partitionLag: [lag] };
+      const state: GroupState = { group, pending, lag, deadLetters, partitionLag: [lag] };
+      if (found?.only == null) return state;
+      return { ...state, skipped: one<{ value: number }>(this.sql.stat, skippedStat(group))?.value ?? 0 };
     });
   }
 
@@ -196,24 +202,36 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
     return { entries, gone };
   }
 
-  private requireGroup(group: string): { lastDelivered: number } {
-    const found = one<{ lastDelivered: number }>(this.sql.group, group);
+  private requireGroup(group: string): GroupRow {
+    const found = one<GroupRow>(this.sql.group, group);
     if (!found) throw KCR_ERR_NO_GROUP(group);
     return found;
   }
 
   /**
-   * The logout group reads only the rows that may end sessions; once it has found them all, its
-   * position moves to the newest row, past the others, which are never handed to it nor pending.
+   * A group reading `only` a tag is handed only the rows not known to lack it; once it has found
+   * them all, its position moves to the newest row, past the others, which are never handed to it
+   * nor pending: counted as skipped (rows evicted before it got there are not: they are gone).
    */
-  private deliverNew(group: string, consumer: string, count: number): StoredEntry[] {
+  private deliverNew(group: string, consumer: string, count: number): { entries: StoredEntry[]; only: string | null } {
     const found = this.requireGroup(group);
-    const logout = group === LOGOUT_GROUP;
-    const rows = all<EntryRow>(logout ? this.sql.logoutEntriesAfter : this.sql.entriesAfter, found.lastDelivered, count);
-    const position = logout && rows.length < count ? this.ring.bounds().newest : (rows.at(-1)?.id ?? null);
+    const { only } = found;
+    const rows =
+      only === null
+        ? all<EntryRow>(this.sql.entriesAfter, found.lastDelivered, count)
+        : all<EntryRow>(this.sql.taggedEntriesAfter, found.lastDelivered, lacking(only), count);
+    let position = rows.at(-1)?.id ?? null;
+    if (only !== null) {
+      const { oldest, newest } = this.ring.bounds();
+      if (rows.length < count) position = newest;
+      if (position !== null && oldest !== null && position > found.lastDelivered) {
+        const skipped = position - Math.max(found.lastDelivered, oldest - 1) - rows.length;
+        if (skipped > 0) this.sql.countStat.run(skippedStat(group), skipped);
+      }
+    }
     if (position !== null && position > found.lastDelivered) this.sql.setLastDelivered.run(position, group);
     const now = Date.now();
     for (const row of rows) this.sql.addPending.run(group, row.id, consumer, now);
-    return rows.map((row) => toEntry(row, 1));
+    return { entries: rows.map((row) => toEntry(row, 1)), only };
   }
 }

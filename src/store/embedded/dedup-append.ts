@@ -1,18 +1,13 @@
 // Where a uid is deduplicated (embedded): one write, atomic in its savepoint of a group commit,
 // checks the uid (or the dedup key given instead) in its hour bucket, makes room under the bound and appends the event, as
-// ../redis/lua/appendEvents-3.lua does for each event in Redis; the same buckets answer lookups by uid.
+// ../redis/lua/appendEvents-4.lua does for each event in Redis; the same buckets answer lookups by uid.
 import type { StatementSync } from 'node:sqlite';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { placeUid, type DedupPlacement } from '../dedup-window.js';
-import {
-  LOGOUT_GROUP,
-  type AppendOptions,
-  type AppendOutcome,
-  type BufferPolicy,
-  type LookupOutcome,
-  type LostEvent,
-} from '../event-store.js';
-import { all, oldestRows, one, type EmbeddedDb } from './embedded-db.js';
+import type { AppendSignals } from '../append-signal.js';
+import type { AppendOptions, AppendOutcome, BufferPolicy, LookupOutcome, LostEvent } from '../event-store.js';
+import { encodeTags, lacksTag, type TagsOf } from '../tags.js';
+import { all, oldestRows, one, type EmbeddedDb } from '../../backend/sqlite/embedded-db.js';
 import type { RingBuffer } from './ring-buffer.js';
 
 /** Expired dedup buckets are deleted at most this often, by the append that comes due. */
@@ -32,19 +27,19 @@ const STATEMENTS = {
   purgeSeen: 'DELETE FROM seen WHERE uid IN (SELECT uid FROM seen WHERE bucket = ? AND generation = ? LIMIT ?)',
   dropBucket: 'DELETE FROM seen_buckets WHERE bucket = ? AND generation = ?',
 
-  oldestEntries: `SELECT id, uid, ends_sessions AS endsSessions, octet_length(event) AS bytes FROM events
+  oldestEntries: `SELECT id, uid, tags, octet_length(event) AS bytes FROM events
     WHERE id > ? ORDER BY id LIMIT ?`,
   stat: 'SELECT value FROM stats WHERE name = ?',
-  unreadBy: 'SELECT name FROM consumer_groups WHERE last_delivered < ? ORDER BY name',
+  unreadBy: 'SELECT name, only_tag AS only FROM consumer_groups WHERE last_delivered < ? ORDER BY name',
   pendingIn: 'SELECT grp FROM pending WHERE entry_id = ? LIMIT 1',
   dropEntries: 'DELETE FROM events WHERE id <= ?',
   countStat: 'INSERT INTO stats (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value',
-  insertEvent: 'INSERT INTO events (uid, event, ends_sessions) VALUES (?, ?, ?)',
+  insertEvent: 'INSERT INTO events (uid, event, tags) VALUES (?, ?, ?)',
   entryEvent: 'SELECT event FROM events WHERE id = ?',
 } as const;
 
 type RoomOutcome = { evicted: number; lost: LostEvent[] } | { fullAt: string };
-type Victim = { id: number; uid: string; endsSessions: number | null; bytes: number };
+type Victim = { id: number; uid: string; tags: string | null; bytes: number };
 
 export class EmbeddedDedupAppend {
   private readonly sql: Record<keyof typeof STATEMENTS, StatementSync>;
@@ -54,6 +49,9 @@ export class EmbeddedDedupAppend {
     private readonly db: EmbeddedDb,
     private readonly ring: RingBuffer,
     private readonly policy: BufferPolicy,
+    private readonly tagsOf: TagsOf | undefined,
+    /** Notified of each append, for the readers waiting on it. */
+    private readonly signals: AppendSignals,
   ) {
     this.sql = db.prepare(STATEMENTS);
   }
@@ -63,24 +61,21 @@ export class EmbeddedDedupAppend {
     const { dedup } = options;
     const keyPlace = dedup ? placeUid(dedup.timeMs, nowMs, this.policy.dedupWindowMs) : place;
     const body = JSON.stringify({ ...event, late: keyPlace.late } satisfies CanonicalEvent);
+    const tags = options.tags ?? this.tagsOf?.(event);
     const outcome = await this.db.write((): AppendOutcome => {
       this.purgeExpired(nowMs);
       if (this.sql.seenEntry.get(dedup?.key ?? event.uid, nowMs)) return { status: 'duplicate' };
       const size = Buffer.byteLength(body);
       const room = this.makeRoom(size);
       if ('fullAt' in room) return { status: 'full', oldestUid: room.fullAt };
-      const endsSessions = options.endsSessions === undefined ? null : Number(options.endsSessions);
-      const entryId = Number(this.sql.insertEvent.run(event.uid, body, endsSessions).lastInsertRowid);
+      const entryId = Number(this.sql.insertEvent.run(event.uid, body, tags ? encodeTags(tags) : null).lastInsertRowid);
       this.sql.countStat.run('bytes', size);
       this.rememberUid(event.uid, place, entryId, nowMs);
       // The key beside the uid (never decimal, so never mistaken for one), under its own time.
       if (dedup) this.rememberUid(dedup.key, keyPlace, entryId, nowMs);
       return { status: 'accepted', late: keyPlace.late, ...room };
     });
-    if (outcome.status === 'accepted') {
-      this.db.appended.notify();
-      if (options.endsSessions !== false) this.db.logoutAppended.notify();
-    }
+    if (outcome.status === 'accepted') this.signals.appended(tags);
     return outcome;
   }
 
@@ -123,9 +118,9 @@ export class EmbeddedDedupAppend {
     const lost: LostEvent[] = [];
     for (const victim of oldestRows<Victim>(this.sql.oldestEntries, Math.max(excess, 16))) {
       if (!overBound()) break;
-      // The logout group is never handed an event that ends nothing: it owes none.
-      const unread = all<{ name: string }>(this.sql.unreadBy, victim.id).filter(
-        ({ name }) => !(name === LOGOUT_GROUP && victim.endsSessions === 0),
+      // A group reading `only` a tag is never handed an entry known to lack it: it owes none.
+      const unread = all<{ name: string; only: string | null }>(this.sql.unreadBy, victim.id).filter(
+        ({ only }) => only === null || !lacksTag(victim.tags, only),
       );
       if (this.policy.overflow === 'reject' && (unread.length > 0 || one(this.sql.pendingIn, victim.id))) return { fullAt: victim.uid };
       for (const { name } of unread) lost.push({ destination: name, uid: victim.uid });

@@ -1,40 +1,47 @@
 // The embedded event store: node:sqlite in DATA_DIR, for a relay that runs as ONE process. Same
 // semantics as the Redis store, from the same parts: dedup + append (./dedup-append.ts),
 // quarantine, consumer groups (./consumer-groups.ts), replay jobs (./jobs.ts), catch-up sources (./sources.ts); what Redis does in one Lua script or MULTI is
-// one atomic write here (a savepoint of a group commit, ./group-commit.ts).
+// one atomic write here (a savepoint of a group commit, ../../backend/sqlite/group-commit.ts).
 import type { CanonicalEvent } from '../../event/canonical.js';
+import { AppendSignals } from '../append-signal.js';
 import { ComposedEventStore } from '../composed-store.js';
 import type { AppendOptions, AppendOutcome, BufferPolicy, LookupOutcome, StoreStatus } from '../event-store.js';
 import { EmbeddedConsumerGroups } from './consumer-groups.js';
 import { EmbeddedDedupAppend } from './dedup-append.js';
-import { EmbeddedDb } from './embedded-db.js';
+import { EmbeddedDb } from '../../backend/sqlite/embedded-db.js';
 import { EmbeddedJobs } from './jobs.js';
-import type { EmbeddedSync } from './open-database.js';
+import type { EmbeddedSync } from '../../backend/sqlite/open-database.js';
 import { EmbeddedQuarantine } from './quarantine.js';
 import { RingBuffer } from './ring-buffer.js';
+import { storeSchema } from './schema.js';
 import { EmbeddedSources } from './sources.js';
+import type { Tagging } from '../tags.js';
 
 export class EmbeddedEventStore extends ComposedEventStore {
   private readonly appends: EmbeddedDedupAppend;
+  private readonly signals: AppendSignals;
 
-  /** `db` is the store's; other parts (the embedded logout bus) may write through it until close(). */
+  /** `db` is the store's; other stages (a bus) may write through it until close(). */
   constructor(
     readonly db: EmbeddedDb,
     policy: BufferPolicy,
+    tagging?: Tagging,
   ) {
     const ring = new RingBuffer(db);
+    const signals = new AppendSignals();
     super(
       new EmbeddedQuarantine(db, policy),
-      new EmbeddedConsumerGroups(db, ring, policy.capacity),
+      new EmbeddedConsumerGroups(db, ring, policy.capacity, signals),
       new EmbeddedJobs(db),
       new EmbeddedSources(db),
     );
-    this.appends = new EmbeddedDedupAppend(db, ring, policy);
+    this.signals = signals;
+    this.appends = new EmbeddedDedupAppend(db, ring, policy, tagging?.tagsOf, signals);
   }
 
-  /** Opens (creating if needed) the store in `dataDir`; refuses when another process holds it. */
-  static open(dataDir: string, policy: BufferPolicy, sync: EmbeddedSync = 'full'): EmbeddedEventStore {
-    return new EmbeddedEventStore(EmbeddedDb.open(dataDir, sync), policy);
+  /** Opens (creating or migrating if needed) the store in `dataDir`; refuses when another process holds it. */
+  static open(dataDir: string, policy: BufferPolicy, sync: EmbeddedSync = 'full', tagging?: Tagging): EmbeddedEventStore {
+    return new EmbeddedEventStore(EmbeddedDb.open(dataDir, sync, storeSchema(tagging?.legacy)), policy, tagging);
   }
 
   /** Absolute DATA_DIR. */
@@ -67,5 +74,7 @@ export class EmbeddedEventStore extends ComposedEventStore {
 
   async close(): Promise<void> {
     this.db.close();
+    // Readers waiting for an append see the store closed.
+    this.signals.all();
   }
 }

@@ -3,7 +3,7 @@
 // rules as ../redis/lua/{createJob-2,saveJob-3,claimJob-1}.lua, each a transaction.
 import type { StatementSync } from 'node:sqlite';
 import { KEEP_FINISHED_JOBS, type JobRecord, type JobStore } from '../event-store.js';
-import { one, type EmbeddedDb } from './embedded-db.js';
+import { one, type EmbeddedDb } from '../../backend/sqlite/embedded-db.js';
 
 const STATEMENTS = {
   create: 'INSERT INTO jobs (id, data, owner, lease_until, running) VALUES (?, ?, ?, ?, 1)',

@@ -2,7 +2,7 @@
 // bounds the stream), newest read first.
 import type { StatementSync } from 'node:sqlite';
 import type { BufferPolicy, QuarantinedBody, QuarantineRecord } from '../event-store.js';
-import { all, oldestRows, one, type EmbeddedDb } from './embedded-db.js';
+import { all, oldestRows, one, type EmbeddedDb } from '../../backend/sqlite/embedded-db.js';
 
 const STATEMENTS = {
   insert: `INSERT INTO quarantine (node, received_at, remote_address, error_code, error_message, body)

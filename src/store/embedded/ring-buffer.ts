@@ -3,7 +3,7 @@
 import type { StatementSync } from 'node:sqlite';
 import type { StoredEntry } from '../event-store.js';
 import { storedEntry } from '../stored-entry.js';
-import { one, type EmbeddedDb } from './embedded-db.js';
+import { one, type EmbeddedDb } from '../../backend/sqlite/embedded-db.js';
 
 export interface EntryRow {
   id: number;

@@ -1,9 +1,8 @@
 // The embedded store's tables: the SQLite counterpart of docs/key-layout.md's Redis keys.
+// Run by ../../backend/sqlite/migrations.ts: PRAGMA user_version is the number of steps taken.
 import type { DatabaseSync } from 'node:sqlite';
-import { KCR_ERR_CONFIG } from '../../errors.js';
-
-/** PRAGMA user_version of the layout below; a later layout adds a step, never edits an earlier one. */
-const SCHEMA_VERSION = 4;
+import type { MigrationStep } from '../../backend/sqlite/migrations.js';
+import type { Tagging } from '../tags.js';
 
 const SCHEMA_V1 = `
 -- The ring buffer. AUTOINCREMENT: ids are never reused, even after the newest entry is gone, so
@@ -79,9 +78,8 @@ CREATE TABLE quarantine (
 );
 `;
 
-// Whether the event ends sessions (1), not (0), or unknown (NULL: stored before version 2), as the
-// `logout` field of a Redis stream entry: the logout group reads only rows not 0, through the
-// partial index, never the others.
+// Release 0.1's one tag (Tagging.legacy): 1, 0, or unknown (NULL: stored before version 2), read
+// by its one filtered group through the partial index. Version 5 makes it a tag like any other.
 const SCHEMA_V2 = `
 ALTER TABLE events ADD COLUMN ends_sessions INTEGER;
 CREATE INDEX events_ending_sessions ON events (id) WHERE ends_sessions IS NOT 0;
@@ -123,17 +121,22 @@ CREATE TABLE source_parts (
 ) WITHOUT ROWID;
 `;
 
-/** The steps from each version to the next: STEPS[v] takes a database at version v to v + 1. */
-const STEPS = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
+/**
+ * Tags (../tags.ts) as encodeTags writes them, NULL when none are known; each group's `only` tag.
+ * Release 0.1's column becomes its tag, and its filtered group keeps reading by it.
+ */
+function schemaV5(legacy: Tagging['legacy']): MigrationStep {
+  return (db: DatabaseSync) => {
+    db.exec('ALTER TABLE events ADD COLUMN tags TEXT; ALTER TABLE consumer_groups ADD COLUMN only_tag TEXT');
+    if (legacy) {
+      db.prepare(`UPDATE events SET tags = ',' || ? || '=' || ends_sessions || ',' WHERE ends_sessions IS NOT NULL`).run(legacy.tag);
+      db.prepare('UPDATE consumer_groups SET only_tag = ? WHERE name = ?').run(legacy.tag, legacy.group);
+    }
+    db.exec('DROP INDEX events_ending_sessions; ALTER TABLE events DROP COLUMN ends_sessions');
+  };
+}
 
-/** Creates the tables in a new database, or brings an older one up to date; refuses a database written by a newer relay. */
-export function migrate(db: DatabaseSync, dataDir: string): void {
-  const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number };
-  if (version === SCHEMA_VERSION) return;
-  if (version > SCHEMA_VERSION) {
-    throw KCR_ERR_CONFIG(
-      `- DATA_DIR: ${dataDir} holds schema version ${version}, written by a newer kc-event-relay (this one knows ${SCHEMA_VERSION})`,
-    );
-  }
-  db.exec(`BEGIN IMMEDIATE; ${STEPS.slice(version).join('\n')} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT`);
+/** The steps from each version to the next: steps[v] takes a database at version v to v + 1. */
+export function storeSchema(legacy?: Tagging['legacy']): MigrationStep[] {
+  return [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, schemaV5(legacy)];
 }

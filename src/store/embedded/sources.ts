@@ -3,7 +3,7 @@
 // lease rules as ../redis/lua/{leaseSource-1,saveSource-1}.lua, each a transaction.
 import type { StatementSync } from 'node:sqlite';
 import type { SourceRecord, SourceStore } from '../event-store.js';
-import { all, one, type EmbeddedDb } from './embedded-db.js';
+import { all, one, type EmbeddedDb } from '../../backend/sqlite/embedded-db.js';
 
 const STATEMENTS = {
   // Taken when never taken, lapsed (or let go: 0) or already the caller's.

@@ -1,4 +1,4 @@
-// Consumer groups over the ring buffer (Redis streams): each destination and the logout publisher
+// Consumer groups over the ring buffer (Redis streams): each destination and each publisher
 // reads its own group, on the stream of every partition; entries stay pending until acknowledged or
 // dead-lettered, and pending entries of a dead consumer are claimed by another (XPENDING + XCLAIM).
 // An entry's id says its partition (`<partition>/<stream id>`; the bare stream id with one
@@ -7,39 +7,33 @@
 import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
-import {
-  LOGOUT_GROUP,
-  type Claimed,
-  type ConsumerStore,
-  type DeadLetter,
-  type DeadLetterInfo,
-  type GroupState,
-  type Resumed,
-  type StoredEntry,
-} from '../event-store.js';
+import type { Claimed, ConsumerStore, DeadLetter, DeadLetterInfo, GroupOptions, GroupState, Resumed, StoredEntry } from '../event-store.js';
 import { storedEntry } from '../stored-entry.js';
-import type { AppendSignal } from '../append-signal.js';
-import type { BlockingConnections } from './blocking-connections.js';
+import type { AppendSignals } from '../append-signal.js';
+import { checkTag } from '../tags.js';
+import type { BlockingConnections } from '../../backend/redis/blocking-connections.js';
 import type { PartitionKeys } from './keys.js';
-import { asStoreError, fieldsOf, redisCall, replyErrorKind, type RawEntry } from './redis-call.js';
+import { asStoreError, fieldsOf, redisCall, replyErrorKind, type RawEntry } from '../../backend/redis/redis-call.js';
 
 /** XPENDING's extended form: id, consumer, idle ms, times delivered. */
 type PendingRow = [id: string, consumer: string, idleMs: number, deliveries: number];
 
-/** Longest pause between the logout group's reads while events that end nothing flow. */
-const LOGOUT_POLL_MS = 5;
+/** Longest pause between the reads of a group reading `only` a tag while entries without it flow. */
+const TAGGED_POLL_MS = 5;
 
-/** The Lua command of lua/readLogoutEntries-1.lua, as defined on the client by defineLuaCommands. */
-interface ReadLogoutEntries {
-  readLogoutEntries(
+/** The Lua command of lua/readTaggedEntries-2.lua, as defined on the client by defineLuaCommands. */
+interface ReadTaggedEntries {
+  readTaggedEntries(
     stream: string,
+    stats: string,
     group: string,
     consumer: string,
     count: number,
+    tag: string,
   ): Promise<[read: number, newest: string, ...entries: RawEntry[]]>;
 }
 
-/** What one read of one partition handed out, and how many entries it read (more when the logout group's were skipped). */
+/** What one read of one partition handed out, and how many entries it read (more when a filtered group's were skipped). */
 interface PartitionRead {
   entries: StoredEntry[];
   read: number;
@@ -56,6 +50,8 @@ interface GroupReads {
 
 export class RedisConsumerGroups implements ConsumerStore {
   private readonly reads = new Map<string, GroupReads>();
+  /** Each group's `only` tag (null: none), as recorded in the partitions' filter hashes: read once per group. */
+  private readonly filters = new Map<string, string | null>();
 
   constructor(
     private readonly redis: Redis,
@@ -63,18 +59,21 @@ export class RedisConsumerGroups implements ConsumerStore {
     private readonly blocking: BlockingConnections,
     /** Dead letters kept per group in each partition (its share of BUFFER_CAPACITY). */
     private readonly deadLetterCapacity: number,
-    /** Notified when this process appends an event the logout group is handed. */
-    private readonly logoutAppended: AppendSignal,
+    /** Notified when this process appends an event, for the groups reading `only` a tag. */
+    private readonly signals: AppendSignals,
   ) {}
 
-  async ensureGroup(group: string, from: 'start' | 'end'): Promise<void> {
+  async ensureGroup(group: string, from: 'start' | 'end', options: GroupOptions = {}): Promise<void> {
+    const only = options.only === undefined ? null : checkTag(options.only);
     for (const keys of this.parts) {
       try {
         await this.redis.xgroup('CREATE', keys.events, group, from === 'start' ? '0' : '$', 'MKSTREAM');
       } catch (err) {
         if (replyErrorKind(err) !== 'BUSYGROUP') throw asStoreError(err);
       }
+      await redisCall(() => (only === null ? this.redis.hdel(keys.only, group) : this.redis.hset(keys.only, group, only)));
     }
+    this.filters.set(group, only);
   }
 
   /**
@@ -104,9 +103,10 @@ export class RedisConsumerGroups implements ConsumerStore {
       await sweep(p, count - read);
     }
     if (out.length > 0 || blockMs <= 0) return out;
-    // The logout group read only events that end nothing, and fewer than it could: it waits as readLogoutEntries explains.
+    // A filtered group read only entries it skips, and fewer than it could: it waits as readTagged explains.
     if (read > 0 && read < count) {
-      await this.logoutAppended.wait(LOGOUT_POLL_MS);
+      const only = await this.filterOf(group);
+      if (only !== null) await this.signals.tagged(only).wait(TAGGED_POLL_MS);
       return out;
     }
     this.parts.forEach((_keys, p) => {
@@ -236,13 +236,16 @@ export class RedisConsumerGroups implements ConsumerStore {
 
   async groupState(group: string): Promise<GroupState> {
     const states = await Promise.all(this.parts.map((keys) => this.partitionState(keys, group)));
-    return {
+    const state: GroupState = {
       group,
       pending: states.reduce((sum, s) => sum + s.pending, 0),
       lag: states.reduce((sum, s) => sum + s.lag, 0),
       deadLetters: states.reduce((sum, s) => sum + s.deadLetters, 0),
       partitionLag: states.map((s) => s.lag),
     };
+    if ((await this.filterOf(group)) === null) return state;
+    const skipped = await redisCall(() => Promise.all(this.parts.map((keys) => this.redis.hget(keys.stats, `skipped:${group}`))));
+    return { ...state, skipped: skipped.reduce((sum, n) => sum + Number(n ?? 0), 0) };
   }
 
   async bufferLength(): Promise<number> {
@@ -290,7 +293,8 @@ export class RedisConsumerGroups implements ConsumerStore {
 
   private async readPartition(partition: number, group: string, consumer: string, count: number, blockMs: number): Promise<PartitionRead> {
     const keys = this.keysOf(partition);
-    if (group === LOGOUT_GROUP) return this.readLogoutEntries(keys, consumer, count, blockMs);
+    const only = await this.filterOf(group);
+    if (only !== null) return this.readTagged(keys, group, only, consumer, count, blockMs);
     const client = blockMs > 0 ? await this.blocking.for(`${group}#${partition}`, blockMs) : this.redis;
     const args = ['GROUP', group, consumer, 'COUNT', count, ...(blockMs > 0 ? ['BLOCK', blockMs] : []), 'STREAMS', keys.events, '>'];
     const reply = (await redisCall(
@@ -302,28 +306,45 @@ export class RedisConsumerGroups implements ConsumerStore {
   }
 
   /**
-   * The logout group reads through lua/readLogoutEntries-1.lua, which skips inside Redis the events
-   * that end nothing (most of them). When a read hands out nothing and has caught up (it read
-   * fewer than `count`), the next one waits: for an append anywhere (XREAD blocking after the
-   * newest entry: a script cannot block) when nothing was new, else for LOGOUT_POLL_MS while other
-   * events flow, cut short when this replica appends one the group is handed. So a busy ring buffer
-   * costs a poll every few milliseconds, not one per append, and delays only a logout another
-   * replica appended, by that much at most.
+   * A group created `only` for a tag reads through lua/readTaggedEntries-2.lua, which skips inside
+   * Redis the entries known to lack it (most of them, for a rare tag). When a read hands out
+   * nothing and has caught up (it read fewer than `count`), the next one waits: for an append
+   * anywhere (XREAD blocking after the newest entry: a script cannot block) when nothing was new,
+   * else for TAGGED_POLL_MS while other entries flow, cut short when this replica appends one the
+   * group is handed. So a busy ring buffer costs a poll every few milliseconds, not one per append,
+   * and delays only an entry another replica appended, by that much at most.
    */
-  private async readLogoutEntries(keys: PartitionKeys, consumer: string, count: number, blockMs: number): Promise<PartitionRead> {
-    const lua = this.redis as unknown as ReadLogoutEntries;
-    const read = () => redisCall(() => lua.readLogoutEntries(keys.events, LOGOUT_GROUP, consumer, count), LOGOUT_GROUP);
+  private async readTagged(
+    keys: PartitionKeys,
+    group: string,
+    tag: string,
+    consumer: string,
+    count: number,
+    blockMs: number,
+  ): Promise<PartitionRead> {
+    const lua = this.redis as unknown as ReadTaggedEntries;
+    const read = () => redisCall(() => lua.readTaggedEntries(keys.events, keys.stats, group, consumer, count, tag), group);
     let [n, newest, ...raw] = await read();
     if (raw.length === 0 && n < count && blockMs > 0) {
       if (n === 0) {
-        const client = await this.blocking.for(`${LOGOUT_GROUP}#${keys.partition}`, blockMs);
+        const client = await this.blocking.for(`${group}#${keys.partition}`, blockMs);
         await redisCall(() => client.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', keys.events, newest));
       } else {
-        await this.logoutAppended.wait(LOGOUT_POLL_MS);
+        await this.signals.tagged(tag).wait(TAGGED_POLL_MS);
       }
       [n, newest, ...raw] = await read();
     }
     return { read: n, entries: this.toEntries(keys.partition, raw, () => 1) };
+  }
+
+  /** The group's `only` tag: what ensureGroup recorded (in this process, or in another: then read once). */
+  private async filterOf(group: string): Promise<string | null> {
+    let only = this.filters.get(group);
+    if (only === undefined) {
+      only = await redisCall(() => this.redis.hget(this.keysOf(0).only, group));
+      this.filters.set(group, only);
+    }
+    return only;
   }
 
   /**

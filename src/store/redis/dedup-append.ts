@@ -1,5 +1,5 @@
 // Where a uid is deduplicated (Redis). Appends that arrive within one event-loop turn go to Redis
-// as one script call (lua/appendEvents-3.lua): each event's uid is checked and recorded in its time
+// as one script call (lua/appendEvents-4.lua): each event's uid is checked and recorded in its time
 // bucket's seen hash and its event appended under the bound, one event after the other, and each
 // caller gets its own outcome. One write and one Redis wake-up per turn instead of per event: on
 // loopback those cost far more than the script's work. If the call fails, every append of the batch
@@ -11,19 +11,13 @@ import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import { uidFields } from '../../event/snowflake.js';
 import { KCR_ERR_NOT_REPLICATED, KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
-import type { RedisClient } from '../../redis/connect.js';
+import type { RedisClient } from '../../backend/redis/connect.js';
 import { BUCKET_MS, placeUid } from '../dedup-window.js';
-import {
-  LOGOUT_GROUP,
-  type AppendOptions,
-  type AppendOutcome,
-  type BufferPolicy,
-  type LookupOutcome,
-  type LostEvent,
-} from '../event-store.js';
-import type { AppendSignal } from '../append-signal.js';
+import type { AppendOptions, AppendOutcome, BufferPolicy, LookupOutcome, LostEvent } from '../event-store.js';
+import type { AppendSignals } from '../append-signal.js';
+import { encodeTags, type Tags, type TagsOf } from '../tags.js';
 import type { PartitionKeys } from './keys.js';
-import { redisCall } from './redis-call.js';
+import { redisCall } from '../../backend/redis/redis-call.js';
 
 /** A batch is sent early when it holds this many events or bytes of events, bounding one script call. */
 const MAX_BATCH_EVENTS = 256;
@@ -59,8 +53,7 @@ interface Pending {
   dedupBucket: number;
   dedupExpireAtMs: number;
   late: boolean;
-  /** The entry's `logout` field: "1", "0", or "" when unknown (no field). */
-  logout: '1' | '0' | '';
+  tags: Tags | undefined;
   body: string;
   nowMs: number;
   resolve(outcome: AppendOutcome): void;
@@ -77,8 +70,9 @@ export class RedisDedupAppend {
     private readonly keys: PartitionKeys,
     private readonly policy: BufferPolicy,
     private readonly wait: ReplicaWait | null,
-    /** Notified when a batch stored an event the logout group is handed (its tag not "0"). */
-    private readonly logoutAppended: AppendSignal,
+    private readonly tagsOf: TagsOf | undefined,
+    /** Notified of the events a batch stored, for the groups reading `only` a tag. */
+    private readonly signals: AppendSignals,
   ) {
     this.lua = client as unknown as LuaCommands;
   }
@@ -97,7 +91,7 @@ export class RedisDedupAppend {
           dedupBucket: keyPlace.bucket,
           dedupExpireAtMs: keyPlace.expireAtMs,
           late: keyPlace.late,
-          logout: options.endsSessions === undefined ? '' : options.endsSessions ? '1' : '0',
+          tags: options.tags ?? this.tagsOf?.(event),
           body,
           nowMs,
           resolve,
@@ -135,12 +129,15 @@ export class RedisDedupAppend {
       this.keys.seenPrefix,
       this.keys.events,
       this.keys.stats,
+      this.keys.only,
       this.policy.capacity,
       this.policy.maxBytes,
       this.policy.overflow,
     ];
-    args.push(Math.max(...batch.map((p) => p.nowMs)), LOGOUT_GROUP);
-    for (const p of batch) args.push(p.uid, p.bucket, p.expireAtMs, p.logout, p.body, p.dedupKey, p.dedupBucket, p.dedupExpireAtMs);
+    args.push(Math.max(...batch.map((p) => p.nowMs)));
+    for (const p of batch) {
+      args.push(p.uid, p.bucket, p.expireAtMs, p.tags ? encodeTags(p.tags) : '', p.body, p.dedupKey, p.dedupBucket, p.dedupExpireAtMs);
+    }
     let outcomes: Outcome[];
     try {
       outcomes = await redisCall(() => (this.wait ? this.appendAndWait(args, this.wait) : this.lua.appendEvents(...args)));
@@ -148,14 +145,12 @@ export class RedisDedupAppend {
       for (const p of batch) p.reject(err);
       return;
     }
-    let forLogout = false;
     batch.forEach((p, i) => {
       const reply = outcomes[i];
       if (reply) p.resolve(toOutcome(reply, p.late));
       else p.reject(KCR_ERR_STORE_UNAVAILABLE('the append script answered fewer outcomes than events'));
-      forLogout ||= reply?.[0] === 'accepted' && p.logout !== '0';
+      if (reply?.[0] === 'accepted') this.signals.appended(p.tags);
     });
-    if (forLogout) this.logoutAppended.notify();
   }
 
   private async appendAndWait(args: Array<string | number>, wait: ReplicaWait): Promise<Outcome[]> {

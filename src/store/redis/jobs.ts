@@ -3,7 +3,7 @@
 import type { Redis } from 'ioredis';
 import { KEEP_FINISHED_JOBS, type JobRecord, type JobStore } from '../event-store.js';
 import type { JobKeys } from './keys.js';
-import { redisCall } from './redis-call.js';
+import { redisCall } from '../../backend/redis/redis-call.js';
 
 interface LuaCommands {
   createJob(...args: Array<string | number>): Promise<number>;

@@ -11,6 +11,8 @@ export interface PartitionKeys {
   seen(bucket: number): string;
   /** Dead letters of one consumer group (destination), for the entries of this partition. */
   dead(group: string): string;
+  /** Hash: group -> the tag it reads `only` (GroupOptions), for the scripts that skip or evict for it. */
+  only: string;
 }
 
 export function partitionKeys(prefix: string, partition = 0): PartitionKeys {
@@ -23,6 +25,7 @@ export function partitionKeys(prefix: string, partition = 0): PartitionKeys {
     seenPrefix: `${base}seen:`,
     seen: (bucket) => `${base}seen:${bucket}`,
     dead: (group) => `${base}dead:${group}`,
+    only: `${base}only`,
   };
 }
 
@@ -47,6 +50,11 @@ export function sourceKey(prefix: string, name: string): string {
 /** Which PARTITIONS the data under a KEY_PREFIX was written with (checked at start-up). */
 export function layoutKey(prefix: string): string {
   return `${prefix}{meta}:layout`;
+}
+
+/** Which layout of tags the data under a KEY_PREFIX has (layout.ts). */
+export function tagsVersionKey(prefix: string): string {
+  return `${prefix}{meta}:tags`;
 }
 
 /**

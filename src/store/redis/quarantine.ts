@@ -3,7 +3,7 @@
 import type { Redis } from 'ioredis';
 import type { BufferPolicy, QuarantinedBody, QuarantineRecord } from '../event-store.js';
 import type { PartitionKeys } from './keys.js';
-import { fieldsOf, redisCall, type RawEntry } from './redis-call.js';
+import { fieldsOf, redisCall, type RawEntry } from '../../backend/redis/redis-call.js';
 
 interface LuaCommands {
   quarantineBody(...args: Array<string | number>): Promise<number>;

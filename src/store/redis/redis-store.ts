@@ -5,21 +5,22 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../event/canonical.js';
-import { logConnectionErrors, type RedisClient } from '../../redis/connect.js';
-import { AppendSignal } from '../append-signal.js';
+import { logConnectionErrors, type RedisClient } from '../../backend/redis/connect.js';
+import { AppendSignals } from '../append-signal.js';
 import { ComposedEventStore } from '../composed-store.js';
 import type { AppendOptions, AppendOutcome, BufferPolicy, LookupOutcome, StoreStatus } from '../event-store.js';
-import { BlockingConnections } from './blocking-connections.js';
+import { BlockingConnections } from '../../backend/redis/blocking-connections.js';
 import { RedisConsumerGroups } from './consumer-groups.js';
 import { RedisDedupAppend, type ReplicaWait } from './dedup-append.js';
 import { RedisJobs } from './jobs.js';
 import { jobKeys, partitionKeys, partitionOf } from './keys.js';
 import { RedisQuarantine } from './quarantine.js';
 import { RedisSources } from './sources.js';
+import type { Tagging } from '../tags.js';
 import { KCR_ERR_STORE_LAYOUT, type KcrError } from '../../errors.js';
 import { verifyLayout } from './layout.js';
 import { readReplication } from './replication.js';
-import { redisCall } from './redis-call.js';
+import { redisCall } from '../../backend/redis/redis-call.js';
 
 export interface RedisStoreOptions {
   policy: BufferPolicy;
@@ -28,6 +29,8 @@ export interface RedisStoreOptions {
   partitions: number;
   /** REDIS_WAIT_REPLICAS (null when 0). */
   wait: ReplicaWait | null;
+  /** The tags of each appended event (store/tags.ts); none without it. */
+  tagging?: Tagging | undefined;
   log?: FastifyBaseLogger | undefined;
 }
 
@@ -50,15 +53,15 @@ export class RedisEventStore extends ComposedEventStore {
       capacity: Math.max(1, Math.floor(policy.capacity / partitions)),
       maxBytes: Math.floor(policy.maxBytes / partitions),
     };
-    const logoutAppended = new AppendSignal();
+    const signals = new AppendSignals();
     super(
       new RedisQuarantine(redis, parts[0]!, policy),
-      new RedisConsumerGroups(redis, parts, blocking, share.capacity, logoutAppended),
+      new RedisConsumerGroups(redis, parts, blocking, share.capacity, signals),
       new RedisJobs(redis, jobKeys(options.prefix)),
       new RedisSources(redis, options.prefix),
     );
     this.blocking = blocking;
-    this.appends = parts.map((keys) => new RedisDedupAppend(client, keys, share, options.wait, logoutAppended));
+    this.appends = parts.map((keys) => new RedisDedupAppend(client, keys, share, options.wait, options.tagging?.tagsOf, signals));
     if (log) logConnectionErrors(client, log);
   }
 
@@ -69,18 +72,18 @@ export class RedisEventStore extends ComposedEventStore {
   }
 
   /**
-   * Whether the data under KEY_PREFIX has this PARTITIONS (layout.ts): checked once, before the
-   * first write; retried while Redis is unreachable; a mismatch refuses every write (503) for good.
+   * Whether the data under KEY_PREFIX has this PARTITIONS, and brings the data of an older relay
+   * up to date (layout.ts): once, before the first write; retried while Redis is unreachable; a mismatch refuses every write (503) for good.
    */
   checkLayout(): Promise<void> {
-    this.layoutChecked ??= redisCall(() => verifyLayout(this.client, this.options.prefix, this.options.partitions)).catch(
-      (err: unknown) => {
-        if ((err as KcrError).code === KCR_ERR_STORE_LAYOUT.code)
-          this.options.log?.error({ err: (err as Error).message }, 'refusing to write: PARTITIONS mismatch');
-        else this.layoutChecked = null;
-        throw err;
-      },
-    );
+    this.layoutChecked ??= redisCall(() =>
+      verifyLayout(this.client, this.options.prefix, this.options.partitions, this.options.tagging?.legacy),
+    ).catch((err: unknown) => {
+      if ((err as KcrError).code === KCR_ERR_STORE_LAYOUT.code)
+        this.options.log?.error({ err: (err as Error).message }, 'refusing to write: PARTITIONS mismatch');
+      else this.layoutChecked = null;
+      throw err;
+    });
     return this.layoutChecked;
   }
 

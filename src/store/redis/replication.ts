@@ -2,7 +2,7 @@
 // /metrics: with REDIS_WAIT_REPLICAS the ingest waits for them, without it an answered write is lost
 // when a primary dies before a replica copied it.
 import type { Redis } from 'ioredis';
-import type { RedisClient } from '../../redis/connect.js';
+import type { RedisClient } from '../../backend/redis/connect.js';
 
 export interface Replication {
   /** Primaries looked at: one for a standalone Redis, every master of a Cluster. */

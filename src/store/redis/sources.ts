@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { SourceRecord, SourceStore } from '../event-store.js';
 import { sourceKey } from './keys.js';
-import { fieldsOf, redisCall } from './redis-call.js';
+import { fieldsOf, redisCall } from '../../backend/redis/redis-call.js';
 
 interface LuaCommands {
   leaseSource(...args: Array<string | number>): Promise<string[]>;

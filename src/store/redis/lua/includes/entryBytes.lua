@@ -1,6 +1,6 @@
 --[[
   The bytes a ring buffer entry counts against the byte bound: its event JSON (fields in the order
-  appendEvents-3.lua writes them: uid, event, logout). streamBytes(streamKey) adds them up over a
+  appendEvents-4.lua writes them: uid, event, then its tags). streamBytes(streamKey) adds them up over a
   whole stream, a page at a time: done once, for a stream written before the byte bound existed.
 ]]
 local function entryBytes(fields)

@@ -1,5 +1,5 @@
 --[[
-  Where each consumer group of a stream stands (one group per destination, plus the logout
+  Where each consumer group of a stream stands (one group per destination, plus each
   publisher): its name, last-delivered-id and number of pending entries, read once per call.
   owedBy(group, id) says whether the group still has to handle entry `id`: never handed it
   ("unread"), or handed it and not acknowledged it ("pending"); nil when it is done with it.

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { KCR_ERR_CONFIG, KcrError } from '../../errors.js';
 import { forgetOwner, lockDataDir } from './data-dir-lock.js';
-import { migrate } from './schema.js';
+import { migrate, type MigrationStep } from './migrations.js';
 
 /** The database inside DATA_DIR (with its -wal journal beside it while open). */
 export const DATABASE_FILE = 'relay.sqlite';
@@ -25,7 +25,8 @@ export interface OpenedDatabase {
 // PRAGMA synchronous reads back as a number: 1 NORMAL, 2 FULL.
 const SYNC_LEVELS: Record<EmbeddedSync, number> = { normal: 1, full: 2 };
 
-export function openDatabase(dataDirSetting: string, sync: EmbeddedSync = 'full'): OpenedDatabase {
+/** `steps`: the schema's migrations (./migrations.ts), run once the lock is held. */
+export function openDatabase(dataDirSetting: string, sync: EmbeddedSync, steps: readonly MigrationStep[]): OpenedDatabase {
   const dataDir = resolve(dataDirSetting);
   try {
     mkdirSync(dataDir, { recursive: true });
@@ -55,7 +56,7 @@ export function openDatabase(dataDirSetting: string, sync: EmbeddedSync = 'full'
     db.exec(`PRAGMA synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
     const { synchronous } = db.prepare('PRAGMA synchronous').get() as { synchronous: number };
     if (synchronous !== SYNC_LEVELS[sync]) throw new Error(`SQLite did not take synchronous=${sync} (reads ${synchronous})`);
-    migrate(db, dataDir);
+    migrate(db, dataDir, steps);
   } catch (err) {
     if (locked) forgetOwner(dataDir);
     db.close();

@@ -1,15 +1,17 @@
 --[[
-  Reads new entries for the logout group, as XREADGROUP does (without BLOCK: a script cannot
-  block), and acknowledges at once those whose "logout" field is "0": events that end no session
-  never travel to the relay. Entries tagged "1", or not tagged (appended by a relay that predates
-  the tag), are returned and stay pending as after any XREADGROUP.
+  Reads new entries for a group created `only` for a tag, as XREADGROUP does (without BLOCK: a
+  script cannot block), and acknowledges at once those known not to carry the tag (includes/lacksTag),
+  counting them in the stats hash: they never travel to the relay. The others are returned and stay
+  pending as after any XREADGROUP.
 
   Input:
     KEYS[1] events stream (the ring buffer)
+    KEYS[2] stats hash                                      (skipped:<group> counter)
 
     ARGV[1] group
     ARGV[2] consumer
     ARGV[3] count: entries read at most, returned or acknowledged
+    ARGV[4] the tag the group reads only
 
   Output:
     {read, newest, {id, fields}, ...}
@@ -18,9 +20,9 @@
                 appended later has a greater id, so the caller can block on XREAD after it
         then the entries returned
 ]]
-local stream, group, consumer, count = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
+local stream, stats, group, consumer, count, tag = KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 
---- @include "includes/endsNothing"
+--- @include "includes/lacksTag"
 
 local reply = redis.call("XREADGROUP", "GROUP", group, consumer, "COUNT", count, "STREAMS", stream, ">")
 if not reply then
@@ -30,7 +32,7 @@ end
 local entries = reply[1][2]
 local out, skipped = {#entries, ""}, {}
 for _, entry in ipairs(entries) do
-  if endsNothing(entry[2]) then
+  if lacksTag(entry[2], tag) then
     skipped[#skipped + 1] = entry[1]
   else
     out[#out + 1] = entry
@@ -38,5 +40,6 @@ for _, entry in ipairs(entries) do
 end
 if #skipped > 0 then
   redis.call("XACK", stream, group, unpack(skipped))
+  redis.call("HINCRBY", stats, "skipped:" .. group, #skipped)
 end
 return out

@@ -11,17 +11,18 @@
     KEYS[1] prefix of the seen hashes of this partition    (<prefix>{pN}:seen:<bucket>, uid -> stream id)
     KEYS[2] events stream (the ring buffer)
     KEYS[3] stats hash                                      (evicted, lost:<group> counters; bytes)
+    KEYS[4] groups' filters hash                            (group -> the tag it reads only: it
+                                                            owes no entry known to lack the tag)
 
     ARGV[1] buffer capacity (entries)
     ARGV[2] buffer byte bound (bytes of event JSON)
     ARGV[3] overflow policy: "drop-oldest" | "reject"
     ARGV[4] now, unix ms
-    ARGV[5] the logout group: it owes only entries whose "logout" field is not "0"
-    ARGV[6 + 8k .. 13 + 8k] for the k-th event: uid (decimal string), time bucket of the uid,
-            absolute expiry of its seen hash (unix ms), whether the event ends sessions ("1",
-            "0", or "" when unknown: no "logout" field), canonical event JSON, then its dedup
-            key, that key's time bucket and expiry: the uid, its bucket and expiry again, or
-            another sender's id (never decimal), remembered beside the uid under its own time
+    ARGV[5 + 8k .. 12 + 8k] for the k-th event: uid (decimal string), time bucket of the uid,
+            absolute expiry of its seen hash (unix ms), its tags (",a=1,b=0,", "" when none are
+            known; written as fields a "1", b "0" after uid and event), canonical event JSON, then
+            its dedup key, that key's time bucket and expiry: the uid, its bucket and expiry again,
+            or another sender's id (never decimal), remembered beside the uid under its own time
 
   Output, one entry per event, in order:
     {"duplicate", streamId}               dedup key (the uid) already seen in its bucket
@@ -34,11 +35,11 @@
                                           pending list: the consumer holding it may still deliver
                                           it; if it cannot, the claim that finds it gone counts it.
 ]]
-local seenPrefix, streamKey, statsKey = KEYS[1], KEYS[2], KEYS[3]
-local capacity, maxBytes, policy, now, logoutGroup = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local seenPrefix, streamKey, statsKey, onlyKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local capacity, maxBytes, policy, now = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 
 --- @include "includes/groupPositions"
---- @include "includes/endsNothing"
+--- @include "includes/lacksTag"
 --- @include "includes/entryBytes"
 
 local length = redis.call("XLEN", streamKey)
@@ -59,7 +60,12 @@ local function makeRoom(size)
     return victims < length and (victims < excess or bytes - freed + size > maxBytes)
   end
   if not overBound(0, 0) then return 0, {} end
-  groups = groups or groupPositions(streamKey)
+  if not groups then
+    groups = groupPositions(streamKey)
+    for _, group in ipairs(groups) do
+      group.only = redis.call("HGET", onlyKey, group.name) or nil
+    end
+  end
   local lost = {}
   local victims, freed, start = 0, 0, "-"
   while overBound(victims, freed) do
@@ -67,9 +73,9 @@ local function makeRoom(size)
     for _, entry in ipairs(page) do
       if not overBound(victims, freed) then break end
       local id, fields = entry[1], entry[2]
-      local victimUid, notForLogout = fields[2], endsNothing(fields)
+      local victimUid = fields[2]
       for _, group in ipairs(groups) do
-        local owed = not (notForLogout and group.name == logoutGroup) and owedBy(streamKey, group, id)
+        local owed = not lacksTag(fields, group.only) and owedBy(streamKey, group, id)
         if owed and policy == "reject" then
           return nil, victimUid
         end
@@ -118,8 +124,8 @@ local function remember(seenKey, member, id, expireAt)
 end
 
 local out = {}
-for k = 6, #ARGV, 8 do
-  local uid, seenKey, expireAt, logout, body = ARGV[k], seenPrefix .. ARGV[k + 1], tonumber(ARGV[k + 2]), ARGV[k + 3], ARGV[k + 4]
+for k = 5, #ARGV, 8 do
+  local uid, seenKey, expireAt, tags, body = ARGV[k], seenPrefix .. ARGV[k + 1], tonumber(ARGV[k + 2]), ARGV[k + 3], ARGV[k + 4]
   local dedupKey, dedupSeen, dedupExpireAt = ARGV[k + 5], seenPrefix .. ARGV[k + 6], tonumber(ARGV[k + 7])
   local existing = redis.call("HGET", dedupSeen, dedupKey)
   if existing then
@@ -129,12 +135,12 @@ for k = 6, #ARGV, 8 do
     if evicted == nil then
       out[#out + 1] = {"full", lost}
     else
-      local id
-      if logout == "" then
-        id = redis.call("XADD", streamKey, "*", "uid", uid, "event", body)
-      else
-        id = redis.call("XADD", streamKey, "*", "uid", uid, "event", body, "logout", logout)
+      local entry = {"uid", uid, "event", body}
+      for tag, on in string.gmatch(tags, "([^,=]+)=([01])") do
+        entry[#entry + 1] = tag
+        entry[#entry + 1] = on
       end
+      local id = redis.call("XADD", streamKey, "*", unpack(entry))
       length = length + 1
       bytes = bytes + #body
       if added then added = added + 1 end

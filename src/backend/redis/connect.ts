@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyBaseLogger } from 'fastify';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { Config } from '../config/env.js';
-import { LineBudget } from '../log.js';
+import type { Config } from '../../config/env.js';
+import { LineBudget } from '../../log.js';
 
 export type RedisClient = Redis | Cluster;
 

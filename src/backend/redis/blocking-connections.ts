@@ -2,7 +2,7 @@
 // would queue behind each other, and behind them every other command.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
-import { logConnectionErrors, waitReady, type RedisClient } from '../../redis/connect.js';
+import { logConnectionErrors, waitReady, type RedisClient } from './connect.js';
 
 export class BlockingConnections {
   private readonly byGroup = new Map<string, RedisClient>();

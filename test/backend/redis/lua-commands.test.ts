@@ -1,14 +1,14 @@
-// The Lua commands of each stage (BullMQ-style files, src/redis/lua-commands.ts): names say their
+// The Lua commands of each stage (BullMQ-style files, src/backend/redis/lua-commands.ts): names say their
 // key count, headers list exactly those keys, fragments carry their own dependencies, and every
 // expanded command compiles in a real Redis.
 import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { expandLua, loadLuaCommands } from '../../src/redis/lua-commands.js';
+import { expandLua, loadLuaCommands } from '../../../src/backend/redis/lua-commands.js';
 
 const DIRS = {
-  store: new URL('../../src/store/redis/lua/', import.meta.url),
-  logout: new URL('../../src/logout/redis/lua/', import.meta.url),
+  store: new URL('../../../src/store/redis/lua/', import.meta.url),
+  logout: new URL('../../../src/logout/redis/lua/', import.meta.url),
 };
 const redis = new Redis(inject('redisUrl'));
 afterAll(() => redis.disconnect());
@@ -49,7 +49,7 @@ describe.each(Object.entries(DIRS))('%s fragments (includes/)', (_stage, dir) =>
   it.runIf(dir === DIRS.store)('a fragment asked for twice along the way is inlined once', () => {
     expect(expandLua(dir, 'includes/groupPositions.lua')).toContain('local function compareStreamIds(');
     // Expanding a file whose fragments were already inlined along the way inlines nothing more.
-    const expanded = expandLua(dir, 'appendEvents-3.lua', new Set(['includes/groupPositions', 'includes/compareStreamIds']));
+    const expanded = expandLua(dir, 'appendEvents-4.lua', new Set(['includes/groupPositions', 'includes/compareStreamIds']));
     expect(expanded).not.toContain('local function groupPositions(');
     expect(expanded).not.toContain('local function compareStreamIds(');
   });

@@ -1,18 +1,14 @@
-// DATA_DIR's database as the embedded store's parts share it: one connection, writes queued for the
-// next group commit (one fsync per event-loop turn), reads at once, and every SQLite failure
-// reported as KCR_ERR_STORE_UNAVAILABLE. The embedded logout bus writes through it too.
+// DATA_DIR's database as the embedded store's parts and the embedded logout bus share it: one
+// connection, writes queued for the next group commit (one fsync per event-loop turn), reads at
+// once, and every SQLite failure reported as KCR_ERR_STORE_UNAVAILABLE.
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { KCR_ERR_CONFIG, KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
-import { AppendSignal } from '../append-signal.js';
 import { forgetOwner } from './data-dir-lock.js';
 import { GroupCommit } from './group-commit.js';
+import type { MigrationStep } from './migrations.js';
 import { openDatabase, type EmbeddedSync } from './open-database.js';
 
 export class EmbeddedDb {
-  /** Wakes readers blocked on the ring buffer when an event is appended. */
-  readonly appended = new AppendSignal();
-  /** Wakes the logout group's reader when an event it is handed (not tagged as ending nothing) is appended. */
-  readonly logoutAppended = new AppendSignal();
   private readonly commits: GroupCommit;
   private closed = false;
 
@@ -26,9 +22,9 @@ export class EmbeddedDb {
     this.commits = new GroupCommit(db, asStoreError);
   }
 
-  /** Opens (creating and migrating if needed) DATA_DIR's database; refuses when another process holds it. */
-  static open(dataDir: string, sync: EmbeddedSync = 'full'): EmbeddedDb {
-    const opened = openDatabase(dataDir, sync);
+  /** Opens (creating and migrating by `steps` if needed) DATA_DIR's database; refuses when another process holds it. */
+  static open(dataDir: string, sync: EmbeddedSync, steps: readonly MigrationStep[]): EmbeddedDb {
+    const opened = openDatabase(dataDir, sync, steps);
     return new EmbeddedDb(opened.db, opened.dataDir, opened.sync);
   }
 
@@ -47,7 +43,7 @@ export class EmbeddedDb {
   /**
    * Creates the tables of another stage in this database, once: `owner` names the stage, `version`
    * its layout (a later layout adds a step, never edits one). Refuses a layout written by a newer
-   * relay, as the store's own migration does.
+   * relay, as the store's own migration (./migrations.ts) does.
    */
   ensureTables(owner: string, version: number, ddl: string): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS table_owners (owner TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID');
@@ -94,8 +90,6 @@ export class EmbeddedDb {
     if (this.closed) return;
     this.commits.flush();
     this.closed = true;
-    this.appended.notify();
-    this.logoutAppended.notify();
     forgetOwner(this.dataDir);
     this.db.close();
   }
