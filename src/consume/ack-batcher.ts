@@ -4,35 +4,45 @@
 // and delays the next read. An entry not yet acknowledged when the process dies is simply handled
 // again (at least once).
 
+import { TurnBatch } from '../backend/turn-batch.js';
+
+interface Ack {
+  id: string;
+  /** Whether the consumer asked to count it (a forwarder: deliveries, not filtered events). */
+  counted: boolean;
+}
+
 export class AckBatcher {
-  private ids: string[] = [];
-  /** How many of `ids` the consumer asked to count (a forwarder: deliveries, not filtered events). */
-  private counted = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly batch: TurnBatch<Ack>;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly acknowledge: (ids: string[], counted: number) => Promise<void>,
-    private readonly maxBatch = 64,
-    private readonly maxDelayMs = 5,
-  ) {}
+    maxBatch = 64,
+    maxDelayMs = 5,
+  ) {
+    // Batches go out one after the other: an acknowledgement never overtakes an earlier one.
+    this.batch = new TurnBatch(
+      (acks) => {
+        const counted = acks.filter((a) => a.counted).length;
+        this.chain = this.chain.then(() =>
+          this.acknowledge(
+            acks.map((a) => a.id),
+            counted,
+          ),
+        );
+      },
+      { maxItems: maxBatch, delayMs: maxDelayMs },
+    );
+  }
 
   add(id: string, counted = true): void {
-    this.ids.push(id);
-    if (counted) this.counted += 1;
-    if (this.ids.length >= this.maxBatch) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.maxDelayMs);
+    this.batch.add({ id, counted });
   }
 
   /** Sends what is queued; resolves once every batch queued so far is acknowledged. */
   flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const batch = this.ids;
-    const counted = this.counted;
-    this.ids = [];
-    this.counted = 0;
-    if (batch.length > 0) this.chain = this.chain.then(() => this.acknowledge(batch, counted));
+    this.batch.flush();
     return this.chain;
   }
 }

@@ -2,57 +2,41 @@
 // one fsync. Under synchronous=FULL an fsync costs milliseconds, and node:sqlite is synchronous, so
 // one per write would block the event loop that long for every event and cap ingest at a few
 // hundred per second. Each write still runs atomically, in its own savepoint, and its promise
-// settles only after COMMIT has returned: nothing is answered before it is on disk.
+// settles only after COMMIT has returned: nothing is answered before it is on disk. The batching
+// is ../turn-batch.ts's.
 import type { DatabaseSync } from 'node:sqlite';
-
-interface Queued {
-  work: () => unknown;
-  resolve: (value: unknown) => void;
-  reject: (reason: unknown) => void;
-}
-
-type Result = { ok: true; value: unknown } | { ok: false; error: unknown };
+import { TurnCalls, type Settled } from '../turn-batch.js';
 
 export class GroupCommit {
-  private queue: Queued[] = [];
+  private readonly calls: TurnCalls<() => unknown, unknown>;
 
   constructor(
     private readonly db: DatabaseSync,
     /** Maps a failure to what the caller sees (a storage error becomes KCR_ERR_STORE_UNAVAILABLE). */
     private readonly asStoreError: (err: unknown) => unknown,
-  ) {}
+  ) {
+    this.calls = new TurnCalls((works) => {
+      try {
+        return this.commit(works);
+      } catch (err) {
+        throw this.asStoreError(err);
+      }
+    });
+  }
 
   run<T>(work: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const first = this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject }) === 1;
-      if (first) setImmediate(() => this.flush());
-    });
+    return this.calls.run(work) as Promise<T>;
   }
 
   /** Commits everything queued so far; the store calls it before closing the database. */
   flush(): void {
-    const batch = this.queue;
-    if (batch.length === 0) return;
-    this.queue = [];
-    let results: Result[];
-    try {
-      results = this.commit(batch);
-    } catch (err) {
-      const error = this.asStoreError(err);
-      for (const { reject } of batch) reject(error);
-      return;
-    }
-    batch.forEach(({ resolve, reject }, i) => {
-      const result = results[i] as Result;
-      if (result.ok) resolve(result.value);
-      else reject(result.error);
-    });
+    this.calls.flush();
   }
 
-  private commit(batch: Queued[]): Result[] {
+  private commit(works: ReadonlyArray<() => unknown>): Settled<unknown>[] {
     this.db.exec('BEGIN IMMEDIATE');
     try {
-      const results = batch.map(({ work }) => this.isolated(work));
+      const results = works.map((work) => this.isolated(work));
       this.db.exec('COMMIT');
       return results;
     } catch (err) {
@@ -62,7 +46,7 @@ export class GroupCommit {
   }
 
   /** One write of the batch: its failure undoes its own changes only. */
-  private isolated(work: () => unknown): Result {
+  private isolated(work: () => unknown): Settled<unknown> {
     this.db.exec('SAVEPOINT write');
     try {
       const value = work();

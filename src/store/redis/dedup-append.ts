@@ -12,6 +12,7 @@ import type { CanonicalEvent } from '../../event/canonical.js';
 import { uidFields } from '../../event/snowflake.js';
 import { KCR_ERR_NOT_REPLICATED, KCR_ERR_STORE_UNAVAILABLE } from '../../errors.js';
 import type { RedisClient } from '../../backend/redis/connect.js';
+import { TurnCalls, type Settled } from '../../backend/turn-batch.js';
 import { BUCKET_MS, placeUid } from '../dedup-window.js';
 import type { AppendOptions, AppendOutcome, BufferPolicy, LookupOutcome, LostEvent } from '../event-store.js';
 import type { AppendSignals } from '../append-signal.js';
@@ -56,14 +57,11 @@ interface Pending {
   tags: Tags | undefined;
   body: string;
   nowMs: number;
-  resolve(outcome: AppendOutcome): void;
-  reject(err: unknown): void;
 }
 
 export class RedisDedupAppend {
   private readonly lua: LuaCommands;
-  private queue: Pending[] = [];
-  private queuedBytes = 0;
+  private readonly batch: TurnCalls<Pending, AppendOutcome>;
 
   constructor(
     private readonly client: RedisClient,
@@ -75,33 +73,26 @@ export class RedisDedupAppend {
     private readonly signals: AppendSignals,
   ) {
     this.lua = client as unknown as LuaCommands;
+    this.batch = new TurnCalls((batch) => this.send(batch), { maxItems: MAX_BATCH_EVENTS, maxWeight: MAX_BATCH_BYTES });
   }
 
   append(event: CanonicalEvent, nowMs: number, options: AppendOptions = {}): Promise<AppendOutcome> {
     const place = placeUid(Date.parse(event.emittedAt), nowMs, this.policy.dedupWindowMs);
     const keyPlace = options.dedup ? placeUid(options.dedup.timeMs, nowMs, this.policy.dedupWindowMs) : place;
     const body = JSON.stringify({ ...event, late: keyPlace.late } satisfies CanonicalEvent);
-    return new Promise<AppendOutcome>((resolve, reject) => {
-      const first =
-        this.queue.push({
-          uid: event.uid,
-          bucket: place.bucket,
-          expireAtMs: place.expireAtMs,
-          dedupKey: options.dedup?.key ?? event.uid,
-          dedupBucket: keyPlace.bucket,
-          dedupExpireAtMs: keyPlace.expireAtMs,
-          late: keyPlace.late,
-          tags: options.tags ?? this.tagsOf?.(event),
-          body,
-          nowMs,
-          resolve,
-          reject,
-        }) === 1;
-      this.queuedBytes += body.length;
-      if (this.queue.length >= MAX_BATCH_EVENTS || this.queuedBytes >= MAX_BATCH_BYTES) this.flush();
-      // The end of this turn: every append of the turn is queued by then, and none waits longer.
-      else if (first) setImmediate(() => this.flush());
-    });
+    const pending: Pending = {
+      uid: event.uid,
+      bucket: place.bucket,
+      expireAtMs: place.expireAtMs,
+      dedupKey: options.dedup?.key ?? event.uid,
+      dedupBucket: keyPlace.bucket,
+      dedupExpireAtMs: keyPlace.expireAtMs,
+      late: keyPlace.late,
+      tags: options.tags ?? this.tagsOf?.(event),
+      body,
+      nowMs,
+    };
+    return this.batch.run(pending, body.length);
   }
 
   /** Bytes of event JSON in this partition's buffer (counted by the append script; 0 until its first run). */
@@ -116,15 +107,7 @@ export class RedisDedupAppend {
     return { status: reply[0] === 'evicted' ? 'evicted' : 'unknown' };
   }
 
-  private flush(): void {
-    const batch = this.queue;
-    if (batch.length === 0) return;
-    this.queue = [];
-    this.queuedBytes = 0;
-    void this.send(batch);
-  }
-
-  private async send(batch: Pending[]): Promise<void> {
+  private async send(batch: Pending[]): Promise<Array<Settled<AppendOutcome>>> {
     const args: Array<string | number> = [
       this.keys.seenPrefix,
       this.keys.events,
@@ -138,18 +121,12 @@ export class RedisDedupAppend {
     for (const p of batch) {
       args.push(p.uid, p.bucket, p.expireAtMs, p.tags ? encodeTags(p.tags) : '', p.body, p.dedupKey, p.dedupBucket, p.dedupExpireAtMs);
     }
-    let outcomes: Outcome[];
-    try {
-      outcomes = await redisCall(() => (this.wait ? this.appendAndWait(args, this.wait) : this.lua.appendEvents(...args)));
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-      return;
-    }
-    batch.forEach((p, i) => {
+    const outcomes = await redisCall(() => (this.wait ? this.appendAndWait(args, this.wait) : this.lua.appendEvents(...args)));
+    return batch.map((p, i) => {
       const reply = outcomes[i];
-      if (reply) p.resolve(toOutcome(reply, p.late));
-      else p.reject(KCR_ERR_STORE_UNAVAILABLE('the append script answered fewer outcomes than events'));
-      if (reply?.[0] === 'accepted') this.signals.appended(p.tags);
+      if (!reply) return { ok: false, error: KCR_ERR_STORE_UNAVAILABLE('the append script answered fewer outcomes than events') };
+      if (reply[0] === 'accepted') this.signals.appended(p.tags);
+      return { ok: true, value: toOutcome(reply, p.late) };
     });
   }
 
