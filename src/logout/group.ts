@@ -7,7 +7,7 @@ import { endsSessions, type TranslateOptions } from './translate.js';
 /** The logout publisher's consumer group (`@` keeps it apart from destination names: letters, digits, `_.-`). */
 export const LOGOUT_GROUP = '@logout';
 
-/** The tag of events that end sessions: named as release 0.1's stream field, so that its entries keep their meaning. */
+/** The tag of events that end sessions: named as the stream field of relays before tags, so that its entries keep their meaning. */
 export const ENDS_SESSIONS = 'logout';
 
 export const LOGOUT_GROUP_OPTIONS: GroupOptions = { only: ENDS_SESSIONS };

@@ -15,9 +15,10 @@ export type TagsOf = (event: CanonicalEvent) => Tags;
 export interface Tagging {
   tagsOf: TagsOf;
   /**
-   * The one tag release 0.1 recorded, and the group that read only entries carrying it: its
-   * embedded column (`ends_sessions`) becomes this tag, and the group keeps its filter from before
-   * its consumer creates it again. Redis entries of 0.1 already name the tag as a field.
+   * The one tag relays before tags recorded, and the group that read only entries carrying it:
+   * their embedded column (`ends_sessions`, schema versions 2 to 4) becomes this tag, and the group
+   * keeps its filter before its consumer creates it again. Their Redis entries already name the tag
+   * as a field.
    */
   legacy?: { tag: string; group: string };
 }

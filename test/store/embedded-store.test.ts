@@ -38,7 +38,7 @@ function open(dir: string, overrides: Partial<BufferPolicy> = {}): EmbeddedEvent
 }
 
 /**
- * Takes a database of this release back to schema version 4 (release 0.1): one tag column,
+ * Takes a database of this release back to schema version 4 (relays before tags): one tag column,
  * `ends_sessions`, read by the logout group through a partial index; no filters of groups. The
  * tests of older versions start from there.
  */
@@ -162,7 +162,7 @@ describe('embedded store files', () => {
     expect(inspect<{ v: number }>(dir, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: 5 }]);
   });
 
-  it('upgrades a DATA_DIR of release 0.1 (schema version 4): its column becomes the logout tag, its logout group keeps its filter', async () => {
+  it('upgrades a DATA_DIR of a relay before tags (schema version 4): its column becomes the logout tag, its logout group keeps its filter', async () => {
     const dir = tempDir();
     await open(dir).close();
     const [login, logout, untagged] = [
@@ -170,7 +170,7 @@ describe('embedded store files', () => {
       canonicalEvent(Date.now(), { type: 'LOGOUT', sessionId: 's1' }),
       canonicalEvent(Date.now(), { type: 'LOGOUT', sessionId: 's2' }),
     ];
-    // What release 0.1 wrote: events with ends_sessions 0, 1 or NULL (stored before version 2), and
+    // What a relay before tags wrote: events with ends_sessions 0, 1 or NULL (stored before version 2), and
     // the logout group, whose filter lived in its code, not in the database.
     const db = new DatabaseSync(join(dir, DATABASE_FILE));
     db.exec(AS_VERSION_4);

@@ -1,6 +1,6 @@
-// A Redis written by release 0.1 keeps working: its entries named their one tag as a field
+// A Redis written by a relay before tags keeps working: its entries named their one tag as a field
 // (`logout`: 1, 0, or absent on entries older still), as the tags of this release do, and its
-// logout group filtered by it in code. The fixture below is what 0.1 wrote, key for key.
+// logout group filtered by it in code. The fixture below is what it wrote, key for key.
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
@@ -21,7 +21,7 @@ afterAll(() => redis.disconnect());
 
 const uids = (entries: Array<{ uid: string }>) => entries.map((e) => e.uid);
 
-it('reads the entries and groups of release 0.1: the logout group is still handed only what may end sessions', async () => {
+it('reads the entries and groups of a relay before tags: the logout group is still handed only what may end sessions', async () => {
   const prefix = uniquePrefix();
   const partitions = 2;
   const [login, logout, untagged] = [
@@ -65,7 +65,7 @@ it('reads the entries and groups of release 0.1: the logout group is still hande
   const next = [...(await store.readNew(LOGOUT_GROUP, 'c1', 10, 0)), ...(await store.readNew(LOGOUT_GROUP, 'c1', 10, 0))];
   expect(uids(next)).toEqual([later.uid]);
   expect(await store.bufferLength()).toBe(5);
-  // Written as 0.1 wrote its entries: a field per tag after uid and event.
+  // Written as relays before tags wrote their entries: a field per tag after uid and event.
   const written = await redis.xrange(partitionKeys(prefix, partitionOf(later.uid, partitions)).events, '-', '+');
   const fields = written.find(([, f]) => f[1] === later.uid)?.[1];
   expect(fields?.slice(4)).toEqual(['logout', '1']);

@@ -78,7 +78,7 @@ CREATE TABLE quarantine (
 );
 `;
 
-// Release 0.1's one tag (Tagging.legacy): 1, 0, or unknown (NULL: stored before version 2), read
+// The one tag of relays before tags (Tagging.legacy): 1, 0, or unknown (NULL: stored before version 2), read
 // by its one filtered group through the partial index. Version 5 makes it a tag like any other.
 const SCHEMA_V2 = `
 ALTER TABLE events ADD COLUMN ends_sessions INTEGER;
@@ -123,7 +123,7 @@ CREATE TABLE source_parts (
 
 /**
  * Tags (../tags.ts) as encodeTags writes them, NULL when none are known; each group's `only` tag.
- * Release 0.1's column becomes its tag, and its filtered group keeps reading by it.
+ * The column of relays before tags becomes its tag, and its filtered group keeps reading by it.
  */
 function schemaV5(legacy: Tagging['legacy']): MigrationStep {
   return (db: DatabaseSync) => {

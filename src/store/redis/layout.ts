@@ -1,8 +1,8 @@
 // The partition count of the data under a KEY_PREFIX is fixed for the store's lifetime: a uid's
 // dedup hash and ring buffer entry live in the partition of its uid, so reading with another count
 // would look for them elsewhere and silently split a uid's history (a resend stored twice). The
-// count is recorded by the first relay and every later one must run with it. Data of release 0.1
-// (no tags version recorded) is brought up to date here too.
+// count is recorded by the first relay and every later one must run with it. Data of a relay
+// before tags (no tags version recorded) is brought up to date here too.
 import type { Redis } from 'ioredis';
 import { KCR_ERR_STORE_LAYOUT } from '../../errors.js';
 import type { RedisClient } from '../../backend/redis/connect.js';
@@ -10,8 +10,8 @@ import type { Tagging } from '../tags.js';
 import { layoutKey, partitionKeys, tagsVersionKey } from './keys.js';
 
 /**
- * Version of the tags' layout. 1: groups' filters in the `only` hash of each partition. Release 0.1
- * had none: its entries already named their one tag as a field (so they read as tagged entries do),
+ * Version of the tags' layout. 1: groups' filters in the `only` hash of each partition. Relays before
+ * tags had none: its entries already named their one tag as a field (so they read as tagged entries do),
  * and its one filtered group read by that tag in code; the hash learns it here.
  */
 const TAGS_VERSION = '1';
