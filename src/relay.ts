@@ -12,6 +12,7 @@ import type { Config } from './config/env.js';
 import { consumerName } from './consume/consumer-name.js';
 import { SenderSettings } from './decode/sender-settings.js';
 import { UidAssigner } from './event/snowflake.js';
+import { filterTagsOf } from './forward/filter.js';
 import { Forwarder } from './forward/forwarder.js';
 import { ReplayJobs } from './forward/replay.js';
 import type { ProcessGroupReads } from './http/process-group.js';
@@ -89,11 +90,13 @@ function jobLease(config: Config): number {
 export async function createRelay(config: Config, options: RelayOptions): Promise<Relay> {
   const { logger } = options;
   for (const { destination, message } of destinationWarnings(config.DESTINATIONS)) logger.warn({ destination }, message);
-  const { store, backend, description } = await createStore(
-    config,
-    logger,
-    logoutTagging({ credentialChange: config.SSF_CREDENTIAL_CHANGE }),
-  );
+  // Each entry's tags: whether it ends sessions (the logout group reads only those), and which destination filters it passes.
+  const logoutTags = logoutTagging({ credentialChange: config.SSF_CREDENTIAL_CHANGE });
+  const filterTags = filterTagsOf(config.DESTINATIONS);
+  const { store, backend, description } = await createStore(config, logger, {
+    ...logoutTags,
+    tagsOf: (event) => ({ ...logoutTags.tagsOf(event), ...filterTags(event) }),
+  });
   const senders = new SenderSettings(config);
   const health: HealthState = { shuttingDown: false };
   // One read of the store's status serves a scrape's gauges (it asks every Redis primary for INFO).

@@ -9,7 +9,7 @@ import { LineBudget } from '../log.js';
 import type { ConsumerStore, DeadLetterInfo, StoredEntry } from '../store/event-store.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import { compileFilter, type EventPredicate } from './filter.js';
+import { compileFilter, filterTag, type EventPredicate } from './filter.js';
 import { CIRCUIT_STATE_VALUE, type ForwardMetrics } from './forward-metrics.js';
 import { RateLimiter } from './rate-limiter.js';
 import { createTarget } from './targets/index.js';
@@ -76,10 +76,13 @@ export class DestinationWorker {
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     metrics.circuit.set({ destination: destination.name }, 0);
     const labels = { destination: destination.name };
+    const only = filterTag(destination.filter);
     this.consumer = new StreamConsumer({
       store,
       group: destination.name,
       startFrom: destination.startFrom === 'now' ? 'end' : 'start',
+      // The store skips what the filter's tag says it does not want: counted as filtered here too.
+      groupOptions: { ...(only === null ? {} : { only }), onSkipped: (count) => metrics.filtered.inc(labels, count) },
       consumer: options.consumer,
       claimIdleMs: options.claimIdleMs,
       blockMs: options.blockMs,

@@ -1,6 +1,11 @@
-// Which events a destination wants: pure matching on the canonical event.
-import type { DestinationFilter } from '../config/destinations.js';
+// Which events a destination wants: pure matching on the canonical event. Ingest evaluates each
+// destination's filter once, as a tag of the stored entry (store/tags.ts), so the store hands the
+// destination only what it wants, never parsing the rest; the forwarder still matches what it is
+// handed (entries stored before, or by a relay with another filter, are unknown to the tag).
+import { createHash } from 'node:crypto';
+import type { Destination, DestinationFilter } from '../config/destinations.js';
 import type { CanonicalEvent } from '../event/canonical.js';
+import type { TagsOf } from '../store/tags.js';
 
 /** `LOGIN*` matches LOGIN and LOGIN_ERROR; only `*` is special. */
 function globToRegExp(glob: string): RegExp {
@@ -45,5 +50,31 @@ export function compileFilter(filter: DestinationFilter): EventPredicate | null 
       if (type === null || !types.some((re) => re.test(type))) return false;
     }
     return true;
+  };
+}
+
+/**
+ * The tag of the events `filter` passes; null without a filter. Named after the filter itself, so
+ * that replicas agree, and a changed filter is a new tag: entries tagged for the old one are unknown
+ * to it, handed, and matched by the forwarder as before.
+ */
+export function filterTag(filter: DestinationFilter): string | null {
+  if (compileFilter(filter) === null) return null;
+  const canonical = JSON.stringify(filter, Object.keys(filter).sort());
+  return `filter.${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
+}
+
+/** Each destination filter's tag, evaluated on the event (destinations with the same filter share one). */
+export function filterTagsOf(destinations: readonly Destination[]): TagsOf {
+  const predicates = new Map<string, EventPredicate>();
+  for (const { filter } of destinations) {
+    const tag = filterTag(filter);
+    const matches = compileFilter(filter);
+    if (tag !== null && matches !== null) predicates.set(tag, matches);
+  }
+  return (event) => {
+    const tags: Record<string, boolean> = {};
+    for (const [tag, matches] of predicates) tags[tag] = matches(event);
+    return tags;
   };
 }

@@ -99,6 +99,8 @@ export interface GroupOptions {
    * never parsed nor owed (the bound never counts them lost to it). Unset: every entry.
    */
   only?: string;
+  /** Told, in this process, how many entries its reads of the group skipped (a forwarder counts them as filtered). */
+  onSkipped?: (count: number) => void;
 }
 
 /**

@@ -103,6 +103,10 @@ describe.each<StoreKind>(['redis', 'embedded'])('on the %s store', (kind) => {
         'drain',
       );
       expect(s.delivered.sort()).toEqual([...wanted, ...errorLogin].sort());
+      // Ingest tagged each event with the filter's verdict: the store skipped the three others, never
+      // handing them to the forwarder, which still counts them as filtered.
+      expect(await r.store.groupState('logins')).toMatchObject({ skipped: 3 });
+      expect(await r.metrics.registry.getSingleMetricAsString('kcr_forward_filtered_total')).toMatch(/destination="logins"\} 3$/m);
     });
   });
 

@@ -54,6 +54,8 @@ type DeadLetterRow = Omit<EntryRow, 'uid'> & DeadLetterInfo & { deadAt: string }
 
 export class EmbeddedConsumerGroups implements ConsumerStore {
   private readonly sql: Record<keyof typeof STATEMENTS, StatementSync>;
+  /** GroupOptions.onSkipped, per group. */
+  private readonly skipListeners = new Map<string, (count: number) => void>();
 
   constructor(
     private readonly db: EmbeddedDb,
@@ -72,12 +74,16 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
       const start = from === 'start' ? 0 : (this.ring.bounds().newest ?? 0);
       this.sql.createGroup.run(group, start, only);
     });
+    if (options.onSkipped) this.skipListeners.set(group, options.onSkipped);
+    else this.skipListeners.delete(group);
   }
 
   async readNew(group: string, consumer: string, count: number, blockMs: number): Promise<StoredEntry[]> {
     const deadline = Date.now() + blockMs;
     for (;;) {
-      const { entries, only } = await this.db.write(() => this.deliverNew(group, consumer, count));
+      const { entries, only, skipped } = await this.db.write(() => this.deliverNew(group, consumer, count));
+      // Once committed: what was skipped is then acknowledged for good.
+      if (skipped > 0) this.skipListeners.get(group)?.(skipped);
       const left = deadline - Date.now();
       if (entries.length > 0 || left <= 0) return entries;
       await (only === null ? this.signals.any : this.signals.tagged(only)).wait(left);
@@ -213,7 +219,7 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
    * them all, its position moves to the newest row, past the others, which are never handed to it
    * nor pending: counted as skipped (rows evicted before it got there are not: they are gone).
    */
-  private deliverNew(group: string, consumer: string, count: number): { entries: StoredEntry[]; only: string | null } {
+  private deliverNew(group: string, consumer: string, count: number): { entries: StoredEntry[]; only: string | null; skipped: number } {
     const found = this.requireGroup(group);
     const { only } = found;
     const rows =
@@ -221,17 +227,18 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
         ? all<EntryRow>(this.sql.entriesAfter, found.lastDelivered, count)
         : all<EntryRow>(this.sql.taggedEntriesAfter, found.lastDelivered, lacking(only), count);
     let position = rows.at(-1)?.id ?? null;
+    let skipped = 0;
     if (only !== null) {
       const { oldest, newest } = this.ring.bounds();
       if (rows.length < count) position = newest;
       if (position !== null && oldest !== null && position > found.lastDelivered) {
-        const skipped = position - Math.max(found.lastDelivered, oldest - 1) - rows.length;
+        skipped = position - Math.max(found.lastDelivered, oldest - 1) - rows.length;
         if (skipped > 0) this.sql.countStat.run(skippedStat(group), skipped);
       }
     }
     if (position !== null && position > found.lastDelivered) this.sql.setLastDelivered.run(position, group);
     const now = Date.now();
     for (const row of rows) this.sql.addPending.run(group, row.id, consumer, now);
-    return { entries: rows.map((row) => toEntry(row, 1)), only };
+    return { entries: rows.map((row) => toEntry(row, 1)), only, skipped };
   }
 }

@@ -52,6 +52,8 @@ export class RedisConsumerGroups implements ConsumerStore {
   private readonly reads = new Map<string, GroupReads>();
   /** Each group's `only` tag (null: none), as recorded in the partitions' filter hashes: read once per group. */
   private readonly filters = new Map<string, string | null>();
+  /** GroupOptions.onSkipped, per group ensured in this process. */
+  private readonly skipListeners = new Map<string, (count: number) => void>();
 
   constructor(
     private readonly redis: Redis,
@@ -74,6 +76,8 @@ export class RedisConsumerGroups implements ConsumerStore {
       await redisCall(() => (only === null ? this.redis.hdel(keys.only, group) : this.redis.hset(keys.only, group, only)));
     }
     this.filters.set(group, only);
+    if (options.onSkipped) this.skipListeners.set(group, options.onSkipped);
+    else this.skipListeners.delete(group);
   }
 
   /**
@@ -334,6 +338,7 @@ export class RedisConsumerGroups implements ConsumerStore {
       }
       [n, newest, ...raw] = await read();
     }
+    if (n > raw.length) this.skipListeners.get(group)?.(n - raw.length);
     return { read: n, entries: this.toEntries(keys.partition, raw, () => 1) };
   }
 
