@@ -90,7 +90,9 @@ function jobLease(config: Config): number {
 export async function createRelay(config: Config, options: RelayOptions): Promise<Relay> {
   const { logger } = options;
   for (const { destination, message } of destinationWarnings(config.DESTINATIONS)) logger.warn({ destination }, message);
-  // Each entry's tags: whether it ends sessions (the logout group reads only those), and which destination filters it passes.
+  // Each entry's tags: whether it ends sessions (the logout group reads only those), and which
+  // destination filters it passes. The logout tag first: a replica before tags, still running in a
+  // rolling upgrade, reads it as the third field of a Redis entry, where it always was.
   const logoutTags = logoutTagging({ credentialChange: config.SSF_CREDENTIAL_CHANGE });
   const filterTags = filterTagsOf(config.DESTINATIONS);
   const { store, backend, description } = await createStore(config, logger, {

@@ -179,7 +179,7 @@ export class EmbeddedConsumerGroups implements ConsumerStore {
       const pending = one<{ n: number }>(this.sql.countPending, group)!.n;
       const deadLetters = this.deadLetterCount(group);
       const state: GroupState = { group, pending, lag, deadLetters, partitionLag: [lag] };
-      if (found?.only == null) return state;
+      if (!found || found.only === null) return state;
       return { ...state, skipped: one<{ value: number }>(this.sql.stat, skippedStat(group))?.value ?? 0 };
     });
   }
