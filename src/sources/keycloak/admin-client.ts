@@ -4,7 +4,7 @@
 // PollFailure saying what kind it is; no secret or token ever enters its message.
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { KeycloakSource } from '../../config/keycloak-sources.js';
-import { retryAfterMs } from '../../forward/backoff.js';
+import { retryAfterMs } from '../../retry/backoff.js';
 import type { EventList } from './map-event.js';
 import type { PageQuery } from './paging.js';
 import { PollFailure } from './poll-outcome.js';

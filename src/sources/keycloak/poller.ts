@@ -9,10 +9,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config/env.js';
 import type { KeycloakSource } from '../../config/keycloak-sources.js';
 import { KCR_ERR_BUFFER_FULL } from '../../errors.js';
-import { backoffDelay } from '../../forward/backoff.js';
 import { storeEvent, type StoreEventDeps } from '../../http/store-event.js';
 import { LineBudget } from '../../log.js';
 import { endsSessions } from '../../logout/translate.js';
+import { RETRY_POLICIES } from '../../retry/policies.js';
+import { retryDelay } from '../../retry/retry-until.js';
 import type { EventStore, SourceRecord } from '../../store/event-store.js';
 import { validateEvent } from '../../validate/index.js';
 import { KeycloakAdminClient } from './admin-client.js';
@@ -274,6 +275,6 @@ export class SourcePoller {
     if (failure.outcome === 'lease_lost') return intervalMs;
     if (failure.retryAfterMs !== null) return failure.retryAfterMs;
     const attempt = parsePoll(this.record?.parts[POLL_PART])?.failures ?? 1;
-    return backoffDelay(attempt, { baseMs: 1_000, capMs: intervalMs });
+    return retryDelay({ ...RETRY_POLICIES.catchUp, capMs: Math.min(RETRY_POLICIES.catchUp.capMs, intervalMs) }, attempt);
   }
 }
