@@ -2,13 +2,13 @@
 // configured, else the embedded store in DATA_DIR (one process only). Other stages that keep state
 // beside the event store (the logout bus) get their connection from what is decided here.
 import type { FastifyBaseLogger } from 'fastify';
-import type { Config } from '../config/env.js';
 import { KCR_ERR_CONFIG, KCR_ERR_STORE_LAYOUT, type KcrError } from '../errors.js';
-import { createRedisClient, waitReady, type RedisClient } from '../redis/connect.js';
+import { createRedisClient, waitReady, type RedisClient, type RedisConnectionConfig } from '../redis/connect.js';
 import { defineLuaCommands } from '../redis/lua-commands.js';
 import type { EmbeddedDb } from './embedded/embedded-db.js';
 import { EmbeddedEventStore } from './embedded/embedded-store.js';
-import type { EventStore } from './event-store.js';
+import type { EmbeddedSync } from './embedded/open-database.js';
+import type { BufferPolicy, EventStore } from './event-store.js';
 import { RedisEventStore } from './redis/redis-store.js';
 
 /** Where state lives, for the stages that keep some of their own. */
@@ -25,6 +25,21 @@ export interface CreatedStore {
   description: string;
 }
 
+/** The settings that decide the store (named as in the configuration, which the edges pass). */
+export interface StoreSettings extends RedisConnectionConfig {
+  BUFFER_CAPACITY: number;
+  BUFFER_MAX_BYTES: number;
+  BUFFER_OVERFLOW: BufferPolicy['overflow'];
+  DEDUP_WINDOW: number;
+  QUARANTINE_MAX_BYTES: number;
+  KEY_PREFIX: string;
+  PARTITIONS: number;
+  REDIS_WAIT_REPLICAS: number;
+  REDIS_WAIT_TIMEOUT: number;
+  DATA_DIR: string;
+  EMBEDDED_SYNC: EmbeddedSync;
+}
+
 const STORE_LUA = new URL('./redis/lua/', import.meta.url);
 
 /** A PARTITIONS mismatch found at start-up stops the relay (exit 78, naming the variable). */
@@ -38,7 +53,7 @@ async function refuseOtherLayout(store: RedisEventStore, client: RedisClient): P
   }
 }
 
-export async function createStore(config: Config, log?: FastifyBaseLogger): Promise<CreatedStore> {
+export async function createStore(config: StoreSettings, log?: FastifyBaseLogger): Promise<CreatedStore> {
   const policy = {
     capacity: config.BUFFER_CAPACITY,
     maxBytes: config.BUFFER_MAX_BYTES,
