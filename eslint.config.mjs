@@ -2,6 +2,55 @@
 // and tests; formatting is Prettier's (npm run format), checked with the lint.
 import tseslint from 'typescript-eslint';
 
+// The layering of CONTRIBUTING.md, checked: each folder of src/ names what it must not import.
+// Lowest first: errors.ts, log.ts, event, retry, backend (redis, the embedded database); the stages
+// (decode -> validate -> store -> consume -> forward / logout; backchannel and sources beside them;
+// metrics reads the stages' types); http, which calls the stages; and the edges (relay.ts, main.ts,
+// bin.ts, cli, workers), the only readers of src/config. An import is matched by its upward path
+// (`../store/...`), so a stage's own sub-folders (store/redis, logout/redis) are never confused
+// with the top-level ones.
+const EDGES = ['config', 'relay', 'main', 'bin', 'cli', 'workers', 'index'];
+const STAGES = ['http', 'decode', 'validate', 'store', 'consume', 'forward', 'logout', 'backchannel', 'sources', 'metrics'];
+const BACKEND = ['redis', 'backend'];
+/** `import ... from '../<name>/...'` or `'../<name>.js'` at any depth (`./<name>` from a file at the top of src/). */
+const forbid = (folder, names) => ({
+  files: [folder.endsWith('.ts') ? `src/${folder}` : `src/${folder}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: names.map((name) => ({
+          regex: `^(${folder.endsWith('.ts') ? '\\./' : '(\\.\\./)+'})${name}(/|\\.js$)`,
+          message: `src/${folder} must not import src/${name}: see the layering in CONTRIBUTING.md (and eslint.config.mjs).`,
+        })),
+      },
+    ],
+  },
+});
+const except = (list, ...names) => list.filter((name) => !names.includes(name));
+const layers = [
+  forbid('errors.ts', [...EDGES, ...STAGES, ...BACKEND, 'event', 'retry', 'log']),
+  forbid('log.ts', [...EDGES, ...STAGES, ...BACKEND, 'event', 'retry']),
+  forbid('event', [...EDGES, ...STAGES, ...BACKEND, 'retry', 'log']),
+  forbid('retry', [...EDGES, ...STAGES, ...BACKEND, 'event', 'log']),
+  forbid('redis', [...EDGES, ...STAGES, 'backend']),
+  forbid('backend', [...EDGES, ...STAGES]),
+  forbid('decode', [...EDGES, ...except(STAGES, 'decode')]),
+  forbid('validate', [...EDGES, ...except(STAGES, 'validate', 'decode')]),
+  forbid('store', [...EDGES, ...except(STAGES, 'store')]),
+  forbid('consume', [...EDGES, ...except(STAGES, 'consume', 'store')]),
+  forbid('logout', [...EDGES, ...except(STAGES, 'logout', 'store', 'consume')]),
+  forbid('backchannel', [...EDGES, ...except(STAGES, 'backchannel', 'decode', 'logout')]),
+  // Still read their settings' types from src/config: destinations (forward), KEYCLOAK_SOURCES and
+  // Config picks (sources, http), the destination types (metrics/summary.ts). Issue 19 follow-up.
+  forbid('forward', [...except(EDGES, 'config'), ...except(STAGES, 'forward', 'store', 'consume', 'metrics')]),
+  forbid('metrics', [...except(EDGES, 'config'), ...except(STAGES, 'metrics', 'store', 'sources')]),
+  // The catch-up stores what it reads as a pushed event is stored: through http/store-event.ts.
+  forbid('sources', [...except(EDGES, 'config'), 'backchannel', 'consume', 'forward']),
+  forbid('http', except(EDGES, 'config')),
+  forbid('client', [...EDGES, ...except(STAGES, 'logout')]),
+];
+
 export default tseslint.config(
   { ignores: ['dist/', 'generated/', 'node_modules/', 'bench/', 'scripts/', 'examples/', 'src/http/status-page/', '**/*.mjs'] },
   ...tseslint.configs.recommendedTypeChecked,
@@ -20,6 +69,7 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  ...layers,
   {
     files: ['test/**/*.ts'],
     rules: {
