@@ -71,6 +71,25 @@ export default tseslint.config(
   },
   ...layers,
   {
+    // The unit layer runs without servers and without a build (vitest.unit.config.ts has no global setup).
+    files: ['test/unit/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '(^|/)dist/', message: 'test/unit tests the sources, not the build.' },
+            {
+              regex:
+                '/support/(relay|child-relay|redis-server|redis-cluster|redis-stores|sink|http|targets|tcp-proxy|keycloak-stand-in|oidc-issuer|docker)\\.js$',
+              message: 'test/unit runs no server: a test that needs one belongs beside the integration tests.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: {
       // Tests read JSON answers and poke at internals; these rules would only add casts there.

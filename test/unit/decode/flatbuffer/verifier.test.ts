@@ -6,7 +6,17 @@ import { Event } from '../../../../generated/emitter2020/event.js';
 import { decodeFlatBuffer } from '../../../../src/decode/flatbuffer/decode-flatbuffer.js';
 import { LAYOUT_2018, LAYOUT_2020 } from '../../../../src/decode/flatbuffer/layouts.js';
 import { verifyFlatBuffer, type SlotDescriptor, type TableDescriptor } from '../../../../src/decode/flatbuffer/verifier.js';
-import { base64, bytesOf, fb, golden, kcrCode, kcrMessage, loadGoldens, rootLayout, settingsOf } from '../../../support/flatbuffer-goldens.js';
+import {
+  base64,
+  bytesOf,
+  fb,
+  golden,
+  kcrCode,
+  kcrMessage,
+  loadGoldens,
+  rootLayout,
+  settingsOf,
+} from '../../../support/flatbuffer-goldens.js';
 
 const EVENT = LAYOUT_2020.event;
 const logout = bytesOf(golden('emitter-2020--event-logout'));
