@@ -41,12 +41,11 @@ const layers = [
   forbid('consume', [...EDGES, ...except(STAGES, 'consume', 'store')]),
   forbid('logout', [...EDGES, ...except(STAGES, 'logout', 'store', 'consume')]),
   forbid('backchannel', [...EDGES, ...except(STAGES, 'backchannel', 'decode', 'logout')]),
-  // Still read their settings' types from src/config: destinations (forward), KEYCLOAK_SOURCES and
-  // Config picks (sources, http), the destination types (metrics/summary.ts). Issue 19 follow-up.
-  forbid('forward', [...except(EDGES, 'config'), ...except(STAGES, 'forward', 'store', 'consume', 'metrics')]),
-  forbid('metrics', [...except(EDGES, 'config'), ...except(STAGES, 'metrics', 'store', 'sources')]),
+  forbid('forward', [...EDGES, ...except(STAGES, 'forward', 'store', 'consume', 'metrics')]),
+  forbid('metrics', [...EDGES, ...except(STAGES, 'metrics', 'store', 'sources')]),
   // The catch-up stores what it reads as a pushed event is stored: through http/store-event.ts.
-  forbid('sources', [...except(EDGES, 'config'), 'backchannel', 'consume', 'forward']),
+  forbid('sources', [...EDGES, 'backchannel', 'consume', 'forward']),
+  // Still reads Config picks and proxyTrust from src/config (issue 19 follow-up).
   forbid('http', except(EDGES, 'config')),
   forbid('client', [...EDGES, ...except(STAGES, 'logout')]),
 ];

@@ -3,7 +3,7 @@
 // not confirm (backoff + jitter, Retry-After), behind a circuit breaker, and acknowledges each event
 // only once confirmed, so a crash leaves it pending for another replica to claim.
 import type { FastifyBaseLogger } from 'fastify';
-import type { Destination } from '../config/destinations.js';
+import type { Destination } from './destination.js';
 import { StreamConsumer } from '../consume/stream-consumer.js';
 import { LineBudget } from '../log.js';
 import { CircuitBreaker } from '../retry/circuit-breaker.js';

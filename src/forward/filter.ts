@@ -1,5 +1,5 @@
 // Which events a destination wants: pure matching on the canonical event.
-import type { DestinationFilter } from '../config/destinations.js';
+import type { DestinationFilter } from './destination.js';
 import type { CanonicalEvent } from '../event/canonical.js';
 
 /** `LOGIN*` matches LOGIN and LOGIN_ERROR; only `*` is special. */

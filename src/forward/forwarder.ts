@@ -1,7 +1,7 @@
 // Runs one worker per configured destination over the shared store.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Counter, Registry } from 'prom-client';
-import type { Destination } from '../config/destinations.js';
+import type { Destination } from './destination.js';
 import type { EventStore } from '../store/event-store.js';
 import { GroupStates } from '../metrics/group-states.js';
 import type { DestinationInfo } from '../metrics/summary.js';

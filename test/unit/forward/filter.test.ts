@@ -1,7 +1,7 @@
 // A destination's filter: no criterion means every event, and no predicate to run (its events are
 // then never parsed); each criterion set narrows.
 import { expect, it } from 'vitest';
-import type { DestinationFilter } from '../../../src/config/destinations.js';
+import type { DestinationFilter } from '../../../src/forward/destination.js';
 import { compileFilter } from '../../../src/forward/filter.js';
 import { canonicalEvent } from '../../support/canonical.js';
 
