@@ -3,13 +3,13 @@
 // not confirm (backoff + jitter, Retry-After), behind a circuit breaker, and acknowledges each event
 // only once confirmed, so a crash leaves it pending for another replica to claim.
 import type { FastifyBaseLogger } from 'fastify';
-import type { Destination } from './destination.js';
 import { StreamConsumer } from '../consume/stream-consumer.js';
 import { LineBudget } from '../log.js';
 import { CircuitBreaker } from '../retry/circuit-breaker.js';
 import { DESTINATION_BREAKER, RETRY_POLICIES } from '../retry/policies.js';
 import { retryDelay } from '../retry/retry-until.js';
 import type { ConsumerStore, DeadLetterInfo, StoredEntry } from '../store/event-store.js';
+import type { Destination } from './destination.js';
 import { compileFilter, type EventPredicate } from './filter.js';
 import { CIRCUIT_STATE_VALUE, type ForwardMetrics } from './forward-metrics.js';
 import { RateLimiter } from './rate-limiter.js';

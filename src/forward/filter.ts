@@ -1,6 +1,6 @@
 // Which events a destination wants: pure matching on the canonical event.
-import type { DestinationFilter } from './destination.js';
 import type { CanonicalEvent } from '../event/canonical.js';
+import type { DestinationFilter } from './destination.js';
 
 /** `LOGIN*` matches LOGIN and LOGIN_ERROR; only `*` is special. */
 function globToRegExp(glob: string): RegExp {
