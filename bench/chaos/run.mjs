@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run chaos`: the relay's promises checked under faults, Jepsen style (docs: README, Guarantees).
+// `npm run chaos`: the relay's promises checked under faults, Jepsen style (docs: docs/guarantees.md).
 //   npm run chaos                      Redis (AOF always), Redis (AOF everysec: loss measured, not
 //                                      asserted) and the embedded store, ~2 minutes of faults
 //   npm run chaos -- --quick           Redis (AOF always) and embedded, ~30 s of faults (.ci/run)

@@ -1,5 +1,5 @@
 // The dashboard and the alert rules in deploy/ read metrics a relay really exposes (a rename breaks
-// this test, not a dashboard in production), and every alert's runbook is a README section.
+// this test, not a dashboard in production), and every alert's runbook is a section of docs/operations.md.
 // promtool checks the rules' syntax and behaviour in .ci/run.
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
@@ -60,14 +60,14 @@ it('every metric the alert rules use is exposed by the relay', () => {
   expect(used.filter((name) => !exposed.has(name))).toEqual([]);
 });
 
-it('every alert has a runbook pointing to a section of the README', () => {
+it('every alert has a runbook pointing to a section of docs/operations.md', () => {
   const rules = readFileSync(RULES, 'utf8');
   const alerts = [...rules.matchAll(/- alert: (\w+)/g)].map((m) => m[1]!);
-  const runbooks = [...rules.matchAll(/runbook: "README\.md#([a-z0-9-]+)"/g)].map((m) => m[1]!);
+  const runbooks = [...rules.matchAll(/runbook: "docs\/operations\.md#([a-z0-9-]+)"/g)].map((m) => m[1]!);
   expect(runbooks).toEqual(alerts.map((a) => a.toLowerCase()));
   // GitHub's anchor of a heading: lower case, spaces to dashes, punctuation dropped.
   const anchors = new Set(
-    [...readFileSync('README.md', 'utf8').matchAll(/^#{2,4} (.+)$/gm)].map((m) =>
+    [...readFileSync('docs/operations.md', 'utf8').matchAll(/^#{2,4} (.+)$/gm)].map((m) =>
       m[1]!
         .trim()
         .toLowerCase()

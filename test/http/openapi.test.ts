@@ -1,6 +1,6 @@
-// GET /openapi.json against the routes the relay really serves and the README's route table: a
+// GET /openapi.json against the routes the relay really serves and docs/http-api.md's route table: a
 // valid OpenAPI 3 document, an operation with request and answer schemas for every route, and the
-// same routes (with the same authentication) as the README lists. Schema failures answer coded errors.
+// same routes (with the same authentication) as that table lists. Schema failures answer coded errors.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,18 +162,18 @@ describe('GET /openapi.json', () => {
   });
 });
 
-describe("the README's route table", () => {
+describe('the route table of docs/http-api.md', () => {
   /** Rows of the table under "## Routes": `| METHOD | \`path\` | auth | what |`. */
-  function readmeRoutes(): Map<string, string> {
-    const readme = readFileSync('README.md', 'utf8');
-    const section = readme.slice(readme.indexOf('\n## Routes\n'), readme.indexOf('\n## ', readme.indexOf('\n## Routes\n') + 1));
+  function tableRoutes(): Map<string, string> {
+    const doc = readFileSync('docs/http-api.md', 'utf8');
+    const section = doc.slice(doc.indexOf('\n## Routes\n'), doc.indexOf('\n## ', doc.indexOf('\n## Routes\n') + 1));
     const rows = new Map<string, string>();
     for (const m of section.matchAll(/^\| (GET|POST|PUT|PATCH|DELETE) \| `([^`]+)` \| ([^|]+) \|/gm))
       rows.set(`${m[1]} ${m[2]}`, m[3]!.trim());
     return rows;
   }
 
-  // The words a README auth cell uses for each security scheme of the document.
+  // The words a route table's auth cell uses for each security scheme of the document.
   const AUTH_WORDS: Record<string, string> = {
     emitterBasic: 'Basic',
     adminToken: 'ADMIN_TOKEN',
@@ -184,13 +184,13 @@ describe("the README's route table", () => {
   };
 
   it('lists exactly the operations of the document', () => {
-    const rows = readmeRoutes();
+    const rows = tableRoutes();
     expect(rows.size).toBeGreaterThan(20);
     expect([...rows.keys()].sort()).toEqual([...operations(doc).keys()].sort());
   });
 
   it('names the authentication the document declares', () => {
-    for (const [key, cell] of readmeRoutes()) {
+    for (const [key, cell] of tableRoutes()) {
       const schemes = (operations(doc).get(key)?.security ?? []).flatMap((s) => Object.keys(s));
       if (schemes.length === 0) expect(cell, key).toMatch(/^none\b/);
       for (const scheme of schemes) expect(cell, key).toContain(AUTH_WORDS[scheme]);
