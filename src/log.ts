@@ -1,8 +1,8 @@
 // The process's one pino logger, shared by the HTTP server and the background workers.
 import { pino, type Logger } from 'pino';
-import type { Config } from './config/env.js';
 
-export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, stream?: NodeJS.WritableStream): Logger {
+/** LOG_LEVEL as the configuration names it: pino's levels, or silent. */
+export function createLogger(config: { LOG_LEVEL: string }, stream?: NodeJS.WritableStream): Logger {
   return pino(
     {
       level: config.LOG_LEVEL,

@@ -3,16 +3,17 @@
 // answers 200. Any failure publishes nothing.
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
-import type { Config } from '../config/env.js';
 import { KCR_ERR_BACKCHANNEL_REPLAY, KCR_ERR_BACKCHANNEL_UNAVAILABLE, KcrError } from '../errors.js';
 import type { LogoutBus } from '../logout/bus.js';
 import type { LogoutMessage } from '../logout/message.js';
+import type { SignatureAlgorithm } from './issuers.js';
 import type { TrustedIssuer } from './signed-token.js';
 import { logoutMessageOf, onceMarkerOf } from './to-message.js';
 import { LogoutTokenVerifier } from './verify-logout-token.js';
 
 export interface BackchannelReceiverDeps {
-  config: Pick<Config, 'BACKCHANNEL_ALGORITHMS' | 'BACKCHANNEL_CLOCK_SKEW'>;
+  /** BACKCHANNEL_ALGORITHMS and BACKCHANNEL_CLOCK_SKEW (ms), as the configuration names them. */
+  config: { BACKCHANNEL_ALGORITHMS: readonly SignatureAlgorithm[]; BACKCHANNEL_CLOCK_SKEW: number };
   /** TOKEN_ISSUERS with their keys, shared with the other token intakes. */
   issuers: readonly TrustedIssuer[];
   bus: Pick<LogoutBus, 'publishOnce'>;

@@ -3,6 +3,7 @@
 // PostgreSQL table; every type shares the delivery settings (filter, concurrency, retries).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { urlCredentials, type Destination } from '../forward/destination.js';
 import { parseDuration } from './duration.js';
 
 const durationMs = z.union([
@@ -16,17 +17,6 @@ const durationMs = z.union([
     return ms;
   }),
 ]);
-
-/**
- * `user:password` of a destination URL with credentials, decoded: sent as HTTP Basic auth, as curl
- * does, rather than dropped (undici's origin has no userinfo). Null without; throws a URIError
- * on a malformed percent-encoding.
- */
-export function urlCredentials(url: string): string | null {
-  const { username, password } = new URL(url);
-  if (username === '' && password === '') return null;
-  return `${decodeURIComponent(username)}:${decodeURIComponent(password)}`;
-}
 
 const webhook = z
   .object({
@@ -179,9 +169,10 @@ const postgres = z
   })
   .strict();
 
+// What the schema makes is what the forward stage reads (src/forward/destination.ts): `satisfies` checks it.
 const destination = z.discriminatedUnion('type', [webhook, amqp, nats, postgres], {
   error: (issue) => (issue.code === 'invalid_union' ? 'type must be "webhook" (the default), "amqp", "nats" or "postgres"' : undefined),
-});
+}) satisfies z.ZodType<Destination, unknown>;
 
 export const destinationsSchema = z.array(destination).superRefine((list, ctx) => {
   const seen = new Set<string>();
@@ -190,13 +181,3 @@ export const destinationsSchema = z.array(destination).superRefine((list, ctx) =
     seen.add(d.name);
   }
 });
-
-export type Destination = z.infer<typeof destination>;
-export type DestinationType = Destination['type'];
-export type WebhookDestination = z.infer<typeof webhook>;
-export type AmqpDestination = z.infer<typeof amqp>;
-export type NatsDestination = z.infer<typeof nats>;
-export type PostgresDestination = z.infer<typeof postgres>;
-/** TLS material as read from its files. */
-export type TlsFiles = NonNullable<AmqpDestination['tls']>;
-export type DestinationFilter = Destination['filter'];

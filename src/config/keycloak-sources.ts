@@ -4,30 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { httpUrl, overPlainHttp } from '../backchannel/issuers.js';
+import type { KeycloakSource } from '../sources/keycloak/source.js';
 import { parseDuration } from './duration.js';
-
-export interface KeycloakSource {
-  /** Names the source in metrics, logs, the status page and the store's checkpoint and lease. */
-  name: string;
-  /** Keycloak's base URL, without a trailing slash (`https://kc.example`, or `…/auth` before Keycloak 17). */
-  baseUrl: string;
-  /** The realm's name, as in its URLs. */
-  realm: string;
-  /** A confidential client of that realm with a service account holding realm-management's `view-events`. */
-  clientId: string;
-  clientSecret: string;
-  intervalMs: number;
-  userEvents: boolean;
-  adminEvents: boolean;
-  /** Where the first run starts (epoch ms); null: DEDUP_WINDOW before the first run. */
-  since: number | null;
-  /** Events asked for per request (`max`). */
-  pageSize: number;
-  /** Events stored per list per run at most; a run that reaches it goes on at once, in a new run. */
-  maxPerRun: number;
-  /** How far behind its checkpoint each run reads again, for events Keycloak committed late (see paging.ts). */
-  overlapMs: number;
-}
 
 // One transform for numbers and text, so that a bad value gets this message rather than a union's "Invalid input".
 const duration = (field: string) =>

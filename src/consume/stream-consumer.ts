@@ -7,11 +7,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { KCR_ERR_NO_GROUP, KcrError } from '../errors.js';
-import { backoffDelay } from '../forward/backoff.js';
+import { RETRY_POLICIES } from '../retry/policies.js';
+import { retryUntil } from '../retry/retry-until.js';
 import type { Claimed, ConsumerStore, GroupOptions, StoredEntry } from '../store/event-store.js';
 import { AckBatcher } from './ack-batcher.js';
-
-const OUTAGE_BACKOFF = { baseMs: 200, capMs: 5_000 };
 
 export interface StreamConsumerOptions {
   store: ConsumerStore;
@@ -116,16 +115,21 @@ export class StreamConsumer {
    * may have missed a reply: its own pending entries are resumed before anything new is read.
    */
   async retrying<T>(what: string, op: () => Promise<T>, { once = false } = {}): Promise<T | null> {
-    for (let attempt = 1; ; attempt++) {
+    const missedReply = async (): Promise<T> => {
       try {
         return await op();
       } catch (err) {
         this.resumeAfter = '0';
-        if (this.stopped || once) return null;
-        this.options.log.warn({ group: this.group, err: (err as Error).message }, `consumer could not ${what}; retrying`);
-        await this.pause(backoffDelay(Math.min(attempt, 6), OUTAGE_BACKOFF) + 100);
+        throw err;
       }
-    }
+    };
+    return retryUntil(missedReply, RETRY_POLICIES.storeOutage, this.signal, {
+      once,
+      finalTry: true,
+      onFailure: (err, _attempt, retrying) => {
+        if (retrying) this.options.log.warn({ group: this.group, err: (err as Error).message }, `consumer could not ${what}; retrying`);
+      },
+    });
   }
 
   /** Sleeps `ms` unless stopped first; false when stopped. */

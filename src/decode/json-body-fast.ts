@@ -5,7 +5,7 @@
 // double would change (parseJsonBody keeps the source text of those), no "uid" number below the top
 // level. Anything else (and every refusal: invalid JSON, a top-level value that
 // is not an object) goes through parseJsonBody itself, so both give the same result or the same error
-// on every text (test/decode/json/fast-body.test.ts checks it).
+// on every text (test/unit/decode/json/fast-body.test.ts checks it).
 import { parseJsonBody } from './json-body.js';
 
 /** Keycloak bodies nest 3 deep; deeper ones take parseJsonBody and its refusal of deep nesting. */

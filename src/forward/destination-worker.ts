@@ -3,12 +3,13 @@
 // not confirm (backoff + jitter, Retry-After), behind a circuit breaker, and acknowledges each event
 // only once confirmed, so a crash leaves it pending for another replica to claim.
 import type { FastifyBaseLogger } from 'fastify';
-import type { Destination } from '../config/destinations.js';
 import { StreamConsumer } from '../consume/stream-consumer.js';
 import { LineBudget } from '../log.js';
+import { CircuitBreaker } from '../retry/circuit-breaker.js';
+import { DESTINATION_BREAKER, RETRY_POLICIES } from '../retry/policies.js';
+import { retryDelay } from '../retry/retry-until.js';
 import type { ConsumerStore, DeadLetterInfo, StoredEntry } from '../store/event-store.js';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
-import { CircuitBreaker } from './circuit-breaker.js';
+import type { Destination } from './destination.js';
 import { compileFilter, filterTag, type EventPredicate } from './filter.js';
 import { CIRCUIT_STATE_VALUE, type ForwardMetrics } from './forward-metrics.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -22,7 +23,6 @@ export interface WorkerOptions {
   claimIdleMs: number;
   /** Longest wait for new events per read. */
   blockMs: number;
-  backoff?: BackoffPolicy;
   now?: () => number;
 }
 
@@ -56,7 +56,6 @@ export class DestinationWorker {
   private refill: Promise<void> | null = null;
   private lanes: Promise<void>[] = [];
   private readonly now: () => number;
-  private readonly backoff: BackoffPolicy;
   /** Dropped dead letters can come at the rate of failed deliveries: a warning a minute at most. */
   private readonly dropWarnings = new LineBudget(60_000);
 
@@ -71,9 +70,8 @@ export class DestinationWorker {
     this.display = displayUrl(destination.url);
     this.matches = compileFilter(destination.filter);
     this.limiter = destination.ratePerSecond ? new RateLimiter(destination.ratePerSecond) : null;
-    this.breaker = new CircuitBreaker({ threshold: 5, coolDownMs: 1_000, maxCoolDownMs: 60_000 });
+    this.breaker = new CircuitBreaker(DESTINATION_BREAKER);
     this.now = options.now ?? Date.now;
-    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     metrics.circuit.set({ destination: destination.name }, 0);
     const labels = { destination: destination.name };
     const only = filterTag(destination.filter);
@@ -205,7 +203,7 @@ export class DestinationWorker {
       }
       if (open.length === 0) return outcomes;
       this.metrics.retried.inc(labels, open.length);
-      const delay = retryAfterMs ?? backoffDelay(Math.max(...open.map((i) => attempts[i]!)), this.backoff);
+      const delay = retryAfterMs ?? retryDelay(RETRY_POLICIES.delivery, Math.max(...open.map((i) => attempts[i]!)));
       if (!(await this.pause(delay, keepClaimed))) return outcomes;
     }
     return outcomes;

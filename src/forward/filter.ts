@@ -3,9 +3,9 @@
 // destination only what it wants, never parsing the rest; the forwarder still matches what it is
 // handed (entries stored before, or by a relay with another filter, are unknown to the tag).
 import { createHash } from 'node:crypto';
-import type { Destination, DestinationFilter } from '../config/destinations.js';
 import type { CanonicalEvent } from '../event/canonical.js';
 import type { TagsOf } from '../store/tags.js';
+import type { Destination, DestinationFilter } from './destination.js';
 
 /** `LOGIN*` matches LOGIN and LOGIN_ERROR; only `*` is special. */
 function globToRegExp(glob: string): RegExp {

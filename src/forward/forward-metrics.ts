@@ -2,7 +2,7 @@
 // the store: read on scrape, once per scrape for all destinations, so every replica reports the truth.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { GroupStates } from '../metrics/group-states.js';
-import type { CircuitState } from './circuit-breaker.js';
+import type { CircuitState } from '../retry/circuit-breaker.js';
 
 export const CIRCUIT_STATE_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 

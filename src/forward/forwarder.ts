@@ -1,10 +1,10 @@
 // Runs one worker per configured destination over the shared store.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Counter, Registry } from 'prom-client';
-import type { Destination } from '../config/destinations.js';
 import type { EventStore } from '../store/event-store.js';
 import { GroupStates } from '../metrics/group-states.js';
 import type { DestinationInfo } from '../metrics/summary.js';
+import type { Destination } from './destination.js';
 import { DestinationWorker } from './destination-worker.js';
 import { ForwardMetrics } from './forward-metrics.js';
 

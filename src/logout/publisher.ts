@@ -5,7 +5,8 @@
 // Store and bus outages are waited out with backoff; nothing here ends the process.
 import type { FastifyBaseLogger } from 'fastify';
 import { StreamConsumer } from '../consume/stream-consumer.js';
-import { backoffDelay } from '../forward/backoff.js';
+import { RETRY_POLICIES } from '../retry/policies.js';
+import { retryUntil } from '../retry/retry-until.js';
 import type { ConsumerStore, StoredEntry } from '../store/event-store.js';
 import type { LogoutBus } from './bus.js';
 import { LOGOUT_GROUP, LOGOUT_GROUP_OPTIONS } from './group.js';
@@ -13,7 +14,6 @@ import type { LogoutMetrics } from './metrics.js';
 import { translate, type TranslateOptions } from './translate.js';
 import type { LogoutMessage } from './message.js';
 
-const RETRY_BACKOFF = { baseMs: 100, capMs: 5_000 };
 /** Entries per read: their messages go out in one round trip. */
 const BATCH_SIZE = 100;
 
@@ -36,8 +36,6 @@ export interface LogoutPublisherOptions {
 
 export class LogoutPublisher {
   private running: Promise<void> | null = null;
-  /** Publish failures in a row: the backoff grows with them. */
-  private failuresInARow = 0;
   private readonly consumer: StreamConsumer;
 
   constructor(private readonly options: LogoutPublisherOptions) {
@@ -76,23 +74,27 @@ export class LogoutPublisher {
 
   /**
    * Publishes the messages of a whole batch in one bus call (one pipelined round trip, one
-   * transaction), then queues its acknowledgement (batched, off the loop). On a failure the batch is
-   * returned to be published again after a backoff: an outage delays, never reorders, and may
-   * repeat a message (at least once).
+   * transaction), then queues its acknowledgement (batched, off the loop). A failure is published
+   * again after a backoff: an outage delays, never reorders, and may repeat a message (at least
+   * once). Returns the batch when stopped before it went out.
    */
   private async publishAll(entries: StoredEntry[]): Promise<StoredEntry[]> {
     if (entries.length === 0) return [];
-    const batch = entries.map((entry) => ({ receivedAt: Date.parse(entry.event.receivedAt), messages: this.messagesOf(entry) }));
-    const messages = batch.flatMap((b) => b.messages);
-    try {
+    let count = 0;
+    const publishOnce = async () => {
+      const batch = entries.map((entry) => ({ receivedAt: Date.parse(entry.event.receivedAt), messages: this.messagesOf(entry) }));
+      const messages = batch.flatMap((b) => b.messages);
+      count = messages.length;
       if (messages.length > 0) await this.options.bus.publish(messages, Date.now());
-    } catch (err) {
-      this.options.metrics.failures.inc();
-      this.options.log.warn({ count: messages.length, err: (err as Error).message }, 'logout publish failed; retrying');
-      await this.consumer.pause(backoffDelay(Math.min(++this.failuresInARow, 7), RETRY_BACKOFF) + 50);
-      return entries;
-    }
-    this.failuresInARow = 0;
+      return batch;
+    };
+    const batch = await retryUntil(publishOnce, RETRY_POLICIES.logoutPublish, this.consumer.signal, {
+      onFailure: (err) => {
+        this.options.metrics.failures.inc();
+        this.options.log.warn({ count, err: (err as Error).message }, 'logout publish failed; retrying');
+      },
+    });
+    if (batch === null) return entries;
     const now = Date.now();
     for (const { receivedAt, messages: published } of batch) {
       for (const m of published) {

@@ -3,7 +3,6 @@
 // feeding it from the ring buffer.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Counter, Registry } from 'prom-client';
-import type { Config } from '../config/env.js';
 import { UidAssigner } from '../event/snowflake.js';
 import { logConnectionErrors, waitReady } from '../backend/redis/connect.js';
 import type { Backend } from '../backend/backend.js';
@@ -15,9 +14,19 @@ import { LogoutMetrics } from './metrics.js';
 import { LogoutPublisher, type LogoutPublisherOptions } from './publisher.js';
 import { RecentLogouts } from './recent.js';
 import { RedisLogoutBus } from './redis/redis-bus.js';
+import type { TranslateOptions } from './translate.js';
+
+/** The settings the logout service reads (named as in the configuration, which the edges pass). */
+export interface LogoutSettings {
+  KEY_PREFIX: string;
+  REVOCATION_TTL: number;
+  LOGOUT_REPLAY_SIZE: number;
+  RELAY_WORKER_ID: number;
+  SSF_CREDENTIAL_CHANGE: TranslateOptions['credentialChange'];
+}
 
 export interface LogoutServiceDeps {
-  config: Config;
+  config: LogoutSettings;
   /** Which of the replica's relay processes this is (WORKERS): its bits in message ids. */
   processIndex?: number;
   store: ConsumerStore;

@@ -3,14 +3,14 @@
 // reads are shared with scrapes (GroupStates) instead of repeated per destination and per metric.
 // With WORKERS above 1 the metrics read are the replica's, merged (src/metrics/group-metrics.ts).
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
-import type { DestinationType } from '../config/destinations.js';
 import type { SourceStatus } from '../sources/keycloak/catch-up.js';
 import type { MetricsJson } from './group-metrics.js';
 
 /** What the forwarder says of a destination beside the metrics: its link and its last failure. */
 export interface DestinationInfo {
   name: string;
-  type: DestinationType;
+  /** As src/forward/destination.ts names the types (metrics imports no stage that reports to it). */
+  type: 'webhook' | 'amqp' | 'nats' | 'postgres';
   url: string;
   circuit: 'closed' | 'half-open' | 'open';
   connection: { state: 'idle' | 'connecting' | 'up' | 'down'; since: string; error?: string };

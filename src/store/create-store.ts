@@ -2,13 +2,13 @@
 // configured, else the embedded store in DATA_DIR (one process only). Other stages that keep state
 // beside the event store get their backend (src/backend/backend.ts) from what is decided here.
 import type { FastifyBaseLogger } from 'fastify';
-import type { Config } from '../config/env.js';
 import { KCR_ERR_CONFIG, KCR_ERR_STORE_LAYOUT, type KcrError } from '../errors.js';
-import { createRedisClient, waitReady, type RedisClient } from '../backend/redis/connect.js';
-import { defineLuaCommands } from '../backend/redis/lua-commands.js';
 import type { Backend } from '../backend/backend.js';
+import { createRedisClient, waitReady, type RedisClient, type RedisConnectionConfig } from '../backend/redis/connect.js';
+import { defineLuaCommands } from '../backend/redis/lua-commands.js';
 import { EmbeddedEventStore } from './embedded/embedded-store.js';
-import type { EventStore } from './event-store.js';
+import type { EmbeddedSync } from '../backend/sqlite/open-database.js';
+import type { BufferPolicy, EventStore } from './event-store.js';
 import { RedisEventStore } from './redis/redis-store.js';
 import type { Tagging } from './tags.js';
 
@@ -17,6 +17,21 @@ export interface CreatedStore {
   backend: Backend;
   /** What the start-up log says about the store. */
   description: string;
+}
+
+/** The settings that decide the store (named as in the configuration, which the edges pass). */
+export interface StoreSettings extends RedisConnectionConfig {
+  BUFFER_CAPACITY: number;
+  BUFFER_MAX_BYTES: number;
+  BUFFER_OVERFLOW: BufferPolicy['overflow'];
+  DEDUP_WINDOW: number;
+  QUARANTINE_MAX_BYTES: number;
+  KEY_PREFIX: string;
+  PARTITIONS: number;
+  REDIS_WAIT_REPLICAS: number;
+  REDIS_WAIT_TIMEOUT: number;
+  DATA_DIR: string;
+  EMBEDDED_SYNC: EmbeddedSync;
 }
 
 const STORE_LUA = new URL('./redis/lua/', import.meta.url);
@@ -33,7 +48,7 @@ async function refuseOtherLayout(store: RedisEventStore, client: RedisClient): P
 }
 
 /** `tagging`: the tags every appended event gets (./tags.ts). */
-export async function createStore(config: Config, log?: FastifyBaseLogger, tagging?: Tagging): Promise<CreatedStore> {
+export async function createStore(config: StoreSettings, log?: FastifyBaseLogger, tagging?: Tagging): Promise<CreatedStore> {
   const policy = {
     capacity: config.BUFFER_CAPACITY,
     maxBytes: config.BUFFER_MAX_BYTES,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { postEvent } from '../support/http.js';
 import { freshUid, loginEventJson } from '../support/payloads.js';
 import { startRelay, type Relay } from '../support/relay.js';
-import { bytesOf, golden, rootLayout } from '../decode/flatbuffer/support.js';
+import { bytesOf, golden, rootLayout } from '../support/flatbuffer-goldens.js';
 
 let relay: Relay;
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { partitionKeys } from '../../src/store/redis/keys.js';
-import { golden } from '../decode/flatbuffer/support.js';
+import { golden } from '../support/flatbuffer-goldens.js';
 import { adminEventJson, basic, freshUid, loginEventJson, uidAt } from '../support/payloads.js';
 import { ADMIN_TOKEN, NODE, SECRET, startRelay, type Relay } from '../support/relay.js';
 

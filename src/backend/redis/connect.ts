@@ -4,16 +4,19 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyBaseLogger } from 'fastify';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { Config } from '../../config/env.js';
 import { LineBudget } from '../../log.js';
 
 export type RedisClient = Redis | Cluster;
 
-/** The settings that say how to reach Redis. */
-export type RedisConnectionConfig = Pick<
-  Config,
-  'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'REDIS_CLUSTER_TLS' | 'REDIS_COMMAND_TIMEOUT' | 'REDIS_TLS_CA_FILE'
->;
+/** The settings that say how to reach Redis (named as in the configuration, which the edges pass). */
+export interface RedisConnectionConfig {
+  REDIS_URL?: string | undefined;
+  /** host:port seeds of a Redis Cluster. */
+  REDIS_CLUSTER_NODES?: readonly string[] | undefined;
+  REDIS_CLUSTER_TLS: boolean;
+  REDIS_COMMAND_TIMEOUT: number;
+  REDIS_TLS_CA_FILE?: string | undefined;
+}
 
 export function createRedisClient(config: RedisConnectionConfig): RedisClient {
   const ca = config.REDIS_TLS_CA_FILE ? readFileSync(config.REDIS_TLS_CA_FILE) : undefined;

@@ -1,7 +1,7 @@
 // Table layouts (slot order and kinds) of the emitter's FlatBuffers, as descriptors for the verifier.
 // Only two layouts ever existed: emitter-2020 added AdminEvent.details at slot 4 (shifting the later
 // slots) and AuthDetails.username at slot 3. Event and Tuple never changed. Slot order must match
-// schema/*.fbs, which test/decode/flatbuffer/layouts.test.ts checks.
+// schema/*.fbs, which test/unit/decode/flatbuffer/layouts.test.ts checks.
 import type { SlotDescriptor, TableDescriptor } from './verifier.js';
 
 export type LayoutName = 'emitter-2018' | 'emitter-2020';

@@ -2,8 +2,8 @@
 // counts as delivered only when the broker confirms it: a nack, a returned message (mandatory: no
 // queue bound for its routing key) or a channel lost before the confirm fails it, to be retried.
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
-import type { AmqpDestination } from '../../config/destinations.js';
 import type { StoredEntry } from '../../store/event-store.js';
+import type { AmqpDestination } from '../destination.js';
 import { eventTypeName } from '../filter.js';
 import { routingKey } from './topic.js';
 import {

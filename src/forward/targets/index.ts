@@ -1,5 +1,5 @@
 // One target per destination type (target.ts says what a target does).
-import type { Destination } from '../../config/destinations.js';
+import type { Destination } from '../destination.js';
 import { AmqpTarget } from './amqp.js';
 import { NatsTarget } from './nats.js';
 import { PostgresTarget } from './postgres.js';

@@ -3,8 +3,8 @@
 // within the stream's duplicate window and answers with a PubAck marked duplicate: delivered too.
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
-import type { NatsDestination } from '../../config/destinations.js';
 import type { StoredEntry } from '../../store/event-store.js';
+import type { NatsDestination } from '../destination.js';
 import { natsSubject } from './topic.js';
 import { DELIVERED, failed, failedWith, LinkState, type ConnectionState, type DeliveryResult, type Target } from './target.js';
 

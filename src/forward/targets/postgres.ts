@@ -2,9 +2,9 @@
 // ON CONFLICT (uid) DO NOTHING, so a resend changes nothing. The relay creates the table and its
 // indexes when absent (migrationSql, docs/forwarding.md), once per process, before its first write.
 import pg from 'pg';
-import type { PostgresDestination } from '../../config/destinations.js';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import type { StoredEntry } from '../../store/event-store.js';
+import type { PostgresDestination } from '../destination.js';
 import { eventClient, eventTypeName } from '../filter.js';
 import { DELIVERED, failedWith, LinkState, withPassword, type ConnectionState, type DeliveryResult, type Target } from './target.js';
 

@@ -1,9 +1,9 @@
 // The webhook target: a keep-alive undici pool and one Standard Webhooks request per event.
 import type { IncomingHttpHeaders } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
-import { urlCredentials, type WebhookDestination } from '../../config/destinations.js';
 import type { StoredEntry } from '../../store/event-store.js';
-import { retryAfterMs } from '../backoff.js';
+import { retryAfterMs } from '../../retry/backoff.js';
+import { urlCredentials, type WebhookDestination } from '../destination.js';
 import { secretKey, sign } from '../signature.js';
 import { failedWith, LinkState, type ConnectionState, type DeliveryResult, type Target } from './target.js';
 

@@ -3,11 +3,11 @@
 // shortly before it expires, and the two event lists, one page per request. Every failure is a
 // PollFailure saying what kind it is; no secret or token ever enters its message.
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
-import type { KeycloakSource } from '../../config/keycloak-sources.js';
-import { retryAfterMs } from '../../forward/backoff.js';
+import { retryAfterMs } from '../../retry/backoff.js';
 import type { EventList } from './map-event.js';
 import type { PageQuery } from './paging.js';
 import { PollFailure } from './poll-outcome.js';
+import type { KeycloakSource } from './source.js';
 
 export interface AdminClientOptions {
   /** Longest wait for an answer's headers, and between two chunks of its body. */

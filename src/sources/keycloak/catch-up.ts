@@ -3,15 +3,15 @@
 // runs a poller per source; the store's lease lets one of them poll it at a time.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Config } from '../../config/env.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { EventList } from './map-event.js';
 import { parseCheckpoint, parsePoll, SourcePoller, type PollRecord } from './poller.js';
 import { SourceMetrics } from './source-metrics.js';
+import type { CatchUpSettings } from './source.js';
 
 export interface CatchUpDeps {
-  config: Config;
+  config: CatchUpSettings;
   store: EventStore;
   metrics: Metrics;
   registry: Registry;

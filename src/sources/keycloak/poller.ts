@@ -6,12 +6,11 @@
 // counted, logged within a line budget and tried again with backoff (capped at the interval, or
 // Keycloak's Retry-After); it never touches ingest. Stopping lets the lease go at once.
 import type { FastifyBaseLogger } from 'fastify';
-import type { Config } from '../../config/env.js';
-import type { KeycloakSource } from '../../config/keycloak-sources.js';
 import { KCR_ERR_BUFFER_FULL } from '../../errors.js';
-import { backoffDelay } from '../../forward/backoff.js';
 import { storeEvent, type StoreEventDeps } from '../../http/store-event.js';
 import { LineBudget } from '../../log.js';
+import { RETRY_POLICIES } from '../../retry/policies.js';
+import { retryDelay } from '../../retry/retry-until.js';
 import type { EventStore, SourceRecord } from '../../store/event-store.js';
 import { validateEvent } from '../../validate/index.js';
 import { KeycloakAdminClient } from './admin-client.js';
@@ -19,6 +18,7 @@ import { EVENT_LISTS, mapEvent, mappedDedupKey, type EventList, type MappedEvent
 import { readList, type ListCheckpoint, type ListIo } from './paging.js';
 import { asPollFailure, PollFailure, type PollOutcome } from './poll-outcome.js';
 import type { SourceMetrics } from './source-metrics.js';
+import type { CatchUpSettings, KeycloakSource } from './source.js';
 
 /** source.node of the events read back: the sender, as `phasetwo` and `ssf` name theirs. */
 export const KEYCLOAK_API_SENDER = 'keycloak-api';
@@ -52,7 +52,7 @@ export interface PollerDeps extends StoreEventDeps {
    * DEDUP_WINDOW: where a first run starts without `since`; MAX_CLOCK_SKEW: the latest time a dedup
    * window counts from, as for Phase Two; the buffer's bounds, named when it is full.
    */
-  config: Pick<Config, 'DEDUP_WINDOW' | 'MAX_CLOCK_SKEW' | 'BUFFER_CAPACITY' | 'BUFFER_MAX_BYTES'>;
+  config: Omit<CatchUpSettings, 'KEYCLOAK_SOURCES'>;
   assignUid: () => bigint;
   now: () => number;
 }
@@ -273,6 +273,6 @@ export class SourcePoller {
     if (failure.outcome === 'lease_lost') return intervalMs;
     if (failure.retryAfterMs !== null) return failure.retryAfterMs;
     const attempt = parsePoll(this.record?.parts[POLL_PART])?.failures ?? 1;
-    return backoffDelay(attempt, { baseMs: 1_000, capMs: intervalMs });
+    return retryDelay({ ...RETRY_POLICIES.catchUp, capMs: Math.min(RETRY_POLICIES.catchUp.capMs, intervalMs) }, attempt);
   }
 }
