@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 // The layering of CONTRIBUTING.md, checked: each folder of src/ names what it must not import.
-// Lowest first: errors.ts, log.ts, event, retry, backend (redis, the embedded database); the stages
+// Lowest first: errors.ts, log.ts, event, retry, backend (Redis connections and scripts, the embedded database); the stages
 // (decode -> validate -> store -> consume -> forward / logout; backchannel and sources beside them;
 // metrics reads the stages' types); http, which calls the stages; and the edges (relay.ts, main.ts,
 // bin.ts, cli, workers), the only readers of src/config. An import is matched by its upward path
@@ -11,7 +11,7 @@ import tseslint from 'typescript-eslint';
 // with the top-level ones.
 const EDGES = ['config', 'relay', 'main', 'bin', 'cli', 'workers', 'index'];
 const STAGES = ['http', 'decode', 'validate', 'store', 'consume', 'forward', 'logout', 'backchannel', 'sources', 'metrics'];
-const BACKEND = ['redis', 'backend'];
+const BACKEND = ['backend'];
 /** `import ... from '../<name>/...'` or `'../<name>.js'` at any depth (`./<name>` from a file at the top of src/). */
 const forbid = (folder, names) => ({
   files: [folder.endsWith('.ts') ? `src/${folder}` : `src/${folder}/**/*.ts`],
@@ -33,7 +33,6 @@ const layers = [
   forbid('log.ts', [...EDGES, ...STAGES, ...BACKEND, 'event', 'retry']),
   forbid('event', [...EDGES, ...STAGES, ...BACKEND, 'retry', 'log']),
   forbid('retry', [...EDGES, ...STAGES, ...BACKEND, 'event', 'log']),
-  forbid('redis', [...EDGES, ...STAGES, 'backend']),
   forbid('backend', [...EDGES, ...STAGES]),
   forbid('decode', [...EDGES, ...except(STAGES, 'decode')]),
   forbid('validate', [...EDGES, ...except(STAGES, 'validate', 'decode')]),
