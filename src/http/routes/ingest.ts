@@ -71,9 +71,7 @@ const SCHEMA: FastifySchema = {
 };
 
 /** The three 200 bodies of SCHEMA, as the handler sends them. */
-type IngestAnswer =
-  | { status: 'accepted' | 'duplicate'; uid: string }
-  | { status: 'quarantined'; error: { code: string; message: string } };
+type IngestAnswer = { status: 'accepted' | 'duplicate'; uid: string } | { status: 'quarantined'; error: { code: string; message: string } };
 
 /**
  * The 200 answers written from their fixed shapes, byte for byte what the zod serializer wrote
