@@ -178,6 +178,9 @@ export function writeMarkdown(path, results) {
     `- Load average (1 min) at start / end: ${m.loadStart} / ${m.loadEnd}; "CPU bench/other" columns: cores used by the benchmark's processes / by the rest of the machine during each measurement`,
     `- Total run time: ${fmt.s(m.elapsedS)}`,
     '',
+    // Kept apart because this file is rewritten whole by every run.
+    "Where the relay's time went, before and after each change to the ingest path, measured by hand: [benchmarks-profile.md](benchmarks-profile.md).",
+    '',
   ];
   for (const [title, headers, rows] of sections(results)) {
     parts.push(`## ${title}`, '', mdTable(headers, rows), '');

@@ -44,8 +44,10 @@ export function refuseWhileClosing(app: FastifyInstance): void {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async () => {
+  // A callback, not a promise: it runs on every request, and a throw fails it as a rejection would.
+  app.addHook('onRequest', (_request, _reply, done) => {
     if (closing) throw KCR_ERR_SHUTTING_DOWN();
+    done();
   });
 }
 

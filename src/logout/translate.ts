@@ -178,14 +178,19 @@ const REQUIRED: Record<LogoutKind, (ids: Ids) => boolean> = {
  */
 export function translate(event: CanonicalEvent, nextId: () => bigint, options: TranslateOptions = DEFAULT_OPTIONS): LogoutMessage[] {
   if (event.error !== null || !event.realmId) return [];
-  const time = event.time !== null && event.time > 0 ? event.time : Date.parse(event.emittedAt);
-  // The stored event carries when the relay received it: no clock but the relay's bounds the revocation.
-  const notBefore = notBeforeOf(time, Date.parse(event.receivedAt));
   const ssf = event.source.ssf;
   const messages: LogoutMessage[] = [];
+  // The times are read once a row matches: ingest asks this of every event, and most end nothing.
+  let time = 0;
+  let notBefore = 0;
   for (const row of LOGOUT_TABLE) {
     const ids = row.match(event, options);
     if (!ids || !REQUIRED[row.kind](ids)) continue;
+    if (messages.length === 0) {
+      time = event.time !== null && event.time > 0 ? event.time : Date.parse(event.emittedAt);
+      // The stored event carries when the relay received it: no clock but the relay's bounds the revocation.
+      notBefore = notBeforeOf(time, Date.parse(event.receivedAt));
+    }
     messages.push({
       v: 1,
       id: nextId().toString(),

@@ -45,6 +45,8 @@ it('the container block is written once, replaced in place, and kept when npm ru
   const rewritten = readFileSync(file, 'utf8');
   expect(rewritten).not.toContain('old figures');
   expect(rewritten).toContain('- Code measured: abc1234');
+  // The hand-written profile lives in its own file, which every rewrite links.
+  expect(rewritten).toContain('[benchmarks-profile.md](benchmarks-profile.md)');
   const block = /<!-- container figures -->[\s\S]*<!-- \/container figures -->/;
   expect(block.exec(rewritten)?.[0]).toBe(block.exec(recorded)?.[0]);
 });

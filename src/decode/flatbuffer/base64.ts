@@ -1,8 +1,8 @@
 // Strict standard base64 (RFC 4648 §4, padded), as java.util.Base64.getEncoder() writes it.
 // Buffer.from(s, 'base64') skips invalid characters and accepts the URL-safe alphabet and missing
 // padding, so a corrupted body could decode to a different buffer without any error: the text is
-// validated first, and the decoded bytes must re-encode to the exact input (no stray bits in the
-// last quantum).
+// accepted only when the decoded bytes re-encode to the exact input (which also rules out stray bits
+// in the last quantum).
 import { KCR_ERR_BASE64 } from '../../errors.js';
 
 const CANONICAL = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -19,8 +19,11 @@ function describeProblem(text: string): string {
 }
 
 export function decodeStrictBase64(text: string): Uint8Array {
-  if (!CANONICAL.test(text)) throw KCR_ERR_BASE64(describeProblem(text));
   const bytes = Buffer.from(text, 'base64');
-  if (bytes.toString('base64') !== text) throw KCR_ERR_BASE64('the last character carries non-zero padding bits');
+  // Node writes canonical base64 only, so a text that re-encodes to itself is canonical: the pattern
+  // runs only to say what is wrong with one that does not (one pass over a valid text, not two).
+  if (bytes.toString('base64') !== text) {
+    throw KCR_ERR_BASE64(CANONICAL.test(text) ? 'the last character carries non-zero padding bits' : describeProblem(text));
+  }
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -15,8 +15,6 @@ import type { VerifiedTable } from './verifier.js';
 /** DecodedFields of a FlatBuffer body: the profile actually used and the Keycloak release naming its bytes. */
 export type FlatBufferFields = DecodedFields & { schema: SchemaProfile; keycloak: string };
 
-type StringAccessor = (encoding: flatbuffers.Encoding) => string | Uint8Array | null;
-
 interface TupleTable {
   key(encoding: flatbuffers.Encoding): string | Uint8Array | null;
   value(encoding: flatbuffers.Encoding): string | Uint8Array | null;
@@ -40,14 +38,23 @@ const UTF8_BYTES = flatbuffers.Encoding.UTF8_BYTES;
 // BOM is kept as the data it is.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-function readString(get: StringAccessor, field: string): string | null {
-  const raw = get(UTF8_BYTES);
+/** What utf8Text returns for bytes that are not valid UTF-8: the caller names the field. */
+const INVALID_UTF8 = Symbol('invalid UTF-8');
+
+function utf8Text(raw: string | Uint8Array | null): string | null | typeof INVALID_UTF8 {
   if (raw === null || typeof raw === 'string') return raw;
   try {
     return utf8.decode(raw);
   } catch {
-    throw KCR_ERR_FIELD_TYPE(field, 'valid UTF-8');
+    return INVALID_UTF8;
   }
+}
+
+/** A string field, read by its accessor's result (called with UTF8_BYTES): no closure per field and event. */
+function readString(raw: string | Uint8Array | null, field: string): string | null {
+  const text = utf8Text(raw);
+  if (text === INVALID_UTF8) throw KCR_ERR_FIELD_TYPE(field, 'valid UTF-8');
+  return text;
 }
 
 /** 0 is both the default and "absent": Java's builder omits a field equal to its default. */
@@ -66,9 +73,13 @@ function readDetails(count: number, at: (index: number) => TupleTable | null, fi
   for (let i = 0; i < count; i++) {
     // Present for every index below the vector's length: the verifier checked each element.
     const tuple = at(i)!;
-    const key = readString((e) => tuple.key(e), `${field}[${i}].key`);
+    // The element's name is spelled out only for an error: not twice per detail and event.
+    const key = utf8Text(tuple.key(UTF8_BYTES));
+    if (key === INVALID_UTF8) throw KCR_ERR_FIELD_TYPE(`${field}[${i}].key`, 'valid UTF-8');
     if (key === null) throw KCR_ERR_FIELD_TYPE(`${field}[${i}].key`, 'a string');
-    entries.push([key, readString((e) => tuple.value(e), `${field}[${i}].value`)]);
+    const value = utf8Text(tuple.value(UTF8_BYTES));
+    if (value === INVALID_UTF8) throw KCR_ERR_FIELD_TYPE(`${field}[${i}].value`, 'valid UTF-8');
+    entries.push([key, value]);
   }
   // fromEntries defines own properties, so a "__proto__" key stays data instead of setting a prototype.
   return Object.fromEntries(entries);
@@ -87,12 +98,12 @@ export function readEvent(bytes: Uint8Array, spec: ProfileSpec, naming: EnumNami
     resourceType: null,
     resourcePath: null,
     representation: null,
-    realmId: readString((e) => event.realmId(e), 'realmId'),
-    clientId: readString((e) => event.clientId(e), 'clientId'),
-    userId: readString((e) => event.userId(e), 'userId'),
-    sessionId: readString((e) => event.sessionId(e), 'sessionId'),
-    ipAddress: readString((e) => event.ipAddress(e), 'ipAddress'),
-    error: readString((e) => event.error(e), 'error'),
+    realmId: readString(event.realmId(UTF8_BYTES), 'realmId'),
+    clientId: readString(event.clientId(UTF8_BYTES), 'clientId'),
+    userId: readString(event.userId(UTF8_BYTES), 'userId'),
+    sessionId: readString(event.sessionId(UTF8_BYTES), 'sessionId'),
+    ipAddress: readString(event.ipAddress(UTF8_BYTES), 'ipAddress'),
+    error: readString(event.error(UTF8_BYTES), 'error'),
     details: readDetails(event.detailsLength(), (i) => event.details(i), 'details'),
     authDetails: null,
     schema: spec.profile,
@@ -107,22 +118,22 @@ export function readAdminEvent(bytes: Uint8Array, spec: ProfileSpec, naming: Enu
     const admin = new AdminEvent2018().__init(root.position, bb);
     const auth = admin.authDetails();
     const authDetails = auth && {
-      realmId: readString((e) => auth.realmId(e), 'authDetails.realmId'),
-      clientId: readString((e) => auth.clientId(e), 'authDetails.clientId'),
-      userId: readString((e) => auth.userId(e), 'authDetails.userId'),
+      realmId: readString(auth.realmId(UTF8_BYTES), 'authDetails.realmId'),
+      clientId: readString(auth.clientId(UTF8_BYTES), 'authDetails.clientId'),
+      userId: readString(auth.userId(UTF8_BYTES), 'authDetails.userId'),
       username: null,
-      ipAddress: readString((e) => auth.ipAddress(e), 'authDetails.ipAddress'),
+      ipAddress: readString(auth.ipAddress(UTF8_BYTES), 'authDetails.ipAddress'),
     };
     return adminFields(admin, spec, naming, authDetails, {});
   }
   const admin = new AdminEvent2020().__init(root.position, bb);
   const auth = admin.authDetails();
   const authDetails = auth && {
-    realmId: readString((e) => auth.realmId(e), 'authDetails.realmId'),
-    clientId: readString((e) => auth.clientId(e), 'authDetails.clientId'),
-    userId: readString((e) => auth.userId(e), 'authDetails.userId'),
-    username: readString((e) => auth.username(e), 'authDetails.username'),
-    ipAddress: readString((e) => auth.ipAddress(e), 'authDetails.ipAddress'),
+    realmId: readString(auth.realmId(UTF8_BYTES), 'authDetails.realmId'),
+    clientId: readString(auth.clientId(UTF8_BYTES), 'authDetails.clientId'),
+    userId: readString(auth.userId(UTF8_BYTES), 'authDetails.userId'),
+    username: readString(auth.username(UTF8_BYTES), 'authDetails.username'),
+    ipAddress: readString(auth.ipAddress(UTF8_BYTES), 'authDetails.ipAddress'),
   };
   return adminFields(
     admin,
@@ -150,14 +161,14 @@ function adminFields(
     type: null,
     operationType: naming.operationType(operationTypeByte),
     resourceType: naming.resourceType(resourceTypeByte),
-    resourcePath: readString((e) => admin.resourcePath(e), 'resourcePath'),
-    representation: readString((e) => admin.representation(e), 'representation'),
-    realmId: readString((e) => admin.realmId(e), 'realmId'),
+    resourcePath: readString(admin.resourcePath(UTF8_BYTES), 'resourcePath'),
+    representation: readString(admin.representation(UTF8_BYTES), 'representation'),
+    realmId: readString(admin.realmId(UTF8_BYTES), 'realmId'),
     clientId: null,
     userId: null,
     sessionId: null,
     ipAddress: null,
-    error: readString((e) => admin.error(e), 'error'),
+    error: readString(admin.error(UTF8_BYTES), 'error'),
     details,
     authDetails,
     schema: spec.profile,

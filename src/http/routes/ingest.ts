@@ -1,6 +1,7 @@
 // POST /events and /event/receiver: authenticate -> decode -> validate -> store, answering 200 only
 // once the event is durably stored (or is a known duplicate), since the emitter resends anything else.
-import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, FastifySerializerCompiler } from 'fastify';
+import { serializerCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../../config/env.js';
 import { decodeBody } from '../../decode/index.js';
@@ -68,6 +69,22 @@ const SCHEMA: FastifySchema = {
   },
 };
 
+/** The three 200 bodies of SCHEMA, as the handler sends them. */
+type IngestAnswer = { status: 'accepted' | 'duplicate'; uid: string } | { status: 'quarantined'; error: { code: string; message: string } };
+
+/**
+ * The 200 answers written from their fixed shapes, byte for byte what the zod serializer wrote
+ * (its encode, then JSON.stringify): that pass ran on every stored event. Every other status keeps
+ * the zod serializer, and GET /openapi.json is still made from SCHEMA.
+ */
+const answerSerializer: FastifySerializerCompiler<unknown> = (route) => {
+  if (route.httpStatus !== '200') return serializerCompiler(route as Parameters<typeof serializerCompiler>[0]);
+  return (answer: IngestAnswer) =>
+    answer.status === 'quarantined'
+      ? JSON.stringify({ status: answer.status, error: { code: answer.error.code, message: answer.error.message } })
+      : `{"status":"${answer.status}","uid":${JSON.stringify(answer.uid)}}`;
+};
+
 export interface IngestDeps {
   config: Config;
   senders: SenderSettings;
@@ -112,21 +129,25 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
     scope.decorateRequest('nodeLabel', '');
     scope.decorateRequest('ingestOutcome', '');
 
-    // One place counts every answer, including those fastify or the error handler gave.
-    scope.addHook('onResponse', async (request, reply) => {
+    // One place counts every answer, including those fastify or the error handler gave. The hooks
+    // of this scope take a callback, not a promise: they run on every event, and their work is
+    // synchronous (a thrown error fails the request as a rejection would).
+    scope.addHook('onResponse', (request, reply, done) => {
       const outcome = request.ingestOutcome || outcomeOfStatus(reply.statusCode);
       metrics.ingest.inc({ outcome });
       metrics.ingestDuration.observe({ outcome }, reply.elapsedTime / 1000);
+      done();
     });
 
     // Authentication runs before the body is read: an unauthenticated client never makes us buffer it.
     // The credential is checked first: a correct one is always admitted, whatever others failed.
-    scope.addHook('onRequest', async (request) => {
+    scope.addHook('onRequest', (request, _reply, done) => {
       const checked = authenticator.check(request.headers.authorization);
       if (checked.node !== null) {
         request.node = checked.node;
         request.nodeLabel = labels.of(checked.node);
-        return undefined;
+        done();
+        return;
       }
       const { credentials } = checked;
       const username = credentials?.username ?? '';
@@ -175,7 +196,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
           };
           await quarantineBody(deps, record, request.log);
           request.ingestOutcome = 'quarantined';
-          return reply.code(200).send({ status: 'quarantined', error: err.toJSON() });
+          return reply.code(200).send({ status: 'quarantined', error: err.toJSON() } satisfies IngestAnswer);
         }
         request.log.info({ node: request.node, code: err.code }, 'body rejected');
         request.ingestOutcome = 'rejected';
@@ -187,7 +208,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
       const status = await storeEvent(deps, event, nowMs, {}, request.log);
       request.ingestOutcome = status;
       if (status === 'full') throw KCR_ERR_BUFFER_FULL(config.BUFFER_CAPACITY, config.BUFFER_MAX_BYTES);
-      return reply.code(200).send({ status, uid: event.uid });
+      return reply.code(200).send({ status, uid: event.uid } satisfies IngestAnswer);
     };
 
     /**
@@ -230,7 +251,7 @@ export function ingestRoutes(app: FastifyInstance, deps: IngestDeps): void {
     };
 
     for (const url of INGEST_PATHS) {
-      scope.post(url, { bodyLimit: config.BODY_LIMIT, schema: SCHEMA }, handler);
+      scope.post(url, { bodyLimit: config.BODY_LIMIT, schema: SCHEMA, serializerCompiler: answerSerializer }, handler);
     }
   });
 }
