@@ -44,8 +44,7 @@ const layers = [
   forbid('metrics', [...EDGES, ...except(STAGES, 'metrics', 'store', 'sources')]),
   // The catch-up stores what it reads as a pushed event is stored: through http/store-event.ts.
   forbid('sources', [...EDGES, 'backchannel', 'consume', 'forward']),
-  // Still reads Config picks and proxyTrust from src/config (issue 19 follow-up).
-  forbid('http', except(EDGES, 'config')),
+  forbid('http', EDGES),
   forbid('client', [...EDGES, ...except(STAGES, 'logout')]),
 ];
 

@@ -2,7 +2,7 @@
 // host other than this machine (events carry personal data, and the URL's credentials and the
 // signature travel in clear), and a webhook without a secret (its receiver cannot tell the relay's
 // deliveries from forged ones). Both are legitimate on a private network or in a try-out.
-import { addressMatcher } from './trust-proxy.js';
+import { addressMatcher } from '../http/proxy-trust.js';
 
 const loopbackAddress = addressMatcher(['loopback']);
 

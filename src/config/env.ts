@@ -10,6 +10,7 @@ import { parseDuration } from './duration.js';
 import { parseSize } from './size.js';
 import { bodyCharset, flatbuffersSchema, keycloakVersion, nodeSettingsSchema } from './node-settings.js';
 import { trustProxySchema } from './trust-proxy.js';
+import { HMAC_ALGORITHMS } from '../http/auth/phasetwo-signature.js';
 
 // zod 4 applies .default() after transforms (the default is an output value), so the text default goes first.
 // With `off`, `0` is accepted too and read as 0 ms: the feature turned off.
@@ -63,8 +64,6 @@ export const MAX_WORKERS = 64;
 export type Workers = number | 'auto';
 
 /** Phase Two's names of the algorithms of X-Keycloak-Signature (its webhook's `algorithm`). */
-export const HMAC_ALGORITHMS = ['HmacSHA256', 'HmacSHA1'] as const;
-export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each node must be host:port');
 

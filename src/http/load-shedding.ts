@@ -5,14 +5,16 @@
 // shed: an operator must still see a relay under pressure.
 import underPressure, { TYPE_EVENT_LOOP_DELAY } from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from '../config/env.js';
 import { KCR_ERR_OVERLOADED } from '../errors.js';
 
-export function loadShedding(
-  app: FastifyInstance,
-  config: Pick<Config, 'SHED_EVENT_LOOP_DELAY' | 'SHED_EVENT_LOOP_UTILIZATION' | 'SHED_RETRY_AFTER'>,
-  shedUrls: readonly string[],
-): void {
+/** The settings it reads, keyed as the environment names them (ms; utilization 0..1; 0 = off). */
+export interface LoadSheddingSettings {
+  SHED_EVENT_LOOP_DELAY: number;
+  SHED_EVENT_LOOP_UTILIZATION: number;
+  SHED_RETRY_AFTER: number;
+}
+
+export function loadShedding(app: FastifyInstance, config: LoadSheddingSettings, shedUrls: readonly string[]): void {
   if (config.SHED_EVENT_LOOP_DELAY === 0 && config.SHED_EVENT_LOOP_UTILIZATION === 0) return;
   const shed = new Set(shedUrls);
   const retryAfterS = Math.max(1, Math.round(config.SHED_RETRY_AFTER / 1000));

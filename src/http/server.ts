@@ -3,7 +3,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { BackchannelReceiver } from '../backchannel/receiver.js';
 import type { SecurityEventTokenVerifier } from '../backchannel/security-event-token.js';
-import type { Config } from '../config/env.js';
 import type { SenderSettings } from '../decode/sender-settings.js';
 import type { Forwarder } from '../forward/forwarder.js';
 import type { ReplayJobs } from '../forward/replay.js';
@@ -14,7 +13,7 @@ import type { CatchUp } from '../sources/keycloak/catch-up.js';
 import type { EventStore } from '../store/event-store.js';
 import type { ProcessGroupReads } from './process-group.js';
 import { AuthThrottle } from './auth/auth-throttle.js';
-import { proxyTrust } from '../config/trust-proxy.js';
+import { proxyTrust, type TrustProxy } from './proxy-trust.js';
 import { capConnectionsPerAddress, refusalWarnings } from './connection-cap.js';
 import { clientErrorHandler, codedValidation, errorHandler, notFoundHandler, refuseWhileClosing } from './error-reply.js';
 import { noSniff } from './headers.js';
@@ -22,8 +21,8 @@ import { openApiRoute, registerOpenApi } from './openapi.js';
 import { adminRoutes } from './routes/admin.js';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.js';
 import { healthRoutes, type HealthState } from './routes/health.js';
-import { INGEST_PATHS, ingestRoutes } from './routes/ingest.js';
-import { loadShedding } from './load-shedding.js';
+import { INGEST_PATHS, ingestRoutes, type IngestSettings } from './routes/ingest.js';
+import { loadShedding, type LoadSheddingSettings } from './load-shedding.js';
 import { echoRequestId, requestIds } from './request-id.js';
 import { RequestLog } from './request-log.js';
 import { logoutRoutes } from './routes/logouts.js';
@@ -31,8 +30,20 @@ import { PHASETWO_PATH, phaseTwoRoutes, type PhaseTwoDeps } from './routes/phase
 import { SSF_PUSH_PATH, ssfPushRoutes } from './routes/ssf-push.js';
 import { statusPageRoutes } from './routes/status-page.js';
 
+/** The settings the HTTP side reads, keyed as the environment names them; relay.ts passes its Config. */
+export interface AppSettings extends IngestSettings, LoadSheddingSettings {
+  TRUST_PROXY: TrustProxy;
+  BODY_TIMEOUT: number;
+  MAX_CONNECTIONS_PER_ADDRESS: number;
+  BUFFER_OVERFLOW: 'drop-oldest' | 'reject';
+  ADMIN_TOKEN?: string | undefined;
+  METRICS_TOKEN?: string | undefined;
+  LOGOUT_STREAM_TOKEN?: string | undefined;
+  SSF_PUSH_AUTHORIZATION?: string | undefined;
+}
+
 export interface AppDeps {
-  config: Config;
+  config: AppSettings;
   senders: SenderSettings;
   store: EventStore;
   metrics: Metrics;

@@ -2,11 +2,19 @@
 // account for what the bound did, and keep an undecodable but authenticated body in the quarantine;
 // and the intakes' outcomes as the metrics name them. The route answers; nothing here decides a status.
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { Config } from '../config/env.js';
 import type { CanonicalEvent } from '../event/canonical.js';
 import type { LineBudget } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AppendOptions, EventStore, QuarantineRecord } from '../store/event-store.js';
+
+/** What every sender's route reads, keyed as the environment names them (sizes in bytes, skew in ms). */
+export interface SenderRouteSettings {
+  BODY_LIMIT: number;
+  BUFFER_CAPACITY: number;
+  BUFFER_MAX_BYTES: number;
+  QUARANTINE_MAX_BYTES: number;
+  MAX_CLOCK_SKEW: number;
+}
 
 export interface StoreEventDeps {
   store: EventStore;
@@ -41,7 +49,7 @@ export async function storeEvent(
 }
 
 export interface QuarantineDeps extends StoreEventDeps {
-  config: Pick<Config, 'BUFFER_CAPACITY' | 'QUARANTINE_MAX_BYTES'>;
+  config: Pick<SenderRouteSettings, 'BUFFER_CAPACITY' | 'QUARANTINE_MAX_BYTES'>;
   /** One per app: once the quarantine is full every new body drops an old one, so a line a minute, with the count. */
   quarantineDrops: LineBudget;
 }

@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { request } from 'undici';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
-import { addressMatcher } from '../../src/config/trust-proxy.js';
+import { addressMatcher } from '../../src/http/proxy-trust.js';
 import { postEvent } from '../support/http.js';
 import { basic, freshUid, loginEventJson } from '../support/payloads.js';
 import { ADMIN_TOKEN, NODE, SECRET, startRelay, type Relay } from '../support/relay.js';

@@ -3,7 +3,10 @@
 // instead of 64), no prefix. Every configured secret is tried (a rotation has two), each compared in
 // constant time, and all of them whatever the first gave, so the answer time tells nothing.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { HmacAlgorithm } from '../../config/env.js';
+
+/** What PHASETWO_ALGORITHMS may name: Phase Two's own names for its HMACs. */
+export const HMAC_ALGORITHMS = ['HmacSHA256', 'HmacSHA1'] as const;
+export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
 
 const DIGEST: Record<HmacAlgorithm, { node: string; hexLength: number }> = {
   HmacSHA256: { node: 'sha256', hexLength: 64 },

@@ -3,7 +3,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, FastifySerializerCompiler } from 'fastify';
 import { serializerCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Config } from '../../config/env.js';
 import { decodeBody } from '../../decode/index.js';
 import { UNKNOWN } from '../../decode/flatbuffer/profiles.js';
 import type { SenderSettings } from '../../decode/sender-settings.js';
@@ -26,7 +25,7 @@ import { AuthThrottle, failureAddresses } from '../auth/auth-throttle.js';
 import { BasicAuthenticator } from '../auth/basic-auth.js';
 import { securedBy } from '../openapi.js';
 import { errorBody, errors, uidText } from '../schemas.js';
-import { outcomeOfStatus, quarantineBody, storeEvent } from '../store-event.js';
+import { outcomeOfStatus, quarantineBody, storeEvent, type SenderRouteSettings } from '../store-event.js';
 
 export const INGEST_PATHS = ['/events', '/event/receiver'] as const;
 
@@ -85,8 +84,19 @@ const answerSerializer: FastifySerializerCompiler<unknown> = (route) => {
       : `{"status":"${answer.status}","uid":${JSON.stringify(answer.uid)}}`;
 };
 
+/** The settings the ingest reads, keyed as the environment names them (durations in ms, sizes in bytes). */
+export interface IngestSettings extends SenderRouteSettings {
+  AUTH_SECRET: string;
+  AUTH_USERNAMES?: readonly string[] | undefined;
+  AUTH_MAX_FAILURES: number;
+  AUTH_FAILURE_WINDOW: number;
+  INVALID_PAYLOAD: 'quarantine' | 'reject';
+  /** Only its names are read here (they are labels from the start); the settings are `senders`. */
+  NODE_SETTINGS: Readonly<Record<string, unknown>>;
+}
+
 export interface IngestDeps {
-  config: Config;
+  config: IngestSettings;
   senders: SenderSettings;
   store: EventStore;
   metrics: Metrics;

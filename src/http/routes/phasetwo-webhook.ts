@@ -8,7 +8,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } fro
 import { z } from 'zod';
 import type { WebhookTokenVerifier } from '../../backchannel/webhook-token.js';
 import { TokenRefusal } from '../../backchannel/signed-token.js';
-import type { Config } from '../../config/env.js';
 import { decodePhaseTwo, phaseTwoDedupKey } from '../../decode/phasetwo.js';
 import type { CanonicalEvent } from '../../event/canonical.js';
 import {
@@ -28,7 +27,7 @@ import { failedAuth } from '../auth/failed-auth.js';
 import type { PhaseTwoSignature } from '../auth/phasetwo-signature.js';
 import { RefusalLog } from '../refusal-log.js';
 import { errorBody, errors, uidText } from '../schemas.js';
-import { countSenderOutcomes, quarantineBody, storeEvent } from '../store-event.js';
+import { countSenderOutcomes, quarantineBody, storeEvent, type SenderRouteSettings } from '../store-event.js';
 
 export const PHASETWO_PATH = '/webhooks/phasetwo';
 /** source.node of its events and quarantined bodies: the sender, since p2 names no Keycloak node. */
@@ -72,7 +71,7 @@ const SCHEMA: FastifySchema = {
 };
 
 export interface PhaseTwoDeps {
-  config: Config;
+  config: SenderRouteSettings & { INVALID_PAYLOAD: 'quarantine' | 'reject' };
   store: EventStore;
   metrics: Metrics;
   assignUid: () => bigint;

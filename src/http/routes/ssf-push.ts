@@ -10,7 +10,6 @@ import { createHash } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { z } from 'zod';
 import type { SecurityEventTokenVerifier } from '../../backchannel/security-event-token.js';
-import type { Config } from '../../config/env.js';
 import { decodeSecurityEvent } from '../../decode/security-event.js';
 import {
   KCR_ERR_BUFFER_FULL,
@@ -30,7 +29,7 @@ import { matchesDigest, secretDigest } from '../auth/secrets.js';
 import { toKcrError } from '../error-reply.js';
 import { RefusalLog } from '../refusal-log.js';
 import { errors } from '../schemas.js';
-import { countSenderOutcomes, storeEvent } from '../store-event.js';
+import { countSenderOutcomes, storeEvent, type SenderRouteSettings } from '../store-event.js';
 
 export const SSF_PUSH_PATH = '/ssf/push';
 /** source.node of its events: the sender (the SET's issuer is in source.ssf). */
@@ -79,7 +78,7 @@ const SCHEMA: FastifySchema = {
 };
 
 export interface SsfPushDeps {
-  config: Config;
+  config: SenderRouteSettings & { SSF_PUSH_AUTHORIZATION?: string | undefined };
   store: EventStore;
   metrics: Metrics;
   assignUid: () => bigint;
