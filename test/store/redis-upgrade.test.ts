@@ -1,23 +1,14 @@
 // A Redis written by a relay before tags keeps working: its entries named their one tag as a field
 // (`logout`: 1, 0, or absent on entries older still), as the tags of this release do, and its
 // logout group filtered by it in code. The fixture below is what it wrote, key for key.
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, expect, inject, it } from 'vitest';
-import { loadConfig } from '../../src/config/env.js';
+import { expect, it } from 'vitest';
 import { LOGOUT_GROUP, logoutTagging } from '../../src/logout/group.js';
-import { createStore } from '../../src/store/create-store.js';
-import type { EventStore } from '../../src/store/event-store.js';
 import { layoutKey, partitionKeys, partitionOf } from '../../src/store/redis/keys.js';
 import { canonicalEvent } from '../support/canonical.js';
+import { redisStores } from '../support/redis-stores.js';
 import { uniquePrefix } from '../support/relay.js';
 
-const redisUrl = inject('redisUrl');
-const redis = new Redis(redisUrl);
-const opened: EventStore[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((s) => s.close()));
-});
-afterAll(() => redis.disconnect());
+const { redis, open } = redisStores();
 
 const uids = (entries: Array<{ uid: string }>) => entries.map((e) => e.uid);
 
@@ -43,12 +34,7 @@ it('reads the entries and groups of a relay before tags: the logout group is sti
     await redis.xadd(stream, '*', ...fields);
   }
 
-  const { store } = await createStore(
-    loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', REDIS_URL: redisUrl, KEY_PREFIX: prefix, PARTITIONS: String(partitions) }),
-    undefined,
-    logoutTagging({ credentialChange: 'forward' }),
-  );
-  opened.push(store);
+  const store = await open(prefix, { PARTITIONS: String(partitions) }, logoutTagging({ credentialChange: 'forward' }));
   // Read before the publisher creates its group again: the filter was recorded at start.
   const handed = [...(await store.readNew(LOGOUT_GROUP, 'c1', 10, 0)), ...(await store.readNew(LOGOUT_GROUP, 'c1', 10, 0))];
   expect(uids(handed).sort()).toEqual([logout.uid, untagged.uid].sort());

@@ -5,6 +5,7 @@ import { afterAll, afterEach, inject } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
+import type { Tagging } from '../../src/store/tags.js';
 
 export function redisStores(defaults: Record<string, string> = {}) {
   const redisUrl = inject('redisUrl');
@@ -15,9 +16,11 @@ export function redisStores(defaults: Record<string, string> = {}) {
   });
   afterAll(() => redis.disconnect());
 
-  async function open(prefix: string, settings: Record<string, string> = {}): Promise<EventStore> {
+  async function open(prefix: string, settings: Record<string, string> = {}, tagging?: Tagging): Promise<EventStore> {
     const { store } = await createStore(
       loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', REDIS_URL: redisUrl, KEY_PREFIX: prefix, ...defaults, ...settings }),
+      undefined,
+      tagging,
     );
     opened.push(store);
     return store;
