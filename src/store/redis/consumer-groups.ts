@@ -107,6 +107,10 @@ export class RedisConsumerGroups implements ConsumerStore {
       await sweep(p, count - read);
     }
     if (out.length > 0 || blockMs <= 0) return out;
+    // A blocking read that ended during the sweep left its entries here; waiting on the reads still
+    // out would hold them until one of those ends (up to blockMs). From here to the race nothing
+    // awaits, so a read ending later is still among those raced.
+    if (reads.ready.length > 0) return reads.ready.splice(0, count);
     // A filtered group read only entries it skips, and fewer than it could: it waits as readTagged explains.
     if (read > 0 && read < count) {
       const only = await this.filterOf(group);
@@ -327,7 +331,13 @@ export class RedisConsumerGroups implements ConsumerStore {
     blockMs: number,
   ): Promise<PartitionRead> {
     const lua = this.redis as unknown as ReadTaggedEntries;
-    const read = () => redisCall(() => lua.readTaggedEntries(keys.events, keys.stats, group, consumer, count, tag), group);
+    // Every read reports its own skips: the first one's are not lost when a second read follows.
+    const read = async () => {
+      const reply = await redisCall(() => lua.readTaggedEntries(keys.events, keys.stats, group, consumer, count, tag), group);
+      const skipped = reply[0] - (reply.length - 2);
+      if (skipped > 0) this.skipListeners.get(group)?.(skipped);
+      return reply;
+    };
     let [n, newest, ...raw] = await read();
     if (raw.length === 0 && n < count && blockMs > 0) {
       if (n === 0) {
@@ -338,7 +348,6 @@ export class RedisConsumerGroups implements ConsumerStore {
       }
       [n, newest, ...raw] = await read();
     }
-    if (n > raw.length) this.skipListeners.get(group)?.(n - raw.length);
     return { read: n, entries: this.toEntries(keys.partition, raw, () => 1) };
   }
 
