@@ -153,7 +153,9 @@ describe.each<StoreKind>(['redis', 'embedded'])('on the %s store', (kind) => {
 
     it('a slow sink times out; after maxAttempts the event is a dead letter, redriven once the sink is fixed', async () => {
       const s = await sink();
-      s.behave = () => ({ status: 200, delayMs: 1_000 });
+      // undici checks headersTimeout on its coarse timers (a tick every ~0.5 s): a 200 ms timeout may
+      // fire only after 1 s on a loaded machine, so the sink answers well beyond that.
+      s.behave = () => ({ status: 200, delayMs: 4_000 });
       const r = await relay([{ name: 'slow', url: s.url, timeoutMs: 200, maxAttempts: 2 }]);
       const [uid] = await ingest(r, 1);
       let state = await r.store.groupState('slow');
