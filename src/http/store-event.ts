@@ -7,6 +7,11 @@ import type { LineBudget } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AppendOptions, EventStore, QuarantineRecord } from '../store/event-store.js';
 
+/** What a sender's route does with an authenticated body it cannot decode (INVALID_PAYLOAD). */
+export interface InvalidPayloadSetting {
+  INVALID_PAYLOAD: 'quarantine' | 'reject';
+}
+
 /** What every sender's route reads, keyed as the environment names them (sizes in bytes, skew in ms). */
 export interface SenderRouteSettings {
   BODY_LIMIT: number;

@@ -25,7 +25,7 @@ import { AuthThrottle, failureAddresses } from '../auth/auth-throttle.js';
 import { BasicAuthenticator } from '../auth/basic-auth.js';
 import { securedBy } from '../openapi.js';
 import { errorBody, errors, uidText } from '../schemas.js';
-import { outcomeOfStatus, quarantineBody, storeEvent, type SenderRouteSettings } from '../store-event.js';
+import { outcomeOfStatus, quarantineBody, storeEvent, type InvalidPayloadSetting, type SenderRouteSettings } from '../store-event.js';
 
 export const INGEST_PATHS = ['/events', '/event/receiver'] as const;
 
@@ -85,12 +85,11 @@ const answerSerializer: FastifySerializerCompiler<unknown> = (route) => {
 };
 
 /** The settings the ingest reads, keyed as the environment names them (durations in ms, sizes in bytes). */
-export interface IngestSettings extends SenderRouteSettings {
+export interface IngestSettings extends SenderRouteSettings, InvalidPayloadSetting {
   AUTH_SECRET: string;
   AUTH_USERNAMES?: readonly string[] | undefined;
   AUTH_MAX_FAILURES: number;
   AUTH_FAILURE_WINDOW: number;
-  INVALID_PAYLOAD: 'quarantine' | 'reject';
   /** Only its names are read here (they are labels from the start); the settings are `senders`. */
   NODE_SETTINGS: Readonly<Record<string, unknown>>;
 }

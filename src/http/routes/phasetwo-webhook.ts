@@ -27,7 +27,7 @@ import { failedAuth } from '../auth/failed-auth.js';
 import type { PhaseTwoSignature } from '../auth/phasetwo-signature.js';
 import { RefusalLog } from '../refusal-log.js';
 import { errorBody, errors, uidText } from '../schemas.js';
-import { countSenderOutcomes, quarantineBody, storeEvent, type SenderRouteSettings } from '../store-event.js';
+import { countSenderOutcomes, quarantineBody, storeEvent, type InvalidPayloadSetting, type SenderRouteSettings } from '../store-event.js';
 
 export const PHASETWO_PATH = '/webhooks/phasetwo';
 /** source.node of its events and quarantined bodies: the sender, since p2 names no Keycloak node. */
@@ -71,7 +71,7 @@ const SCHEMA: FastifySchema = {
 };
 
 export interface PhaseTwoDeps {
-  config: SenderRouteSettings & { INVALID_PAYLOAD: 'quarantine' | 'reject' };
+  config: SenderRouteSettings & InvalidPayloadSetting;
   store: EventStore;
   metrics: Metrics;
   assignUid: () => bigint;
