@@ -1,11 +1,13 @@
 // Group commit on Redis: the appends of one event-loop turn reach Redis as one script call, and
-// when that call fails every append of the turn fails with it: none is answered as stored.
+// when that call fails every append of the turn fails with it: none is answered as stored. Each
+// seen bucket the turn touched gets its expiry once, the latest any of its events needs.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { KcrError } from '../../src/errors.js';
 import type { EventStore } from '../../src/store/event-store.js';
+import { BUCKET_MS, LATE_GRACE_MS } from '../../src/store/dedup-window.js';
 import { canonicalEvent } from '../support/canonical.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
 
@@ -55,4 +57,27 @@ it('fails every append of a turn whose call Redis does not answer in time: none 
   // at once; the emitter's resends are then duplicates, or stored now.
   const resent = await Promise.all(turn.map((e) => store.append(e, Date.now())));
   expect(new Set(resent.map((o) => o.status)).size).toBe(1);
+});
+
+it('gives each seen bucket of a turn the expiry its latest event needs, and never shortens one', async () => {
+  // Two events of an hour older than DEDUP_WINDOW: each is remembered for LATE_GRACE_MS after its
+  // arrival, so within one turn the later arrival decides, whichever comes first in the batch.
+  const hourAgo = Date.now() - 8 * 24 * 3_600_000;
+  const bucket = Math.floor(hourAgo / BUCKET_MS);
+  const now = Date.now();
+  const turn = [
+    store.append(canonicalEvent(hourAgo), now + 5_000),
+    store.append(canonicalEvent(hourAgo + 1), now),
+  ];
+  expect((await Promise.all(turn)).map((o) => o.status)).toEqual(['accepted', 'accepted']);
+  const [key] = await admin.keys(`*seen:${bucket}`);
+  expect(await admin.pexpiretime(key!)).toBe(now + 5_000 + LATE_GRACE_MS);
+  // An event of the same hour that arrived earlier needs less: the bucket keeps its expiry.
+  await store.append(canonicalEvent(hourAgo + 2), now - 60_000);
+  expect(await admin.pexpiretime(key!)).toBe(now + 5_000 + LATE_GRACE_MS);
+  // A recent hour lives for the window after its end.
+  const recent = Date.now();
+  await Promise.all([store.append(canonicalEvent(recent), recent), store.append(canonicalEvent(recent + 1), recent)]);
+  const [recentKey] = await admin.keys(`*seen:${Math.floor(recent / BUCKET_MS)}`);
+  expect(await admin.pexpiretime(recentKey!)).toBe((Math.floor(recent / BUCKET_MS) + 1) * BUCKET_MS + 7 * 24 * 3_600_000);
 });

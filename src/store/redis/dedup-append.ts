@@ -24,7 +24,8 @@ import { redisCall } from '../../backend/redis/redis-call.js';
 const MAX_BATCH_EVENTS = 256;
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
-type Outcome = [status: string, ...rest: Array<string | number>];
+/** The script's answer for one event: the stream id when it was stored and pushed nothing out, else a tuple. */
+type Outcome = string | [status: string, ...rest: Array<string | number>];
 
 /** The Lua commands of lua/, as defined on the client by defineLuaCommands. */
 interface LuaCommands {
@@ -125,8 +126,9 @@ export class RedisDedupAppend {
     return batch.map((p, i) => {
       const reply = outcomes[i];
       if (!reply) return { ok: false, error: KCR_ERR_STORE_UNAVAILABLE('the append script answered fewer outcomes than events') };
-      if (reply[0] === 'accepted') this.signals.appended(p.tags);
-      return { ok: true, value: toOutcome(reply, p.late) };
+      const outcome = toOutcome(reply, p.late);
+      if (outcome.status === 'accepted') this.signals.appended(p.tags);
+      return { ok: true, value: outcome };
     });
   }
 
@@ -147,6 +149,7 @@ export class RedisDedupAppend {
 }
 
 function toOutcome(reply: Outcome, late: boolean): AppendOutcome {
+  if (typeof reply === 'string') return { status: 'accepted', late, evicted: 0, lost: [] };
   const [status] = reply;
   if (status === 'duplicate') return { status: 'duplicate' };
   if (status === 'full') return { status: 'full', oldestUid: String(reply[1]) };

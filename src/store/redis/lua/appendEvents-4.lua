@@ -28,6 +28,8 @@
     {"duplicate", streamId}               dedup key (the uid) already seen in its bucket
     {"full", oldestUid}                   buffer full under "reject" and its oldest entry is not yet
                                           handled by some group: nothing stored
+    streamId                              stored, and the bounds pushed nothing out (the common
+                                          answer, kept small: one per event)
     {"accepted", streamId, evicted, lostGroup1, lostUid1, ...}
                                           evicted = entries the bounds pushed out; each (group, uid)
                                           pair is an evicted entry that group had never been handed.
@@ -115,12 +117,26 @@ local function makeRoom(size)
   return victims, lost
 end
 
+-- Each seen hash's expiry is set once per batch, after the loop: the latest any of its events needs.
+local expiries = {}
 local function remember(seenKey, member, id, expireAt)
   redis.call("HSET", seenKey, member, id)
-  local ttl = redis.call("PTTL", seenKey)
-  if ttl < 0 or now + ttl < expireAt then
-    redis.call("PEXPIREAT", seenKey, expireAt)
+  if not expiries[seenKey] or expiries[seenKey] < expireAt then expiries[seenKey] = expireAt end
+end
+
+-- A batch's events mostly share one tags text: each distinct one is parsed once.
+local parsedTags = {}
+local function tagFields(tags)
+  local fields = parsedTags[tags]
+  if not fields then
+    fields = {}
+    for tag, on in string.gmatch(tags, "([^,=]+)=([01])") do
+      fields[#fields + 1] = tag
+      fields[#fields + 1] = on
+    end
+    parsedTags[tags] = fields
   end
+  return fields
 end
 
 local out = {}
@@ -136,20 +152,27 @@ for k = 5, #ARGV, 8 do
       out[#out + 1] = {"full", lost}
     else
       local entry = {"uid", uid, "event", body}
-      for tag, on in string.gmatch(tags, "([^,=]+)=([01])") do
-        entry[#entry + 1] = tag
-        entry[#entry + 1] = on
-      end
+      for _, field in ipairs(tagFields(tags)) do entry[#entry + 1] = field end
       local id = redis.call("XADD", streamKey, "*", unpack(entry))
       length = length + 1
       bytes = bytes + #body
       if added then added = added + 1 end
       remember(seenKey, uid, id, expireAt)
       if dedupKey ~= uid then remember(dedupSeen, dedupKey, id, dedupExpireAt) end
-      local result = {"accepted", id, evicted}
-      for _, v in ipairs(lost) do result[#result + 1] = v end
-      out[#out + 1] = result
+      if evicted == 0 then
+        out[#out + 1] = id
+      else
+        local result = {"accepted", id, evicted}
+        for _, v in ipairs(lost) do result[#result + 1] = v end
+        out[#out + 1] = result
+      end
     end
+  end
+end
+for seenKey, expireAt in pairs(expiries) do
+  local ttl = redis.call("PTTL", seenKey)
+  if ttl < 0 or now + ttl < expireAt then
+    redis.call("PEXPIREAT", seenKey, expireAt)
   end
 end
 redis.call("HSET", statsKey, "bytes", bytes)
