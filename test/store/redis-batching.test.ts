@@ -65,10 +65,7 @@ it('gives each seen bucket of a turn the expiry its latest event needs, and neve
   const hourAgo = Date.now() - 8 * 24 * 3_600_000;
   const bucket = Math.floor(hourAgo / BUCKET_MS);
   const now = Date.now();
-  const turn = [
-    store.append(canonicalEvent(hourAgo), now + 5_000),
-    store.append(canonicalEvent(hourAgo + 1), now),
-  ];
+  const turn = [store.append(canonicalEvent(hourAgo), now + 5_000), store.append(canonicalEvent(hourAgo + 1), now)];
   expect((await Promise.all(turn)).map((o) => o.status)).toEqual(['accepted', 'accepted']);
   const [key] = await admin.keys(`*seen:${bucket}`);
   expect(await admin.pexpiretime(key!)).toBe(now + 5_000 + LATE_GRACE_MS);
