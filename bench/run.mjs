@@ -42,6 +42,7 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const SETTINGS = {
   connections: 16, // ingest at saturation: enough to saturate 2 cores, Keycloak-like concurrency
   duration: QUICK ? 3 : 10,
+  slices: QUICK ? 2 : 5, // the saturation seconds, measured in this many turns of the servers
   warmup: QUICK ? 1 : 2,
   rate: 1_000,
   // autocannon paces per connection and per second (each connection sends its share of the

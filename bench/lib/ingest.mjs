@@ -3,7 +3,7 @@
 // processes used per event (from /proc), the figure that holds on any machine.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { load } from './load.mjs';
+import { combineLoads, load } from './load.mjs';
 import { childPids, freePort, startChild, waitHttp } from './procs.mjs';
 import { fmt } from './report.mjs';
 
@@ -97,9 +97,9 @@ function cpuPerEvent(s, r, events) {
 }
 
 /**
- * Saturation and/or fixed rate, for each body format. The servers take turns within each round
- * (bare route, then each relay, same body) so that a change in the machine's background load hits
- * the baseline and the relays alike; idle ones cost nothing. A server is `{ server, url, pid,
+ * Saturation and/or fixed rate, for each body format. The servers take turns (bare route, then
+ * each relay, same body; at saturation slice by slice) so that a change in the machine's background
+ * load hits the baseline and the relays alike; idle ones cost nothing. A server is `{ server, url, pid,
  * storePids?, baseline?, checkStored? }`.
  */
 export async function ingestRounds(bench, list, bodyKinds, { saturation: doSaturation = true, fixedRate: doFixedRate = true } = {}) {
@@ -108,43 +108,74 @@ export async function ingestRounds(bench, list, bodyKinds, { saturation: doSatur
   const fixedRate = [];
   const watch = (s) => [...serverPids(s), ...(s.storePids ?? [])];
   for (const kind of doSaturation ? bodyKinds : []) {
-    let baseline = null;
+    const common = (s) => ({
+      url: `${s.url}/events`,
+      headers: { authorization: AUTHORIZATION },
+      body: kind.body,
+      connections: SETTINGS.connections,
+    });
+    const live = [];
+    await quiet();
     for (const s of list) {
-      const common = { url: `${s.url}/events`, headers: { authorization: AUTHORIZATION }, body: kind.body };
       try {
-        await quiet();
         // Warm-up (JIT, keep-alive connections, Redis script cache): not recorded.
-        await load({ ...common, connections: SETTINGS.connections, duration: SETTINGS.warmup });
-        const before = s.checkStored ? await settledOutcomes(s.url) : null;
-        const r = await load({ ...common, connections: SETTINGS.connections, duration: SETTINGS.duration, watch: watch(s) });
-        const row = { server: s.server, body: kind.name, mode: 'saturation', ...r };
-        let events = r.ok + r.non2xx;
-        if (s.checkStored) {
-          const after = await settledOutcomes(s.url);
-          const accepted = (after.accepted ?? 0) - (before.accepted ?? 0);
-          events = accepted;
-          // autocannon stops with up to one request per connection in flight: those are stored
-          // but their answers are not counted, so accepted may exceed the 2xx by that much.
-          const inFlight = accepted - r.ok;
-          const consistent = inFlight >= 0 && inFlight <= SETTINGS.connections;
-          row.stored = consistent
-            ? `${fmt.int(accepted)} (2xx + ${inFlight} in flight at stop)`
-            : `${fmt.int(accepted)} ≠ ${fmt.int(r.ok)} 2xx`;
-          if (!consistent)
-            notes.push(
-              `${s.server}, ${kind.name}: ${r.ok} answers 2xx but ${accepted} counted accepted (outcomes so far: ${JSON.stringify(after)})`,
-            );
-        }
-        Object.assign(row, cpuPerEvent(s, r, events));
-        if (s.baseline) baseline = row;
-        else if (baseline) row.ratio = row.rps / baseline.rps;
-        saturation.push(row);
-        console.log(
-          `  ${s.server}, ${kind.name}: ${fmt.int(r.rps)} req/s, p99 ${fmt.ms(r.p99)} ms, CPU ${fmt.int(row.serverUs)} µs/event, non-2xx ${r.non2xx}, errors ${r.errors}, other CPU ${fmt.ratio(r.foreignCores)}`,
-        );
+        await load({ ...common(s), duration: SETTINGS.warmup });
+        live.push({ s, parts: [], accepted: 0 });
       } catch (err) {
-        failures.push(`${s.server}, ${kind.name}, saturation: ${err.message}`);
+        failures.push(`${s.server}, ${kind.name}, saturation warm-up: ${err.message}`);
       }
+    }
+    // The measured seconds in short slices, the servers taking turns slice by slice: on a shared
+    // machine whose speed drifts (other tenants, CPU steal), each server's figure then spans the
+    // same minute as the others', which one block per server after the other did not give.
+    const sliceS = SETTINGS.duration / SETTINGS.slices;
+    for (let slice = 0; slice < SETTINGS.slices; slice++) {
+      for (const m of live) {
+        if (m.error) continue;
+        const { s } = m;
+        try {
+          const before = s.checkStored ? await settledOutcomes(s.url) : null;
+          const r = await load({ ...common(s), duration: sliceS, watch: watch(s), keepSamples: true });
+          m.parts.push(r);
+          if (s.checkStored) {
+            const after = await settledOutcomes(s.url);
+            m.accepted += (after.accepted ?? 0) - (before.accepted ?? 0);
+            m.outcomes = after;
+          }
+        } catch (err) {
+          m.error = err;
+          failures.push(`${s.server}, ${kind.name}, saturation: ${err.message}`);
+        }
+      }
+    }
+    let baseline = null;
+    for (const m of live) {
+      if (m.error) continue;
+      const { s } = m;
+      const r = combineLoads(m.parts);
+      const row = { server: s.server, body: kind.name, mode: 'saturation', ...r };
+      let events = r.ok + r.non2xx;
+      if (s.checkStored) {
+        events = m.accepted;
+        // autocannon stops with up to one request per connection in flight: those are stored
+        // but their answers are not counted, so accepted may exceed the 2xx by that much a slice.
+        const inFlight = m.accepted - r.ok;
+        const consistent = inFlight >= 0 && inFlight <= SETTINGS.connections * SETTINGS.slices;
+        row.stored = consistent
+          ? `${fmt.int(m.accepted)} (2xx + ${inFlight} in flight at the slices' ends)`
+          : `${fmt.int(m.accepted)} ≠ ${fmt.int(r.ok)} 2xx`;
+        if (!consistent)
+          notes.push(
+            `${s.server}, ${kind.name}: ${r.ok} answers 2xx but ${m.accepted} counted accepted (outcomes so far: ${JSON.stringify(m.outcomes)})`,
+          );
+      }
+      Object.assign(row, cpuPerEvent(s, r, events));
+      if (s.baseline) baseline = row;
+      else if (baseline) row.ratio = row.rps / baseline.rps;
+      saturation.push(row);
+      console.log(
+        `  ${s.server}, ${kind.name}: ${fmt.int(r.rps)} req/s, p99 ${fmt.ms(r.p99)} ms, CPU ${fmt.int(row.serverUs)} µs/event, non-2xx ${r.non2xx}, errors ${r.errors}, other CPU ${fmt.ratio(r.foreignCores)}`,
+      );
     }
   }
   for (const kind of doFixedRate ? bodyKinds : []) {

@@ -110,7 +110,7 @@ export function sections(results) {
     results.targets.map((t) => [t.name, t.goal, t.measured, verdict(t.met)]),
   ]);
   out.push([
-    `Ingest at saturation (${results.settings.connections} connections, ${results.settings.duration} s each, after a ${results.settings.warmup} s warm-up)`,
+    `Ingest at saturation (${results.settings.connections} connections, ${results.settings.duration} s each in ${results.settings.slices} slices taken in turns, after a ${results.settings.warmup} s warm-up)`,
     saturationHeaders,
     results.saturation.map(saturationRow),
   ]);

@@ -5,9 +5,19 @@ import type { Tags } from './tags.js';
 
 export class AppendSignal {
   private readonly waiters = new Set<() => void>();
+  private notified = 0;
 
-  /** Resolves at the next notify(), or after `ms`. */
-  wait(ms: number): Promise<void> {
+  /**
+   * How many times it was notified so far: taken before a read, then given to wait(), so that an
+   * append that landed during the read is not slept through.
+   */
+  get count(): number {
+    return this.notified;
+  }
+
+  /** Resolves at the next notify(), or after `ms`; at once when notified since count read `since`. */
+  wait(ms: number, since?: number): Promise<void> {
+    if (since !== undefined && since !== this.notified) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);
@@ -20,6 +30,8 @@ export class AppendSignal {
   }
 
   notify(): void {
+    this.notified += 1;
+    if (this.waiters.size === 0) return;
     for (const wake of [...this.waiters]) wake();
   }
 }
