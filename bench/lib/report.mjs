@@ -121,14 +121,14 @@ export function sections(results) {
   ]);
   if (results.workers?.length > 0) {
     out.push([
-      `WORKERS=2 against WORKERS=1, relay on Redis (saturation, ${results.settings.connections} connections, ${results.settings.duration} s; ${results.meta.cores} cores shared by the relay's processes, redis-server and the load generator)`,
+      `WORKERS=2 against WORKERS=1, relay on Redis (saturation, ${results.settings.connections} connections, ${results.settings.duration} s in ${results.settings.slices} slices; ${results.meta.cores} cores shared by the relay's processes, redis-server and the load generator)`,
       [...saturationHeaders, '× WORKERS=1', "cores used: relay's processes"],
       results.workers.map((r) => [...saturationRow(r), r.vsSingle === undefined ? '—' : fmt.ratio(r.vsSingle), fmt.ratio(r.serverCores)]),
     ]);
   }
   if (results.cluster?.length > 0) {
     out.push([
-      `Redis Cluster, 3 primaries: PARTITIONS=1 vs 6 (saturation, ${results.settings.connections} connections, ${results.settings.duration} s; Redis CPU per shard)`,
+      `Redis Cluster, 3 primaries: PARTITIONS=1 vs 6 (saturation, ${results.settings.connections} connections, ${results.settings.duration} s in ${results.settings.slices} slices; Redis CPU per shard)`,
       saturationHeaders,
       results.cluster.map(saturationRow),
     ]);
