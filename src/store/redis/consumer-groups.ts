@@ -25,7 +25,7 @@ type PendingRow = [id: string, consumer: string, idleMs: number, deliveries: num
  * whose own group reader is not reading (stopped, or restarting). Each read is a round trip that
  * costs both processes a wake-up: at 5 ms they were 5 to 13 % of a busy relay's time
  * (docs/benchmarks-profile.md). Longer would leave more entries unread between reads, which the
- * group's lag shows (kcr_logout_lag: 400 at 20,000 events/s, against the alert's 1,000).
+ * group's lag shows: up to a pause's worth (kcr_logout_lag 400 at 20,000 events/s; the alert is at 1,000).
  */
 const TAGGED_POLL_MS = 20;
 
