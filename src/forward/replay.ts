@@ -107,11 +107,21 @@ export class ReplayJobs {
   start(): void {
     // While the store is away every look fails: a line a minute, with the count.
     const failures = new LineBudget(60_000);
+    // One look at a time: the store hands a replica back a job of its own name that the look's
+    // caller does not run, so a second look sent before the first one's job was launched here
+    // would take that job again and run it twice (a slow store made looks overlap).
+    let looking = false;
     const watch = (): void => {
-      this.takeOver().catch((err: unknown) => {
-        const failed = failures.add();
-        if (failed !== null) this.options.log.warn({ err: (err as Error).message, failed }, 'could not look for jobs to take over');
-      });
+      if (looking) return;
+      looking = true;
+      this.takeOver()
+        .catch((err: unknown) => {
+          const failed = failures.add();
+          if (failed !== null) this.options.log.warn({ err: (err as Error).message, failed }, 'could not look for jobs to take over');
+        })
+        .finally(() => {
+          looking = false;
+        });
     };
     watch();
     this.watcher = setInterval(watch, Math.max(this.options.leaseMs / 3, 100));
