@@ -14,13 +14,13 @@ import { startTestRedis, type TestRedis } from '../support/redis-server.js';
 let redis: TestRedis;
 let admin: Redis;
 let store: EventStore;
+let config: ReturnType<typeof loadConfig>;
 
 beforeAll(async () => {
   redis = await startTestRedis();
   admin = new Redis(redis.url);
-  ({ store } = await createStore(
-    loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT: '300ms' }),
-  ));
+  config = loadConfig({ AUTH_SECRET: 'a-secret-of-16-chars', REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT: '300ms' });
+  ({ store } = await createStore(config));
 });
 afterAll(async () => {
   await store.close();
@@ -62,19 +62,19 @@ it('fails every append of a turn whose call Redis does not answer in time: none 
 it('gives each seen bucket of a turn the expiry its latest event needs, and never shortens one', async () => {
   // Two events of an hour older than DEDUP_WINDOW: each is remembered for LATE_GRACE_MS after its
   // arrival, so within one turn the later arrival decides, whichever comes first in the batch.
-  const hourAgo = Date.now() - 8 * 24 * 3_600_000;
-  const bucket = Math.floor(hourAgo / BUCKET_MS);
+  const lateHour = Date.now() - config.DEDUP_WINDOW - 24 * 3_600_000;
+  const bucket = Math.floor(lateHour / BUCKET_MS);
   const now = Date.now();
-  const turn = [store.append(canonicalEvent(hourAgo), now + 5_000), store.append(canonicalEvent(hourAgo + 1), now)];
+  const turn = [store.append(canonicalEvent(lateHour), now + 5_000), store.append(canonicalEvent(lateHour + 1), now)];
   expect((await Promise.all(turn)).map((o) => o.status)).toEqual(['accepted', 'accepted']);
   const [key] = await admin.keys(`*seen:${bucket}`);
   expect(await admin.pexpiretime(key!)).toBe(now + 5_000 + LATE_GRACE_MS);
   // An event of the same hour that arrived earlier needs less: the bucket keeps its expiry.
-  await store.append(canonicalEvent(hourAgo + 2), now - 60_000);
+  await store.append(canonicalEvent(lateHour + 2), now - 60_000);
   expect(await admin.pexpiretime(key!)).toBe(now + 5_000 + LATE_GRACE_MS);
   // A recent hour lives for the window after its end.
   const recent = Date.now();
   await Promise.all([store.append(canonicalEvent(recent), recent), store.append(canonicalEvent(recent + 1), recent)]);
   const [recentKey] = await admin.keys(`*seen:${Math.floor(recent / BUCKET_MS)}`);
-  expect(await admin.pexpiretime(recentKey!)).toBe((Math.floor(recent / BUCKET_MS) + 1) * BUCKET_MS + 7 * 24 * 3_600_000);
+  expect(await admin.pexpiretime(recentKey!)).toBe((Math.floor(recent / BUCKET_MS) + 1) * BUCKET_MS + config.DEDUP_WINDOW);
 });
