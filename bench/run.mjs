@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: ingest and forwarding benchmarks of kc-event-relay, all in ONE run on this
 // machine, so that every ratio compares figures taken under the same conditions:
-//   1. a bare fastify route (the baseline) and the relay with its default configuration on Redis
+//   1. a bare fastify route (the baseline), the same route appending each body to Redis first (the
+//      floor: the ceiling of any relay on Redis here) and the relay with its default configuration on Redis
 //      (without persistence, and with `appendfsync always`) and on the embedded store
 //      (EMBEDDED_SYNC=full and normal), at saturation and at a fixed 1,000 req/s, JSON and
 //      FlatBuffer bodies, each row with the CPU per stored event of the relay and of redis-server;
@@ -34,7 +35,7 @@ import { killAllSync, livePids, onExit, stopAll } from './lib/procs.mjs';
 import { profileRelay } from './lib/profile.mjs';
 import { APPENDFSYNC_ALWAYS, redisVersion, startCluster, startRedis, startReplicated } from './lib/redis.mjs';
 import { fmt, printConsole, writeMarkdown } from './lib/report.mjs';
-import { judge } from './lib/targets.mjs';
+import { FLOOR, judge } from './lib/targets.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -130,6 +131,8 @@ async function ingestPhase(redis, bodyKinds, results) {
   try {
     const baseline = await bench.startBaseline();
     list.push({ server: 'bare fastify', url: baseline.url, pid: baseline.proc.pid, baseline: true });
+    const floor = await bench.startBaseline({ redisUrl: redis.url });
+    list.push({ server: FLOOR, url: floor.url, pid: floor.proc.pid, storePids: [redis.pid] });
     const relay = async (server, env, storePids) => {
       const r = await bench.startRelay(server, env);
       list.push({ server, url: r.url, pid: r.proc.pid, storePids, checkStored: true });

@@ -14,12 +14,15 @@ import { fmt } from './report.mjs';
 export function servers(bench) {
   const { ROOT, NODE, MAIN_JS, AUTH_SECRET, ADMIN_TOKEN } = bench;
 
-  /** Configured as the relay where it costs per request: pino at info without request lines, raw Buffer bodies. */
-  async function startBaseline() {
+  /**
+   * Configured as the relay where it costs per request: pino at info without request lines, raw
+   * Buffer bodies. With `redisUrl`, the Redis append floor: each body appended to a stream first.
+   */
+  async function startBaseline({ redisUrl } = {}) {
     const port = await freePort();
-    const proc = startChild('bare fastify', NODE, [join(ROOT, 'bench/servers/bare-fastify.mjs')], {
+    const proc = startChild(redisUrl ? 'Redis append floor' : 'bare fastify', NODE, [join(ROOT, 'bench/servers/bare-fastify.mjs')], {
       cwd: ROOT,
-      env: { PORT: String(port) },
+      env: { PORT: String(port), ...(redisUrl ? { REDIS_URL: redisUrl } : {}) },
     });
     const url = `http://127.0.0.1:${port}`;
     await waitHttp(proc, `${url}/healthz`);
