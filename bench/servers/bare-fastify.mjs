@@ -11,7 +11,8 @@ import Fastify, { LogController } from 'fastify';
 import { Redis } from 'ioredis';
 
 const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, { enableAutoPipelining: true }) : null;
-const stream = `${process.env.KEY_PREFIX ?? 'bfloor:'}events`;
+// The bench hands its children no KEY_PREFIX (bench/lib/procs.mjs): one fixed name, beside the relays' prefixes.
+const STREAM = 'bfloor:events';
 
 const app = Fastify({
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
@@ -24,7 +25,7 @@ app.post(
   '/events',
   redis
     ? async (request) => {
-        await redis.xadd(stream, '*', 'event', request.body);
+        await redis.xadd(STREAM, '*', 'event', request.body);
         return { status: 'accepted' };
       }
     : async () => ({ status: 'accepted' }),
